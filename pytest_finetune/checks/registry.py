@@ -1,0 +1,232 @@
+"""The one registry of checks: code -> check class, and the base every check extends.
+
+A check is a small class declared once, with its code, name, severity, formats,
+options and documentation. One instance checks one file: the scan feeds it the file's
+first records (``begin``), then every record (``visit``) or syntax problem
+(``on_problem``), then calls ``finish``; the check keeps only what it needs and
+reports findings as it goes. ``pytest-finetune rules``, the catalog pages and the
+configuration validator all read this registry, so nothing is listed twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import inspect
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pytest_finetune.findings import Severity
+from pytest_finetune.formats import SUPPORTED, Format
+
+if TYPE_CHECKING:
+    from pytest_finetune.formats import Record
+    from pytest_finetune.reader import Problem, SyntaxProblem
+    from pytest_finetune.scan import ScanContext
+
+#: The sections every check's docstring has, in this order.
+DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Fix")
+
+_CODE = re.compile(r"FT\d{3}")
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class Family(enum.Enum):
+    """Checks are grouped by the first digit of their code."""
+
+    FILE = "FT0"
+    PROMPT_COMPLETION = "FT1"
+    CHAT = "FT2"
+    PREFERENCE = "FT3"
+    CONTENT = "FT4"
+    LABELS = "FT5"
+    TOKENS = "FT6"
+
+    @property
+    def title(self) -> str:
+        """The family's heading in listings."""
+        return _FAMILY_TITLES[self]
+
+
+_FAMILY_TITLES = {
+    Family.FILE: "File and syntax",
+    Family.PROMPT_COMPLETION: "Prompt/completion",
+    Family.CHAT: "Chat",
+    Family.PREFERENCE: "Preference",
+    Family.CONTENT: "Content",
+    Family.LABELS: "Labels and splits",
+    Family.TOKENS: "Tokens",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class NoOptions:
+    """A check without options."""
+
+
+def option(default: Any, doc: str) -> Any:
+    """Declare a check option: its default and the sentence that documents it."""
+    return dataclasses.field(default=default, metadata={"doc": doc})
+
+
+class Check:
+    """Base of every check: its declaration (class attributes) and per-file state."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    #: The formats the check applies to; ``None``: every file, whatever its format.
+    formats: ClassVar[frozenset[Format] | None] = SUPPORTED
+    fixable: ClassVar[bool] = False
+    #: The syntax problems (from the reader) this check reports; FT0xx checks only.
+    problems: ClassVar[frozenset[Problem]] = frozenset()
+    Options: ClassVar[type[Any]] = NoOptions
+
+    def __init__(self, context: ScanContext, options: Any) -> None:
+        self.context = context
+        self.options = options
+
+    # -- the scan calls these ------------------------------------------------------
+
+    def begin(self, head: list[Record]) -> None:
+        """Learn the dataset's conventions from its first records (they are visited later)."""
+
+    def visit(self, record: Record) -> None:
+        """Look at one record."""
+
+    def on_problem(self, problem: SyntaxProblem) -> None:
+        """Look at one syntax problem of a kind listed in ``problems``."""
+
+    def finish(self) -> None:
+        """Report what needs the whole file."""
+
+    # -- checks call this ----------------------------------------------------------
+
+    def report(
+        self,
+        line: int | None,
+        message: str,
+        *,
+        column: int | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Record a finding at a 1-based ``line`` (``None``: about the whole file)."""
+        self.context.report(self, line, message, column=column, severity=severity)
+
+    # -- declaration helpers -------------------------------------------------------
+
+    @classmethod
+    def family(cls) -> Family:
+        """The family, from the code's first digit."""
+        return Family(cls.code[:3])
+
+    @classmethod
+    def slug(cls) -> str:
+        """``FT003-invalid-json``: the item name and the catalog folder."""
+        return f"{cls.code}-{cls.name}"
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the docstring."""
+        return inspect.cleandoc(cls.__doc__ or "").partition("\n")[0]
+
+    @classmethod
+    def sections(cls) -> dict[str, str]:
+        """The docstring's sections by heading (``What it does``, ...)."""
+        return _split_sections(inspect.cleandoc(cls.__doc__ or ""))
+
+    @classmethod
+    def option_docs(cls) -> list[tuple[str, Any, str]]:
+        """``(kebab-name, default, doc)`` for each option."""
+        return [
+            (field.name.replace("_", "-"), field.default, field.metadata.get("doc", ""))
+            for field in dataclasses.fields(cls.Options)
+        ]
+
+    @classmethod
+    def applies_to(cls, fmt: Format) -> bool:
+        """Whether a file of format ``fmt`` gets this check."""
+        return cls.formats is None or fmt in cls.formats
+
+
+REGISTRY: dict[str, type[Check]] = {}
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator that adds a check to the registry, validating its declaration."""
+    problems = _declaration_problems(cls)
+    if problems:
+        raise TypeError(f"{cls.__qualname__}: " + "; ".join(problems))
+    REGISTRY[cls.code] = cls
+    return cls
+
+
+def _declaration_problems(cls: type[Check]) -> list[str]:
+    problems = []
+    code = getattr(cls, "code", "")
+    if not _CODE.fullmatch(code):
+        problems.append(f"code {code!r} is not FT followed by three digits")
+    elif code in REGISTRY and REGISTRY[code] is not cls:
+        problems.append(f"code {code} is already {REGISTRY[code].__qualname__}")
+    name = getattr(cls, "name", "")
+    if not _NAME.fullmatch(name):
+        problems.append(f"name {name!r} is not kebab-case")
+    elif any(other.name == name and other is not cls for other in REGISTRY.values()):
+        problems.append(f"name {name!r} is already taken")
+    if not isinstance(getattr(cls, "severity", None), Severity):
+        problems.append("severity is not a Severity")
+    if not dataclasses.is_dataclass(cls.Options):
+        problems.append("Options is not a dataclass")
+    sections = list(_split_sections(inspect.cleandoc(cls.__doc__ or "")))
+    if sections != list(DOC_SECTIONS):
+        problems.append(f"docstring sections are {sections}, expected {list(DOC_SECTIONS)}")
+    return problems
+
+
+def _split_sections(doc: str) -> dict[str, str]:
+    sections: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    for line in doc.splitlines():
+        heading = line.rstrip(":").strip()
+        if heading in DOC_SECTIONS and line.endswith(":") and not line.startswith(" "):
+            if current is not None:
+                sections[current] = inspect.cleandoc("\n".join(lines))
+            current, lines = heading, []
+        elif current is not None:
+            lines.append(line)
+    if current is not None:
+        sections[current] = inspect.cleandoc("\n".join(lines))
+    return sections
+
+
+def select(selectors: Iterable[str]) -> list[type[Check]]:
+    """The checks matched by codes, code prefixes (``FT1``), names or ``ALL``."""
+    matched: dict[str, type[Check]] = {}
+    for selector in selectors:
+        for check in REGISTRY.values():
+            if matches(selector, check):
+                matched[check.code] = check
+    return sorted(matched.values(), key=lambda check: check.code)
+
+
+def matches(selector: str, check: type[Check]) -> bool:
+    """Whether one selector names ``check``."""
+    if selector in ("ALL", check.name):
+        return True
+    return selector.startswith("FT") and check.code.startswith(selector)
+
+
+def specificity(selector: str, check: type[Check]) -> int:
+    """How precisely ``selector`` names ``check`` (ruff: the most specific one wins)."""
+    if selector == "ALL":
+        return 0
+    if selector == check.name:
+        return len(check.code)
+    return len(selector)
+
+
+def is_selector(selector: str) -> bool:
+    """Whether ``selector`` names at least one registered check."""
+    return any(matches(selector, check) for check in REGISTRY.values())

@@ -1,0 +1,388 @@
+"""Configuration, validated and resolved into the settings for each file.
+
+Sources: ``[tool.pytest_finetune]`` (or ``finetune.toml``), pytest ini keys and
+``--finetune-*`` options.
+
+As in ruff, the settings for a dataset come from the closest configuration file above
+it: a ``finetune.toml`` (the table at top level) or a ``pyproject.toml`` with a
+``[tool.pytest_finetune]`` table. The pytest ini keys ``finetune_*`` are defaults
+below it and the command line overrides it. Selection speaks ruff's vocabulary:
+``select``, ``extend-select``, ``ignore``, ``per-file-ignores``; codes, code prefixes
+(``FT1``), check names and ``ALL``; the most specific selector wins and, at equal
+specificity, ignoring wins. Anything unknown is an error with a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pytest_finetune.checks import REGISTRY, Check
+from pytest_finetune.checks.registry import is_selector, matches, specificity
+from pytest_finetune.findings import Severity
+from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "finetune.toml"
+TABLE = ("tool", "pytest_finetune")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the user (file, key, what to do)."""
+
+
+# -- the schema ----------------------------------------------------------------------
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+    return list(value)
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {value!r}")
+    return value
+
+
+def _selectors(value: Any, where: str) -> list[str]:
+    selectors = [item.strip() for item in _strings(value, where) if item.strip()]
+    for selector in selectors:
+        if not is_selector(selector):
+            raise ConfigError(f"{where}: unknown check {selector!r}{_did_you_mean_check(selector)}")
+    return selectors
+
+
+def _severity(value: Any, where: str) -> Severity:
+    text = _string(value, where)
+    try:
+        return Severity.parse(text)
+    except KeyError:
+        raise ConfigError(f"{where} must be one of error, warning, info, got {text!r}") from None
+
+
+def _per_file_ignores(value: Any, where: str) -> dict[str, list[str]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of glob = [codes]")
+    return {glob: _selectors(codes, f"{where}.{glob!r}") for glob, codes in value.items()}
+
+
+def _positive_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{where} must be a positive integer, got {value!r}")
+    return value
+
+
+def _anything(value: Any, where: str) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of the configuration table: how to validate it and what it means."""
+
+    validate: Callable[[Any, str], Any]
+    doc: str
+    #: The pytest ini type ("linelist", "string") if the key is also settable as the
+    #: ini key ``finetune_<key with underscores>``.
+    ini: Literal["linelist", "string"] | None = None
+
+    @staticmethod
+    def ini_name(name: str) -> str:
+        """``extend-select`` -> ``finetune_extend_select``."""
+        return "finetune_" + name.replace("-", "_")
+
+
+#: Every top-level key. Feature modules add theirs with :func:`add_key`.
+KEYS: dict[str, Key] = {
+    "select": Key(
+        _selectors, "Checks to run (codes, prefixes, names, ALL); default ALL.", "linelist"
+    ),
+    "extend-select": Key(_selectors, "Checks to run in addition to select.", "linelist"),
+    "ignore": Key(_selectors, "Checks not to run.", "linelist"),
+    "per-file-ignores": Key(_per_file_ignores, "Glob -> checks not to run on matching files."),
+    "fail-on": Key(
+        _severity, "Lowest severity that fails an item: error (default), warning, info.", "string"
+    ),
+    "model": Key(_string, "Target model, for token limits and cost estimates.", "string"),
+    "include": Key(_strings, "Globs of dataset files to collect; default *.jsonl.", "linelist"),
+    "exclude": Key(_strings, "Globs of files or folders not to collect.", "linelist"),
+    "max-line-bytes": Key(_positive_int, "Lines longer than this are reported, not parsed."),
+    "checks": Key(_anything, "One table per check (code or name) with its options."),
+}
+
+
+def add_key(name: str, key: Key) -> None:
+    """Register a configuration key owned by a feature module (training, splits, ...)."""
+    KEYS[name] = key
+
+
+# -- loading and validating a table --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConfigSource:
+    """A validated configuration table and where it came from."""
+
+    table: dict[str, Any]
+    #: The file it was read from (``None``: built-in defaults, ini or command line).
+    path: Path | None = None
+    #: Globs in per-file-ignores are relative to this folder.
+    root: Path = field(default_factory=Path.cwd)
+
+    @property
+    def name(self) -> str:
+        """How messages name the source."""
+        if self.path is None:
+            return "configuration"
+        section = "" if self.path.name == CONFIG_FILE else " [tool.pytest_finetune]"
+        return f"{self.path}{section}"
+
+
+def validate(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """Check every key and value of a configuration table, returning it normalised."""
+    result: dict[str, Any] = {}
+    for name, value in table.items():
+        key = KEYS.get(name)
+        if key is None:
+            raise ConfigError(f"{where}: unknown key {name!r}{_did_you_mean(name, KEYS)}")
+        result[name] = key.validate(value, f"{where}: {name}")
+    if "checks" in result:
+        result["checks"] = _check_tables(result["checks"], f"{where}: checks")
+    return result
+
+
+def _check_tables(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a table of check tables, e.g. [checks.FT501]")
+    by_name = {check.name: check for check in REGISTRY.values()}
+    tables: dict[str, dict[str, Any]] = {}
+    for selector, options in value.items():
+        check = REGISTRY.get(selector) or by_name.get(selector)
+        if check is None:
+            raise ConfigError(f"{where}: unknown check {selector!r}{_did_you_mean_check(selector)}")
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}.{selector} must be a table of options")
+        tables[check.code] = _check_options(check, options, f"{where}.{selector}")
+    return tables
+
+
+def _check_options(check: type[Check], options: dict[str, Any], where: str) -> dict[str, Any]:
+    fields = {f.name.replace("_", "-"): f for f in dataclasses.fields(check.Options)}
+    known = [*fields, "severity"]
+    result: dict[str, Any] = {}
+    for name, value in options.items():
+        if name == "severity":
+            result[name] = _severity(value, f"{where}.severity")
+            continue
+        spec = fields.get(name)
+        if spec is None:
+            hint = _did_you_mean(name, known)
+            choices = ", ".join(known)
+            raise ConfigError(f"{where}: unknown option {name!r}{hint} (options: {choices})")
+        result[name] = _coerce(value, spec.default, f"{where}.{name}")
+    return result
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    """Accept ``value`` if it has the type of the option's default (ints for floats)."""
+    if default is None or (
+        isinstance(value, type(default))
+        and not (isinstance(value, bool) and not isinstance(default, bool))
+    ):
+        return value
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(default, tuple) and isinstance(value, list):
+        return tuple(value)
+    raise ConfigError(f"{where} must be {type(default).__name__}, got {value!r}")
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _did_you_mean_check(selector: str) -> str:
+    names = [check.code for check in REGISTRY.values()] + [c.name for c in REGISTRY.values()]
+    return _did_you_mean(selector, names)
+
+
+def read_config_file(path: Path) -> ConfigSource | None:
+    """The validated table of ``finetune.toml`` or ``pyproject.toml`` (``None``: none there)."""
+    try:
+        with path.open("rb") as stream:
+            document = tomllib.load(stream)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    if path.name == CONFIG_FILE:
+        table: Any = document
+        where = str(path)
+    else:
+        table = document.get(TABLE[0], {}).get(TABLE[1])
+        if table is None:
+            return None
+        where = f"{path} [tool.pytest_finetune]"
+    return ConfigSource(validate(table, where), path, path.parent)
+
+
+# -- settings for one file -----------------------------------------------------------
+
+
+@dataclass
+class FileSettings:
+    """What one file's items need: its checks, their options and severities, fail-on."""
+
+    checks: list[type[Check]]
+    options: dict[str, Any]
+    severities: dict[str, Severity]
+    fail_on: Severity = Severity.ERROR
+    model: str | None = None
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    #: The merged configuration table, for feature keys (training, splits, ...).
+    config: dict[str, Any] = field(default_factory=dict)
+    source: ConfigSource | None = None
+
+
+_ADDITIVE = frozenset({"ignore", "extend-select"})
+
+
+class Settings:
+    """The project's configuration, resolving settings per file (cached per folder)."""
+
+    def __init__(
+        self,
+        *,
+        defaults: dict[str, Any] | None = None,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.defaults = validate(defaults or {}, "pytest ini (finetune_*)")
+        self.overrides = validate(overrides or {}, "command line (--finetune-*)")
+        self._sources: dict[Path, ConfigSource | None] = {}
+
+    def source_for(self, path: Path) -> ConfigSource | None:
+        """The closest configuration file above ``path``, validated, or ``None``."""
+        folder = path.parent.resolve()
+        chain = []
+        found: ConfigSource | None = None
+        for candidate in (folder, *folder.parents):
+            if candidate in self._sources:
+                found = self._sources[candidate]
+                break
+            chain.append(candidate)
+            found = _read_folder(candidate)
+            if found is not None:
+                break
+        for candidate in chain:
+            self._sources[candidate] = found
+        return found
+
+    def table_for(self, path: Path) -> tuple[dict[str, Any], ConfigSource | None]:
+        """The merged table for ``path``: ini defaults, its config file, command line.
+
+        A key in the file replaces the ini default; on the command line, ``ignore``
+        and ``extend-select`` add to what the file says and other keys replace it.
+        """
+        source = self.source_for(path)
+        table = {**self.defaults, **(source.table if source else {})}
+        for key, value in self.overrides.items():
+            table[key] = [*table.get(key, []), *value] if key in _ADDITIVE else value
+        return table, source
+
+    def is_dataset(self, path: Path) -> bool:
+        """Whether ``path`` is a dataset file to collect (include and exclude globs)."""
+        table, source = self.table_for(path)
+        include = table.get("include", ["*.jsonl"])
+        exclude = table.get("exclude", [])
+        relative = _relative(path, source)
+        return _glob_match(path.name, relative, include) and not _glob_match(
+            path.name, relative, exclude
+        )
+
+    def for_file(self, path: Path) -> FileSettings:
+        """The resolved settings of one dataset file."""
+        table, source = self.table_for(path)
+        selected = _selected(table, _relative(path, source))
+        tables = table.get("checks", {})
+        options: dict[str, Any] = {}
+        severities: dict[str, Severity] = {}
+        for check in selected:
+            own = dict(tables.get(check.code, {}))
+            severities[check.code] = own.pop("severity", check.severity)
+            options[check.code] = check.Options(
+                **{name.replace("-", "_"): value for name, value in own.items()}
+            )
+        return FileSettings(
+            checks=selected,
+            options=options,
+            severities=severities,
+            fail_on=table.get("fail-on", Severity.ERROR),
+            model=table.get("model"),
+            max_line_bytes=table.get("max-line-bytes", DEFAULT_MAX_LINE_BYTES),
+            config=table,
+            source=source,
+        )
+
+
+def _read_folder(folder: Path) -> ConfigSource | None:
+    for name in (CONFIG_FILE, "pyproject.toml"):
+        candidate = folder / name
+        if candidate.is_file():
+            source = read_config_file(candidate)
+            if source is not None:
+                return source
+    return None
+
+
+def _relative(path: Path, source: ConfigSource | None) -> str:
+    root = source.root if source else Path.cwd()
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _glob_match(name: str, relative: str, globs: Iterable[str]) -> bool:
+    """Match globs as ruff does.
+
+    A glob with a slash matches the relative path; others match the file name or any
+    folder on the way.
+    """
+    parts = relative.split("/")
+    for glob in globs:
+        if "/" in glob:
+            folder = glob.rstrip("/") + "/*"
+            if fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(relative, folder):
+                return True
+        elif any(fnmatch.fnmatch(part, glob) for part in parts) or fnmatch.fnmatch(name, glob):
+            return True
+    return False
+
+
+def _selected(table: dict[str, Any], relative: str) -> list[type[Check]]:
+    chosen = [*table.get("select", ["ALL"]), *table.get("extend-select", [])]
+    ignored = list(table.get("ignore", []))
+    name = relative.rsplit("/", 1)[-1]
+    for glob, codes in table.get("per-file-ignores", {}).items():
+        if _glob_match(name, relative, [glob]):
+            ignored.extend(codes)
+    selected = []
+    for check in sorted(REGISTRY.values(), key=lambda c: c.code):
+        best_select = max((specificity(s, check) for s in chosen if matches(s, check)), default=-1)
+        best_ignore = max((specificity(s, check) for s in ignored if matches(s, check)), default=-1)
+        if best_select >= 0 and best_select > best_ignore:
+            selected.append(check)
+    return selected

@@ -1,0 +1,257 @@
+"""Dataset formats: which one a record (and a file) is, and the parts checks look at.
+
+Detection is by keys, first match wins, cheapest test first: it runs once per record
+on the lint path. The three supported formats are those the fine-tuning services
+accept; the others are shapes people often have instead, recognised so that a finding
+can name what the file is and how to convert it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+class Format(str, enum.Enum):
+    """The shape of one record."""
+
+    PROMPT_COMPLETION = "prompt_completion"
+    CHAT = "chat"
+    PREFERENCE = "preference"
+    ALPACA = "alpaca"
+    SHAREGPT = "sharegpt"
+    TRANSCRIPTS = "chosen_rejected"
+    TRL_PREFERENCE = "trl_preference"
+    TEXT = "text"
+    UNKNOWN = "unknown"
+
+    @property
+    def supported(self) -> bool:
+        """Whether fine-tuning services accept data of this shape."""
+        return self in SUPPORTED
+
+    @property
+    def description(self) -> str:
+        """How findings name the format."""
+        return _DESCRIPTIONS[self]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+SUPPORTED = frozenset({Format.PROMPT_COMPLETION, Format.CHAT, Format.PREFERENCE})
+
+_DESCRIPTIONS = {
+    Format.PROMPT_COMPLETION: "prompt/completion",
+    Format.CHAT: "chat (messages)",
+    Format.PREFERENCE: "preference (input/preferred_output/non_preferred_output)",
+    Format.ALPACA: "Alpaca (instruction/input/output)",
+    Format.SHAREGPT: "ShareGPT (conversations with from/value turns)",
+    Format.TRANSCRIPTS: "chosen/rejected transcripts",
+    Format.TRL_PREFERENCE: "TRL preference (prompt/chosen/rejected)",
+    Format.TEXT: "plain text (a single text field)",
+    Format.UNKNOWN: "unrecognised",
+}
+
+#: How to get from each unsupported shape to a supported one.
+CONVERSIONS = {
+    Format.ALPACA: "convert each row to chat: a user message of instruction (and input), "
+    "an assistant message of output",
+    Format.SHAREGPT: "convert conversations to messages: from human/gpt/system to role "
+    "user/assistant/system, value to content",
+    Format.TRANSCRIPTS: "split the shared prompt from the two transcripts into input, "
+    "preferred_output and non_preferred_output",
+    Format.TRL_PREFERENCE: "rename prompt to input.messages, chosen to preferred_output and "
+    "rejected to non_preferred_output, each as a list of messages",
+    Format.TEXT: "fine-tuning APIs train on prompt/completion or chat examples, not raw "
+    "text; split each text into a prompt and its completion",
+}
+
+#: The keys that identify each shape, for naming the closest one to unknown data.
+SIGNATURES: dict[Format, frozenset[str]] = {
+    Format.PROMPT_COMPLETION: frozenset({"prompt", "completion"}),
+    Format.CHAT: frozenset({"messages"}),
+    Format.PREFERENCE: frozenset({"input", "preferred_output", "non_preferred_output"}),
+    Format.ALPACA: frozenset({"instruction", "input", "output"}),
+    Format.SHAREGPT: frozenset({"conversations"}),
+    Format.TRANSCRIPTS: frozenset({"chosen", "rejected"}),
+    Format.TRL_PREFERENCE: frozenset({"prompt", "chosen", "rejected"}),
+    Format.TEXT: frozenset({"text"}),
+}
+
+
+@dataclass(slots=True)
+class Record:
+    """One JSON object of a dataset, with its 1-based line and its detected format."""
+
+    line: int
+    raw: bytes
+    data: dict[str, Any]
+    format: Format
+
+
+def detect(data: dict[str, Any]) -> Format:
+    """The format of one record, from its keys."""
+    if "messages" in data:
+        return Format.CHAT
+    if "input" in data and (
+        "preferred_output" in data
+        or "non_preferred_output" in data
+        or "preferred_completion" in data
+        or "non_preferred_completion" in data
+    ):
+        return Format.PREFERENCE
+    if "chosen" in data and "rejected" in data:
+        return Format.TRL_PREFERENCE if "prompt" in data else Format.TRANSCRIPTS
+    if "prompt" in data or "completion" in data:
+        return Format.PROMPT_COMPLETION
+    if "instruction" in data and "output" in data:
+        return Format.ALPACA
+    if "conversations" in data:
+        return Format.SHAREGPT
+    if "text" in data and len(data) == 1:
+        return Format.TEXT
+    # Keys in another case ("Prompt", "COMPLETION") are prompt/completion data with a
+    # fixable naming problem, not an unknown format.
+    lowered = {key.lower() for key in data if isinstance(key, str)}
+    if "prompt" in lowered or "completion" in lowered:
+        return Format.PROMPT_COMPLETION
+    if "messages" in lowered:
+        return Format.CHAT
+    return Format.UNKNOWN
+
+
+def detect_file(head: Iterable[dict[str, Any]]) -> Format:
+    """The format of a file: the most common format among its first records."""
+    counts = Counter(detect(data) for data in head)
+    if not counts:
+        return Format.UNKNOWN
+    # Prefer a supported format on a tie: it is what the file is meant to be.
+    return max(counts, key=lambda fmt: (counts[fmt], fmt.supported))
+
+
+def closest_format(keys: Iterable[str]) -> tuple[Format, list[str]]:
+    """The known format whose keys look most like ``keys``, and the likely misspellings.
+
+    Returns the format and, for each of its keys that is missing, a hint such as
+    ``"prompts -> prompt"`` when a present key is a near miss.
+    """
+    present = [key for key in keys if isinstance(key, str)]
+    best, best_score = Format.UNKNOWN, 0.0
+    for fmt, signature in SIGNATURES.items():
+        score = sum(
+            max(
+                (difflib.SequenceMatcher(None, want, key.lower()).ratio() for key in present),
+                default=0.0,
+            )
+            for want in signature
+        ) / len(signature)
+        if score > best_score:
+            best, best_score = fmt, score
+    if best is Format.UNKNOWN or best_score < 0.5:
+        return Format.UNKNOWN, []
+    hints = []
+    for want in sorted(SIGNATURES[best] - set(present)):
+        near = difflib.get_close_matches(want, present, n=1, cutoff=0.6)
+        if near:
+            hints.append(f"{near[0]} -> {want}")
+    return best, hints
+
+
+# -- the parts of a record that checks of every family look at ---------------------
+
+
+def texts(record: Record) -> Iterator[tuple[str, str]]:
+    """Every string a model reads or is trained on, with where it is in the record.
+
+    The location reads like the JSON path: ``prompt``, ``messages[2].content``,
+    ``preferred_output[0].content``.
+    """
+    data = record.data
+    if record.format is Format.PROMPT_COMPLETION:
+        for key in ("prompt", "completion"):
+            value = data.get(key)
+            if isinstance(value, str):
+                yield key, value
+    elif record.format is Format.CHAT:
+        yield from _message_texts("messages", data.get("messages"))
+    elif record.format is Format.PREFERENCE:
+        source = data.get("input")
+        if isinstance(source, dict):
+            yield from _message_texts("input.messages", source.get("messages"))
+        for key in ("preferred_output", "non_preferred_output"):
+            yield from _message_texts(key, data.get(key))
+
+
+def _message_texts(where: str, messages: object) -> Iterator[tuple[str, str]]:
+    if not isinstance(messages, list):
+        return
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            yield f"{where}[{index}].content", content
+        elif isinstance(content, list):
+            for part_index, part in enumerate(content):
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    yield f"{where}[{index}].content[{part_index}].text", part["text"]
+
+
+def example_input(record: Record) -> object:
+    """What the model is given, in a form that compares equal for equal inputs.
+
+    ``None`` when the record is too malformed to have one.
+    """
+    data = record.data
+    if record.format is Format.PROMPT_COMPLETION:
+        prompt = data.get("prompt")
+        return prompt if isinstance(prompt, str) else None
+    if record.format is Format.CHAT:
+        messages = data.get("messages")
+        if not isinstance(messages, list):
+            return None
+        last = _last_assistant(messages)
+        return None if last is None else _freeze(messages[:last])
+    if record.format is Format.PREFERENCE:
+        source = data.get("input")
+        return _freeze(source) if isinstance(source, dict) else None
+    return None
+
+
+def example_target(record: Record) -> object:
+    """What the model is trained to answer (the completion, the last assistant turn)."""
+    data = record.data
+    if record.format is Format.PROMPT_COMPLETION:
+        completion = data.get("completion")
+        return completion if isinstance(completion, str) else None
+    if record.format is Format.CHAT:
+        messages = data.get("messages")
+        if not isinstance(messages, list):
+            return None
+        last = _last_assistant(messages)
+        return None if last is None else _freeze(messages[last])
+    if record.format is Format.PREFERENCE:
+        return _freeze(data.get("preferred_output"))
+    return None
+
+
+def _last_assistant(messages: list[Any]) -> int | None:
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return index
+    return None
+
+
+def _freeze(value: object) -> object:
+    """A hashable copy of parsed JSON, equal when the JSON is equal."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, _freeze(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return tuple(_freeze(item) for item in value)
+    return value

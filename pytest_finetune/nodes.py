@@ -1,0 +1,146 @@
+"""The collection tree: a :class:`DatasetFile` per dataset, a :class:`CheckItem` per check.
+
+Collecting a file reads only its first records (to know the format, hence which checks
+apply). The scan is done once per file, lazily, by the first of its items to run, and
+shared by the others; only the checks whose items are still selected (after ``-k``
+and deselection) run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_finetune.checks import Check
+from pytest_finetune.config import ConfigError, FileSettings, Settings
+from pytest_finetune.findings import plural, render_list
+from pytest_finetune.formats import Format
+from pytest_finetune.lint import plan
+from pytest_finetune.scan import ScanResult, scan
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr, TracebackStyle
+
+
+@dataclass
+class RunState:
+    """What the plugin keeps for one pytest run (one per process under xdist)."""
+
+    settings: Settings
+    #: Work shared across files within this process (tokenizers, split pairs, ...).
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[RunState]()
+
+
+class ConfigProblem(Exception):
+    """A configuration error found while collecting a file."""
+
+
+class FindingsFailed(Exception):
+    """A check found problems at or above the fail-on severity."""
+
+
+class DatasetFile(pytest.File):
+    """A JSONL dataset: its children are the checks that apply to its format."""
+
+    settings: FileSettings
+    format: Format
+    _result: ScanResult | None = None
+
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            self.format, self.settings = plan(self.path, self.config.stash[STATE].settings)
+        except ConfigError as error:
+            raise ConfigProblem(str(error)) from None
+        for check in self.settings.checks:
+            yield CheckItem.from_parent(self, name=check.slug(), check=check)
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, ConfigProblem):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    @property
+    def display_path(self) -> str:
+        """The path as findings show it: relative to the rootdir, with forward slashes."""
+        try:
+            return self.path.relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            return os.path.relpath(self.path).replace(os.sep, "/")
+
+    def result(self) -> ScanResult:
+        """The scan of this file, done on first use by the checks still selected."""
+        if self._result is None:
+            selected = {
+                item.check.code
+                for item in self.session.items
+                if isinstance(item, CheckItem) and item.parent is self
+            }
+            settings = dataclasses.replace(
+                self.settings,
+                checks=[check for check in self.settings.checks if check.code in selected],
+            )
+            state = self.config.stash[STATE]
+            self._result = scan(self.path, self.display_path, self.format, settings, state.shared)
+        return self._result
+
+
+class CheckItem(pytest.Item):
+    """One check on one dataset: fails when the check reports a failing finding."""
+
+    parent: DatasetFile
+
+    def __init__(self, *, check: type[Check], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+
+    def runtest(self) -> None:
+        outcome = self.parent.result().outcomes[self.check.code]
+        if outcome.crash is not None:
+            raise RuntimeError(
+                f"pytest-finetune bug: check {self.check.slug()} crashed {outcome.crash}\n"
+                "Please report it with the lines above; the other checks are not affected."
+            )
+        if outcome.failing(self.parent.settings.fail_on):
+            raise FindingsFailed()
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
+        if not isinstance(excinfo.value, FindingsFailed):
+            return super().repr_failure(excinfo, style)
+        outcome = self.parent.result().outcomes[self.check.code]
+        counts = ", ".join(
+            plural(outcome.counts[severity], str(severity))
+            for severity in sorted(outcome.counts, reverse=True)
+        )
+        header = f"{self.check.code} {self.check.name}: {counts} in {self.parent.display_path}"
+        return "\n".join([header, *render_list(outcome.sorted_findings(), outcome.count)])
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"{self.parent.display_path}::{self.name}"
+
+    def payload(self) -> dict[str, Any]:
+        """What this item's report carries to the summary and the report files.
+
+        Plain data, so that it crosses from an xdist worker to the controller.
+        """
+        result = self.parent.result()
+        outcome = result.outcomes[self.check.code]
+        return {
+            "dataset": result.stats.to_dict(),
+            "code": self.check.code,
+            "findings": [finding.to_dict() for finding in outcome.sorted_findings()],
+            "counts": {str(severity): count for severity, count in outcome.counts.items()},
+            "fail_on": str(self.parent.settings.fail_on),
+        }

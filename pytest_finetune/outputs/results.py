@@ -1,0 +1,71 @@
+"""The results of a run, gathered from item reports (so that xdist workers' count too)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_finetune.findings import Finding, Severity
+
+
+@dataclass
+class DatasetResult:
+    """One dataset: its statistics and the findings of the checks that ran on it."""
+
+    stats: dict[str, Any]
+    #: Kept findings, by check code.
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    #: Every finding counted, kept or not: code -> severity -> count.
+    counts: dict[str, dict[Severity, int]] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """The dataset's path as findings show it."""
+        return str(self.stats["path"])
+
+    def all_findings(self) -> list[Finding]:
+        """Kept findings of every check, by line then code."""
+        found = [finding for findings in self.findings.values() for finding in findings]
+        return sorted(found, key=lambda f: (f.line or 0, f.column or 0, f.code))
+
+    def code_counts(self) -> dict[str, int]:
+        """How many findings each check reported, by code."""
+        return {
+            code: sum(by_severity.values())
+            for code, by_severity in sorted(self.counts.items())
+            if sum(by_severity.values())
+        }
+
+
+@dataclass
+class RunResults:
+    """Every dataset checked and every model trained in this run, by the controller."""
+
+    datasets: dict[str, DatasetResult] = field(default_factory=dict)
+    training: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_check(self, payload: dict[str, Any]) -> None:
+        """Take the payload of one check item's report (see ``CheckItem.payload``)."""
+        stats = payload["dataset"]
+        dataset = self.datasets.setdefault(stats["path"], DatasetResult(stats))
+        # Items of one file report the same statistics; checks that finish later may
+        # have added figures (classes, tokens), so keep the fullest.
+        for key, value in stats.items():
+            if value is not None:
+                dataset.stats[key] = value
+        code = payload["code"]
+        dataset.findings[code] = [
+            Finding.from_dict(dataset.path, data) for data in payload["findings"]
+        ]
+        dataset.counts[code] = {
+            Severity.parse(name): count for name, count in payload["counts"].items()
+        }
+
+    def findings(self, minimum: Severity = Severity.INFO) -> list[Finding]:
+        """Kept findings of every dataset at ``minimum`` severity or above."""
+        return [
+            finding
+            for dataset in self.datasets.values()
+            for finding in dataset.all_findings()
+            if finding.severity >= minimum
+        ]

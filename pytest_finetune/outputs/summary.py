@@ -1,0 +1,84 @@
+"""The terminal summary: a table of datasets and, as ``ruff --statistics``, of codes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from pytest_finetune.checks import REGISTRY
+from pytest_finetune.findings import Severity, render_list
+from pytest_finetune.outputs.results import RunResults
+
+
+def dataset_table(results: RunResults) -> list[str]:
+    """One row per dataset: format, examples, classes, tokens, cost and findings by code."""
+    header = ("dataset", "format", "examples", "classes", "tokens", "cost", "findings")
+    rows = [header]
+    for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
+        stats = dataset.stats
+        counts = dataset.code_counts()
+        rows.append(
+            (
+                dataset.path,
+                str(stats.get("format", "")),
+                f"{stats.get('examples', 0):,}",
+                str(len(stats["classes"])) if stats.get("classes") else "-",
+                _tokens(stats.get("tokens")),
+                _cost(stats.get("tokens")),
+                " ".join(f"{code}x{count}" for code, count in counts.items()) or "-",
+            )
+        )
+    return _align(rows, right={2, 3, 4, 5})
+
+
+def statistics(results: RunResults) -> list[str]:
+    """Findings per code across the run, most frequent first; ``[*]`` marks a safe fix."""
+    totals: Counter[str] = Counter()
+    for dataset in results.datasets.values():
+        totals.update(dataset.code_counts())
+    rows = []
+    for code, count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        check = REGISTRY.get(code)
+        name = check.name if check else ""
+        fixable = "[*]" if check and check.fixable else ""
+        severity = str(check.severity) if check else ""
+        rows.append((f"{count:,}", code, name, severity, fixable))
+    return _align(rows, right={0}) if rows else []
+
+
+def warnings(results: RunResults) -> list[str]:
+    """Warning findings (which do not fail items unless fail-on says so), capped per check."""
+    lines = []
+    for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
+        for code, findings in sorted(dataset.findings.items()):
+            shown = [f for f in findings if f.severity is Severity.WARNING]
+            total = dataset.counts.get(code, {}).get(Severity.WARNING, 0)
+            if shown:
+                lines.extend(render_list(shown, total))
+    return lines
+
+
+def _tokens(tokens: dict[str, Any] | None) -> str:
+    if not tokens or tokens.get("total") is None:
+        return "-"
+    prefix = "" if tokens.get("exact", True) else "~"
+    return f"{prefix}{tokens['total']:,}"
+
+
+def _cost(tokens: dict[str, Any] | None) -> str:
+    if not tokens or tokens.get("estimated_cost") is None:
+        return "-"
+    return f"${tokens['estimated_cost']:,.2f}"
+
+
+def _align(rows: Sequence[tuple[str, ...]], right: set[int]) -> list[str]:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(width) if column in right else cell.ljust(width)
+            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines

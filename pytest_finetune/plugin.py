@@ -1,0 +1,187 @@
+"""pytest hooks: options, ini keys, markers, collection, header and summary.
+
+Everything else lives in the modules these hooks call. Under pytest-xdist, workers
+collect and run items; each check item's report carries its findings (see
+``CheckItem.payload``) so that the controller alone writes the summary and the reports.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_finetune.checks import REGISTRY
+from pytest_finetune.config import KEYS, ConfigError, Key, Settings
+from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState
+from pytest_finetune.outputs import github, report, sarif, summary
+from pytest_finetune.outputs.results import RunResults
+
+MARKER = (
+    "finetune(train, valid=None, backend='openai', model=None, **thresholds): train a model "
+    "on a dataset (or reuse the one trained on the same bytes), measure it on the validation "
+    "split and assert thresholds; runs only with --finetune-train"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("finetune", "fine-tuning datasets (pytest-finetune)")
+    group.addoption(
+        "--finetune-select",
+        metavar="CHECKS",
+        help="Comma-separated checks to run (codes, prefixes such as FT1, names, ALL); "
+        "replaces 'select' from the configuration.",
+    )
+    group.addoption("--finetune-extend-select", metavar="CHECKS", help="Checks to run in addition.")
+    group.addoption("--finetune-ignore", metavar="CHECKS", help="Checks not to run.")
+    group.addoption(
+        "--finetune-fail-on",
+        choices=("error", "warning", "info"),
+        help="Lowest severity that fails a check item (default: error).",
+    )
+    group.addoption("--finetune-model", metavar="MODEL", help="Target model for token limits.")
+    group.addoption(
+        "--finetune-report", metavar="PATH", type=Path, help="Write a JSON report to PATH."
+    )
+    group.addoption(
+        "--finetune-sarif", metavar="PATH", type=Path, help="Write a SARIF 2.1.0 log to PATH."
+    )
+    group.addoption(
+        "--finetune-github",
+        action="store_true",
+        default=None,
+        help="Print GitHub Actions annotations (default: on when GITHUB_ACTIONS is set).",
+    )
+    group.addoption(
+        "--no-finetune-github",
+        action="store_false",
+        dest="finetune_github",
+        help="Do not print GitHub Actions annotations.",
+    )
+    group.addoption(
+        "--no-finetune",
+        action="store_true",
+        default=False,
+        help="Do not collect datasets (the finetune marker still works).",
+    )
+    for name, key in KEYS.items():
+        if key.ini:
+            parser.addini(Key.ini_name(name), f"pytest-finetune: {key.doc}", type=key.ini)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+    try:
+        settings = Settings(defaults=_ini_table(config), overrides=_cli_table(config))
+        # Report a broken project configuration now, not once per dataset.
+        settings.source_for(config.rootpath / "pyproject.toml")
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[STATE] = RunState(settings)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Reporter(config), "finetune-reporter")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    source = config.stash[STATE].settings.source_for(config.rootpath / "pyproject.toml")
+    where = source.name if source else "defaults"
+    return f"finetune: {len(REGISTRY)} checks, configuration: {where}"
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
+    if parent.config.getoption("no_finetune"):
+        return None
+    settings = parent.config.stash[STATE].settings
+    try:
+        wanted = settings.is_dataset(file_path)
+    except ConfigError:
+        # Collect it anyway so that the configuration error is reported on it.
+        wanted = file_path.suffix == ".jsonl"
+    if wanted:
+        return DatasetFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call" and isinstance(item, CheckItem):
+        report.finetune = item.payload()  # type: ignore[attr-defined]
+    return report
+
+
+class Reporter:
+    """The controller's side: gathers payloads, prints the summary, writes the reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results = RunResults()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        payload = getattr(report, "finetune", None)
+        if report.when == "call" and payload is not None:
+            self.results.add_check(payload)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results.datasets:
+            return
+        write = terminalreporter.write_line
+        terminalreporter.section("pytest-finetune")
+        for line in summary.dataset_table(self.results):
+            write(line)
+        statistics = summary.statistics(self.results)
+        if statistics:
+            write("")
+            for line in statistics:
+                write(line)
+        warnings = summary.warnings(self.results)
+        if warnings:
+            write("")
+            write('warnings (they do not fail the run unless fail-on = "warning"):')
+            for line in warnings:
+                write(line)
+        if self._github():
+            for line in github.commands(self.results.findings()):
+                write(line)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        report_path = self.config.getoption("finetune_report")
+        if report_path:
+            report.write_json(report_path, report.build(self.results))
+        sarif_path = self.config.getoption("finetune_sarif")
+        if sarif_path:
+            report.write_json(sarif_path, sarif.build(self.results))
+
+    def _github(self) -> bool:
+        chosen = self.config.getoption("finetune_github")
+        if chosen is None:
+            return os.environ.get("GITHUB_ACTIONS") == "true"
+        return bool(chosen)
+
+
+def _ini_table(config: pytest.Config) -> dict[str, Any]:
+    table = {}
+    for name, key in KEYS.items():
+        if key.ini:
+            value = config.getini(Key.ini_name(name))
+            if value:
+                table[name] = value
+    return table
+
+
+def _cli_table(config: pytest.Config) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for name in ("select", "extend-select", "ignore"):
+        value = config.getoption("finetune_" + name.replace("-", "_"))
+        if value:
+            table[name] = [part.strip() for part in value.split(",") if part.strip()]
+    for name in ("fail-on", "model"):
+        value = config.getoption("finetune_" + name.replace("-", "_"))
+        if value:
+            table[name] = value
+    return table

@@ -1,0 +1,335 @@
+"""Streaming JSONL reader: bytes in, numbered records or syntax problems out.
+
+The reader never holds more than one line, and never stops at the first problem: a
+bad line becomes a :class:`SyntaxProblem` and reading goes on with the next. Problems
+that make the rest of the file meaningless as JSONL (binary content, a JSON document
+spread over many lines) are reported once and end the file.
+
+The fast path is ``orjson.loads`` on the raw line; everything else (which kind of
+problem, where exactly) is worked out only for lines that fail it.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+#: Lines longer than this are reported and skipped rather than held in memory.
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+#: A file this size or smaller that looks like one JSON document is parsed whole to
+#: say exactly what it holds; a larger one is described from its first line.
+_DOCUMENT_PROBE_BYTES = 64 * 1024 * 1024
+_SNIFF_BYTES = 8192
+_BOM = b"\xef\xbb\xbf"
+_MAGIC = {
+    b"\x1f\x8b": "gzip-compressed data (decompress it first: gunzip -k FILE)",
+    b"PK\x03\x04": "a zip archive (extract the .jsonl file from it)",
+    b"PAR1": "a Parquet file (export it as JSON Lines)",
+    b"\xff\xfe": "UTF-16 text (re-save it as UTF-8)",
+    b"\xfe\xff": "UTF-16 text (re-save it as UTF-8)",
+    b"SQLite format 3\x00": "an SQLite database",
+}
+# Bytes that never appear in text (tab, newline, carriage return and form feed do).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
+_BINARY_CONTROL_SHARE = 0.1
+
+
+class Problem(enum.Enum):
+    """The kinds of syntax problem a reader reports; the FT0xx checks give them words."""
+
+    EMPTY_FILE = "empty-file"
+    BINARY_FILE = "binary-file"
+    BOM = "bom"
+    INVALID_UTF8 = "invalid-utf8"
+    INVALID_JSON = "invalid-json"
+    NOT_AN_OBJECT = "not-an-object"
+    JSON_DOCUMENT = "json-document"
+    BLANK_LINE = "blank-line"
+    CRLF = "crlf"
+    DUPLICATE_KEY = "duplicate-key"
+    LINE_TOO_LONG = "line-too-long"
+    MISSING_FINAL_NEWLINE = "missing-final-newline"
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxProblem:
+    """A line (or the file, when ``line`` is ``None``) that is not a JSONL record."""
+
+    kind: Problem
+    line: int | None
+    detail: str = ""
+    column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedLine:
+    """A line that holds one JSON object."""
+
+    line: int
+    raw: bytes
+    data: dict[str, Any]
+
+
+class Reader:
+    """Read one JSONL file as a stream of :class:`ParsedLine` and :class:`SyntaxProblem`.
+
+    After iteration, ``lines`` and ``size`` say how much was read.
+    """
+
+    def __init__(self, path: Path, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+        self.path = path
+        self.max_line_bytes = max_line_bytes
+        self.lines = 0
+        self.size = 0
+        self._last = b""
+
+    def __iter__(self) -> Iterator[ParsedLine | SyntaxProblem]:
+        with self.path.open("rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+            self.size = len(head)
+            stop = _sniff(head)
+            if stop is not None:
+                yield stop
+                return
+            stream.seek(0)
+            yield from self._lines(stream)
+
+    def _lines(self, stream: BinaryIO) -> Iterator[ParsedLine | SyntaxProblem]:
+        # Blank lines before any content are held back: a file of nothing but blank
+        # lines is one "empty file" finding, not one finding per line.
+        pending: list[SyntaxProblem] | None = []
+        for item in self._items(stream):
+            if pending is not None and not isinstance(item, ParsedLine):
+                if item.kind in (Problem.BLANK_LINE, Problem.BOM, Problem.CRLF):
+                    pending.append(item)
+                    continue
+                if item.kind is Problem.JSON_DOCUMENT:
+                    yield item
+                    return
+                if item.kind is Problem.INVALID_JSON:
+                    document = _describe_document(self.path, item)
+                    if document is not None:
+                        yield document
+                        return
+            if pending is not None:
+                yield from pending
+                pending = None
+            yield item
+        if pending is not None:
+            yield SyntaxProblem(Problem.EMPTY_FILE, None, "only whitespace" if self.lines else "")
+        elif not self._last.endswith(b"\n"):
+            yield SyntaxProblem(Problem.MISSING_FINAL_NEWLINE, self.lines)
+
+    def _items(self, stream: BinaryIO) -> Iterator[ParsedLine | SyntaxProblem]:
+        """Every line as a record or a problem; the hot loop of the lint."""
+        loads = orjson.loads
+        limit = self.max_line_bytes
+        number = 0
+        offset = 0  # byte offset of the current line, for invalid UTF-8 positions
+        while raw := stream.readline(limit + 1):
+            self._last = raw
+            number += 1
+            self.lines = number
+            start = offset
+            offset += len(raw)
+            self.size = offset
+            if number == 1 and raw.startswith(_BOM):
+                yield SyntaxProblem(Problem.BOM, 1)
+                raw = raw[len(_BOM) :]
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                offset += _skip_rest_of_line(stream, limit)
+                self.size = offset
+                yield SyntaxProblem(
+                    Problem.LINE_TOO_LONG, number, f"over {limit:,} bytes; not read"
+                )
+                continue
+            if raw.endswith(b"\r\n"):
+                yield SyntaxProblem(Problem.CRLF, number)
+            try:
+                data = loads(raw)
+            except orjson.JSONDecodeError as error:
+                problem = _diagnose(raw, error, number, start)
+                if problem is not None:
+                    yield problem
+                    continue
+                data = json.loads(raw)  # valid JSON that orjson is stricter about
+            if type(data) is not dict:
+                if number == 1 and isinstance(data, list) and data and isinstance(data[0], dict):
+                    yield SyntaxProblem(
+                        Problem.JSON_DOCUMENT,
+                        None,
+                        f"a JSON array of {len(data):,} objects on one line",
+                    )
+                else:
+                    yield SyntaxProblem(Problem.NOT_AN_OBJECT, number, _json_type(data))
+                continue
+            duplicate = _duplicate_key(raw, data)
+            if duplicate is not None:
+                yield SyntaxProblem(Problem.DUPLICATE_KEY, number, duplicate)
+            yield ParsedLine(number, raw, data)
+
+
+def read_head(path: Path, *, records: int, max_bytes: int) -> list[dict[str, Any]]:
+    """The first ``records`` objects of a file, reading at most about ``max_bytes``."""
+    head: list[dict[str, Any]] = []
+    reader = Reader(path, max_line_bytes=max_bytes)
+    for item in reader:
+        if isinstance(item, ParsedLine):
+            head.append(item.data)
+            if len(head) >= records:
+                break
+        elif item.line is None:  # a problem that ends the file
+            break
+    return head
+
+
+def _sniff(head: bytes) -> SyntaxProblem | None:
+    """The problem that makes the whole file unreadable as text, if any."""
+    if not head:
+        return SyntaxProblem(Problem.EMPTY_FILE, None)
+    for magic, what in _MAGIC.items():
+        if head.startswith(magic):
+            return SyntaxProblem(Problem.BINARY_FILE, None, what)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls > _BINARY_CONTROL_SHARE * len(head):
+        return SyntaxProblem(
+            Problem.BINARY_FILE, None, f"{controls} control bytes in its first {len(head)}"
+        )
+    return None
+
+
+def _skip_rest_of_line(stream: BinaryIO, chunk: int) -> int:
+    skipped = 0
+    while piece := stream.readline(chunk):
+        skipped += len(piece)
+        if piece.endswith(b"\n"):
+            break
+    return skipped
+
+
+def _diagnose(
+    raw: bytes, error: orjson.JSONDecodeError, number: int, offset: int
+) -> SyntaxProblem | None:
+    """Say what is wrong with a line orjson refused; ``None`` if it is valid JSON."""
+    if not raw.strip():
+        return SyntaxProblem(Problem.BLANK_LINE, number)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        column = len(raw[: bad.start].decode("utf-8", "replace")) + 1
+        byte = raw[bad.start : bad.start + 1]
+        return SyntaxProblem(
+            Problem.INVALID_UTF8,
+            number,
+            f"byte {byte!r} at file offset {offset + bad.start:,}",
+            column,
+        )
+    if "surrogate" in error.msg:
+        # orjson refuses "\ud800"-style escapes that the JSON grammar allows; they
+        # parse, and the content checks report the lone surrogate itself.
+        try:
+            json.loads(text)
+        except (ValueError, RecursionError):
+            pass
+        else:
+            return None
+    column = error.colno
+    nul = text.find("\x00")
+    if nul >= 0 and nul + 1 <= column:
+        return SyntaxProblem(Problem.INVALID_JSON, number, "a NUL byte", nul + 1)
+    return SyntaxProblem(Problem.INVALID_JSON, number, error.msg, column)
+
+
+def _describe_document(path: Path, first: SyntaxProblem) -> SyntaxProblem | None:
+    """The file-level problem for a JSON document (array or pretty-printed) in a .jsonl.
+
+    Called when the first line with content does not parse on its own; ``None`` when
+    the file is JSON Lines whose first line is simply broken.
+    """
+    if path.stat().st_size <= _DOCUMENT_PROBE_BYTES:
+        try:
+            values = _decode_stream(path.read_text("utf-8-sig"))
+        except (ValueError, RecursionError):
+            values = None
+        if values is not None:
+            if len(values) == 1 and isinstance(values[0], list):
+                detail = f"a JSON array of {len(values[0]):,} items spread over many lines"
+            else:
+                detail = f"{len(values):,} pretty-printed JSON value(s) spread over many lines"
+            return SyntaxProblem(Problem.JSON_DOCUMENT, None, detail)
+    with path.open("rb") as stream:
+        for _ in range(first.line or 1):
+            opening = stream.readline(_SNIFF_BYTES).strip().removeprefix(_BOM)
+    if opening in (b"[", b"{", b"[{") or (
+        opening.startswith(b"[") and "end of data" in first.detail
+    ):
+        return SyntaxProblem(
+            Problem.JSON_DOCUMENT,
+            None,
+            f"line {first.line} opens a JSON value that does not close on the same line; "
+            "it looks like JSON spread over many lines",
+        )
+    return None
+
+
+_WHITESPACE = re.compile(r"\s*")
+
+
+def _decode_stream(text: str) -> list[Any]:
+    """Every JSON value in ``text``, one after another (raises ValueError if any is bad)."""
+    decoder = json.JSONDecoder()
+    values = []
+    position = _WHITESPACE.match(text, 0).end()  # type: ignore[union-attr]
+    while position < len(text):
+        value, position = decoder.raw_decode(text, position)
+        values.append(value)
+        position = _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+    return values
+
+
+def _json_type(value: object) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _duplicate_key(raw: bytes, data: dict[str, Any]) -> str | None:
+    """The first key that appears twice in one object of the line, if any.
+
+    orjson keeps the last value silently. Counting ``":`` is a cheap upper bound on
+    the number of keys; only lines where it disagrees with the parsed count are parsed
+    again, keeping pairs.
+    """
+    colons = raw.count(b'":') + raw.count(b'" :')
+    try:
+        if colons == len(data) or colons == _count_keys(data):
+            return None
+    except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024
+        return None
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        if not found and len(set(keys)) != len(keys):
+            found.append(next(key for key in keys if keys.count(key) > 1))
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return found[0] if found else None
+
+
+def _count_keys(value: object) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_count_keys(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_count_keys(item) for item in value)
+    return 0

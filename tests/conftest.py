@@ -1,0 +1,79 @@
+"""Shared helpers: build a project of datasets in a temporary folder and lint it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REAL = SHARED / "datasets" / "real"
+TIKTOKEN = SHARED / "tiktoken"
+
+# Offline machines get tiktoken's encodings from the shared folder; a user's own
+# cache setting wins.
+if TIKTOKEN.is_dir():
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(TIKTOKEN))
+
+
+@dataclass
+class Lint:
+    """The outcome of a pytest run over a project of datasets."""
+
+    result: pytest.RunResult
+    report: dict[str, Any]
+
+    @property
+    def output(self) -> str:
+        return self.result.stdout.str()
+
+    def dataset(self, path: str) -> dict[str, Any]:
+        for dataset in self.report["datasets"]:
+            if dataset["path"] == path:
+                return dataset  # type: ignore[no-any-return]
+        raise KeyError(f"{path} not in report: {[d['path'] for d in self.report['datasets']]}")
+
+    def findings(self, path: str, code: str | None = None) -> list[tuple[int | None, str]]:
+        """``(line, code)`` of each finding in ``path`` (of ``code`` only, if given)."""
+        return [
+            (finding["line"], finding["code"])
+            for finding in self.dataset(path)["findings"]
+            if code is None or finding["code"] == code
+        ]
+
+    def lines(self, path: str, code: str) -> list[int | None]:
+        return [line for line, _ in self.findings(path, code)]
+
+
+def write_files(root: Path, files: Mapping[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, "utf-8")
+        else:
+            path.write_bytes(content)
+
+
+@pytest.fixture
+def lint(pytester: pytest.Pytester):
+    """Write ``files`` into a fresh project, run pytest on it, parse the JSON report."""
+
+    def run(files: Mapping[str, str | bytes], *args: str, subprocess: bool = False) -> Lint:
+        write_files(pytester.path, files)
+        report = pytester.path / ".report.json"
+        arguments = ["-p", "no:cacheprovider", f"--finetune-report={report}", *args]
+        if subprocess:
+            result = pytester.runpytest_subprocess(*arguments)
+        else:
+            result = pytester.runpytest(*arguments)
+        data = json.loads(report.read_text("utf-8")) if report.exists() else {}
+        return Lint(result, data)
+
+    return run

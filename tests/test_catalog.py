@@ -1,0 +1,68 @@
+"""The check catalog is true: every page is current and its examples do what it says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_finetune import REGISTRY, Settings, catalog
+from pytest_finetune.checks import DOC_SECTIONS
+from pytest_finetune.lint import lint
+
+CATALOG = Path(__file__).resolve().parent.parent / "checks"
+CHECKS = sorted(REGISTRY.values(), key=lambda check: check.code)
+
+
+def findings_of(check, kind: str) -> list[str]:
+    folder = CATALOG / check.slug()
+    settings = Settings(overrides={"select": [check.code]})
+    rendered = []
+    for path in catalog.examples(folder, kind):
+        result = lint(path, settings, display_path=path.relative_to(folder).as_posix())
+        outcome = result.outcomes.get(check.code)
+        assert outcome is not None, f"{check.code} does not apply to {path.name}"
+        assert outcome.crash is None, outcome.crash
+        rendered += [finding.render() for finding in outcome.sorted_findings()]
+    return rendered
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.code)
+def test_failing_example_gives_exactly_the_documented_findings(check):
+    folder = CATALOG / check.slug()
+    assert catalog.examples(folder, "fail"), f"{folder} has no failing example"
+    expected = catalog.expected_findings(folder)
+    assert expected, f"{folder / catalog.EXPECTED} lists no findings"
+    assert findings_of(check, "fail") == expected
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.code)
+def test_passing_example_gives_no_finding(check):
+    assert catalog.examples(CATALOG / check.slug(), "pass"), "no passing example"
+    assert findings_of(check, "pass") == []
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.code)
+def test_declaration_is_complete(check):
+    sections = check.sections()
+    assert list(sections) == list(DOC_SECTIONS)
+    assert all(sections.values()), "a docstring section is empty"
+    assert check.summary().endswith(".")
+    for name, _default, doc in check.option_docs():
+        assert doc, f"option {name} is undocumented"
+
+
+def test_pages_are_generated_from_the_registry():
+    stale = [
+        path.relative_to(CATALOG).as_posix()
+        for path, text in catalog.pages(CATALOG).items()
+        if not path.exists() or path.read_text("utf-8") != text
+    ]
+    assert not stale, (
+        f"catalog pages out of date: {stale}; run `pytest-finetune rules --catalog checks`"
+    )
+
+
+def test_catalog_has_no_folder_without_a_check():
+    folders = {path.name for path in CATALOG.iterdir() if path.is_dir()}
+    assert folders == {check.slug() for check in CHECKS}

@@ -104,6 +104,8 @@ class ScanContext:
         self.stats = DatasetStats(display_path, fmt)
         #: Process-wide cache for work shared across files (tokenizers, split pairs).
         self.shared = shared
+        #: Per-file results computed once and shared by its checks (conventions, ...).
+        self.cache: dict[str, Any] = {}
         self.outcomes: dict[str, CheckOutcome] = {
             check.code: CheckOutcome(check.code) for check in settings.checks
         }

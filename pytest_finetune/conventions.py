@@ -127,10 +127,24 @@ def dominant_suffix(texts: Sequence[str], known: Sequence[str], *, natural: bool
     elif _starts_inside_word(suffix, texts):
         # "tive" of "positive"/"negative" is no convention; "xEND" would be "END".
         suffix = _LEADING_WORD.sub("", suffix)
-    if not suffix or (not natural and _NATURAL_ENDING.fullmatch(suffix)):
+    if not suffix or (
+        _NATURAL_ENDING.fullmatch(suffix) and (not natural or _mostly_inside(suffix, texts))
+    ):
         return NO_SUFFIX
     share = sum(text.endswith(suffix) for text in texts) / len(texts)
     return Suffix(suffix, share)
+
+
+def _mostly_inside(suffix: str, texts: Iterable[str]) -> bool:
+    """Whether most texts ending with ``suffix`` also hold it earlier.
+
+    A stop sequence ends a completion and occurs nowhere else in it (generation would
+    stop there); punctuation that also ends most sentences inside the texts (``.``, a
+    newline between paragraphs) is the texts' own, not a stop sequence.
+    """
+    holders = [text for text in texts if text.endswith(suffix)]
+    inside = sum(suffix in text[: -len(suffix)] for text in holders)
+    return inside * 2 > len(holders)
 
 
 def _starts_inside_word(suffix: str, texts: Iterable[str]) -> bool:

@@ -186,20 +186,18 @@ class _Runner:
     def __init__(self, context: ScanContext, checks: list[Check]) -> None:
         self.context = context
         self.checks = checks
-        self._visitors: dict[Format, list[Callable[[Record], None]]] = {}
+        #: Per format: what to call for each record, and the check each call belongs to.
+        self._visitors: dict[Format, tuple[list[Callable[[Record], None]], list[Check]]] = {}
         self._problem_checks: dict[Problem, list[Check]] = {}
         for check in checks:
             for kind in type(check).problems:
                 self._problem_checks.setdefault(kind, []).append(check)
 
     def visit(self, record: Record) -> None:
-        visitors = self._visitors.get(record.format)
-        if visitors is None:
-            visitors = self._visitors[record.format] = [
-                check.visit
-                for check in self.checks
-                if type(check).visit is not Check.visit and type(check).applies_to(record.format)
-            ]
+        found = self._visitors.get(record.format)
+        if found is None:
+            found = self._visitors[record.format] = self._visitors_for(record.format)
+        visitors, owners = found
         # The hot loop: one try for all checks; on a crash, find out which one from
         # the loop variable, drop it, and give the rest this record.
         visit = None
@@ -207,11 +205,19 @@ class _Runner:
             for visit in visitors:
                 visit(record)
         except Exception:
-            crashed: Check = visit.__self__  # type: ignore[union-attr]
-            self._crashed(crashed, f"at line {record.line}:\n{traceback.format_exc()}")
-            after = visitors.index(visit) + 1  # type: ignore[arg-type]
-            for rest in visitors[after:]:
-                self._call(rest.__self__, rest, record)  # type: ignore[attr-defined]
+            index = visitors.index(visit)  # type: ignore[arg-type]
+            self._crashed(owners[index], f"at line {record.line}:\n{traceback.format_exc()}")
+            for rest, owner in zip(visitors[index + 1 :], owners[index + 1 :], strict=True):
+                self._call(owner, rest, record)
+
+    def _visitors_for(self, fmt: Format) -> tuple[list[Callable[[Record], None]], list[Check]]:
+        visitors, owners = [], []
+        for check in self.checks:
+            visit = check.visitor() if type(check).applies_to(fmt) else None
+            if visit is not None:
+                visitors.append(visit)
+                owners.append(check)
+        return visitors, owners
 
     def start(self, head: list[Record]) -> None:
         for check in self.checks:

@@ -67,6 +67,16 @@ def test_stop_sequences_may_be_words_or_punctuation():
     assert dominant_suffix([" positive", " negative"] * 3, stop, natural=True).text == ""
 
 
+def test_punctuation_that_also_ends_sentences_inside_the_texts_is_no_stop_sequence():
+    stop = conventions.KNOWN_STOPS
+    sentences = [" One. Two.", " Three. Four.", " Five."]
+    assert dominant_suffix(sentences, stop, natural=True).text == ""
+    paragraphs = [" First.\n\nSecond.\n", " Third.\n\nFourth.\n"]
+    assert dominant_suffix(paragraphs, stop, natural=True).text == ""
+    # A marker is a stop sequence even where it also occurs inside (a finding, then).
+    assert dominant_suffix([" a END b END", " c END"], stop, natural=True).text == " END"
+
+
 def test_task_follows_the_legacy_rule():
     # Fewer distinct completions than a third of the rows: 2 < 7 / 3.
     assert conventions.infer_task(list("abcdefg"), [" x"] * 6 + [" y"]) is Task.CLASSIFICATION

@@ -112,7 +112,9 @@ def dominant_suffix(texts: Sequence[str], known: Sequence[str], *, natural: bool
         return NO_SUFFIX
     suffix, holders = "", 0  # the first character needs only a majority
     for length in range(1, _LONGEST + 1):
-        counts = Counter(text[-length:] for text in texts if len(text) >= length)
+        # A separator or stop follows content: a suffix that is all there is of a text
+        # (the label " billing" of most examples) is the text, not a convention.
+        counts = Counter(text[-length:] for text in texts if text[:-length].strip())
         if not counts:
             break
         candidate, count = counts.most_common(1)[0]

@@ -77,6 +77,15 @@ def test_punctuation_that_also_ends_sentences_inside_the_texts_is_no_stop_sequen
     assert dominant_suffix([" a END b END", " c END"], stop, natural=True).text == " END"
 
 
+def test_the_label_of_most_examples_is_no_stop_sequence():
+    # Imbalanced classification without a stop: the majority label is what most
+    # completions end with, but it is all of them, so it is the label, not a stop.
+    stop = conventions.KNOWN_STOPS
+    assert dominant_suffix([" billing"] * 22 + [" fraud"] * 2, stop, natural=True).text == ""
+    assert dominant_suffix([" 1@@@"] * 215 + [" 0@@@"] * 113, stop, natural=True).text == "@@@"
+    assert dominant_suffix([" yes\n"] * 20 + [" no\n"] * 2, stop, natural=True).text == "\n"
+
+
 def test_task_follows_the_legacy_rule():
     # Fewer distinct completions than a third of the rows: 2 < 7 / 3.
     assert conventions.infer_task(list("abcdefg"), [" x"] * 6 + [" y"]) is Task.CLASSIFICATION

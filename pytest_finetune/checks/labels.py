@@ -203,11 +203,11 @@ class RareClass(_Member):
                 continue
             near = difflib.get_close_matches(label, common, n=1, cutoff=0.8)
             hint = f" (a typo of {quote(near[0])}?)" if near else ""
+            where = ", the first here" if count > 1 else ""
             self.report(
                 self.survey.first[label],
-                f"The class {quote(label)} has only {plural(count, 'example')}{hint}, the "
-                f"first here; at least {self.options.min_examples} are needed to learn and "
-                "measure it",
+                f"The class {quote(label)} has only {plural(count, 'example')}{where}{hint}; "
+                f"at least {self.options.min_examples} are needed to learn and measure it",
             )
 
 
@@ -274,11 +274,16 @@ class MultiTokenLabel(_TokenMember):
         for label in classes:
             pieces = [encoding.decode([token]) for token in encoding.encode_ordinary(label)]
             if len(pieces) > 1:
+                how = (
+                    "drop the leading space, a token of its own here"
+                    if pieces[0].isspace()
+                    else "use labels of one token"
+                )
                 self.report(
                     self.survey.first[label],
                     f"The label {quote(label)} is {len(pieces)} tokens for {spec.name} "
                     f"({', '.join(quote(piece) for piece in pieces)}); a one-token answer "
-                    "holds only the first: use labels of one token",
+                    f"holds only the first: {how}",
                 )
 
 
@@ -320,11 +325,16 @@ class LabelsShareFirstToken(_TokenMember):
         for token, labels in by_token.items():
             if len(labels) > 1:
                 names = ", ".join(quote(label) for label in sorted(labels))
+                first = encoding.decode([token])
+                how = (
+                    "drop the leading space, a token of its own here"
+                    if first.isspace()
+                    else "give each label a first token of its own"
+                )
                 self.report(
                     min(self.survey.first[label] for label in labels),
-                    f"The labels {names} all start with the token "
-                    f"{quote(encoding.decode([token]))} for {spec.name}; a one-token answer "
-                    "cannot tell them apart: give each label a first token of its own",
+                    f"The labels {names} all start with the token {quote(first)} for "
+                    f"{spec.name}; a one-token answer cannot tell them apart: {how}",
                 )
 
 

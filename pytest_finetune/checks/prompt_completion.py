@@ -385,6 +385,8 @@ class _Survey(Survey):
         leading = completion[: len(completion) - len(completion.lstrip())]
         if leading == " ":
             return  # one space, then a control character: the content checks' concern
+        if completion[0].isdigit():
+            return  # the encodings never join a space to a digit (see the docstring)
         if leading:
             message = f"The completion starts with {quote(leading)}; start it with one space"
         else:
@@ -825,10 +827,13 @@ class CompletionMissingLeadingSpace(_Member):
 
     What it does:
         Reports completions that start without whitespace, or with more or other
-        whitespace than one space (a newline, two spaces).
+        whitespace than one space (a newline, two spaces). A completion that starts
+        with a digit needs no space: the encodings of current models (``cl100k_base``,
+        ``o200k_base``) never join a space to a digit, so `` 1`` is two tokens and
+        ``1`` one.
 
     Why it matters:
-        The tokenizers of OpenAI's base models put a word's space in front of it
+        The tokenizers of OpenAI's models put a word's space in front of it
         (`` Paris`` is one token); a completion starting with one space begins with
         the same tokens the model produces after a prompt. The legacy tool required
         it.

@@ -129,9 +129,14 @@ def dominant_suffix(texts: Sequence[str], known: Sequence[str], *, natural: bool
     elif _starts_inside_word(suffix, texts):
         # "tive" of "positive"/"negative" is no convention; "xEND" would be "END".
         suffix = _LEADING_WORD.sub("", suffix)
-    if not suffix or (
-        _NATURAL_ENDING.fullmatch(suffix) and (not natural or _mostly_inside(suffix, texts))
-    ):
+    if not suffix:
+        return NO_SUFFIX
+    punctuation = _NATURAL_ENDING.fullmatch(suffix) is not None
+    if punctuation and not natural:
+        return NO_SUFFIX
+    # A known marker inside a text is a finding about that text; punctuation or an
+    # ending nobody uses as a marker, inside most texts, is their content.
+    if (punctuation or not markers) and _mostly_inside(suffix, texts):
         return NO_SUFFIX
     share = sum(text.endswith(suffix) for text in texts) / len(texts)
     return Suffix(suffix, share)
@@ -142,7 +147,8 @@ def _mostly_inside(suffix: str, texts: Iterable[str]) -> bool:
 
     A stop sequence ends a completion and occurs nowhere else in it (generation would
     stop there); punctuation that also ends most sentences inside the texts (``.``, a
-    newline between paragraphs) is the texts' own, not a stop sequence.
+    newline between paragraphs), or the end of a text that repeats itself, is the
+    texts' own, not a stop sequence.
     """
     holders = [text for text in texts if text.endswith(suffix)]
     inside = sum(suffix in text[: -len(suffix)] for text in holders)

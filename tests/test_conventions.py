@@ -73,6 +73,8 @@ def test_punctuation_that_also_ends_sentences_inside_the_texts_is_no_stop_sequen
     assert dominant_suffix(sentences, stop, natural=True).text == ""
     paragraphs = [" First.\n\nSecond.\n", " Third.\n\nFourth.\n"]
     assert dominant_suffix(paragraphs, stop, natural=True).text == ""
+    # Nor is the end of a text that repeats itself.
+    assert dominant_suffix([" lorem ipsum" * 10] * 2, stop, natural=True).text == ""
     # A marker is a stop sequence even where it also occurs inside (a finding, then).
     assert dominant_suffix([" a END b END", " c END"], stop, natural=True).text == " END"
 

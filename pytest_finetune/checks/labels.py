@@ -76,22 +76,18 @@ class _Classes(Survey):
         self.classes: dict[str, int] | None = None
 
     def visit(self, record: Record) -> None:
-        try:
-            label = label_of(record, self.conventions)
-            if label is None or self.overflow:
-                return
-            counts = self.counts
-            count = counts.get(label)
-            if count is not None:
-                counts[label] = count + 1
-            elif len(counts) < MAX_CLASSES:
-                counts[label] = 1
-                self.first[label] = record.line
-            else:
-                self.overflow = True
-        except Exception:
-            self.broken = str(record.line)
-            raise
+        label = label_of(record, self.conventions)
+        if label is None or self.overflow:
+            return
+        counts = self.counts
+        count = counts.get(label)
+        if count is not None:
+            counts[label] = count + 1
+        elif len(counts) < MAX_CLASSES:
+            counts[label] = 1
+            self.first[label] = record.line
+        else:
+            self.overflow = True
 
     def conclude(self) -> None:
         counts = self.counts

@@ -195,71 +195,64 @@ class _Survey(Survey):
     # the part): cheap tests first, string searches only where a cheap test failed.
     # ``text[0] <= " "`` is true for whitespace (and control characters): a comparison
     # instead of a method call, confirmed with ``isspace`` on the rare path.
-    def visit(self, record: Record) -> None:  # noqa: PLR0915
-        try:
-            data = record.data
-            line = record.line
-            prompt = data.get("prompt")
-            completion = data.get("completion")
-            if len(data) != 2 or type(prompt) is not str or type(completion) is not str:
-                prompt, completion = self._keys(line, data, prompt, completion)
-            if prompt is not None:
-                if not prompt or (prompt[0] <= " " and prompt.isspace()):
-                    if self.empty_prompt is not None:
-                        self._empty(self.empty_prompt, line, "prompt", prompt)
-                else:
-                    separator = self.separator
-                    if separator:
-                        end = len(prompt)
-                        if prompt.endswith(separator):
-                            end -= len(separator)
-                        elif self.missing_separator is not None:
-                            self._missing_separator(self.missing_separator, line, prompt)
-                        if (
-                            self.separator_inside is not None
-                            and 0 <= prompt.find(self.separator_rare) < end
-                        ):
-                            self._separator_in_prompt(self.separator_inside, line, prompt, end)
-                    elif self.suggest_separator:
-                        self._unseen_separators(prompt)
-                    if prompt[0] <= " " and self.stray_whitespace is not None:
-                        self._stray_whitespace(self.stray_whitespace, line, prompt, completion)
-                    if self.track_prompts:
-                        self._track_prompt(prompt)
-            if completion is not None:
-                if not completion or (completion[0] <= " " and completion.isspace()):
-                    if self.empty_completion is not None:
-                        self._empty(self.empty_completion, line, "completion", completion)
-                else:
-                    # A completion that starts with a space has a second character (a
-                    # lone space is empty, above).
-                    if self.leading_space is not None and (
-                        completion[0] != " " or completion[1] <= " "
+    def visit(self, record: Record) -> None:
+        data = record.data
+        line = record.line
+        prompt = data.get("prompt")
+        completion = data.get("completion")
+        if len(data) != 2 or type(prompt) is not str or type(completion) is not str:
+            prompt, completion = self._keys(line, data, prompt, completion)
+        if prompt is not None:
+            if not prompt or (prompt[0] <= " " and prompt.isspace()):
+                if self.empty_prompt is not None:
+                    self._empty(self.empty_prompt, line, "prompt", prompt)
+            else:
+                separator = self.separator
+                if separator:
+                    end = len(prompt)
+                    if prompt.endswith(separator):
+                        end -= len(separator)
+                    elif self.missing_separator is not None:
+                        self._missing_separator(self.missing_separator, line, prompt)
+                    if (
+                        self.separator_inside is not None
+                        and 0 <= prompt.find(self.separator_rare) < end
                     ):
-                        self._leading_space(self.leading_space, line, completion)
-                    stop = self.stop
-                    if stop:
-                        end = len(completion)
-                        if completion.endswith(stop):
-                            end -= len(stop)
-                        elif self.missing_stop is not None:
-                            self._missing_stop(self.missing_stop, line)
-                        if (
-                            self.stop_inside is not None
-                            and 0 <= completion.find(self.stop_rare) < end
-                        ):
-                            self._stop_inside(self.stop_inside, line, completion, end)
-                    elif self.suggest_stop:
-                        self._unseen_stops(completion)
-                    if self.separator_inside is not None and self.separator_rare in completion:
-                        self._separator_in_completion(self.separator_inside, line, completion)
-                    if self.track_completions:
-                        self._track_completion(completion)
-            if line >= self.next_case_line:
-                self._measure_case(line, prompt, completion)
-        except Exception:
-            self.broken = str(record.line)
-            raise
+                        self._separator_in_prompt(self.separator_inside, line, prompt, end)
+                elif self.suggest_separator:
+                    self._unseen_separators(prompt)
+                if prompt[0] <= " " and self.stray_whitespace is not None:
+                    self._stray_whitespace(self.stray_whitespace, line, prompt, completion)
+                if self.track_prompts:
+                    self._track_prompt(prompt)
+        if completion is not None:
+            if not completion or (completion[0] <= " " and completion.isspace()):
+                if self.empty_completion is not None:
+                    self._empty(self.empty_completion, line, "completion", completion)
+            else:
+                # A completion that starts with a space has a second character (a
+                # lone space is empty, above).
+                if self.leading_space is not None and (
+                    completion[0] != " " or completion[1] <= " "
+                ):
+                    self._leading_space(self.leading_space, line, completion)
+                stop = self.stop
+                if stop:
+                    end = len(completion)
+                    if completion.endswith(stop):
+                        end -= len(stop)
+                    elif self.missing_stop is not None:
+                        self._missing_stop(self.missing_stop, line)
+                    if self.stop_inside is not None and 0 <= completion.find(self.stop_rare) < end:
+                        self._stop_inside(self.stop_inside, line, completion, end)
+                elif self.suggest_stop:
+                    self._unseen_stops(completion)
+                if self.separator_inside is not None and self.separator_rare in completion:
+                    self._separator_in_completion(self.separator_inside, line, completion)
+                if self.track_completions:
+                    self._track_completion(completion)
+        if line >= self.next_case_line:
+            self._measure_case(line, prompt, completion)
 
     # -- the rare paths ---------------------------------------------------------------
 
@@ -595,10 +588,15 @@ class ExtraKey(_Member):
         # Keys exported together (every column of a table) make one finding.
         together: dict[tuple[int, int], list[str]] = {}
         for key, (count, first) in self.survey.extra.items():
-            together.setdefault((first, count), []).append(repr(key) if key else "others")
+            together.setdefault((first, count), []).append(key)
         for (first, count), keys in sorted(together.items()):
-            one = len(keys) == 1
-            what = f"Key {keys[0]} is" if one else f"Keys {', '.join(keys)} are"
+            one = len(keys) == 1 and keys[0] != ""
+            if one:
+                what = f"Key {keys[0]!r} is"
+            elif keys == [""]:
+                what = "Other keys are"  # beyond the keys tracked by name
+            else:
+                what = f"Keys {', '.join(repr(key) if key else 'others' for key in keys)} are"
             it = "it" if one else "them"
             self.report(
                 first,
@@ -709,7 +707,7 @@ class MissingSeparator(_Member):
 
     def judge(self) -> None:
         survey = self.survey
-        if not survey.suggest_separator or not survey.saw_prompt:
+        if not survey.suggest_separator or not survey.saw_prompt or _too_few(self.context):
             return
         candidates = [c for c, _ in survey.separator_candidates]
         if survey.multiline_prompts and " ->" in candidates:
@@ -880,7 +878,7 @@ class MissingStopSequence(_Member):
 
     def judge(self) -> None:
         survey = self.survey
-        if not survey.suggest_stop or not survey.saw_completion:
+        if not survey.suggest_stop or not survey.saw_completion or _too_few(self.context):
             return
         suggestion = survey.stop_candidates[0][0] if survey.stop_candidates else None
         how = (
@@ -1152,6 +1150,11 @@ class AllCompletionsIdentical(_Member):
                 f"All {survey.same_completions} completions are {quote(same)}; the model will "
                 "learn to give that answer to everything",
             )
+
+
+def _too_few(context: ScanContext) -> bool:
+    """Whether a file has too few examples to show a convention (one shares nothing)."""
+    return context.stats.examples < 2
 
 
 def _examples(count: int, context: ScanContext) -> str:

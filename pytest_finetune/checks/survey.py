@@ -30,8 +30,6 @@ class Survey:
         self.driver: Check | None = None
         #: Whether the survey needs to see records at all (set while it is built).
         self.active = True
-        #: Where the survey crashed (its driver's item reports the traceback).
-        self.broken: str | None = None
         self._concluded = False
 
     def join(self, check: Check) -> None:
@@ -52,8 +50,12 @@ class Survey:
 
     def concluded(self) -> None:
         """Conclude if no member has yet; a member whose survey crashed cannot judge."""
-        if self.broken is not None:
-            raise RuntimeError(f"its family's survey crashed at line {self.broken}")
+        driver = self.driver
+        if driver is not None and self.context.outcomes[driver.code].crash is not None:
+            # The driver's item shows the traceback; the others must not pass unseen.
+            raise RuntimeError(
+                f"its family's survey crashed while {driver.code} drove it; see {driver.code}"
+            )
         if not self._concluded:
             self._concluded = True
             self.conclude()

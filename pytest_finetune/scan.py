@@ -72,10 +72,19 @@ class CheckOutcome:
         return sum(self.counts.values())
 
     def add(self, finding: Finding) -> None:
-        """Count a finding, keeping it if there is room."""
-        self.counts[finding.severity] = self.counts.get(finding.severity, 0) + 1
-        if len(self.findings) < MAX_STORED_FINDINGS:
+        """Count a finding, keeping it if there is room (always, if it is about the file)."""
+        self.tally(finding.severity)
+        if finding.line is None or not self.full:
             self.findings.append(finding)
+
+    def tally(self, severity: Severity) -> None:
+        """Count a finding without keeping it."""
+        self.counts[severity] = self.counts.get(severity, 0) + 1
+
+    @property
+    def full(self) -> bool:
+        """Whether findings about lines are only counted from now on."""
+        return len(self.findings) >= MAX_STORED_FINDINGS
 
     def failing(self, fail_on: Severity) -> int:
         """How many findings are at least as severe as ``fail_on``."""
@@ -121,11 +130,18 @@ class ScanContext:
     ) -> None:
         """Add a finding of ``check`` (its message redacted of secrets)."""
         code = type(check).code
-        self.outcomes[code].add(
+        outcome = self.outcomes[code]
+        severity = severity or self.settings.severities[code]
+        if line is not None and outcome.full:
+            # Counted, not kept: skip building it (a file broken on every line of a
+            # million would otherwise pay for a million redactions).
+            outcome.tally(severity)
+            return
+        outcome.add(
             Finding(
                 code=code,
                 name=type(check).name,
-                severity=severity or self.settings.severities[code],
+                severity=severity,
                 path=self.display_path,
                 line=line,
                 message=redact(message),

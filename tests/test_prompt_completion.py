@@ -352,3 +352,21 @@ def test_findings_go_through_pytest_with_their_item(lint):
     )
     [finding] = result.dataset("data/train.jsonl")["findings"]
     assert finding["fixable"] is True
+
+
+def test_findings_beyond_the_kept_ones_are_counted_and_the_file_finding_is_kept(tmp_path):
+    records = intents(3000)
+    for record in records[1::3]:  # 1,000 stray spaces, all on the ' billing' examples
+        record["prompt"] = " " + record["prompt"]
+    records[1]["prompt"] = " " + records[1]["prompt"]
+    path = tmp_path / "data.jsonl"
+    records.append(pc(" One more about billing ->", " billing\n"))
+    path.write_text(jsonl(*records), "utf-8")
+    outcome = lint_file(path, Settings(overrides={"select": ["FT113"]})).outcomes["FT113"]
+    assert outcome.count == 1002
+    assert len(outcome.findings) == 1001
+    file_level = [f for f in outcome.findings if f.line is None]
+    assert [f.message for f in file_level] == [
+        "All 1,001 prompts that start with whitespace have the label ' billing': the model "
+        "can learn the whitespace as the cue for it"
+    ]

@@ -68,6 +68,7 @@ class _Classes(Survey):
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
         self.conventions = conventions.of(context, head)
+        self.stop = self.conventions.stop.text
         self.active = self.conventions.classification
         self.counts: dict[str, int] = {}
         self.first: dict[str, int] = {}
@@ -76,8 +77,18 @@ class _Classes(Survey):
         self.classes: dict[str, int] | None = None
 
     def visit(self, record: Record) -> None:
-        label = label_of(record, self.conventions)
-        if label is None or self.overflow:
+        if record.format is Format.PROMPT_COMPLETION:  # label_of, inlined: it runs per record
+            label = record.data.get("completion")
+            if type(label) is not str:
+                return
+            stop = self.stop
+            if stop and label.endswith(stop):
+                label = label[: -len(stop)]
+        else:
+            label = label_of(record, self.conventions)
+            if label is None:
+                return
+        if self.overflow:
             return
         counts = self.counts
         count = counts.get(label)

@@ -172,8 +172,11 @@ class _Survey(Survey):
             and self.conventions.task is Task.GENERATION
             and self.member(MissingStopSequence.code) is not None
         )
-        measure_case = self.member(MostlyUppercase.code) is not None
-        self.next_case_line = 0 if measure_case else sys.maxsize
+        uppercase = self.member(MostlyUppercase.code)
+        self.next_case_line = 0 if uppercase is not None else sys.maxsize
+        if uppercase is not None:
+            options = uppercase.options
+            self.case = {key: _Case(options.max_share, options.rows) for key in KEYS}
         # Prefixes and sameness are tracked until they can no longer be reported: once
         # the prompts differ and their common prefix is short enough to be fine.
         prompt_prefix = self.member(LongCommonPromptPrefix.code)
@@ -459,10 +462,13 @@ def _common_prefix(a: str, b: str) -> str:
 class _Case:
     """Uppercase and lowercase ASCII letters of one column, and its most uppercase rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, threshold: float = 1 / 3, keep: int = 5) -> None:
         self.upper = 0
         self.lower = 0
-        #: ``(share, letters, -line)`` of the rows over the threshold, a bounded heap.
+        self.threshold = threshold
+        self.keep = keep
+        #: ``(share, letters, -line)`` of the rows over the threshold, a bounded heap
+        #: (ties go to the rows with more letters, then to the earlier ones).
         self.worst: list[tuple[float, int, int]] = []
 
     def add(self, line: int, text: str) -> None:
@@ -471,9 +477,10 @@ class _Case:
         lower = len(data.translate(None, _NOT_LOWER))
         self.upper += upper
         self.lower += lower
-        if upper * 2 > lower:
-            item = (upper / (upper + lower), upper + lower, -line)
-            if len(self.worst) < _WORST_KEPT:
+        letters = upper + lower
+        if letters and upper > self.threshold * letters:
+            item = (upper / letters, letters, -line)
+            if len(self.worst) < self.keep:
                 heapq.heappush(self.worst, item)
             else:
                 heapq.heappushpop(self.worst, item)
@@ -482,10 +489,6 @@ class _Case:
     def share(self) -> float:
         letters = self.upper + self.lower
         return self.upper / letters if letters else 0.0
-
-
-#: Rows kept per column as candidates for the worst ones (the option picks how many show).
-_WORST_KEPT = 20
 
 
 # -- the checks ----------------------------------------------------------------------
@@ -509,7 +512,7 @@ class KeyWrongCase(_Member):
         The other checks read the value as the prompt or completion it means.
 
     Why it matters:
-        Keys are case-sensitive: the service finds no prompt or completion and rejects
+        Keys must match exactly: the service finds no prompt or completion and rejects
         the example (the legacy tool offered to lowercase them).
 
     Example:
@@ -530,7 +533,7 @@ class KeyWrongCase(_Member):
             wanted = key.strip().lower()
             self.report(
                 first,
-                f"Key {key!r} should be {wanted!r} (keys are case-sensitive), in "
+                f"Key {key!r} should be {wanted!r} (keys must match exactly), in "
                 f"{_examples(count, self.context)}; rename it",
             )
 
@@ -814,7 +817,7 @@ class PromptLeadingWhitespace(_Member):
             [label] = labels
             self.report(
                 None,
-                f"All {total} prompts that start with whitespace have the label "
+                f"All {total:,} prompts that start with whitespace have the label "
                 f"{quote(label)}: the model can learn the whitespace as the cue for it",
             )
 
@@ -994,9 +997,7 @@ class MostlyUppercase(_Member):
                 f"{share:.0%} of the letters in {key}s are uppercase{sampled}, more than "
                 f"{self.options.max_share:.0%}; lowercase them if case carries no meaning",
             )
-            limit = self.options.rows
-            rows = [item for item in case.worst if item[0] > self.options.max_share]
-            for row_share, _letters, negative_line in heapq.nlargest(limit, rows):
+            for row_share, _letters, negative_line in case.worst:
                 self.report(-negative_line, f"This {key} is {row_share:.0%} uppercase")
 
 
@@ -1113,7 +1114,7 @@ class AllPromptsIdentical(_Member):
         if survey.same_prompts > 1 and same and not survey.prompts_differ:
             self.report(
                 None,
-                f"All {survey.same_prompts} prompts are {quote(same)}; the model cannot learn "
+                f"All {survey.same_prompts:,} prompts are {quote(same)}; the model cannot learn "
                 "from the prompt: put each example's input into it",
             )
 
@@ -1147,7 +1148,7 @@ class AllCompletionsIdentical(_Member):
         if survey.same_completions > 1 and same and not survey.completions_differ:
             self.report(
                 None,
-                f"All {survey.same_completions} completions are {quote(same)}; the model will "
+                f"All {survey.same_completions:,} completions are {quote(same)}; the model will "
                 "learn to give that answer to everything",
             )
 

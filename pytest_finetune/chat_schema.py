@@ -74,7 +74,9 @@ ROLE_KEYS: dict[str, frozenset[str]] = {
     "assistant": frozenset(
         {"role", "content", "name", "tool_calls", "function_call", "weight", "refusal", "audio"}
     ),
-    "tool": frozenset({"role", "content", "tool_call_id"}),
+    # Tool results often carry the function's name too (as OpenAI's cookbook writes
+    # them); the API takes it.
+    "tool": frozenset({"role", "content", "tool_call_id", "name"}),
     "function": frozenset({"role", "content", "name"}),
 }
 #: The content part types each role takes; others are reported.
@@ -213,9 +215,20 @@ def kind(value: object) -> str:
 
 
 def quote(value: object, limit: int = 60) -> str:
-    """``value`` as messages quote data: a ``repr`` cut to about ``limit`` characters."""
-    text = repr(value[: limit + 1] if isinstance(value, str) else value)
+    r"""``value`` as messages quote data, cut to about ``limit`` characters.
+
+    Strings as ``repr`` (so that ``\n`` shows), other values as JSON (``true``, ``null``).
+    """
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    else:
+        text = orjson.dumps(value, default=str).decode("utf-8", "replace")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def article(word: str) -> str:
+    """``a user``, ``an assistant``."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -321,11 +334,12 @@ def _function_of(tool: object, where: str, analysis: Analysis) -> object:
     if not isinstance(tool, dict):
         analysis.add(Issue.INVALID_TOOL_DEFINITION, f"`{where}` is {kind(tool)}, not a definition")
         return None
-    if tool.get("type") != "function":
+    tool_type = tool.get("type")
+    if tool_type != "function":
+        what = "no type" if tool_type is None else f"the type {quote(tool_type)}"
         analysis.add(
             Issue.INVALID_TOOL_DEFINITION,
-            f"`{where}` has type {quote(tool.get('type'))}; "
-            'fine-tuning data declares function tools ("type": "function")',
+            f'`{where}` has {what}; fine-tuning data declares function tools ("type": "function")',
         )
     function = tool.get("function")
     if not isinstance(function, dict):
@@ -387,7 +401,7 @@ class _Walk:
             if not isinstance(message, dict):
                 continue  # reported with the list itself
             role = message.get("role")
-            if role not in ROLE_KEYS:
+            if not isinstance(role, str) or role not in ROLE_KEYS:
                 conversation.invalid(message, index)
                 continue
             ids, function_name = self.message(message, role, f"{where}[{index}]")
@@ -448,7 +462,7 @@ class _Walk:
             what = "null content" if "content" in message else "no content"
             if role == "assistant":
                 what += " and no tool_calls or function_call"
-            add(Issue.INVALID_CONTENT, f"`{path}` is a {role} message with {what}")
+            add(Issue.INVALID_CONTENT, f"`{path}` is {article(role)} message with {what}")
             return
         if isinstance(content, str):
             blank = is_blank(content)
@@ -518,7 +532,8 @@ class _Walk:
         if role != "assistant":
             self.analysis.add(
                 Issue.INVALID_WEIGHT,
-                f"`{path}` is a {role} message with a weight; only assistant messages take one",
+                f"`{path}` is {article(role)} message with a weight; "
+                "only assistant messages take one",
             )
         elif isinstance(weight, bool) or weight not in (0, 1):
             self.analysis.add(
@@ -839,11 +854,18 @@ def _unknown_key(key: str, role: str, path: str, allowed: frozenset[str]) -> str
 
 def _unsupported_part(part_type: object, role: str, where: str) -> str:
     if part_type == "image_url":
-        return f"`{where}` is an image in a {role} message; only user messages may hold images"
+        return (
+            f"`{where}` is an image in {article(role)} message; only user messages may hold images"
+        )
     if part_type == "refusal":
-        return f"`{where}` is a refusal part in a {role} message; only assistant messages refuse"
+        return (
+            f"`{where}` is a refusal part in {article(role)} message; "
+            "only assistant messages refuse"
+        )
     if part_type in ("input_audio", "file"):
-        return f"`{where}` is a {part_type} part; fine-tuning data takes text and images only"
+        return (
+            f"`{where}` is {article(part_type)} part; fine-tuning data takes text and images only"
+        )
     alias = _PART_ALIASES.get(part_type) if isinstance(part_type, str) else None
     hint = f"; chat messages call it {alias!r}" if alias else ""
     return (
@@ -861,7 +883,7 @@ def _image_problem(image: object) -> str | None:
     if not isinstance(url, str) or not url:
         return "is an image part without a url"
     detail = image.get("detail")
-    if detail is not None and detail not in _IMAGE_DETAIL:
+    if detail is not None and (not isinstance(detail, str) or detail not in _IMAGE_DETAIL):
         return f"has the image detail {quote(detail)}; use low, high or auto"
     if url.startswith(("https://", "http://")):
         host = url.partition("://")[2][:1]

@@ -710,7 +710,8 @@ _SUFFIX_WINDOW = 200
 _SYMBOL_RUN = re.compile(r"([!#$%&*+\-/:;<=>?@\\^|~])\1{2,}\Z")
 _STOP_WORD = re.compile(r"(?<![A-Za-z])(?:END|STOP|EOS)\Z")
 _ARROW = re.compile(r"(?:->|=>)\Z")
-_LABEL = re.compile(r"(?<![A-Za-z])[A-Za-z][A-Za-z ]{0,40}:\Z")
+#: A label on a line of its own (``\nAnswer:``); a colon ending a sentence is not one.
+_LABEL = re.compile(r"\n[ \t]*[A-Za-z][A-Za-z ]{0,40}:\Z")
 
 
 class _Leftover(Check):
@@ -894,7 +895,8 @@ class UserTurnSeparator(_Leftover):
         Learns the ending that the user messages of the first records share and
         reports once when every user message in the file (at least ``min-turns``) ends
         with it and it looks like a separator: ``->``, a run of a symbol (``###``), a
-        label such as ``Answer:``, or trailing whitespace. A question mark is not one.
+        label on a line of its own such as ``\nAnswer:``, or trailing whitespace. A
+        question mark, or a colon ending a sentence, is not one.
 
     Why it matters:
         Prompt/completion data needed a separator at the end of each prompt; in chat

@@ -51,7 +51,7 @@ class InvalidPreferenceInput(Check):
     """A preference pair has no valid input conversation.
 
     What it does:
-        Reports a pair whose ``input`` is missing or not an object, or whose
+        Reports a pair whose ``input`` is not an object, or whose
         ``input.messages`` is missing, not a list, empty, or holds items that are not
         objects. The messages themselves are checked as chat messages (FT2xx).
 
@@ -75,15 +75,13 @@ class InvalidPreferenceInput(Check):
     def visit(self, record: Record) -> None:
         data = record.data
         source = data.get("input")
+        # Records without ``input`` are not preference data (formats.detect).
         if not isinstance(source, dict):
-            if "input" not in data:
-                problem = "No `input`: a preference pair needs the conversation in input.messages"
-            else:
-                problem = (
-                    f"`input` is {kind(source)}; it must be an object: "
-                    '{"messages": [{"role": "user", "content": ...}]}'
-                )
-            self.report(record.line, problem)
+            self.report(
+                record.line,
+                f"`input` is {kind(source)}; it must be an object: "
+                '{"messages": [{"role": "user", "content": ...}]}',
+            )
             return
         for problem in messages_problems(source, "input.messages"):
             self.report(record.line, problem)

@@ -241,7 +241,7 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 
 
 def _analyse_chat(data: dict[str, Any], analysis: Analysis) -> None:
-    _unknown_example_keys(data, CHAT_KEYS, "", analysis)
+    _unknown_example_keys(data, CHAT_KEYS, "a chat example", analysis)
     declared, parallel = _declarations(data, "", analysis)
     messages = data.get("messages")
     if isinstance(messages, list):
@@ -249,12 +249,12 @@ def _analyse_chat(data: dict[str, Any], analysis: Analysis) -> None:
 
 
 def _analyse_preference(data: dict[str, Any], analysis: Analysis) -> None:
-    _unknown_example_keys(data, PREFERENCE_KEYS, "", analysis)
+    _unknown_example_keys(data, PREFERENCE_KEYS, "a preference pair", analysis)
     source = data.get("input")
     declared: frozenset[str] | None = None
     parallel = True
     if isinstance(source, dict):
-        _unknown_example_keys(source, PREFERENCE_INPUT_KEYS, "input.", analysis)
+        _unknown_example_keys(source, PREFERENCE_INPUT_KEYS, "the input", analysis)
         declared, parallel = _declarations(source, "input.", analysis)
     walk = _Walk(analysis, declared, parallel)
     if isinstance(source, dict) and isinstance(source.get("messages"), list):
@@ -270,22 +270,22 @@ def _analyse_preference(data: dict[str, Any], analysis: Analysis) -> None:
 
 
 def _unknown_example_keys(
-    data: dict[str, Any], known: frozenset[str], prefix: str, analysis: Analysis
+    data: dict[str, Any], known: frozenset[str], where: str, analysis: Analysis
 ) -> None:
+    prefix = "input." if where == "the input" else ""
     for key in data:
         if key in known:
             continue
         if key.lower() in known and key.lower() not in data:
-            # A required key in the wrong case: the schema checks name it.
-            if key.lower() in ("messages", "input"):
-                continue
-            hint = f"; keys are case-sensitive: {key.lower()!r}"
+            if key.lower() == "messages":
+                continue  # the messages checks name it
+            hint = f"; keys are case-sensitive: did you mean {key.lower()!r}?"
         else:
             hint = did_you_mean(key, known)
         analysis.add(
             Issue.UNKNOWN_EXAMPLE_KEY,
-            f"Key `{prefix}{key}` is not part of the format (keys: {', '.join(sorted(known))})"
-            f"{hint}; the service ignores or rejects it",
+            f"Key `{prefix}{key}` is not part of {where} (keys: {', '.join(sorted(known))}): "
+            f"the service ignores or rejects it{hint}",
         )
 
 

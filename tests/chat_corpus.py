@@ -230,6 +230,7 @@ VALID_PREFERENCE = [
         "preferred_output": [assistant([text("A cat.")])],
         "non_preferred_output": [assistant([text("A dog.")])],
     },
-    # Outputs that differ by one character only are different answers.
+    # Outputs that differ by one character only are different answers, also far in.
     pair("Is it safe?", "Yes.", "Yes!"),
+    pair("Explain.", "word " * 100 + "end.", "word " * 100 + "fin."),
 ]

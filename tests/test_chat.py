@@ -437,7 +437,7 @@ def test_messages_say_what_is_wrong_and_what_to_do(lint):
     assert messages_of(result_, path, "FT213") == [
         "`messages[1].weight` is 0.5; it must be 0 (do not train this reply) or 1 (train it)"
     ]
-    assert "keys are case-sensitive: 'tools'" in messages_of(result_, path, "FT204")[0]
+    assert "keys are case-sensitive: did you mean 'tools'?" in messages_of(result_, path, "FT204")[0]
     assert "chat messages call it 'text'" in messages_of(result_, path, "FT209")[0]
 
 

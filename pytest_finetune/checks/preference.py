@@ -276,7 +276,7 @@ class LegacyPreferenceKeys(Check):
     def finish(self) -> None:
         if not self.count:
             return
-        pairs = "This pair uses" if self.count == 1 else f"{self.count:,} pairs use, from here,"
+        pairs = "This pair uses" if self.count == 1 else f"{self.count:,} pairs (from here) use"
         self.report(
             self.first,
             f"{pairs} the older keys preferred_completion/non_preferred_completion; "

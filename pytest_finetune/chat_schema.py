@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,7 @@ OUTPUT_KEYS = (
 )
 
 _INSTRUCTION_ROLES = frozenset({"system", "developer"})
+_RESULT_ROLES = frozenset({"tool", "function"})
 #: Names that other tools and formats use for the roles.
 _ROLE_ALIASES = {
     "human": "user",
@@ -135,24 +136,32 @@ _IMAGE_DETAIL = frozenset({"auto", "low", "high"})
 MAX_IMAGE_BYTES = 10 * 1000 * 1000
 
 _CACHE = "pytest_finetune.chat_schema.last"
+#: What a message without calls returns: no call ids, no function call.
+_NO_CALLS: tuple[Sequence[str], None] = ((), None)
 
 
 def analyse(record: Record, shared: dict[str, Any]) -> Analysis:
     """The message-level problems of a chat or preference record.
 
-    The result of the last record is kept in ``shared``, so the checks that visit the
-    same record one after another walk it once.
+    The result for the last record is kept in ``shared`` (see :func:`last_analysis`), so
+    the checks that visit the same record one after another walk it once.
     """
-    cached = shared.get(_CACHE)
-    if cached is not None and cached[0] is record:
-        return cached[1]  # type: ignore[no-any-return]
+    last = last_analysis(shared)
+    if last[0] is record:
+        return last[1]  # type: ignore[no-any-return]
     analysis = Analysis()
     if record.format is Format.PREFERENCE:
         _analyse_preference(record.data, analysis)
     else:
         _analyse_chat(record.data, analysis)
-    shared[_CACHE] = (record, analysis)
+    last[:] = (record, analysis)
     return analysis
+
+
+def last_analysis(shared: dict[str, Any]) -> list[Any]:
+    """``[record, analysis]``: the last record walked and what was found in it."""
+    last: list[Any] = shared.setdefault(_CACHE, [None, None])
+    return last
 
 
 def messages_problems(container: dict[str, Any], where: str) -> list[str]:
@@ -272,6 +281,8 @@ def _analyse_preference(data: dict[str, Any], analysis: Analysis) -> None:
 def _unknown_example_keys(
     data: dict[str, Any], known: frozenset[str], where: str, analysis: Analysis
 ) -> None:
+    if data.keys() <= known:
+        return
     prefix = "input." if where == "the input" else ""
     for key in data:
         if key in known:
@@ -389,6 +400,8 @@ def _bad_name(name: str, where: str) -> str:
 class _Walk:
     """One pass over the messages of a record, in order."""
 
+    __slots__ = ("analysis", "declared", "parallel")
+
     def __init__(self, analysis: Analysis, declared: frozenset[str] | None, parallel: bool) -> None:
         self.analysis = analysis
         self.declared = declared
@@ -404,14 +417,18 @@ class _Walk:
             if not isinstance(role, str) or role not in ROLE_KEYS:
                 conversation.invalid(message, index)
                 continue
-            ids, function_name = self.message(message, role, f"{where}[{index}]")
-            conversation.step(message, role, index, ids, function_name)
+            path = f"{where}[{index}]"
+            conversation.step(message, role, index, path, self.message(message, role, path))
         conversation.end(messages, chat=chat)
 
     def message(
         self, message: dict[str, Any], role: str, path: str, *, output: bool = False
-    ) -> tuple[list[str], str | None]:
+    ) -> tuple[Sequence[str], str | None]:
         """Check one message's keys, content and calls; return its call ids and function call."""
+        # The usual message, {"role": ..., "content": "some text"}, has nothing else to check.
+        content = message.get("content")
+        if len(message) == 2 and type(content) is str and not is_blank(content) and not output:
+            return _NO_CALLS
         add = self.analysis.add
         # Preference outputs are assistant messages without a training weight.
         allowed = ROLE_KEYS[role] - {"weight"} if output else ROLE_KEYS[role]
@@ -429,7 +446,7 @@ class _Walk:
         if "weight" in message and not output:
             self._weight(message["weight"], role, path)
 
-        ids: list[str] = []
+        ids: Sequence[str] = ()
         function_name: str | None = None
         has_call = False
         if role == "assistant":
@@ -467,7 +484,7 @@ class _Walk:
         if isinstance(content, str):
             blank = is_blank(content)
         elif isinstance(content, list) and role != "function":
-            blank = not self._parts(content, role, path)
+            blank = self._parts(content, role, path)
         else:
             expected = "a string" if role == "function" else "a string or a list of content parts"
             add(
@@ -486,12 +503,14 @@ class _Walk:
             add(Issue.EMPTY_MESSAGE, f"`{path}` is a {role} message with empty content")
 
     def _parts(self, parts: list[Any], role: str, path: str) -> bool:
-        """Check content parts; return whether any holds something (text, an image)."""
+        """Check content parts; return whether they are empty (only blank text)."""
         add = self.analysis.add
         allowed = PART_TYPES[role]
-        substance = False
+        empty = True
         for index, part in enumerate(parts):
             where = f"{path}.content[{index}]"
+            # A malformed part is reported as such, not as emptiness.
+            empty = empty and isinstance(part, dict) and part.get("type") in ("text", "refusal")
             if not isinstance(part, dict):
                 add(
                     Issue.INVALID_PART,
@@ -506,27 +525,22 @@ class _Walk:
                 add(Issue.INVALID_PART, f"`{where}` has no type")
             elif not isinstance(part_type, str) or part_type not in allowed:
                 add(Issue.UNSUPPORTED_PART, _unsupported_part(part_type, role, where))
-            elif part_type == "text":
-                text = part.get("text")
-                if not isinstance(text, str):
-                    add(Issue.INVALID_PART, f"`{where}` is a text part whose text is {kind(text)}")
-                elif not is_blank(text):
-                    substance = True
-            elif part_type == "refusal":
-                refusal = part.get("refusal")
-                if not isinstance(refusal, str):
+                empty = False
+            elif part_type in ("text", "refusal"):
+                value = part.get(part_type)
+                if not isinstance(value, str):
                     add(
                         Issue.INVALID_PART,
-                        f"`{where}` is a refusal part whose refusal is {kind(refusal)}",
+                        f"`{where}` is a {part_type} part whose {part_type} is {kind(value)}",
                     )
-                elif not is_blank(refusal):
-                    substance = True
+                    empty = False
+                elif not is_blank(value):
+                    empty = False
             else:
-                substance = True
                 problem = _image_problem(part.get("image_url"))
                 if problem:
                     add(Issue.INVALID_PART, f"`{where}` {problem}")
-        return substance
+        return empty
 
     def _weight(self, weight: object, role: str, path: str) -> None:
         if role != "assistant":
@@ -654,6 +668,23 @@ class _Walk:
 class _Conversation:
     """The order of one conversation's messages: roles, calls and their answers."""
 
+    __slots__ = (
+        "analysis",
+        "answered",
+        "assistants",
+        "calling",
+        "has_user",
+        "known",
+        "last",
+        "last_trained",
+        "pending",
+        "pending_function",
+        "previous",
+        "roles_valid",
+        "started",
+        "where",
+    )
+
     def __init__(self, analysis: Analysis, where: str) -> None:
         self.analysis = analysis
         self.where = where
@@ -683,14 +714,15 @@ class _Conversation:
         message: dict[str, Any],
         role: str,
         index: int,
-        ids: list[str],
-        function_name: str | None,
+        path: str,
+        calls: tuple[Sequence[str], str | None],
     ) -> None:
-        """Take the next message, with the calls it makes."""
-        path = f"{self.where}[{index}]"
+        """Take the next message, with the ids of its tool calls and its function call."""
         self.last = index
-        self._answers(message, role, path)
+        if self.pending or self.pending_function is not None or role in _RESULT_ROLES:
+            self._results(message, role, path)
         if role == "assistant":
+            ids, function_name = calls
             if ids:
                 self.pending = dict.fromkeys(ids)
                 self.known.update(ids)
@@ -699,26 +731,12 @@ class _Conversation:
                 self.pending_function = function_name
                 self.calling = index
             self.assistants += 1
-            weight = message.get("weight", 1)
-            if weight == 1 and not isinstance(weight, bool):
+            # An invalid weight is reported as such; the reply counts as trained.
+            weight = message.get("weight")
+            if weight != 0 or isinstance(weight, bool):
                 self.last_trained = index
-        self._order(role, path)
-
-    def _answers(self, message: dict[str, Any], role: str, path: str) -> None:
-        # Tool results answer the calls of the assistant turn just before them.
-        if role == "tool":
-            self._answer(message, path)
-        elif self.pending:
-            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered(path))
-            self.pending = {}
-        if role == "function":
-            self._function_result(message, path)
-            self.pending_function = None
-        elif self.pending_function is not None:
-            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered_function(path))
-            self.pending_function = None
-
-    def _order(self, role: str, path: str) -> None:
+        elif role == "user":
+            self.has_user = True
         if role == self.previous and role != "tool":
             self.analysis.add(
                 Issue.CONSECUTIVE_ROLE,
@@ -730,11 +748,24 @@ class _Conversation:
         elif self.started:
             self.analysis.add(
                 Issue.MISPLACED_SYSTEM,
-                f"`{path}` is a {role} message after the conversation started; "
+                f"`{path}` is {article(role)} message after the conversation started; "
                 "instructions go first, before the first user message",
             )
-        self.has_user = self.has_user or role == "user"
         self.previous = role
+
+    def _results(self, message: dict[str, Any], role: str, path: str) -> None:
+        """Match tool and function results with the calls just before them."""
+        if role == "tool":
+            self._answer(message, path)
+        elif self.pending:
+            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered(path))
+            self.pending = {}
+        if role == "function":
+            self._function_result(message, path)
+            self.pending_function = None
+        elif self.pending_function is not None:
+            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered_function(path))
+            self.pending_function = None
 
     def end(self, messages: list[Any], *, chat: bool) -> None:
         """Report what the whole conversation lacks."""

@@ -437,15 +437,29 @@ def test_messages_say_what_is_wrong_and_what_to_do(lint):
     assert messages_of(result_, path, "FT213") == [
         "`messages[1].weight` is 0.5; it must be 0 (do not train this reply) or 1 (train it)"
     ]
-    assert "keys are case-sensitive: did you mean 'tools'?" in messages_of(result_, path, "FT204")[0]
+    assert (
+        "keys are case-sensitive: did you mean 'tools'?" in messages_of(result_, path, "FT204")[0]
+    )
     assert "chat messages call it 'text'" in messages_of(result_, path, "FT209")[0]
 
 
-def test_an_unknown_role_is_one_finding_not_a_cascade(lint):
-    result_ = run(
-        lint, [chat({"role": "human", "content": "Hi"}, {"role": "bot", "content": "Hello!"})]
-    )
-    assert [code for _, code in result_.findings("data/train.jsonl")] == ["FT202", "FT202"]
+def test_a_problem_is_reported_once_not_as_its_consequences(lint):
+    records = [
+        chat({"role": "human", "content": "Hi"}, {"role": "bot", "content": "Hello!"}),
+        chat(user(["Hi"]), assistant("Hello!")),  # a malformed part, not an empty message
+        chat(user("Draw a cat."), assistant([image(PNG)])),  # an image, not an empty reply
+        chat(user("Hi"), assistant("Hello!", weight=0.5)),  # a bad weight, not "nothing trained"
+        chat(user("Hi"), {"role": "assistant", "contents": "Hello!"}),
+    ]
+    assert run(lint, records).findings("data/train.jsonl") == [
+        (1, "FT202"),
+        (1, "FT202"),
+        (2, "FT208"),
+        (3, "FT209"),
+        (4, "FT213"),
+        (5, "FT203"),
+        (5, "FT205"),  # the content is missing, whatever the misspelt key held
+    ]
 
 
 def test_max_images_is_configurable(lint):

@@ -10,11 +10,18 @@ records and report once if every turn carries it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_finetune.chat_schema import Issue, analyse, content_text, is_blank, messages_problems
+from pytest_finetune.chat_schema import (
+    Issue,
+    analyse,
+    content_text,
+    is_blank,
+    last_analysis,
+    messages_problems,
+)
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record
@@ -32,10 +39,17 @@ class _IssueCheck(Check):
     issue: ClassVar[Issue]
     formats = MESSAGES
 
+    def __init__(self, context: ScanContext, options: Any) -> None:
+        super().__init__(context, options)
+        self.last = last_analysis(context.shared)
+
+    # Runs for every record and check: the walk is shared, and valid records (no
+    # issues at all) cost an identity test and a truth test.
     def visit(self, record: Record) -> None:
-        found = analyse(record, self.context.shared).issues.get(self.issue)
-        if found:
-            for message in found:
+        last = self.last
+        issues = (last[1] if last[0] is record else analyse(record, self.context.shared)).issues
+        if issues:
+            for message in issues.get(self.issue, ()):
                 self.report(record.line, message)
 
 
@@ -750,16 +764,9 @@ class _Leftover(Check):
             lines = ", ".join(str(line) for line in self.lines)
             self.report(None, f"{self.describe(self.marker)} (e.g. lines {lines})")
 
-    def texts(self, record: Record) -> Iterator[str]:
+    def texts(self, record: Record) -> list[str]:
         """The non-empty texts of this role's messages."""
-        messages = record.data.get("messages")
-        if not isinstance(messages, list):
-            return
-        for message in messages:
-            if isinstance(message, dict) and message.get("role") == self.role:
-                text = content_text(message.get("content"))
-                if text is not None and not is_blank(text):
-                    yield text
+        return turn_texts(record, self.context.shared).get(self.role, [])
 
     def learn(self, texts: list[str]) -> str | None:
         """The marker every turn of the head carries, if it looks like a leftover."""
@@ -772,6 +779,25 @@ class _Leftover(Check):
     def describe(self, marker: str) -> str:
         """The finding, without its example lines."""
         raise NotImplementedError
+
+
+_LAST_TURNS = "pytest_finetune.chat.turns"
+
+
+def turn_texts(record: Record, shared: dict[str, Any]) -> dict[str, list[str]]:
+    """The non-empty texts of a record's messages by role, kept for the last record."""
+    last: list[Any] = shared.setdefault(_LAST_TURNS, [None, None])
+    if last[0] is record:
+        return last[1]  # type: ignore[no-any-return]
+    texts: dict[str, list[str]] = {}
+    messages = record.data.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        if isinstance(message, dict) and isinstance(role := message.get("role"), str):
+            text = content_text(message.get("content"))
+            if text is not None and not is_blank(text):
+                texts.setdefault(role, []).append(text)
+    last[:] = (record, texts)
+    return texts
 
 
 def common_suffix(texts: Iterable[str]) -> str:

@@ -8,6 +8,7 @@ pair and at what it teaches.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ SIDES = (
 )
 #: Characters of each output compared before the whole texts are.
 _PREFIX = 256
+_WORD = re.compile(r"\S+")
 
 
 def output_key(data: dict[str, Any], side: int) -> str | None:
@@ -44,6 +46,18 @@ def output_text(data: dict[str, Any], side: int) -> str | None:
     if not isinstance(output, list) or len(output) != 1 or not isinstance(output[0], dict):
         return None
     return content_text(output[0].get("content"))
+
+
+_LAST = "pytest_finetune.preference.last"
+
+
+def pair_texts(record: Record, shared: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The texts of a pair's preferred and non-preferred outputs, kept for the last record."""
+    last: list[Any] = shared.setdefault(_LAST, [None, None])
+    if last[0] is not record:
+        last[:] = (record, (output_text(record.data, 0), output_text(record.data, 1)))
+    texts: tuple[str | None, str | None] = last[1]
+    return texts
 
 
 @register
@@ -176,8 +190,7 @@ class EmptyPreferenceOutput(Check):
     formats = PREFERENCE
 
     def visit(self, record: Record) -> None:
-        for side in (0, 1):
-            text = output_text(record.data, side)
+        for side, text in enumerate(pair_texts(record, self.context.shared)):
             if text is not None and is_blank(text):
                 key = output_key(record.data, side)
                 self.report(record.line, f"`{key}[0]` is empty; write the reply or drop the pair")
@@ -209,11 +222,10 @@ class IdenticalPreferenceOutputs(Check):
     formats = PREFERENCE
 
     def visit(self, record: Record) -> None:
-        preferred = output_text(record.data, 0)
-        other = output_text(record.data, 1)
+        preferred, other = pair_texts(record, self.context.shared)
         if preferred is None or other is None or is_blank(preferred):
             return
-        if preferred == other or (same_words(preferred, other)):
+        if preferred == other or same_words(preferred, other):
             self.report(
                 record.line,
                 "The preferred and non-preferred outputs are the same text (whitespace "
@@ -227,6 +239,10 @@ def same_words(first: str, second: str) -> bool:
     The first words decide most pairs without splitting the whole texts: when the texts
     are equal, the complete words at their starts are too.
     """
+    word = _WORD.search(first)
+    other_word = _WORD.search(second)
+    if word is None or other_word is None or word.group() != other_word.group():
+        return word is None and other_word is None
     head = first[:_PREFIX].split()[:-1]
     other = second[:_PREFIX].split()[:-1]
     common = min(len(head), len(other))
@@ -330,8 +346,7 @@ class PreferenceLengthBias(Check):
         self.shorter = 0
 
     def visit(self, record: Record) -> None:
-        preferred = output_text(record.data, 0)
-        other = output_text(record.data, 1)
+        preferred, other = pair_texts(record, self.context.shared)
         if preferred is None or other is None:
             return
         self.pairs += 1

@@ -923,7 +923,9 @@ def _image_problem(image: object) -> str | None:
         return f"has the url {quote(url)}, which is neither http(s) nor a base64 data URL"
     comma = url.find(",")
     header = url[5:comma] if comma >= 0 else url[5:100]
-    mime, _, encoding = header.partition(";")
+    # data:image/png[;name=value...];base64,DATA
+    mime, *parameters = header.split(";")
+    encoding = parameters[-1] if parameters else ""
     if comma < 0 or comma == len(url) - 1:
         return f"has a data URL without image data: {quote(url)}"
     if encoding != "base64":

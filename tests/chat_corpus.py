@@ -148,6 +148,7 @@ VALID_CHAT = [
                 image("https://example.com/cat.jpg"),
                 image(PNG, detail="low"),
                 image(JPEG, detail="high"),
+                image(PNG.replace(";base64", ";name=blank.png;base64")),
                 image("http://example.org/dog.webp", detail="auto"),
             ]
         ),

@@ -637,3 +637,19 @@ def test_odd_values_in_every_field_give_findings_never_a_crash(lint):
     assert "pytest-finetune bug" not in result_.output
     assert "Traceback" not in result_.output
     assert result_.dataset("data/train.jsonl")["examples"] == len(records)
+
+
+def test_xdist_gives_the_same_findings_and_figures(lint):
+    names = [
+        "msfoundry__gsm8k_chat_train.jsonl",
+        "msfoundry__orca_dpo_pairs_validation.jsonl",
+        "openai-cookbook__toy_chat_fine_tuning.jsonl",
+    ]
+    files = {f"data/{name}": (REAL / name).read_bytes() for name in names}
+    serial = lint(files, "--finetune-select=FT2,FT3")
+    parallel = lint(files, "--finetune-select=FT2,FT3", "-n", "2", subprocess=True)
+    for name in names:
+        path = f"data/{name}"
+        assert parallel.dataset(path)["findings"] == serial.dataset(path)["findings"]
+        assert parallel.dataset(path).get("length_bias") == serial.dataset(path).get("length_bias")
+    assert serial.dataset(f"data/{names[1]}")["length_bias"]["pairs"] == 284

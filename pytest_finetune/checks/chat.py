@@ -391,7 +391,7 @@ class MissingUserMessage(_IssueCheck):
 
 @register
 class InvalidWeight(_IssueCheck):
-    """A message's ``weight`` is not 0 or 1, or is on a message that is not trained.
+    """A message's weight is not 0 or 1, or is on a message that is not trained.
 
     What it does:
         Reports a ``weight`` other than the numbers 0 and 1 (``0.5``, ``"1"``,

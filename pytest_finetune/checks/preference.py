@@ -253,7 +253,7 @@ def same_words(first: str, second: str) -> bool:
 
 @register
 class LegacyPreferenceKeys(Check):
-    """Preference pairs use the older keys ``preferred_completion``, ``non_preferred_completion``.
+    """Preference pairs use the older key names preferred_completion and non_preferred_completion.
 
     What it does:
         Counts the pairs that use the older names and reports once for the file, at

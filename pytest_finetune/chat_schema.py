@@ -167,7 +167,7 @@ def last_analysis(shared: dict[str, Any]) -> list[Any]:
 def messages_problems(container: dict[str, Any], where: str) -> list[str]:
     """What is wrong with ``container["messages"]`` as a list of messages (``where`` names it)."""
     if "messages" not in container:
-        near = [key for key in container if isinstance(key, str) and key.lower() == "messages"]
+        near = [key for key in container if key.lower() == "messages"]
         if near:
             return [f"No `{where}` key (found {near[0]!r}; keys are case-sensitive)"]
         return [f"No `{where}`: an example needs a list of messages"]
@@ -236,8 +236,8 @@ def quote(value: object, limit: int = 60) -> str:
 
 
 def article(word: str) -> str:
-    """``a user``, ``an assistant``."""
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+    """``a user``, ``an assistant`` (the words messages name: roles and part types)."""
+    return f"an {word}" if word[:1] in "aeio" else f"a {word}"
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -491,7 +491,7 @@ class _Walk:
                 Issue.INVALID_CONTENT, f"`{path}.content` is {kind(content)}; it must be {expected}"
             )
             return
-        if not blank or has_call or output or role in ("tool", "function"):
+        if not blank or has_call or output or role in _RESULT_ROLES:
             return
         if role == "assistant":
             add(
@@ -500,7 +500,7 @@ class _Walk:
                 "the model learns to answer nothing",
             )
         else:
-            add(Issue.EMPTY_MESSAGE, f"`{path}` is a {role} message with empty content")
+            add(Issue.EMPTY_MESSAGE, f"`{path}` is {article(role)} message with empty content")
 
     def _parts(self, parts: list[Any], role: str, path: str) -> bool:
         """Check content parts; return whether they are empty (only blank text)."""
@@ -660,7 +660,7 @@ class _Walk:
                 if not isinstance(parsed, dict):
                     add(
                         Issue.INVALID_TOOL_CALL,
-                        f"`{where}.arguments` is JSON {kind(parsed)}, not an object of arguments",
+                        f"`{where}.arguments` is {kind(parsed)} in JSON, not an object",
                     )
         return name
 

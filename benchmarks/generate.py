@@ -17,13 +17,64 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-WORDS = (
-    "order parcel refund invoice account password delivery tracking screen battery charger "
-    "update firmware warranty replacement subscription payment card address courier box "
-    "broken cracked missing late twice charged login email verification reset factory "
-    "bluetooth wifi app crash error noise display speaker keyboard cable store return "
-    "please thanks hello morning urgent yesterday week month today again still never"
-).split()
+WORDS = [
+    "order",
+    "parcel",
+    "refund",
+    "invoice",
+    "account",
+    "password",
+    "delivery",
+    "tracking",
+    "screen",
+    "battery",
+    "charger",
+    "update",
+    "firmware",
+    "warranty",
+    "replacement",
+    "subscription",
+    "payment",
+    "card",
+    "address",
+    "courier",
+    "box",
+    "broken",
+    "cracked",
+    "missing",
+    "late",
+    "twice",
+    "charged",
+    "login",
+    "email",
+    "verification",
+    "reset",
+    "factory",
+    "bluetooth",
+    "wifi",
+    "app",
+    "crash",
+    "error",
+    "noise",
+    "display",
+    "speaker",
+    "keyboard",
+    "cable",
+    "store",
+    "return",
+    "please",
+    "thanks",
+    "hello",
+    "morning",
+    "urgent",
+    "yesterday",
+    "week",
+    "month",
+    "today",
+    "again",
+    "still",
+    "never",
+]
 LABELS = [" billing", " shipping", " account", " technical", " returns", " other"]
 WEIGHTS = [30, 25, 18, 15, 8, 4]
 

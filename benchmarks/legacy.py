@@ -20,7 +20,7 @@ def common(texts: pd.Series, *, suffix: bool) -> str:
     values = texts.tolist()
     if suffix:
         values = [value[::-1] for value in values]
-    found = os.path.commonprefix(values)
+    found = os.path.commonprefix(values)  # noqa: RUF071 (characters, as the legacy tool)
     return found[::-1] if suffix else found
 
 

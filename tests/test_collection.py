@@ -8,6 +8,7 @@ import pytest
 from helpers import intents, jsonl
 
 from pytest_finetune import nodes
+from pytest_finetune.checks.file import MixedFormats
 
 GOOD = jsonl(*intents(100))
 CHAT = jsonl(
@@ -94,8 +95,6 @@ def test_the_format_is_the_most_common_among_the_first_records(lint):
 
 
 def test_a_crashing_check_fails_only_its_own_item(lint, monkeypatch):
-    from pytest_finetune.checks.file import MixedFormats
-
     def crash(self, record):
         if record.line == 3:
             raise ZeroDivisionError("boom")

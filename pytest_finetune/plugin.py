@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from pytest_finetune.checks import REGISTRY
-from pytest_finetune.config import KEYS, ConfigError, Key, Settings
+from pytest_finetune.config import Settings
 from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState
 from pytest_finetune.outputs import github, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.schema import KEYS, ConfigError, Key
 
 MARKER = (
     "finetune(train, valid=None, backend='openai', model=None, **thresholds): train a model "

@@ -140,13 +140,14 @@ _CACHE = "pytest_finetune.chat_schema.last"
 _NO_CALLS: tuple[Sequence[str], None] = ((), None)
 
 
-def analyse(record: Record, shared: dict[str, Any]) -> Analysis:
+def analyse(record: Record, cache: dict[str, Any]) -> Analysis:
     """The message-level problems of a chat or preference record.
 
-    The result for the last record is kept in ``shared`` (see :func:`last_analysis`), so
-    the checks that visit the same record one after another walk it once.
+    The result for the last record is kept in the file's ``cache`` (see
+    :func:`last_analysis`), so the checks that visit a record one after another walk it
+    once.
     """
-    last = last_analysis(shared)
+    last = last_analysis(cache)
     if last[0] is record:
         return last[1]  # type: ignore[no-any-return]
     analysis = Analysis()
@@ -158,9 +159,9 @@ def analyse(record: Record, shared: dict[str, Any]) -> Analysis:
     return analysis
 
 
-def last_analysis(shared: dict[str, Any]) -> list[Any]:
+def last_analysis(cache: dict[str, Any]) -> list[Any]:
     """``[record, analysis]``: the last record walked and what was found in it."""
-    last: list[Any] = shared.setdefault(_CACHE, [None, None])
+    last: list[Any] = cache.setdefault(_CACHE, [None, None])
     return last
 
 

@@ -41,13 +41,13 @@ class _IssueCheck(Check):
 
     def __init__(self, context: ScanContext, options: Any) -> None:
         super().__init__(context, options)
-        self.last = last_analysis(context.shared)
+        self.last = last_analysis(context.cache)
 
     # Runs for every record and check: the walk is shared, and valid records (no
     # issues at all) cost an identity test and a truth test.
     def visit(self, record: Record) -> None:
         last = self.last
-        issues = (last[1] if last[0] is record else analyse(record, self.context.shared)).issues
+        issues = (last[1] if last[0] is record else analyse(record, self.context.cache)).issues
         if issues:
             for message in issues.get(self.issue, ()):
                 self.report(record.line, message)
@@ -330,7 +330,7 @@ class TooManyImages(Check):
     Options = _ImageOptions
 
     def visit(self, record: Record) -> None:
-        images = analyse(record, self.context.shared).images
+        images = analyse(record, self.context.cache).images
         if images > self.options.max_images:
             self.report(
                 record.line,
@@ -766,7 +766,7 @@ class _Leftover(Check):
 
     def texts(self, record: Record) -> list[str]:
         """The non-empty texts of this role's messages."""
-        return turn_texts(record, self.context.shared).get(self.role, [])
+        return turn_texts(record, self.context.cache).get(self.role, [])
 
     def learn(self, texts: list[str]) -> str | None:
         """The marker every turn of the head carries, if it looks like a leftover."""
@@ -784,9 +784,9 @@ class _Leftover(Check):
 _LAST_TURNS = "pytest_finetune.chat.turns"
 
 
-def turn_texts(record: Record, shared: dict[str, Any]) -> dict[str, list[str]]:
+def turn_texts(record: Record, cache: dict[str, Any]) -> dict[str, list[str]]:
     """The non-empty texts of a record's messages by role, kept for the last record."""
-    last: list[Any] = shared.setdefault(_LAST_TURNS, [None, None])
+    last: list[Any] = cache.setdefault(_LAST_TURNS, [None, None])
     if last[0] is record:
         return last[1]  # type: ignore[no-any-return]
     texts: dict[str, list[str]] = {}

@@ -51,9 +51,9 @@ def output_text(data: dict[str, Any], side: int) -> str | None:
 _LAST = "pytest_finetune.preference.last"
 
 
-def pair_texts(record: Record, shared: dict[str, Any]) -> tuple[str | None, str | None]:
+def pair_texts(record: Record, cache: dict[str, Any]) -> tuple[str | None, str | None]:
     """The texts of a pair's preferred and non-preferred outputs, kept for the last record."""
-    last: list[Any] = shared.setdefault(_LAST, [None, None])
+    last: list[Any] = cache.setdefault(_LAST, [None, None])
     if last[0] is not record:
         last[:] = (record, (output_text(record.data, 0), output_text(record.data, 1)))
     texts: tuple[str | None, str | None] = last[1]
@@ -190,7 +190,7 @@ class EmptyPreferenceOutput(Check):
     formats = PREFERENCE
 
     def visit(self, record: Record) -> None:
-        for side, text in enumerate(pair_texts(record, self.context.shared)):
+        for side, text in enumerate(pair_texts(record, self.context.cache)):
             if text is not None and is_blank(text):
                 key = output_key(record.data, side)
                 self.report(record.line, f"`{key}[0]` is empty; write the reply or drop the pair")
@@ -222,7 +222,7 @@ class IdenticalPreferenceOutputs(Check):
     formats = PREFERENCE
 
     def visit(self, record: Record) -> None:
-        preferred, other = pair_texts(record, self.context.shared)
+        preferred, other = pair_texts(record, self.context.cache)
         if preferred is None or other is None or is_blank(preferred):
             return
         if preferred == other or same_words(preferred, other):
@@ -346,7 +346,7 @@ class PreferenceLengthBias(Check):
         self.shorter = 0
 
     def visit(self, record: Record) -> None:
-        preferred, other = pair_texts(record, self.context.shared)
+        preferred, other = pair_texts(record, self.context.cache)
         if preferred is None or other is None:
             return
         self.pairs += 1

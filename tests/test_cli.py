@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +61,7 @@ def test_no_command_prints_help(capsys):
 
 
 def test_console_script_is_installed(pytester: pytest.Pytester):
-    result = pytester.run("pytest-finetune", "rules", "FT001")
+    script = Path(sys.executable).with_name("pytest-finetune")
+    result = pytester.run(script, "rules", "FT001")
     assert result.ret == 0
     assert result.outlines[0] == "FT001 empty-file (error)"

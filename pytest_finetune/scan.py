@@ -19,7 +19,7 @@ from pytest_finetune.checks.registry import Check
 from pytest_finetune.config import FileSettings
 from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format, Record, detect
-from pytest_finetune.reader import ParsedLine, Problem, Reader
+from pytest_finetune.reader import Problem, Reader, SyntaxProblem
 from pytest_finetune.redact import redact
 
 #: Records the checks see in ``begin`` before any ``visit``.
@@ -171,22 +171,30 @@ def scan(
     runner = _Runner(
         context, [check(context, settings.options[check.code]) for check in settings.checks]
     )
-    reader = Reader(path, max_line_bytes=settings.max_line_bytes)
+    reader = Reader(
+        path,
+        max_line_bytes=settings.max_line_bytes,
+        duplicate_keys=runner.reports(Problem.DUPLICATE_KEY),
+    )
     head: list[Record] | None = []
     examples = 0
+    visitors = runner.visitors
     for item in reader:
-        if isinstance(item, ParsedLine):
+        if type(item) is tuple:
             examples += 1
-            record = Record(item.line, item.raw, item.data, detect(item.data))
+            line, raw, data = item
+            fmt = detect(data)
             if head is None:
-                runner.visit(record)
+                # The hot path: no record is built for a format no check visits.
+                if visitors(fmt):
+                    runner.visit(Record(line, raw, data, fmt))
                 continue
-            head.append(record)
+            head.append(Record(line, raw, data, fmt))
             if len(head) >= HEAD_RECORDS:
                 runner.start(head)
                 head = None
         else:
-            runner.problem(item.kind, item)
+            runner.problem(item)  # type: ignore[arg-type]
     context.stats.examples = examples
     context.stats.lines = reader.lines
     context.stats.size = reader.size
@@ -203,17 +211,33 @@ class _Runner:
         self.context = context
         self.checks = checks
         #: Per format: what to call for each record, and the check each call belongs to.
-        self._visitors: dict[Format, tuple[list[Callable[[Record], None]], list[Check]]] = {}
+        self._visitors: dict[Format, list[Callable[[Record], None]]] = {}
+        self._owners: dict[Format, list[Check]] = {}
         self._problem_checks: dict[Problem, list[Check]] = {}
         for check in checks:
             for kind in type(check).problems:
                 self._problem_checks.setdefault(kind, []).append(check)
 
-    def visit(self, record: Record) -> None:
-        found = self._visitors.get(record.format)
+    def reports(self, kind: Problem) -> bool:
+        """Whether a selected check reports syntax problems of ``kind``."""
+        return bool(self._problem_checks.get(kind))
+
+    def visitors(self, fmt: Format) -> list[Callable[[Record], None]]:
+        """What to call for each record of format ``fmt`` (see ``Check.visitor``)."""
+        found = self._visitors.get(fmt)
         if found is None:
-            found = self._visitors[record.format] = self._visitors_for(record.format)
-        visitors, owners = found
+            found, owners = [], []
+            for check in self.checks:
+                visit = check.visitor() if check.visits(fmt) else None
+                if visit is not None:
+                    found.append(visit)
+                    owners.append(check)
+            self._visitors[fmt] = found
+            self._owners[fmt] = owners
+        return found
+
+    def visit(self, record: Record) -> None:
+        visitors = self.visitors(record.format)
         # The hot loop: one try for all checks; on a crash, find out which one from
         # the loop variable, drop it, and give the rest this record.
         visit = None
@@ -222,18 +246,10 @@ class _Runner:
                 visit(record)
         except Exception:
             index = visitors.index(visit)  # type: ignore[arg-type]
+            owners = self._owners[record.format]
             self._crashed(owners[index], f"at line {record.line}:\n{traceback.format_exc()}")
             for rest, owner in zip(visitors[index + 1 :], owners[index + 1 :], strict=True):
                 self._call(owner, rest, record)
-
-    def _visitors_for(self, fmt: Format) -> tuple[list[Callable[[Record], None]], list[Check]]:
-        visitors, owners = [], []
-        for check in self.checks:
-            visit = check.visitor() if type(check).applies_to(fmt) else None
-            if visit is not None:
-                visitors.append(visit)
-                owners.append(check)
-        return visitors, owners
 
     def start(self, head: list[Record]) -> None:
         for check in self.checks:
@@ -241,9 +257,9 @@ class _Runner:
         for record in head:
             self.visit(record)
 
-    def problem(self, kind: Problem, item: Any) -> None:
-        for check in self._problem_checks.get(kind, ()):
-            self._call(check, check.on_problem, item)
+    def problem(self, problem: SyntaxProblem) -> None:
+        for check in self._problem_checks.get(problem.kind, ()):
+            self._call(check, check.on_problem, problem)
 
     def finish(self) -> None:
         for check in self.checks:
@@ -261,5 +277,6 @@ class _Runner:
         self.context.outcomes[type(check).code].crash = where
         self.checks = [other for other in self.checks if other is not check]
         self._visitors.clear()
+        self._owners.clear()
         for kind, checks in self._problem_checks.items():
             self._problem_checks[kind] = [other for other in checks if other is not check]

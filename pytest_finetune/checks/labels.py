@@ -35,7 +35,7 @@ from pytest_finetune.formats import (
     example_input,
     example_target,
 )
-from pytest_finetune.reader import ParsedLine, Reader
+from pytest_finetune.reader import Reader
 from pytest_finetune.schema import ConfigError
 
 if TYPE_CHECKING:
@@ -406,9 +406,10 @@ def _summarise(path: Path, context: ScanContext) -> TrainingSummary:
                 labels[label] = labels.get(label, 0) + 1
 
     for item in Reader(path, max_line_bytes=context.settings.max_line_bytes):
-        if not isinstance(item, ParsedLine):
-            continue
-        record = Record(item.line, item.raw, item.data, detect(item.data))
+        if type(item) is not tuple:
+            continue  # a syntax problem: the training file's own checks report it
+        line, raw, data = item
+        record = Record(line, raw, data, detect(data))
         if head is None:
             add(record)
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_finetune import splits
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.findings import Severity, file_size, plural
 from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format
@@ -438,7 +439,8 @@ class FewExamples(Check):
     What it does:
         Reports a file with at least the minimum but fewer than the recommended number
         of examples for its format (100 for prompt/completion, 50 for chat and
-        preference data).
+        preference data). Validation files (``*_valid.jsonl`` beside ``*_train.jsonl``,
+        or a pair declared in ``pairs``) are small on purpose and are left alone.
 
     Why it matters:
         With so few examples a fine-tune rarely beats a good prompt; OpenAI's guidance
@@ -457,6 +459,8 @@ class FewExamples(Check):
     Options = _RecommendedOptions
 
     def finish(self) -> None:
+        if splits.is_validation(self.context):
+            return
         examples = self.context.stats.examples
         recommended = getattr(self.options, self.context.format.value)
         minimum = self.context.settings.options.get(TooFewExamples.code)

@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_finetune.findings import Severity
@@ -94,6 +94,15 @@ class Check:
 
     def visit(self, record: Record) -> None:
         """Look at one record."""
+
+    def visitor(self) -> Callable[[Record], None] | None:
+        """What the scan calls for each record, asked once after ``begin``.
+
+        ``visit`` if the check defines it, else ``None``: no call per record. A family of
+        checks that shares its per-record work returns that work for one of its checks
+        and ``None`` for the others, so that each record costs one call, not one a check.
+        """
+        return self.visit if type(self).visit is not Check.visit else None
 
     def on_problem(self, problem: SyntaxProblem) -> None:
         """Look at one syntax problem of a kind listed in ``problems``."""

@@ -228,7 +228,7 @@ class _Runner:
         if found is None:
             found, owners = [], []
             for check in self.checks:
-                visit = check.visitor() if check.visits(fmt) else None
+                visit = check.visitor(fmt)
                 if visit is not None:
                     found.append(visit)
                     owners.append(check)

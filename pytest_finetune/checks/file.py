@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -585,8 +586,9 @@ class MixedFormats(Check):
     severity = Severity.ERROR
     formats = None
 
-    def visits(self, fmt: Format) -> bool:
-        return fmt is not self.context.format
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
+        # Only records whose format is not the file's: nothing to do on the others.
+        return self.visit if fmt is not self.context.format else None
 
     def visit(self, record: Record) -> None:
         self.report(

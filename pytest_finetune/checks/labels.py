@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -487,11 +488,11 @@ class ValidationLeakage(Check):
         #: Each example's input fingerprint, line and whole-example fingerprint.
         self.log = Fingerprints()
 
-    def visitor(self) -> Any:
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
         # Only validation files pay for fingerprints.
         if self.split is None or self.split.role is not splits.Role.VALID:
             return None
-        return self.visit
+        return super().visitor(fmt)
 
     def visit(self, record: Record) -> None:
         keys = example_key(record)

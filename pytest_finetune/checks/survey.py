@@ -17,7 +17,7 @@ from pytest_finetune.checks.registry import Check
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from pytest_finetune.formats import Record
+    from pytest_finetune.formats import Format, Record
     from pytest_finetune.scan import ScanContext
 
 
@@ -71,10 +71,12 @@ class Surveyed(Check):
         self.survey = _survey_of(self.context, self.survey_type, head)
         self.survey.join(self)
 
-    def visitor(self) -> Callable[[Record], None] | None:
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
         # Only the driver is called per record, and it calls the survey directly.
-        survey = self.survey
-        return survey.visit if survey.driver is self and survey.active else None
+        survey: Survey = self.survey
+        if survey.driver is self and survey.active and type(self).applies_to(fmt):
+            return survey.visit
+        return None
 
     def finish(self) -> None:
         self.survey.concluded()

@@ -38,6 +38,10 @@ class Survey:
         if self.driver is None:
             self.driver = check
 
+    def applies_to(self, fmt: Format) -> bool:
+        """Whether any member checks records of format ``fmt``."""
+        return any(type(member).applies_to(fmt) for member in self.members.values())
+
     def member(self, code: str) -> Check | None:
         """The member check with ``code``, if it was selected."""
         return self.members.get(code)
@@ -74,7 +78,7 @@ class Surveyed(Check):
     def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
         # Only the driver is called per record, and it calls the survey directly.
         survey: Survey = self.survey
-        if survey.driver is self and survey.active and type(self).applies_to(fmt):
+        if survey.driver is self and survey.active and survey.applies_to(fmt):
             return survey.visit
         return None
 

@@ -153,11 +153,13 @@ class _Repaired(Fix):
     #: What the fix does, with ``{}`` for the count of lines (``noun``, pluralised).
     doing: ClassVar[str]
     noun: ClassVar[str] = "line"
+    #: What was wrong with a line, for the samples.
+    was: ClassVar[str]
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
         lines = context.source.repaired.get(self.problem, [])
         for line in lines:
-            change.touched(line, "", "")
+            change.touched(line, self.was, "")
         if lines:
             change.what = self.doing.format(plural(len(lines), self.noun))
         return examples
@@ -187,6 +189,7 @@ class RemoveByteOrderMark(_Repaired):
     codes = ("FT009",)
     problem = Problem.BOM
     doing = "Remove the byte order mark"
+    was = "starts with a byte order mark"
 
 
 class CrlfToLf(_Repaired):
@@ -196,6 +199,7 @@ class CrlfToLf(_Repaired):
     codes = ("FT008",)
     problem = Problem.CRLF
     doing = "End {} with LF instead of CRLF"
+    was = "ends with CRLF"
 
 
 class DropBlankLines(_Repaired):
@@ -206,6 +210,7 @@ class DropBlankLines(_Repaired):
     problem = Problem.BLANK_LINE
     doing = "Drop {}"
     noun = "blank line"
+    was = "blank"
 
 
 class FinalNewline(_Repaired):
@@ -215,6 +220,7 @@ class FinalNewline(_Repaired):
     codes = ("FT012",)
     problem = Problem.MISSING_FINAL_NEWLINE
     doing = "End the last line with a newline"
+    was = "has no newline at its end"
 
 
 # -- keys ----------------------------------------------------------------------------
@@ -300,7 +306,7 @@ class StripExtraKeys(Fix):
                 extra = [key for key in data if key not in KEYS]
                 example.data = {key: data[key] for key in KEYS}
                 dropped.update(dict.fromkeys(extra))
-                change.touched(example.line, ", ".join(map(repr, extra)), "")
+                change.touched(example.line, ", ".join(map(repr, extra)), "(removed)")
         if dropped:
             names = ", ".join(map(repr, list(dropped)[:5])) + (", ..." if len(dropped) > 5 else "")
             change.what = f"Drop the keys {names} from {plural(change.count, 'example')}"

@@ -9,7 +9,6 @@ beside the data.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -242,9 +241,13 @@ def _lint(outputs: list[Output], settings: Settings, files: dict[Path, Path]) ->
 
 
 def relative_to_config(path: Path, settings: FileSettings) -> str:
-    """``path`` as a ``[[train]]`` entry writes it: relative to the configuration file."""
-    root = settings.source.root if settings.source else Path.cwd()
+    """``path`` as a ``[[train]]`` entry writes it: relative to the configuration's folder.
+
+    Without a configuration file, relative to the working folder (where pyproject.toml
+    would be); absolute when it is not under that folder.
+    """
+    root = settings.source.root if settings.source and settings.source.path else Path.cwd()
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        return os.path.relpath(path.resolve(), root.resolve()).replace(os.sep, "/")
+        return path.resolve().as_posix()

@@ -73,7 +73,9 @@ def _changes(changes: list[Change], *, samples: bool) -> list[str]:
             for sample in change.samples:
                 if sample.after is None:
                     lines.append(f"{_INDENT * 4}line {sample.line}: dropped {sample.before}")
-                elif sample.before or sample.after:
+                elif not sample.after:
+                    lines.append(f"{_INDENT * 4}line {sample.line}: {sample.before}")
+                else:
                     lines.append(
                         f"{_INDENT * 4}line {sample.line}: {sample.before} -> {sample.after}"
                     )

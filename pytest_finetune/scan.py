@@ -198,7 +198,9 @@ class _Runner:
             visitors = self._visitors[record.format] = [
                 check.visit
                 for check in self.checks
-                if type(check).visit is not Check.visit and type(check).applies_to(record.format)
+                if type(check).visit is not Check.visit
+                and not check.delegated
+                and type(check).applies_to(record.format)
             ]
         # The hot loop: one try for all checks; on a crash, find out which one from
         # the loop variable, drop it, and give the rest this record.

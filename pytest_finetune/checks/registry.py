@@ -86,6 +86,9 @@ class Check:
     def __init__(self, context: ScanContext, options: Any) -> None:
         self.context = context
         self.options = options
+        #: Set in ``begin`` by a check whose records another check visits for it (one
+        #: pass serving several codes); the scan then does not call its ``visit``.
+        self.delegated = False
 
     # -- the scan calls these ------------------------------------------------------
 

@@ -211,5 +211,5 @@ def _mask(kind: str, value: str) -> str:
     if kind == "card-number":
         return f"****{re.sub(r'[^0-9]', '', value)[-4:]}"
     if kind == "private-key":
-        return "-----BEGIN PRIVATE KEY-----***"
+        return "-----BEGIN *** PRIVATE KEY-----"
     return f"{value[:3]}***"

@@ -155,6 +155,7 @@ class _Tally:
             "over_limit": self.over_limit,
             "epochs": epochs,
             "billed": billed,
+            "price": price,
             "estimated_cost": None
             if billed is None or price is None
             else round(billed * price / 1_000_000, 4),
@@ -272,17 +273,22 @@ class OverBudget(_TokenCheck):
         if not tokens or tokens["billed"] is None:
             return
         about = "" if tokens["exact"] else "about "
-        billed, cost = tokens["billed"], tokens["estimated_cost"]
-        spend = f"{tokens['epochs']} epochs of {tokens['model']} bill {about}{billed:,} tokens"
+        billed, cost, price = tokens["billed"], tokens["estimated_cost"], tokens["price"]
+        run = f"{tokens['epochs']} epochs of {tokens['model']}"
         if self.options.max_billed_tokens and billed > self.options.max_billed_tokens:
             self.report(
                 None,
-                f"{spend}, over max-billed-tokens = {self.options.max_billed_tokens:,}; "
-                "trim the data or raise the budget",
+                f"Training bills {about}{billed:,} tokens ({run}), over max-billed-tokens = "
+                f"{self.options.max_billed_tokens:,}; trim the data or raise the budget",
             )
         if self.options.max_cost and cost is not None and cost > self.options.max_cost:
             self.report(
                 None,
-                f"{spend}, {about}${cost:,.2f}, over max-cost = ${self.options.max_cost:,.2f}; "
-                "trim the data or raise the budget",
+                f"Training costs {about}{_dollars(cost)} ({billed:,} tokens, {run} at "
+                f"{_dollars(price)} per million), over max-cost = "
+                f"{_dollars(self.options.max_cost)}; trim the data or raise the budget",
             )
+
+
+def _dollars(amount: float) -> str:
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"

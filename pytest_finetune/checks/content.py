@@ -6,7 +6,7 @@ the file: they log a 64-bit fingerprint of each example's input and target
 with the number of examples, never with their text.
 
 The others look inside each example. Most records have none of their problems, so one
-pass over the record's raw bytes (:func:`screen`) says which problems it could have,
+pass over the record (:class:`Screen`) says which problems it could have,
 and only those records' texts are searched. Several checks share that pass: the first
 of them visits records for all (the others are ``delegated``).
 """
@@ -15,35 +15,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import orjson
 
 from pytest_finetune import conventions
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.findings import Severity
 from pytest_finetune.fingerprints import Fingerprints, Group, fingerprint
-from pytest_finetune.formats import (
-    Format,
-    Record,
-    example_input,
-    example_target,
-    freeze,
-    texts,
-)
+from pytest_finetune.formats import Format, Record, freeze, texts
 from pytest_finetune.redact import SECRET_KINDS, Secret, find_secrets
 
 if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext
-
-_T = TypeVar("_T")
-
-
-def _shared(context: ScanContext, key: str, make: Callable[[], _T]) -> _T:
-    """The per-file helper stored under ``key``, made on first use."""
-    found = context.cache.get(key)
-    if found is None:
-        found = context.cache[key] = make()
-    return found
 
 
 def _quote(text: str, limit: int = 60) -> str:
@@ -57,177 +42,40 @@ def _lines(lines: list[int], shown: int = 5) -> str:
     return listed + (f" and {len(lines) - shown:,} more" if len(lines) > shown else "")
 
 
-# -- duplicates and conflicting labels ---------------------------------------------
+# -- the screen: which records may have a problem -----------------------------------
 
-
-_WORDS = {
-    Format.PROMPT_COMPLETION: ("prompt", "completion"),
-    Format.CHAT: ("conversation up to the last assistant message", "assistant reply"),
-    Format.PREFERENCE: ("input and outputs", "preference"),
-}
-
-
-class _Examples:
-    """The fingerprint log that FT401 and FT402 share: one entry per example.
-
-    The key says which examples have the same input, the value which have the same
-    target. For preference data the key also holds both outputs (unordered) and the
-    value is the preferred one: the same pair with the preference reversed conflicts,
-    while one input with several different pairs is normal.
-    """
-
-    def __init__(self) -> None:
-        self.log = Fingerprints()
-        self.driver: Check | None = None
-        self._groups: list[Group] | None = None
-
-    def enlist(self, check: Check) -> None:
-        if self.driver is None:
-            self.driver = check
-        else:
-            check.delegated = True
-
-    def add(self, record: Record) -> None:
-        source = example_input(record)
-        target = example_target(record)
-        if source is None or target is None:
-            return
-        if record.format is Format.PREFERENCE:
-            preferred = fingerprint(target)
-            other = fingerprint(freeze(record.data.get("non_preferred_output")))
-            pair = (preferred, other) if preferred < other else (other, preferred)
-            self.log.add(fingerprint((source, pair)), record.line, preferred)
-        elif record.format is Format.CHAT:
-            tools = record.data.get("tools")
-            key = fingerprint((source, freeze(tools))) if tools else fingerprint(source)
-            self.log.add(key, record.line, fingerprint(target))
-        else:
-            self.log.add(fingerprint(source), record.line, fingerprint(target))
-
-    def groups(self) -> list[Group]:
-        if self._groups is None:
-            self._groups = list(self.log.groups())
-        return self._groups
-
-
-class _ExampleCheck(Check):
-    def begin(self, head: list[Record]) -> None:
-        self.examples = _shared(self.context, "content.examples", _Examples)
-        self.examples.enlist(self)
-
-    def visit(self, record: Record) -> None:
-        self.examples.add(record)
-
-
-@register
-class DuplicateExample(_ExampleCheck):
-    r"""An example appears more than once.
-
-    What it does:
-        Compares every example with the others (by a fingerprint of its input and its
-        target, so memory stays small) and reports each repeat with the line of its
-        first occurrence. Keys other than the ones that train (ids, metadata) are
-        ignored.
-
-    Why it matters:
-        A repeated example weighs more in training than the others, which skews the
-        model toward it; repeats also end up on both sides of a train/validation split
-        and inflate the validation score.
-
-    Example:
-        Line 40 is the same ``{"prompt": "Where is my parcel? ->", "completion":
-        " shipping\n"}`` as line 12.
-
-    Fix:
-        Delete the repeats (``pytest-finetune prepare`` keeps the first occurrence).
-    """
-
-    code = "FT401"
-    name = "duplicate-example"
-    severity = Severity.WARNING
-    fixable = True
-
-    def finish(self) -> None:
-        for group in self.examples.groups():
-            first_with: dict[int, int] = {}
-            for line, value in zip(group.lines, group.values, strict=True):
-                first = first_with.setdefault(value, line)
-                if first != line:
-                    self.report(line, f"Duplicate of line {first}; delete one of them")
-
-
-@register
-class ConflictingLabels(_ExampleCheck):
-    """The same input has different targets.
-
-    What it does:
-        Groups examples by their input (the prompt; a conversation up to its last
-        assistant message, with its tools; a preference input with its two outputs)
-        and reports inputs that come with more than one target, on the line of each
-        target after the first. For preference data, the conflict is the same pair
-        of outputs with the preference reversed.
-
-    Why it matters:
-        The model is trained to give two answers to one question. In a
-        classification dataset this is a labelling mistake, and it caps the accuracy
-        any model can reach; in generation data it blurs what the model should say.
-
-    Example:
-        Line 3 labels ``"Card declined twice ->"`` as `` billing`` and line 9 labels
-        the same prompt `` technical``.
-
-    Fix:
-        Decide which target is right and delete or correct the other examples.
-    """
-
-    code = "FT402"
-    name = "conflicting-labels"
-    severity = Severity.WARNING
-
-    def finish(self) -> None:
-        source, target = _WORDS.get(self.context.format, ("input", "target"))
-        for group in self.examples.groups():
-            first_with: dict[int, int] = {}
-            for line, value in zip(group.lines, group.values, strict=True):
-                first_with.setdefault(value, line)
-            if len(first_with) < 2:
-                continue
-            firsts = list(first_with.values())
-            for line in firsts[1:]:
-                if self.context.format is Format.PREFERENCE:
-                    message = (
-                        f"Same input and outputs as line {firsts[0]} with the preference "
-                        "reversed; keep the right one"
-                    )
-                else:
-                    message = (
-                        f"Same {source} as line {firsts[0]} with a different {target} "
-                        f"({len(firsts)} different {target}s on lines {_lines(group.lines)}); "
-                        "keep the right one"
-                    )
-                self.report(line, message)
-
-
-# -- what is inside the text -------------------------------------------------------
-
-# The screen's alphabet. Lowercase letters and spaces (most of any text) are dropped;
-# letters, digits, '-' and '_' that could belong to a key or a card number become
-# 'A', so that a long run of 'A' means "a long token"; other punctuation becomes '.',
-# which ends a run; the few bytes that start a problem are kept as they are.
-_RARE = b'"\\{}[]<>|@\x7f'
-_TABLE = bytes(
-    ord("A")
-    if chr(byte).isascii() and (chr(byte).isupper() or chr(byte).isdigit() or byte in b"-_")
-    else byte
-    if byte in _RARE
-    else ord(".")
-    for byte in range(256)
+# The screen's alphabet. Lowercase letters and spaces (most of any text) are dropped.
+# What could belong to a key or a card number (capitals, digits, '-', '_') becomes
+# 'A', so that a long run of 'A' is a long token. Bytes that start rarer problems
+# become '!'. Other punctuation becomes '.', which ends a run. Two variants: one reads
+# a record's raw JSON line (quotes, backslashes and openers stay, to tell JSON's own
+# braces and escapes from the text's), one reads the texts themselves.
+_TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+#: C0 controls other than tab, newline and carriage return, and DEL.
+_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_DROP = bytes(
+    byte for byte in range(256) if chr(byte).islower() or byte in b" \t\r\n" or byte >= 0x80
 )
-_DROP = bytes(byte for byte in range(256) if chr(byte).islower() or byte in b" \t\r\n")
-_DROP += bytes(range(0x80, 0x100))  # non-ASCII: `raw.isascii()` tells more cheaply
-_USUAL = b'A."\\{}[]'
+
+
+def _table(rare: bytes, kept: bytes) -> bytes:
+    return bytes(
+        ord("A")
+        if byte in _TOKEN
+        else ord("!")
+        if byte in rare
+        else byte
+        if byte in kept
+        else ord(".")
+        for byte in range(256)
+    )
+
+
+_RAW_TABLE = _table(b"@<|\x7f", b'"\\{[')
+_TEXT_TABLE = _table(b"@<|{[" + _CONTROLS, b"")
 #: A run this long in the screen is a token that may be a key or a card number.
-_LONG_RUN = b"A" * 12
+_LONG_RUN = b"A" * 13
+# In the raw line, control characters and surrogates hide behind escapes.
 _ESCAPE = re.compile(rb"\\[ubf]")
 
 
@@ -235,8 +83,7 @@ class Flag:
     """What a record may contain, as bits: the screen's answer."""
 
     NON_ASCII = 1
-    ESCAPE = 2  # a \u, \b or \f escape: a control character, surrogate or non-ASCII
-    DELETE = 4
+    CONTROL = 2  # a control character or a lone surrogate (an escape, in raw JSON)
     EMAIL = 8
     LONG_TOKEN = 16
     BRACE = 32
@@ -244,50 +91,78 @@ class Flag:
     ANGLE = 128  # '<' or '|': a placeholder or a special token
 
 
-def screen(need: int) -> Callable[[bytes], int]:
-    """One cheap pass over a record's raw line: the flags of the problems it may have.
+class Screen:
+    """One cheap pass over a record: the flags of the problems its texts may have.
 
     ``need`` says which flags anyone wants; the others are not computed. A flag may be
-    a false alarm (the texts are then searched for nothing) but is never missing: the
-    screen reads the raw JSON, escapes and all.
+    a false alarm (the texts are then searched for nothing) but is never missing.
+    Most records are read through their raw JSON line, escapes and all; a
+    prompt/completion record with no other keys is read through its two texts, which
+    spares telling JSON's escapes and braces from the text's.
     """
-    # Plain names, not attribute lookups: this runs once per record.
-    non_ascii, escape, delete, email = Flag.NON_ASCII, Flag.ESCAPE, Flag.DELETE, Flag.EMAIL
-    long_token, brace, bracket, angle = Flag.LONG_TOKEN, Flag.BRACE, Flag.BRACKET, Flag.ANGLE
-    table, drop, usual, long_run, escapes = _TABLE, _DROP, _USUAL, _LONG_RUN, _ESCAPE.search
-    want_escape = bool(need & escape)
-    want_long = bool(need & long_token)
-    want_brace = bool(need & brace)
-    want_bracket = bool(need & bracket)
 
-    def flags(raw: bytes) -> int:
-        found = 0 if raw.isascii() else non_ascii
-        rest = raw.translate(table, drop)
-        odd = rest.translate(None, usual)
-        if odd:
-            if b"@" in odd:
-                found |= email
-            if b"<" in odd or b"|" in odd:
-                found |= angle
-            if b"\x7f" in odd:
-                found |= delete
-        if want_escape and b"\\" in rest and escapes(raw):
-            found |= escape
-        if want_long and long_run in rest:
-            found |= long_token
+    def __init__(self, need: int) -> None:
+        self.need = need
+        self.control = bool(need & Flag.CONTROL)
+        self.long = bool(need & Flag.LONG_TOKEN)
+        self.brace = bool(need & Flag.BRACE)
+        self.bracket = bool(need & Flag.BRACKET)
+
+    def raw(self, raw: bytes) -> int:
+        """The flags of a raw JSON line."""
+        found = 0 if raw.isascii() else Flag.NON_ASCII
+        rest = raw.translate(_RAW_TABLE, _DROP)
+        if b"!" in rest:
+            found |= _rare(raw)
+        if self.control and b"\\" in rest and _ESCAPE.search(raw):
+            found |= Flag.CONTROL
+        if self.long and _LONG_RUN in rest:
+            found |= Flag.LONG_TOKEN
         # JSON's own braces and brackets open an object ('{"') or hold values ('[{',
         # '["'); any other is in a text.
-        if want_brace and rest.count(b"{") > rest.count(b'{"'):
-            found |= brace
+        if self.brace and rest.count(b"{") > rest.count(b'{"'):
+            found |= Flag.BRACE
         if (
-            want_bracket
+            self.bracket
             and b"[" in rest
             and rest.count(b"[") > rest.count(b"[{") + rest.count(b'["')
         ):
-            found |= bracket
-        return found & need
+            found |= Flag.BRACKET
+        return found & self.need
 
-    return flags
+    def clean(self, texts: list[str]) -> bool:
+        """Whether none of ``texts`` can have a problem: one pass for many records."""
+        blob = ".".join(texts).encode("utf-8", "surrogatepass")
+        if self.need & Flag.NON_ASCII and not blob.isascii():
+            return False
+        rest = blob.translate(_TEXT_TABLE, _DROP)
+        return b"!" not in rest and not (self.long and _LONG_RUN in rest)
+
+    def texts(self, prompt: str, completion: str) -> int:
+        """The flags of a prompt and its completion."""
+        found = 0 if prompt.isascii() and completion.isascii() else Flag.NON_ASCII
+        text = f"{prompt}.{completion}".encode("utf-8", "surrogatepass")
+        rest = text.translate(_TEXT_TABLE, _DROP)
+        if b"!" in rest:
+            found |= _rare(text)
+            if b"{" in text:
+                found |= Flag.BRACE
+            if b"[" in text:
+                found |= Flag.BRACKET
+            if len(text.translate(None, _CONTROLS)) < len(text):
+                found |= Flag.CONTROL
+        if self.long and _LONG_RUN in rest:
+            found |= Flag.LONG_TOKEN
+        return found & self.need
+
+
+def _rare(data: bytes) -> int:
+    found = Flag.EMAIL if b"@" in data else 0
+    if b"<" in data or b"|" in data:
+        found |= Flag.ANGLE
+    if b"\x7f" in data:
+        found |= Flag.CONTROL
+    return found
 
 
 @dataclass
@@ -299,50 +174,147 @@ class _Hit:
     count: int = 1
 
 
-class _TextCheck(Check):
-    """A check of what is in the texts: it says which screen flags it needs."""
+class _ContentCheck(Check):
+    """An FT4xx check. One :class:`_Pass` per file visits the records for all of them."""
 
-    flags: int = 0
+    #: Whether the check needs the fingerprint log of examples (FT401, FT402).
+    examples: ClassVar[bool] = False
+    #: The screen flags of the problems the check looks for in texts.
+    flags: ClassVar[int] = 0
 
     def begin(self, head: list[Record]) -> None:
-        self.inspector = _shared(self.context, "content.texts", lambda: _Inspector(self.context))
-        self.inspector.enlist(self, head)
+        content = self.context.cache.get("content.pass")
+        if content is None:
+            content = self.context.cache["content.pass"] = _Pass(self.context, head)
+        self.content: _Pass = content
+        content.enlist(self)
 
     def visit(self, record: Record) -> None:
-        self.inspector.visit(record)
+        self.content.visit(record)
+
+    def finish(self) -> None:
+        self.content.finish()
 
     def found(self, record: Record, hit: _Hit) -> None:
-        """Report what the inspector found in ``record``."""
+        """Report what the pass found in ``record``."""
         more = f" ({hit.count} in this example)" if hit.count > 1 else ""
         self.report(record.line, self.describe(hit.what, hit.where) + more)
 
     def describe(self, what: str, where: str) -> str:
+        """The message for a problem (``what``) found at ``where`` in a record."""
         raise NotImplementedError
 
 
-@dataclass
-class _Inspector:
-    """Screens every record once for all text checks, and searches the flagged ones."""
+_PROMPT_COMPLETION = Format.PROMPT_COMPLETION
 
-    context: ScanContext
-    checks: dict[str, _TextCheck] = field(default_factory=dict)
-    need: int = 0
-    flags: Callable[[bytes], int] = field(default_factory=lambda: screen(0))
-    stop: str = ""
 
-    def enlist(self, check: _TextCheck, head: list[Record]) -> None:
+class _Pass:
+    """Visits each record once for every FT4xx check of the file.
+
+    It logs a fingerprint of each example's input and target (for FT401, FT402), and
+    screens its texts, searching them only when the screen flags something. Plain
+    prompt/completion records are screened :data:`BATCH` at a time: one pass over
+    many records costs less than one per record, and a clean batch (most are) needs
+    nothing more; a flagged batch is screened again record by record.
+    """
+
+    BATCH = 32
+
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        self.context = context
+        self.checks: dict[str, _ContentCheck] = {}
+        self.log: Fingerprints | None = None
+        self.screen = Screen(0)
+        self.stop = conventions.of(context, head).stop.text
+        #: Plain prompt/completion records waiting to be screened, and their texts.
+        self._batch: list[Record] | None = None
+        self._texts: list[str] = []
+        self._add: Callable[[int, int, int], None] | None = None
+        self._groups: list[Group] | None = None
+        self._finished = False
+
+    def enlist(self, check: _ContentCheck) -> None:
         if self.checks:
             check.delegated = True
-        else:
-            self.stop = conventions.of(self.context, head).stop.text
         self.checks[type(check).code] = check
-        self.need |= type(check).flags
-        self.flags = screen(self.need)
+        if type(check).examples and self.log is None:
+            self.log = Fingerprints()
+            self._add = self.log.add
+        self.screen = Screen(self.screen.need | type(check).flags)
+        if self.screen.need and self._batch is None:
+            self._batch = []
 
     def visit(self, record: Record) -> None:
-        flags = self.flags(record.raw)
-        if flags:
-            self._inspect(record, flags)
+        data = record.data
+        if record.format is _PROMPT_COMPLETION:
+            prompt, completion = data.get("prompt"), data.get("completion")
+            if type(prompt) is str and type(completion) is str:
+                # example_input and example_target, without two calls per record.
+                if self._add is not None:
+                    self._add(hash(prompt), record.line, hash(completion))
+                if self._batch is not None and len(data) == 2:
+                    self._batch.append(record)
+                    self._texts.append(prompt)
+                    self._texts.append(completion)
+                    if len(self._batch) >= self.BATCH:
+                        self._flush()
+                    return
+        elif self.log is not None:
+            self._log(record)
+        if self.screen.need:
+            flags = self.screen.raw(record.raw)
+            if flags:
+                self._inspect(record, flags)
+
+    def _log(self, record: Record) -> None:
+        # The inputs and targets of formats.example_input/example_target, fingerprinted
+        # through canonical JSON: six times faster than hashing frozen tuples.
+        add, data = self._add, record.data
+        if add is None:
+            return
+        if record.format is Format.CHAT:
+            messages = data.get("messages")
+            if not isinstance(messages, list):
+                return
+            last = _last_assistant(messages)
+            if last is None:
+                return
+            key = _canonical(messages[:last])
+            if data.get("tools"):
+                key = hash((key, _canonical(data["tools"])))
+            add(key, record.line, _canonical(messages[last]))
+        elif record.format is Format.PREFERENCE:
+            inputs = data.get("input")
+            if not isinstance(inputs, dict) or "preferred_output" not in data:
+                return
+            preferred = _canonical(data["preferred_output"])
+            other = _canonical(data.get("non_preferred_output"))
+            pair = (preferred, other) if preferred < other else (other, preferred)
+            add(hash((_canonical(inputs), pair)), record.line, preferred)
+
+    def _flush(self) -> None:
+        records, texts = self._batch, self._texts
+        if not records:
+            return
+        self._batch, self._texts = [], []
+        if self.screen.clean(texts):
+            return
+        for index, record in enumerate(records):
+            flags = self.screen.texts(texts[2 * index], texts[2 * index + 1])
+            if flags:
+                self._inspect(record, flags)
+
+    def finish(self) -> None:
+        """Screen what is left; idempotent, since every check of the pass calls it."""
+        if not self._finished:
+            self._finished = True
+            self._flush()
+
+    def groups(self) -> list[Group]:
+        """Fingerprints seen more than once (computed once for FT401 and FT402)."""
+        if self._groups is None:
+            self._groups = [] if self.log is None else list(self.log.groups())
+        return self._groups
 
     def _inspect(self, record: Record, flags: int) -> None:
         hits: dict[str, _Hit] = {}
@@ -362,9 +334,9 @@ class _Inspector:
                         hit(code, where, _describe_secret(secret))
         for where, text in texts(record):
             if not text.isascii():
-                if flags & (Flag.NON_ASCII | Flag.ESCAPE):
+                if flags & (Flag.NON_ASCII | Flag.CONTROL):
                     self._non_ascii(text, where, hit)
-            elif flags & (Flag.ESCAPE | Flag.DELETE) and "FT407" in checks:
+            elif flags & Flag.CONTROL and "FT407" in checks:
                 for match in _CONTROL.finditer(text):
                     hit("FT407", where, match.group())
             if flags & (Flag.BRACE | Flag.BRACKET | Flag.ANGLE) and "FT403" in checks:
@@ -390,6 +362,22 @@ class _Inspector:
         if "FT408" in checks:
             for match in _SURROGATE.finditer(text):
                 hit("FT408", where, match.group())
+
+
+def _last_assistant(messages: list[object]) -> int | None:
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return index
+    return None
+
+
+def _canonical(value: object) -> int:
+    """A fingerprint of parsed JSON that is equal for equal JSON, key order aside."""
+    try:
+        return hash(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a huge integer
+        return fingerprint(freeze(value))
 
 
 def _strings(value: object, where: str = "") -> Iterator[tuple[str, str]]:
@@ -542,8 +530,114 @@ def _character(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
+# -- duplicates and conflicting labels ---------------------------------------------
+
+
+_WORDS = {
+    Format.PROMPT_COMPLETION: ("prompt", "completion"),
+    Format.CHAT: ("conversation up to the last assistant message", "assistant reply"),
+    Format.PREFERENCE: ("input and outputs", "preference"),
+}
+
+
 @register
-class UnfilledPlaceholder(_TextCheck):
+class DuplicateExample(_ContentCheck):
+    r"""An example appears more than once.
+
+    What it does:
+        Compares every example with the others (by a fingerprint of its input and its
+        target, so memory stays small) and reports each repeat with the line of its
+        first occurrence. Keys other than the ones that train (ids, metadata) are
+        ignored.
+
+    Why it matters:
+        A repeated example weighs more in training than the others, which skews the
+        model toward it; repeats also end up on both sides of a train/validation split
+        and inflate the validation score.
+
+    Example:
+        Line 40 is the same ``{"prompt": "Where is my parcel? ->", "completion":
+        " shipping\n"}`` as line 12.
+
+    Fix:
+        Delete the repeats (``pytest-finetune prepare`` keeps the first occurrence).
+    """
+
+    code = "FT401"
+    name = "duplicate-example"
+    severity = Severity.WARNING
+    fixable = True
+    examples = True
+
+    def finish(self) -> None:
+        super().finish()
+        for group in self.content.groups():
+            first_with: dict[int, int] = {}
+            for line, value in zip(group.lines, group.values, strict=True):
+                first = first_with.setdefault(value, line)
+                if first != line:
+                    self.report(line, f"Duplicate of line {first}; delete one of them")
+
+
+@register
+class ConflictingLabels(_ContentCheck):
+    """The same input has different targets.
+
+    What it does:
+        Groups examples by their input (the prompt; a conversation up to its last
+        assistant message, with its tools; a preference input with its two outputs)
+        and reports inputs that come with more than one target, on the line of each
+        target after the first. For preference data, the conflict is the same pair
+        of outputs with the preference reversed.
+
+    Why it matters:
+        The model is trained to give two answers to one question. In a
+        classification dataset this is a labelling mistake, and it caps the accuracy
+        any model can reach; in generation data it blurs what the model should say.
+
+    Example:
+        Line 3 labels ``"Card declined twice ->"`` as `` billing`` and line 9 labels
+        the same prompt `` technical``.
+
+    Fix:
+        Decide which target is right and delete or correct the other examples.
+    """
+
+    code = "FT402"
+    name = "conflicting-labels"
+    severity = Severity.WARNING
+    examples = True
+
+    def finish(self) -> None:
+        super().finish()
+        source, target = _WORDS.get(self.context.format, ("input", "target"))
+        for group in self.content.groups():
+            first_with: dict[int, int] = {}
+            for line, value in zip(group.lines, group.values, strict=True):
+                first_with.setdefault(value, line)
+            if len(first_with) < 2:
+                continue
+            firsts = list(first_with.values())
+            for line in firsts[1:]:
+                if self.context.format is Format.PREFERENCE:
+                    message = (
+                        f"Same input and outputs as line {firsts[0]} with the preference "
+                        "reversed; keep the right one"
+                    )
+                else:
+                    message = (
+                        f"Same {source} as line {firsts[0]} with a different {target} "
+                        f"({len(firsts)} different {target}s on lines {_lines(group.lines)}); "
+                        "keep the right one"
+                    )
+                self.report(line, message)
+
+
+# -- what should not be in a text ----------------------------------------------
+
+
+@register
+class UnfilledPlaceholder(_ContentCheck):
     """A text holds a template placeholder that was never filled in.
 
     What it does:
@@ -575,7 +669,7 @@ class UnfilledPlaceholder(_TextCheck):
 
 
 @register
-class SecretInText(_TextCheck):
+class SecretInText(_ContentCheck):
     r"""An example holds a secret: an API key, an access token or a private key.
 
     What it does:
@@ -607,7 +701,7 @@ class SecretInText(_TextCheck):
 
 
 @register
-class PersonalData(_TextCheck):
+class PersonalData(_ContentCheck):
     """An example holds personal data: an e-mail address or a payment card number.
 
     What it does:
@@ -639,7 +733,7 @@ class PersonalData(_TextCheck):
 
 
 @register
-class Mojibake(_TextCheck):
+class Mojibake(_ContentCheck):
     """A text was decoded with the wrong encoding (mojibake).
 
     What it does:
@@ -662,7 +756,7 @@ class Mojibake(_TextCheck):
     code = "FT406"
     name = "mojibake"
     severity = Severity.WARNING
-    flags = Flag.NON_ASCII | Flag.ESCAPE
+    flags = Flag.NON_ASCII | Flag.CONTROL
 
     def describe(self, what: str, where: str) -> str:
         if what == repr(_REPLACEMENT):
@@ -677,7 +771,7 @@ class Mojibake(_TextCheck):
 
 
 @register
-class ControlCharacter(_TextCheck):
+class ControlCharacter(_ContentCheck):
     r"""A text holds a control character.
 
     What it does:
@@ -700,14 +794,14 @@ class ControlCharacter(_TextCheck):
     code = "FT407"
     name = "control-character"
     severity = Severity.WARNING
-    flags = Flag.ESCAPE | Flag.DELETE | Flag.NON_ASCII
+    flags = Flag.CONTROL | Flag.NON_ASCII
 
     def describe(self, what: str, where: str) -> str:
         return f"Control character {_character(what)} in {where}; remove it"
 
 
 @register
-class LoneSurrogate(_TextCheck):
+class LoneSurrogate(_ContentCheck):
     r"""A text holds a lone UTF-16 surrogate.
 
     What it does:
@@ -729,7 +823,7 @@ class LoneSurrogate(_TextCheck):
     code = "FT408"
     name = "lone-surrogate"
     severity = Severity.ERROR
-    flags = Flag.ESCAPE
+    flags = Flag.CONTROL | Flag.NON_ASCII
 
     def describe(self, what: str, where: str) -> str:
         return (
@@ -739,7 +833,7 @@ class LoneSurrogate(_TextCheck):
 
 
 @register
-class SpecialToken(_TextCheck):
+class SpecialToken(_ContentCheck):
     """A text holds a model's special token, such as ``<|endoftext|>``.
 
     What it does:

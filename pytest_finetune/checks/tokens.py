@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext
 
 #: Bytes of a large file counted exactly to estimate its totals.
-SAMPLE_BYTES = 4_000_000
+SAMPLE_BYTES = 1_000_000
 _VALIDATION = re.compile(r"(?:^|[_.-])(?:valid|validation|val)$", re.IGNORECASE)
 
 

@@ -533,10 +533,14 @@ def _character(char: str) -> str:
 # -- duplicates and conflicting labels ---------------------------------------------
 
 
+#: How FT402 names an input, a target and targets in each format.
 _WORDS = {
-    Format.PROMPT_COMPLETION: ("prompt", "completion"),
-    Format.CHAT: ("conversation up to the last assistant message", "assistant reply"),
-    Format.PREFERENCE: ("input and outputs", "preference"),
+    Format.PROMPT_COMPLETION: ("prompt", "completion", "completions"),
+    Format.CHAT: (
+        "conversation up to the last assistant message",
+        "assistant reply",
+        "assistant replies",
+    ),
 }
 
 
@@ -610,7 +614,7 @@ class ConflictingLabels(_ContentCheck):
 
     def finish(self) -> None:
         super().finish()
-        source, target = _WORDS.get(self.context.format, ("input", "target"))
+        source, target, targets = _WORDS.get(self.context.format, ("input", "target", "targets"))
         for group in self.content.groups():
             first_with: dict[int, int] = {}
             for line, value in zip(group.lines, group.values, strict=True):
@@ -627,7 +631,7 @@ class ConflictingLabels(_ContentCheck):
                 else:
                     message = (
                         f"Same {source} as line {firsts[0]} with a different {target} "
-                        f"({len(firsts)} different {target}s on lines {_lines(group.lines)}); "
+                        f"({len(firsts)} different {targets} on lines {_lines(group.lines)}); "
                         "keep the right one"
                     )
                 self.report(line, message)

@@ -1,0 +1,95 @@
+"""Secrets and personal data are found in text and masked so that they cannot be used."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_finetune.redact import find_secrets, luhn_valid, redact
+
+AWS = "AKIAIOSFODNN7EXAMPLE"
+OPENAI = "sk-proj-EXAMPLEexampleEXAMPLEexample0123"
+LEGACY_OPENAI = "sk-" + "Ab1" * 16
+GITHUB = "ghp_" + "Ab1x" * 9
+GOOGLE = "AIza" + "SyA-b1_c" * 4 + "xyz"
+SLACK = "xoxb-1234567890-0987654321-AbCdEfGhIjKl"
+PRIVATE_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAexampleexample\n-----END RSA PRIVATE KEY-----"
+)
+
+
+@pytest.mark.parametrize(
+    ("secret", "kind", "masked"),
+    [
+        (AWS, "aws-access-key", "AKI***"),
+        ("ASIA" + "Q" * 16, "aws-access-key", "ASI***"),
+        (OPENAI, "openai-key", "sk-***"),
+        (LEGACY_OPENAI, "openai-key", "sk-***"),
+        (GITHUB, "github-token", "ghp***"),
+        (GOOGLE, "google-api-key", "AIz***"),
+        (SLACK, "slack-token", "xox***"),
+        (PRIVATE_KEY, "private-key", "-----BEGIN *** PRIVATE KEY-----"),
+        ("-----BEGIN PRIVATE KEY-----", "private-key", "-----BEGIN *** PRIVATE KEY-----"),
+        ("john.smith@gmail.com", "email", "j***@***.com"),
+        ("jane+news@mail.corp.co.uk", "email", "j***@***.uk"),
+        ("4111 1111 1111 1111", "card-number", "****1111"),
+        ("4111-1111-1111-1111", "card-number", "****1111"),
+        ("4111111111111111", "card-number", "****1111"),
+        ("4222222222222", "card-number", "****2222"),  # 13-digit Visa
+        ("378282246310005", "card-number", "****0005"),  # Amex
+        ("3782 822463 10005", "card-number", "****0005"),
+        ("5555555555554444", "card-number", "****4444"),  # Mastercard
+        ("3530111333300000", "card-number", "****0000"),  # JCB
+    ],
+)
+def test_each_kind_is_found_in_a_sentence_and_masked(secret, kind, masked):
+    text = f"Here it is: {secret}. Thanks!"
+    [found] = find_secrets(text)
+    assert (found.kind, found.text, found.masked) == (kind, secret, masked)
+    assert text[found.start : found.end] == secret
+    assert redact(text) == f"Here it is: {masked}. Thanks!"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a risk-free plan, ask-me-anything, sk-short",
+        "mask-abcdefghijklmnopqrstuvwxyz0123 is not a key",  # no word boundary before sk-
+        "Access key ids start with AKIA; AKIA1234 is too short",
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYI\n-----END PUBLIC KEY-----",
+        "write to support@example.com, ops@mail.example.org or me@host.test",
+        "tag @support, or user@localhost, or pip install pkg@1.2.3",
+        "order 4111 1111 1111 1112 fails the checksum",
+        "padding 4444444444444444 is one repeated digit",
+        "timestamp 1700000000000 and phone +1 415 555 2671",
+        "a 20-digit id 41111111111111111111 is not a card",
+        "counting 2 3 4 5 6 7 8 9 10 11 12 13 14",
+    ],
+)
+def test_lookalikes_are_not_secrets(text):
+    assert list(find_secrets(text)) == []
+    assert redact(text) == text
+
+
+def test_several_secrets_are_masked_in_order_without_overlaps():
+    text = f"key {AWS}, mail a.b@corp.io, card 4111 1111 1111 1111, then {OPENAI}"
+    assert [secret.kind for secret in find_secrets(text)] == [
+        "aws-access-key",
+        "email",
+        "card-number",
+        "openai-key",
+    ]
+    assert redact(text) == "key AKI***, mail a***@***.io, card ****1111, then sk-***"
+
+
+def test_redacting_twice_changes_nothing_more():
+    text = f"{PRIVATE_KEY} {AWS} x@y.com 4111111111111111 {OPENAI}"
+    once = redact(text)
+    assert redact(once) == once
+    for secret in (AWS, OPENAI, "x@y.com", "4111111111111111", "MIIEowIBAAKCAQEA"):
+        assert secret not in once
+
+
+def test_luhn_checksum():
+    assert luhn_valid("4111111111111111")
+    assert luhn_valid("79927398713")
+    assert not luhn_valid("4111111111111112")

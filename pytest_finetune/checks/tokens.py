@@ -50,6 +50,7 @@ class _Tally:
     def __init__(self, context: ScanContext) -> None:
         self.context = context
         self.checks: dict[str, Check] = {}
+        self.finished = False
         self.problem: str | None = None
         self.spec = ModelSpec("", "", 0)
         try:
@@ -75,7 +76,6 @@ class _Tally:
         #: Of those, examples so long that a lower bound proved them over the limit.
         self.giant_bytes = 0
         self.over_limit = 0
-        self.finished = False
 
     def enlist(self, check: Check) -> None:
         if self.checks:

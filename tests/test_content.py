@@ -447,3 +447,18 @@ def test_checks_share_one_pass_over_the_records(tmp_path, monkeypatch):
     monkeypatch.setattr(content._Pass, "visit", visit)
     assert run(tmp_path, jsonl(*intents(20)), *(f"FT40{n}" for n in range(1, 10))) == []
     assert visits == list(range(1, 21))
+
+
+def test_when_the_visiting_check_crashes_the_others_say_so(tmp_path, monkeypatch):
+    def crash(self, record):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(content._Pass, "visit", crash)
+    path = tmp_path / "train.jsonl"
+    path.write_text(jsonl(*intents(20)))
+    result = lint(path, Settings(overrides={"select": ["FT4"]}))
+    crashes = {code: outcome.crash for code, outcome in result.outcomes.items()}
+    assert "ZeroDivisionError: bug" in crashes.pop("FT401")
+    for code, crash in crashes.items():
+        assert crash is not None, code
+        assert "FT401 visits the records for this check and crashed" in crash

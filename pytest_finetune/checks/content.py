@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, ClassVar
 import orjson
 
 from pytest_finetune import conventions
-from pytest_finetune.checks.registry import Check, register
+from pytest_finetune.checks.registry import Check, ensure_driver_ran, register
 from pytest_finetune.findings import Severity
 from pytest_finetune.fingerprints import Fingerprints, Group, fingerprint
 from pytest_finetune.formats import Format, Record, freeze, texts
@@ -193,6 +193,7 @@ class _ContentCheck(Check):
         self.content.visit(record)
 
     def finish(self) -> None:
+        ensure_driver_ran(self, next(iter(self.content.checks)))
         self.content.finish()
 
     def found(self, record: Record, hit: _Hit) -> None:

@@ -153,6 +153,17 @@ class Check:
         return cls.formats is None or fmt in cls.formats
 
 
+def ensure_driver_ran(check: Check, driver: str) -> None:
+    """Raise in a delegated check if ``driver``, the check visiting records for it, crashed.
+
+    Without this, the crash would fail the driver's item only, and the delegated
+    checks would pass having seen nothing.
+    """
+    crash = check.context.outcomes[driver].crash
+    if driver != check.code and crash is not None:
+        raise RuntimeError(f"{driver} visits the records for this check and crashed:\n{crash}")
+
+
 REGISTRY: dict[str, type[Check]] = {}
 
 

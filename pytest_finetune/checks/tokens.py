@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune.checks.registry import Check, option, register
+from pytest_finetune.checks.registry import Check, ensure_driver_ran, option, register
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record, texts
 from pytest_finetune.schema import ConfigError
@@ -182,6 +182,7 @@ class _TokenCheck(Check):
         self.tally.add(record)
 
     def finish(self) -> None:
+        ensure_driver_ran(self, next(iter(self.tally.checks)))
         self.tally.finish()
 
 

@@ -135,6 +135,11 @@ class Reporter:
         terminalreporter.section("pytest-finetune")
         for line in summary.dataset_table(self.results):
             write(line)
+        figures = summary.figures(self.results)
+        if figures:
+            write("")
+            for line in figures:
+                write(line)
         statistics = summary.statistics(self.results)
         if statistics:
             write("")

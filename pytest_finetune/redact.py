@@ -50,7 +50,8 @@ _KEYS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     for kind, pattern, literal in (
         (
             "private-key",
-            r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"
+            # Not followed by "***": that is this module's own mask.
+            r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----(?!\*\*\*)"
             r"(?:[\s\S]{0,8192}?-----END (?:[A-Z]+ )*PRIVATE KEY-----)?",
             "-----BEGIN ",
         ),
@@ -61,7 +62,7 @@ _KEYS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("slack-token", r"xox[abposr]-[A-Za-z0-9-]{10,}", "xox"),
     )
 )
-_EMAIL_DOMAIN = re.compile(r"@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})(?![A-Za-z0-9-])")
+_EMAIL_DOMAIN = re.compile(r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])")
 _EMAIL_LOCAL = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
 _MAX_LOCAL = 64
 #: Domains reserved for documentation and tests (RFC 2606): nobody's address.
@@ -96,6 +97,16 @@ class Secret:
     def masked(self) -> str:
         """The match as it may be shown: enough to recognise, not enough to use."""
         return _mask(self.kind, self.text)
+
+    @property
+    def reserved(self) -> bool:
+        """An e-mail address at a domain reserved for examples (RFC 2606): nobody's."""
+        if self.kind != "email":
+            return False
+        domain = self.text.rpartition("@")[2].lower()
+        return domain.endswith(_RESERVED_TLDS) or any(
+            domain == reserved or domain.endswith("." + reserved) for reserved in _RESERVED_DOMAINS
+        )
 
     @property
     def description(self) -> str:
@@ -152,15 +163,8 @@ def _emails(text: str) -> Iterator[Secret]:
             start -= 1
         while start < at and text[start] == ".":
             start += 1
-        if start == at or _reserved(match.group(1).lower()):
-            continue
-        yield Secret("email", start, match.end(), text[start : match.end()])
-
-
-def _reserved(domain: str) -> bool:
-    return domain.endswith(_RESERVED_TLDS) or any(
-        domain == reserved or domain.endswith("." + reserved) for reserved in _RESERVED_DOMAINS
-    )
+        if start < at:
+            yield Secret("email", start, match.end(), text[start : match.end()])
 
 
 def _cards(text: str) -> Iterator[Secret]:
@@ -211,5 +215,5 @@ def _mask(kind: str, value: str) -> str:
     if kind == "card-number":
         return f"****{re.sub(r'[^0-9]', '', value)[-4:]}"
     if kind == "private-key":
-        return "-----BEGIN *** PRIVATE KEY-----"
+        return "-----BEGIN PRIVATE KEY-----***"
     return f"{value[:3]}***"

@@ -63,12 +63,19 @@ def lines(tmp_path: Path, data: str | bytes, code: str) -> list[int | None]:
 
 
 def test_duplicates_name_the_first_occurrence(tmp_path):
-    rows = [*intents(6), pc("Customer message number 1 ->", " billing\n"), intents(6)[4]]
-    rows.append({**intents(6)[1], "id": 99})  # metadata does not make it different
+    rows = [
+        pc("Where is my parcel? ->", " shipping\n"),
+        pc("I was charged twice ->", " billing\n"),
+        pc("Where is my parcel? ->", " shipping\n"),
+        pc("Reset my password ->", " account\n"),
+        {**pc("I was charged twice ->", " billing\n"), "id": 7},  # metadata: same example
+        pc("Where is my parcel? ->", " shipping\n"),
+        pc("Where is my parcel?  ->", " shipping\n"),  # one more space: another example
+    ]
     assert run(tmp_path, jsonl(*rows), "FT401") == [
-        "train.jsonl:7: FT401 Duplicate of line 2; delete one of them",
-        "train.jsonl:8: FT401 Duplicate of line 5; delete one of them",
-        "train.jsonl:9: FT401 Duplicate of line 2; delete one of them",
+        "train.jsonl:3: FT401 Duplicate of line 1; delete one of them",
+        "train.jsonl:5: FT401 Duplicate of line 2; delete one of them",
+        "train.jsonl:6: FT401 Duplicate of line 1; delete one of them",
     ]
 
 
@@ -228,7 +235,7 @@ def test_secrets_and_personal_data_are_found_in_every_string_and_masked(tmp_path
         "train.jsonl:3: FT404 OpenAI API key 'sk-***' in messages[1].content; "
         "remove it and revoke the secret",
         "train.jsonl:4: FT405 Payment card number '****1111' in prompt; remove or pseudonymise it",
-        "train.jsonl:5: FT404 Private key '-----BEGIN *** PRIVATE KEY-----' in completion; "
+        "train.jsonl:5: FT404 Private key '-----BEGIN PRIVATE KEY-----***' in completion; "
         "remove it and revoke the secret",
         "train.jsonl:5: FT405 E-mail address 'j***@***.com' in source; remove or pseudonymise it",
         "train.jsonl:6: FT404 AWS access key 'AKI***' in tools[0].function.description; "
@@ -461,4 +468,4 @@ def test_when_the_visiting_check_crashes_the_others_say_so(tmp_path, monkeypatch
     assert "ZeroDivisionError: bug" in crashes.pop("FT401")
     for code, crash in crashes.items():
         assert crash is not None, code
-        assert "FT401 visits the records for this check and crashed" in crash
+        assert "survey crashed while FT401 drove it" in crash

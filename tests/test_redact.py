@@ -1,9 +1,10 @@
-"""Secrets and personal data are found in text and masked so that they cannot be used."""
+"""Secrets and personal data are found in text and masked in every message."""
 
 from __future__ import annotations
 
 import pytest
 
+from pytest_finetune import redact as redaction
 from pytest_finetune.redact import find_secrets, luhn_valid, redact
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
@@ -27,8 +28,8 @@ PRIVATE_KEY = (
         (GITHUB, "github-token", "ghp***"),
         (GOOGLE, "google-api-key", "AIz***"),
         (SLACK, "slack-token", "xox***"),
-        (PRIVATE_KEY, "private-key", "-----BEGIN *** PRIVATE KEY-----"),
-        ("-----BEGIN PRIVATE KEY-----", "private-key", "-----BEGIN *** PRIVATE KEY-----"),
+        (PRIVATE_KEY, "private-key", "-----BEGIN PRIVATE KEY-----***"),
+        ("-----BEGIN PRIVATE KEY-----", "private-key", "-----BEGIN PRIVATE KEY-----***"),
         ("john.smith@gmail.com", "email", "j***@***.com"),
         ("jane+news@mail.corp.co.uk", "email", "j***@***.uk"),
         ("4111 1111 1111 1111", "card-number", "****1111"),
@@ -56,8 +57,8 @@ def test_each_kind_is_found_in_a_sentence_and_masked(secret, kind, masked):
         "mask-abcdefghijklmnopqrstuvwxyz0123 is not a key",  # no word boundary before sk-
         "Access key ids start with AKIA; AKIA1234 is too short",
         "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYI\n-----END PUBLIC KEY-----",
-        "write to support@example.com, ops@mail.example.org or me@host.test",
-        "tag @support, or user@localhost, or pip install pkg@1.2.3",
+        "tag @support, or user@localhost, or pip install pkg@1.2.3, or a@b",
+        "version 1.2.3, and 0000 0000 0000 0000",
         "order 4111 1111 1111 1112 fails the checksum",
         "padding 4444444444444444 is one repeated digit",
         "timestamp 1700000000000 and phone +1 415 555 2671",
@@ -93,3 +94,23 @@ def test_luhn_checksum():
     assert luhn_valid("4111111111111111")
     assert luhn_valid("79927398713")
     assert not luhn_valid("4111111111111112")
+
+
+def test_addresses_at_reserved_domains_are_masked_but_marked_as_nobodys():
+    text = "write to support@example.com, ops@mail.example.org, me@host.test or jo@gmail.com"
+    found = list(find_secrets(text))
+    assert [(secret.text, secret.reserved) for secret in found] == [
+        ("support@example.com", True),
+        ("ops@mail.example.org", True),
+        ("me@host.test", True),
+        ("jo@gmail.com", False),
+    ]
+    assert redact(text) == "write to s***@***.com, o***@***.org, m***@***.test or j***@***.com"
+
+
+def test_remembered_values_are_masked_wherever_they_appear():
+    redaction.remember("my-azure-key-0123456789")
+    try:
+        assert "0123456789" not in redact("auth failed for my-azure-key-0123456789")
+    finally:
+        redaction._known.discard("my-azure-key-0123456789")

@@ -77,6 +77,7 @@ def offline(monkeypatch, tmp_path) -> None:
     """No encoding files in the cache, no network, nothing loaded yet in this process."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr("tiktoken.load.read_file", _offline)
+    # tiktoken keeps the encodings it loaded for the process: forget those of other tests.
     monkeypatch.setattr("tiktoken.registry.ENCODINGS", {})
     monkeypatch.setattr(tokens, "_COUNTERS", {})
 

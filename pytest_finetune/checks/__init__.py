@@ -3,7 +3,15 @@
 Importing this package registers every check; ``REGISTRY`` maps codes to check classes.
 """
 
-from pytest_finetune.checks import content, file, tokens
+from pytest_finetune.checks import (
+    chat,
+    content,
+    file,
+    labels,
+    preference,
+    prompt_completion,
+    tokens,
+)
 from pytest_finetune.checks.registry import (
     DOC_SECTIONS,
     REGISTRY,
@@ -20,9 +28,13 @@ __all__ = [
     "Check",
     "Family",
     "NoOptions",
+    "chat",
     "content",
     "file",
+    "labels",
     "option",
+    "preference",
+    "prompt_completion",
     "register",
     "tokens",
 ]

@@ -6,9 +6,9 @@ the file: they log a 64-bit fingerprint of each example's input and target
 with the number of examples, never with their text.
 
 The others look inside each example. Most records have none of their problems, so one
-pass over the record (:class:`Screen`) says which problems it could have,
-and only those records' texts are searched. Several checks share that pass: the first
-of them visits records for all (the others are ``delegated``).
+cheap pass over the record (:class:`Screen`) says which problems it could have, and
+only those records' texts are searched. All FT4xx checks share one survey of the file
+(:class:`_Pass`): one call per record for the family.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, ClassVar
 import orjson
 
 from pytest_finetune import conventions
-from pytest_finetune.checks.registry import Check, ensure_driver_ran, register
+from pytest_finetune.checks.registry import Check, register
+from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
 from pytest_finetune.fingerprints import Fingerprints, Group, fingerprint
 from pytest_finetune.formats import Format, Record, freeze, texts
@@ -174,42 +175,10 @@ class _Hit:
     count: int = 1
 
 
-class _ContentCheck(Check):
-    """An FT4xx check. One :class:`_Pass` per file visits the records for all of them."""
-
-    #: Whether the check needs the fingerprint log of examples (FT401, FT402).
-    examples: ClassVar[bool] = False
-    #: The screen flags of the problems the check looks for in texts.
-    flags: ClassVar[int] = 0
-
-    def begin(self, head: list[Record]) -> None:
-        content = self.context.cache.get("content.pass")
-        if content is None:
-            content = self.context.cache["content.pass"] = _Pass(self.context, head)
-        self.content: _Pass = content
-        content.enlist(self)
-
-    def visit(self, record: Record) -> None:
-        self.content.visit(record)
-
-    def finish(self) -> None:
-        ensure_driver_ran(self, next(iter(self.content.checks)))
-        self.content.finish()
-
-    def found(self, record: Record, hit: _Hit) -> None:
-        """Report what the pass found in ``record``."""
-        more = f" ({hit.count} in this example)" if hit.count > 1 else ""
-        self.report(record.line, self.describe(hit.what, hit.where) + more)
-
-    def describe(self, what: str, where: str) -> str:
-        """The message for a problem (``what``) found at ``where`` in a record."""
-        raise NotImplementedError
-
-
 _PROMPT_COMPLETION = Format.PROMPT_COMPLETION
 
 
-class _Pass:
+class _Pass(Survey):
     """Visits each record once for every FT4xx check of the file.
 
     It logs a fingerprint of each example's input and target (for FT401, FT402), and
@@ -222,8 +191,7 @@ class _Pass:
     BATCH = 32
 
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
-        self.context = context
-        self.checks: dict[str, _ContentCheck] = {}
+        super().__init__(context, head)
         self.log: Fingerprints | None = None
         self.screen = Screen(0)
         self.stop = conventions.of(context, head).stop.text
@@ -232,16 +200,15 @@ class _Pass:
         self._texts: list[str] = []
         self._add: Callable[[int, int, int], None] | None = None
         self._groups: list[Group] | None = None
-        self._finished = False
 
-    def enlist(self, check: _ContentCheck) -> None:
-        if self.checks:
-            check.delegated = True
-        self.checks[type(check).code] = check
-        if type(check).examples and self.log is None:
+    def join(self, check: Check) -> None:
+        super().join(check)
+        if not isinstance(check, _ContentCheck):
+            return
+        if check.examples and self.log is None:
             self.log = Fingerprints()
             self._add = self.log.add
-        self.screen = Screen(self.screen.need | type(check).flags)
+        self.screen = Screen(self.screen.need | check.flags)
         if self.screen.need and self._batch is None:
             self._batch = []
 
@@ -305,11 +272,8 @@ class _Pass:
             if flags:
                 self._inspect(record, flags)
 
-    def finish(self) -> None:
-        """Screen what is left; idempotent, since every check of the pass calls it."""
-        if not self._finished:
-            self._finished = True
-            self._flush()
+    def conclude(self) -> None:
+        self._flush()
 
     def groups(self) -> list[Group]:
         """Fingerprints seen more than once (computed once for FT401 and FT402)."""
@@ -326,12 +290,12 @@ class _Pass:
             else:
                 hits[code] = _Hit(where, what)
 
-        checks = self.checks
+        checks = self.members
         if flags & (Flag.EMAIL | Flag.LONG_TOKEN) and ("FT404" in checks or "FT405" in checks):
             for where, text in _strings(record.data):
                 for secret in find_secrets(text):
                     code = "FT404" if secret.kind in SECRET_KINDS else "FT405"
-                    if code in checks:
+                    if code in checks and not secret.reserved:
                         hit(code, where, _describe_secret(secret))
         for where, text in texts(record):
             if not text.isascii():
@@ -347,10 +311,12 @@ class _Pass:
                 for token in special_tokens(text, record, where, self.stop):
                     hit("FT409", where, token)
         for code, found in hits.items():
-            checks[code].found(record, found)
+            check = checks[code]
+            if isinstance(check, _ContentCheck):
+                check.found(record, found)
 
     def _non_ascii(self, text: str, where: str, hit: Callable[[str, str, str], None]) -> None:
-        checks = self.checks
+        checks = self.members
         garbled: list[tuple[int, int]] = []
         if "FT406" in checks:
             for start, end, shown in mojibake(text):
@@ -363,6 +329,26 @@ class _Pass:
         if "FT408" in checks:
             for match in _SURROGATE.finditer(text):
                 hit("FT408", where, match.group())
+
+
+class _ContentCheck(Surveyed):
+    """An FT4xx check: the file's :class:`_Pass` visits the records for all of them."""
+
+    survey_type = _Pass
+    survey: _Pass
+    #: Whether the check needs the fingerprint log of examples (FT401, FT402).
+    examples: ClassVar[bool] = False
+    #: The screen flags of the problems the check looks for in texts.
+    flags: ClassVar[int] = 0
+
+    def found(self, record: Record, hit: _Hit) -> None:
+        """Report what the pass found in ``record``."""
+        more = f" ({hit.count} in this example)" if hit.count > 1 else ""
+        self.report(record.line, self.describe(hit.what, hit.where) + more)
+
+    def describe(self, what: str, where: str) -> str:
+        """The message for a problem (``what``) found at ``where`` in a record."""
+        raise NotImplementedError
 
 
 def _last_assistant(messages: list[object]) -> int | None:
@@ -574,9 +560,8 @@ class DuplicateExample(_ContentCheck):
     fixable = True
     examples = True
 
-    def finish(self) -> None:
-        super().finish()
-        for group in self.content.groups():
+    def judge(self) -> None:
+        for group in self.survey.groups():
             first_with: dict[int, int] = {}
             for line, value in zip(group.lines, group.values, strict=True):
                 first = first_with.setdefault(value, line)
@@ -613,10 +598,9 @@ class ConflictingLabels(_ContentCheck):
     severity = Severity.WARNING
     examples = True
 
-    def finish(self) -> None:
-        super().finish()
+    def judge(self) -> None:
         source, target, targets = _WORDS.get(self.context.format, ("input", "target", "targets"))
-        for group in self.content.groups():
+        for group in self.survey.groups():
             first_with: dict[int, int] = {}
             for line, value in zip(group.lines, group.values, strict=True):
                 first_with.setdefault(value, line)

@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_finetune.findings import Severity
@@ -86,9 +86,6 @@ class Check:
     def __init__(self, context: ScanContext, options: Any) -> None:
         self.context = context
         self.options = options
-        #: Set in ``begin`` by a check whose records another check visits for it (one
-        #: pass serving several codes); the scan then does not call its ``visit``.
-        self.delegated = False
 
     # -- the scan calls these ------------------------------------------------------
 
@@ -97,6 +94,18 @@ class Check:
 
     def visit(self, record: Record) -> None:
         """Look at one record."""
+
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
+        """What the scan calls for each record of format ``fmt``, asked after ``begin``.
+
+        ``visit`` if the check defines one and applies to ``fmt``, else ``None``: no
+        call per record. A check that only cares about some records, or whose family
+        shares its per-record work (see ``checks/survey.py``), says so here and costs
+        nothing on the others.
+        """
+        if type(self).visit is Check.visit or not type(self).applies_to(fmt):
+            return None
+        return self.visit
 
     def on_problem(self, problem: SyntaxProblem) -> None:
         """Look at one syntax problem of a kind listed in ``problems``."""
@@ -151,17 +160,6 @@ class Check:
     def applies_to(cls, fmt: Format) -> bool:
         """Whether a file of format ``fmt`` gets this check."""
         return cls.formats is None or fmt in cls.formats
-
-
-def ensure_driver_ran(check: Check, driver: str) -> None:
-    """Raise in a delegated check if ``driver``, the check visiting records for it, crashed.
-
-    Without this, the crash would fail the driver's item only, and the delegated
-    checks would pass having seen nothing.
-    """
-    crash = check.context.outcomes[driver].crash
-    if driver != check.code and crash is not None:
-        raise RuntimeError(f"{driver} visits the records for this check and crashed:\n{crash}")
 
 
 REGISTRY: dict[str, type[Check]] = {}

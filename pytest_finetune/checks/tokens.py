@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune.checks.registry import Check, ensure_driver_ran, option, register
+from pytest_finetune.checks.registry import option, register
+from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record, texts
 from pytest_finetune.schema import ConfigError
@@ -34,8 +35,9 @@ from pytest_finetune.tokens import (
 if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext
 
-#: Bytes of a large file counted exactly to estimate its totals.
+#: Bytes of a large file counted exactly to estimate its totals (on average).
 SAMPLE_BYTES = 1_000_000
+_GOLDEN = 2654435761  # 2**32 divided by the golden ratio
 _VALIDATION = re.compile(r"(?:^|[_.-])(?:valid|validation|val)$", re.IGNORECASE)
 
 
@@ -44,24 +46,26 @@ def is_validation(path: str) -> bool:
     return bool(_VALIDATION.search(PurePosixPath(path).stem))
 
 
-class _Tally:
+class _Tally(Survey):
     """The token counts of one file, kept for every FT6xx check: one pass, one count."""
 
-    def __init__(self, context: ScanContext) -> None:
-        self.context = context
-        self.checks: dict[str, Check] = {}
-        self.finished = False
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        super().__init__(context, head)
         self.problem: str | None = None
         self.spec = ModelSpec("", "", 0)
         try:
             self.spec = model_spec(context.settings.model, context.settings.config)
         except ConfigError as error:
             self.problem = str(error)
+            self.active = False
             return
         self.count = ExampleCounter(counter(self.spec.encoding, context.shared), self.spec.encoding)
         self.size = max(1, context.path.stat().st_size)
         limit = context.settings.config.get("exact-tokens-max-bytes", EXACT_TOKENS_MAX_BYTES)
         self.every = self.size <= limit
+        #: Examples are sampled by a hash of their line number (the golden ratio's
+        #: sequence spreads evenly and does not fall in step with repeating data).
+        self.sampled = int(min(1.0, SAMPLE_BYTES / self.size) * 2**32)
         self.examples = 0
         self.bytes = 0
         #: Sums over the examples counted: all, capped at the limit, and the sample.
@@ -77,14 +81,7 @@ class _Tally:
         self.giant_bytes = 0
         self.over_limit = 0
 
-    def enlist(self, check: Check) -> None:
-        if self.checks:
-            check.delegated = True
-        self.checks[type(check).code] = check
-
-    def add(self, record: Record) -> None:
-        if self.problem is not None:
-            return
+    def visit(self, record: Record) -> None:
         size = len(record.raw)
         self.examples += 1
         self.bytes += size
@@ -95,7 +92,7 @@ class _Tally:
             if not self.every and size > limit * MAX_TOKEN_BYTES and self._giant(record, size):
                 return
             self._counted(record, self.count(record))
-        elif self.sample_bytes * self.size < self.bytes * SAMPLE_BYTES:
+        elif (record.line * _GOLDEN) & 0xFFFFFFFF < self.sampled:
             tokens = self.count(record)
             self.sample_tokens += tokens
             self.sample_bytes += size
@@ -114,7 +111,7 @@ class _Tally:
         self.rest_bytes += size
         self.giant_bytes += size
         self.rest_longest = max(self.rest_longest, size)
-        check = self.checks.get(ExampleTooLong.code)
+        check = self.member(ExampleTooLong.code)
         if isinstance(check, ExampleTooLong):
             least = -(-characters // MAX_TOKEN_BYTES)
             check.too_long(record, least, self.spec, exact=False, least=True)
@@ -127,15 +124,14 @@ class _Tally:
         self.longest = max(self.longest, tokens)
         if tokens > limit:
             self.over_limit += 1
-            check = self.checks.get(ExampleTooLong.code)
+            check = self.member(ExampleTooLong.code)
             if isinstance(check, ExampleTooLong):
                 check.too_long(record, tokens, self.spec, self.count.exact)
 
-    def finish(self) -> None:
-        """Put the totals in the file's statistics (once, for whichever check ends first)."""
-        if self.finished or self.problem is not None:
+    def conclude(self) -> None:
+        """Put the totals in the file's statistics."""
+        if self.problem is not None:
             return
-        self.finished = True
         # Tokens per byte of the sampled examples estimate the others (at most 1).
         ratio = self.sample_tokens / self.sample_bytes if self.sample_bytes else 1.0
         estimated = round(ratio * self.rest_bytes)
@@ -170,20 +166,9 @@ def _has_tools(record: Record) -> bool:
     return bool(data.get("tools"))
 
 
-class _TokenCheck(Check):
-    def begin(self, head: list[Record]) -> None:
-        tally = self.context.cache.get("tokens.tally")
-        if tally is None:
-            tally = self.context.cache["tokens.tally"] = _Tally(self.context)
-        self.tally: _Tally = tally
-        tally.enlist(self)
-
-    def visit(self, record: Record) -> None:
-        self.tally.add(record)
-
-    def finish(self) -> None:
-        ensure_driver_ran(self, next(iter(self.tally.checks)))
-        self.tally.finish()
+class _TokenCheck(Surveyed):
+    survey_type = _Tally
+    survey: _Tally
 
 
 @register
@@ -228,10 +213,9 @@ class ExampleTooLong(_TokenCheck):
             f"{spec.training_limit:,} and cuts the rest silently; shorten or split it",
         )
 
-    def finish(self) -> None:
-        if self.tally.problem is not None:
-            self.report(None, self.tally.problem)
-        super().finish()
+    def judge(self) -> None:
+        if self.survey.problem is not None:
+            self.report(None, self.survey.problem)
 
 
 @dataclass(frozen=True)
@@ -268,8 +252,7 @@ class OverBudget(_TokenCheck):
     severity = Severity.ERROR
     Options = _BudgetOptions
 
-    def finish(self) -> None:
-        super().finish()
+    def judge(self) -> None:
         tokens: dict[str, Any] | None = self.context.stats.tokens
         if not tokens or tokens["billed"] is None:
             return

@@ -32,6 +32,20 @@ def dataset_table(results: RunResults) -> list[str]:
     return _align(rows, right={2, 3, 4, 5})
 
 
+def figures(results: RunResults) -> list[str]:
+    """What checks measured beyond the table: the length bias of preference data."""
+    lines = []
+    for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
+        bias = dataset.stats.get("length_bias")
+        if bias and bias.get("pairs"):
+            pairs, longer = bias["pairs"], bias["preferred_longer"]
+            lines.append(
+                f"{dataset.path}: the preferred answer is longer in {longer:,} of {pairs:,} "
+                f"pairs ({longer / pairs:.0%}), shorter in {bias['preferred_shorter']:,}"
+            )
+    return lines
+
+
 def statistics(results: RunResults) -> list[str]:
     """Findings per code across the run, most frequent first; ``[*]`` marks a safe fix."""
     totals: Counter[str] = Counter()
@@ -47,6 +61,10 @@ def statistics(results: RunResults) -> list[str]:
     return _align(rows, right={0}) if rows else []
 
 
+#: Warnings listed per check and file in the summary; the report has them all.
+WARNINGS_SHOWN = 5
+
+
 def warnings(results: RunResults) -> list[str]:
     """Warning findings (which do not fail items unless fail-on says so), capped per check."""
     lines = []
@@ -55,7 +73,7 @@ def warnings(results: RunResults) -> list[str]:
             shown = [f for f in findings if f.severity is Severity.WARNING]
             total = dataset.counts.get(code, {}).get(Severity.WARNING, 0)
             if shown:
-                lines.extend(render_list(shown, total))
+                lines.extend(render_list(shown, total, WARNINGS_SHOWN))
     return lines
 
 

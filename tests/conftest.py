@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# pytester's in-process runs unload modules first imported during a run, and numpy
+# (imported lazily by the fingerprint logs) cannot be loaded twice in one process:
+# load it before any run.
 import numpy  # noqa: F401
 import pytest
 
@@ -16,10 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 REAL = SHARED / "datasets" / "real"
 TIKTOKEN = SHARED / "tiktoken"
-
-# pytester's in-process runs remove modules first imported during a run; numpy (imported
-# lazily by the fingerprint logs) cannot be imported twice in one process, so load it
-# here, before any run.
 
 # Offline machines get tiktoken's encodings from the shared folder; a user's own
 # cache setting wins.

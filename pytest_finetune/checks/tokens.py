@@ -67,7 +67,7 @@ class _Tally(Survey):
         #: sequence spreads evenly and does not fall in step with repeating data).
         self.sampled = int(min(1.0, SAMPLE_BYTES / self.size) * 2**32)
         self.examples = 0
-        self.bytes = 0
+        self.half = self.spec.training_limit // 2
         #: Sums over the examples counted: all, capped at the limit, and the sample.
         self.counted = 0
         self.capped = 0
@@ -84,15 +84,16 @@ class _Tally(Survey):
     def visit(self, record: Record) -> None:
         size = len(record.raw)
         self.examples += 1
-        self.bytes += size
-        limit = self.spec.training_limit
-        # Tool definitions can cost more tokens than their bytes (an enum item of one
-        # digit is 4 tokens): there the byte bound is halved.
-        if self.every or size > limit or (size > limit // 2 and _has_tools(record)):
-            if not self.every and size > limit * MAX_TOKEN_BYTES and self._giant(record, size):
+        if self.every or size > self.half:
+            limit = self.spec.training_limit
+            # Tool definitions can cost more tokens than their bytes (a one-digit enum
+            # item is 4 tokens): with them, only half the limit in bytes proves a fit.
+            if self.every or size > limit or _has_tools(record):
+                if not self.every and size > limit * MAX_TOKEN_BYTES and self._giant(record, size):
+                    return
+                self._counted(record, self.count(record))
                 return
-            self._counted(record, self.count(record))
-        elif (record.line * _GOLDEN) & 0xFFFFFFFF < self.sampled:
+        if (record.line * _GOLDEN) & 0xFFFFFFFF < self.sampled:
             tokens = self.count(record)
             self.sample_tokens += tokens
             self.sample_bytes += size

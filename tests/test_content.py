@@ -469,3 +469,11 @@ def test_when_the_visiting_check_crashes_the_others_say_so(tmp_path, monkeypatch
     for code, crash in crashes.items():
         assert crash is not None, code
         assert "survey crashed while FT401 drove it" in crash
+
+
+def test_deeply_nested_json_is_searched_without_exhausting_the_stack(tmp_path):
+    depth = 1000  # orjson reads up to 1,024 levels; Python recursion stops near 1,000
+    nested = "[" * depth + json.dumps(f"mail {EMAIL}") + "]" * depth
+    line = '{"prompt": "Deep ->", "completion": " other\\n", "meta": ' + nested + "}\n"
+    [finding] = run(tmp_path, line, "FT405")
+    assert finding.startswith("train.jsonl:1: FT405 E-mail address 'j***@***.com' in meta[0][0]")

@@ -367,16 +367,23 @@ def _canonical(value: object) -> int:
         return fingerprint(freeze(value))
 
 
-def _strings(value: object, where: str = "") -> Iterator[tuple[str, str]]:
-    """Every string in parsed JSON with its path: secrets leak from any field."""
-    if isinstance(value, str):
-        yield where, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{where}.{key}" if where else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{where}[{index}]")
+def _strings(data: dict[str, object]) -> Iterator[tuple[str, str]]:
+    """Every string in a record with its path: secrets leak from any field.
+
+    Iterative, so that JSON nested as deep as parsers allow cannot exhaust the stack.
+    """
+    stack: list[tuple[str, object]] = [(str(key), value) for key, value in data.items()]
+    stack.reverse()
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            yield where, value
+        elif isinstance(value, dict):
+            stack.extend(reversed([(f"{where}.{key}", item) for key, item in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(
+                reversed([(f"{where}[{index}]", item) for index, item in enumerate(value)])
+            )
 
 
 def _describe_secret(secret: Secret) -> str:

@@ -477,3 +477,12 @@ def test_deeply_nested_json_is_searched_without_exhausting_the_stack(tmp_path):
     line = '{"prompt": "Deep ->", "completion": " other\\n", "meta": ' + nested + "}\n"
     [finding] = run(tmp_path, line, "FT405")
     assert finding.startswith("train.jsonl:1: FT405 E-mail address 'j***@***.com' in meta[0][0]")
+
+
+def test_deeply_nested_chat_examples_are_compared_without_crashing(tmp_path):
+    nested = "[" * 1000 + "1" + "]" * 1000
+    line = (
+        '{"messages": [{"role": "user", "content": "Hi", "extra": ' + nested + "}, "
+        '{"role": "assistant", "content": "Hello"}]}\n'
+    )
+    assert run(tmp_path, line * 2, "FT401", "FT402") == []  # too deep to compare: no claim

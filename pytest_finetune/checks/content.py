@@ -13,6 +13,7 @@ only those records' texts are searched. All FT4xx checks share one survey of the
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -194,7 +195,10 @@ class _Pass(Survey):
         super().__init__(context, head)
         self.log: Fingerprints | None = None
         self.screen = Screen(0)
-        self.stop = conventions.of(context, head).stop.text
+        #: A prompt/completion dataset's stop sequence (FT409 leaves it to FT13x).
+        self.stop = ""
+        if context.format is Format.PROMPT_COMPLETION:
+            self.stop = conventions.of(context, head).stop.text
         #: Plain prompt/completion records waiting to be screened, and their texts.
         self._batch: list[Record] | None = None
         self._texts: list[str] = []
@@ -363,8 +367,14 @@ def _canonical(value: object) -> int:
     """A fingerprint of parsed JSON that is equal for equal JSON, key order aside."""
     try:
         return hash(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
-    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a huge integer
-        return fingerprint(freeze(value))
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a huge integer, depth
+        try:
+            return fingerprint(freeze(value))
+        except RecursionError:  # nested deeper than Python's stack: compared to nothing
+            return hash(("unmatched", next(_UNMATCHED)))
+
+
+_UNMATCHED = itertools.count()
 
 
 def _strings(data: dict[str, object]) -> Iterator[tuple[str, str]]:

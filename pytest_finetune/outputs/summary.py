@@ -32,6 +32,38 @@ def dataset_table(results: RunResults) -> list[str]:
     return _align(rows, right={2, 3, 4, 5})
 
 
+def training_table(results: RunResults) -> list[str]:
+    """One row per trained model: backend, model, measured accuracy and F1, cost, verdict."""
+    header = ("training", "backend", "model", "accuracy", "f1", "cost", "result")
+    rows = [header]
+    for entry in sorted(results.training, key=lambda e: str(e.get("nodeid"))):
+        evaluation = entry.get("evaluation") or {}
+        failed = [v["threshold"] for v in entry.get("verdicts", []) if not v["passed"]]
+        if entry.get("error"):
+            verdict = "error"
+        elif failed:
+            verdict = "failed: " + ", ".join(dict.fromkeys(failed))
+        else:
+            verdict = "passed"
+        cost = (entry.get("cost") or {}).get("usd")
+        rows.append(
+            (
+                str(entry.get("nodeid", "")),
+                str(entry.get("backend") or "-"),
+                str(entry.get("model") or "-"),
+                _fraction(evaluation.get("accuracy")),
+                _fraction(evaluation.get("f1")),
+                "-" if cost is None else f"${cost:,.2f}",
+                verdict,
+            )
+        )
+    return _align(rows, right={3, 4, 5})
+
+
+def _fraction(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def statistics(results: RunResults) -> list[str]:
     """Findings per code across the run, most frequent first; ``[*]`` marks a safe fix."""
     totals: Counter[str] = Counter()

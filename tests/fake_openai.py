@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import email.parser
+import functools
 import itertools
 import json
 import re
@@ -38,7 +39,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pytest_finetune.training.backends.local import LocalClassifier
-from pytest_finetune.training.examples import Example, read_examples
+from pytest_finetune.training.examples import Example, ExampleSet, read_examples
 
 #: Base models that take prompt/completion data; every other model takes chat data.
 COMPLETION_MODELS = ("babbage-002", "davinci-002")
@@ -57,6 +58,8 @@ class Request:
     path: str
     query: dict[str, str]
     body: Any
+    #: Whether it came as Azure OpenAI sends it (``/openai/...``, ``api-key``).
+    azure: bool = False
 
 
 @dataclass
@@ -172,10 +175,13 @@ class FakeOpenAI:
         self.faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._folder = Path(tempfile.mkdtemp(prefix="fake-openai-"))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        # Handler threads wait on keep-alive connections; closing must not wait for them.
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server.block_on_close = False
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
 
     # -- lifecycle and inspection -------------------------------------------------
 
@@ -251,7 +257,7 @@ class FakeOpenAI:
         elif content_type.startswith("multipart/form-data"):
             parsed = _multipart(content_type, body)
         with self._lock:
-            self.requests.append(Request(method, path, query, parsed))
+            self.requests.append(Request(method, path, query, parsed, azure))
             given = headers.get("api-key") if azure else _bearer(headers.get("authorization"))
             if given != self.api_key:
                 return _error(
@@ -267,7 +273,15 @@ class FakeOpenAI:
                     if fault.times > 0:
                         fault.times -= 1
                     return fault.status, {"error": fault.error}, fault.headers
-            return self._dispatch(method, path, query, parsed)
+            status, payload, extra = self._dispatch(method, path, query, parsed)
+            if azure and status == 404 and _error_code(payload) == "model_not_found":
+                return _error(
+                    404,
+                    "The API deployment for this resource does not exist. If you created the "
+                    "deployment within the last 5 minutes, please wait a moment and try again.",
+                    code="DeploymentNotFound",
+                )
+            return status, payload, extra
 
     def _dispatch(
         self, method: str, path: str, query: dict[str, str], body: Any
@@ -419,25 +433,15 @@ class FakeOpenAI:
         return None
 
     def _train(self, job: FakeJob) -> None:
-        train_path = self._spill(job.training_file)
-        train = read_examples(train_path)
-        valid = (
-            read_examples(self._spill(job.validation_file), train.prompt_format)
-            if (job.validation_file)
-            else None
-        )
         hyperparameters = job.hyperparameters()
-        classifier = LocalClassifier(
-            epochs=hyperparameters.get("n_epochs"),
-            batch_size=hyperparameters.get("batch_size"),
-            seed=job.seed,
+        classifier, steps, train = _trained(
+            self.files[job.training_file].content,
+            self.files[job.validation_file].content if job.validation_file else b"",
+            hyperparameters.get("n_epochs"),
+            hyperparameters.get("batch_size"),
+            job.seed,
         )
-        job.steps = classifier.fit(
-            train.texts(),
-            [e.expected for e in train.examples],
-            valid.texts() if valid else (),
-            [e.expected for e in valid.examples] if valid else (),
-        )
+        job.steps = list(steps)
         tokens = len(self.files[job.training_file].content) // CHARS_PER_TOKEN
         job.trained_tokens = tokens * classifier.epochs_trained
         job.trained = FakeModel(
@@ -592,10 +596,33 @@ class FakeOpenAI:
     def _id(self, prefix: str) -> str:
         return f"{prefix}-{next(self._ids):06d}"
 
-    def _spill(self, file_id: str) -> Path:
-        path = self._folder / f"{file_id}.jsonl"
-        path.write_bytes(self.files[file_id].content)
-        return path
+
+@functools.lru_cache(maxsize=16)
+def _trained(
+    train: bytes, valid: bytes, epochs: int | None, batch_size: int | None, seed: int
+) -> tuple[LocalClassifier, tuple[dict[str, float], ...], ExampleSet]:
+    """A classifier trained on the files' bytes, as the service's training would.
+
+    Training is deterministic, so the same bytes and parameters give the same model:
+    tests that train the same split many times share one fit.
+    """
+    with tempfile.TemporaryDirectory(prefix="fake-openai-") as folder:
+        train_path = Path(folder, "train.jsonl")
+        train_path.write_bytes(train)
+        examples = read_examples(train_path)
+        held_out: ExampleSet | None = None
+        if valid:
+            valid_path = Path(folder, "valid.jsonl")
+            valid_path.write_bytes(valid)
+            held_out = read_examples(valid_path, examples.prompt_format)
+    classifier = LocalClassifier(epochs=epochs, batch_size=batch_size, seed=seed)
+    steps = classifier.fit(
+        examples.texts(),
+        [e.expected for e in examples.examples],
+        held_out.texts() if held_out else (),
+        [e.expected for e in held_out.examples] if held_out else (),
+    )
+    return classifier, tuple(steps), examples
 
 
 def _route(path: str) -> tuple[str, bool]:
@@ -605,6 +632,11 @@ def _route(path: str) -> tuple[str, bool]:
         deployment = re.fullmatch(r"/deployments/[^/]+(/.*)", rest)
         return (deployment.group(1) if deployment else rest), True
     return path.removeprefix("/v1"), False
+
+
+def _error_code(payload: Any) -> str | None:
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return error.get("code") if isinstance(error, dict) else None
 
 
 def _bearer(header: str | None) -> str | None:

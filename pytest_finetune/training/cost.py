@@ -105,9 +105,9 @@ class CostEstimate:
             volume = f"{self.trained_tokens:,} trained tokens"
         else:
             volume = f"{approx}{self.tokens:,} tokens x {self.epochs} epochs"
-        if self.price is None:
+        if self.price is None or self.usd is None:
             return f"{volume}; no price known for {self.model}"
-        return f"{approx}${self.usd:,.2f} ({volume} at ${self.price:,.2f} per 1M tokens)"
+        return f"{approx}{dollars(self.usd)} ({volume} at ${self.price:,.2f} per 1M tokens)"
 
     def to_dict(self) -> dict[str, Any]:
         """The report's view."""
@@ -119,6 +119,11 @@ class CostEstimate:
             "exact": self.exact,
             "price_per_million": self.price,
         }
+
+
+def dollars(usd: float) -> str:
+    """``$12.34``; amounts under a cent keep four decimals (``$0.0045``), not ``$0.00``."""
+    return f"${usd:,.2f}" if usd >= 0.01 or usd == 0 else f"${usd:.4f}"
 
 
 def estimate(

@@ -19,6 +19,26 @@ from dataclasses import dataclass
 DOMINANT_SHARE = 0.9
 #: Longest separator or stop sequence considered, in characters.
 MAX_SUFFIX = 32
+#: The legacy tool's separators and stop sequences. A dominant suffix that ends with
+#: one of them ends there: ``"...at 48.0h###"`` prompts are separated by ``"###"``.
+KNOWN_MARKERS = (
+    " ->",
+    "->",
+    "\n\n###\n\n",
+    "\n\n===\n\n",
+    "\n\n---\n\n",
+    "\n\n",
+    "\n",
+    "###",
+    " END",
+    "END",
+    "***",
+    "+++",
+    "&&&",
+    "$$$",
+    "@@@",
+    "%%%",
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +59,9 @@ def dominant_suffix(texts: Sequence[str], share: float = DOMINANT_SHARE) -> str:
 
     A suffix counts only for texts longer than it: a text that is nothing but the
     suffix (a completion ``" yes"`` among ``" yes"``s) is content, not a stop sequence.
-    The result starts at a word boundary: ``" positive END"`` and ``" negative END"``
-    share ``"ve END"``, whose convention is ``" END"``.
+    The result is the longest known marker the suffix ends with, if any; otherwise it
+    starts at a word boundary: ``" positive END"`` and ``" negative END"`` share
+    ``"ve END"``, whose convention is ``" END"``.
     """
     if not texts:
         return ""
@@ -54,4 +75,7 @@ def dominant_suffix(texts: Sequence[str], share: float = DOMINANT_SHARE) -> str:
         if count < needed:
             break
         best = suffix
+    known = [marker for marker in KNOWN_MARKERS if best.endswith(marker)]
+    if known:
+        return max(known, key=len)
     return best.lstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")

@@ -22,6 +22,7 @@ from pytest_finetune.training.backends.base import (
     Job,
     JobNotFound,
     Refused,
+    Retryable,
     TrainingRequest,
     follow,
 )
@@ -161,6 +162,8 @@ def run(spec: TrainSpec, options: RunOptions) -> FinetuneResult:
         return _run(spec, options, backend, train, valid)
     except (Refused, CostRefused) as refused:
         raise TrainingFailed(redact(str(refused))) from None
+    except Retryable as gave_up:
+        raise TrainingFailed(redact(gave_up.final)) from None
     finally:
         backend.close()
 

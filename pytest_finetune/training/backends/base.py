@@ -34,10 +34,14 @@ class Unsupported(Exception):
 class Retryable(Exception):
     """A request worth repeating later (rate limit, server error, dropped connection)."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, final: str | None = None
+    ) -> None:
         super().__init__(message)
         #: Seconds the provider asked to wait, if it said.
         self.retry_after = retry_after
+        #: What to tell the user when retries run out.
+        self.final = final or message
 
 
 class JobNotFound(Exception):

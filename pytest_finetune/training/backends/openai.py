@@ -230,12 +230,9 @@ class OpenAIBackend(Backend):
         limit = max(_MIN_ANSWER_TOKENS, max_answer_chars)
         with self.errors(f"asking {served}", retryable=True):
             if example.prompt is not None:
+                options: dict[str, Any] = {"stop": stop} if stop else {}
                 completion = client.completions.create(
-                    model=served,
-                    prompt=example.prompt,
-                    max_tokens=limit,
-                    temperature=0,
-                    stop=stop or None,
+                    model=served, prompt=example.prompt, max_tokens=limit, temperature=0, **options
                 )
                 return completion.choices[0].text if completion.choices else ""
             chat = client.chat.completions.create(
@@ -255,11 +252,19 @@ class OpenAIBackend(Backend):
             yield
         except openai.APIStatusError as error:
             if retryable and _transient(error):
-                raise Retryable(_words(error), _retry_after(error)) from error
+                raise Retryable(
+                    _words(error), _retry_after(error), self._refusal(action, error)
+                ) from error
             raise Refused(self._refusal(action, error)) from error
         except openai.APIConnectionError as error:
             if retryable:
-                raise Retryable(str(error)) from error
+                raise Retryable(
+                    f"Could not reach {self.provider}: {error.__cause__ or error}.",
+                    final=redact(
+                        f"Could not reach {self.provider} at {self.client.base_url} while "
+                        f"{action}: {error.__cause__ or error}. Check the network and run again."
+                    ),
+                ) from error
             raise Refused(
                 redact(
                     f"Could not reach {self.provider} at {self.client.base_url} while {action}: "
@@ -286,7 +291,7 @@ class OpenAIBackend(Backend):
                 "name the deployment with deployment='...'."
             )
         elif status == 429:
-            advice = "Rate limited even after retries; run again later (the job state is saved)."
+            advice = "Still rate limited after retries; run again later (the job state is saved)."
         elif status >= 500:
             where = f"{self.provider} failed while {action} (HTTP {status}{code})"
             advice = "Run again later; the job state is saved, so nothing is trained twice."

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpcore2
@@ -564,7 +563,7 @@ def test_chat_data_is_answered_through_chat_completions(pytester, fake):
     result.assert_outcomes(passed=1)
     assert fake.count("POST", "/chat/completions") == 45
     assert fake.count("POST", "/completions") == 0
-    job = [r.body for r in fake.requests if r.path == "/fine_tuning/jobs" and r.method == "POST"][0]
+    [job] = [r.body for r in fake.requests if r.path == "/fine_tuning/jobs" and r.method == "POST"]
     assert job["method"] == {
         "type": "supervised",
         "supervised": {"hyperparameters": {"n_epochs": 4}},

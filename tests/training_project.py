@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "real"
+REAL = (Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "real").resolve()
 
 TRAIN = REAL / "azuresamples__context_switching_prepared_train.jsonl"
 VALID = REAL / "azuresamples__context_switching_prepared_valid.jsonl"

@@ -5,14 +5,12 @@ the check registry and base class (to write checks), findings, formats, and the 
 (to lint a file outside pytest).
 """
 
-# Registers the training configuration keys ([[train]], [training]) for every user of
-# the configuration, the command line included.
-from pytest_finetune import training as _training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check, Family, option, register
-from pytest_finetune.config import ConfigError, FileSettings, Settings
+from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.scan import DatasetStats, ScanResult, scan
+from pytest_finetune.schema import ConfigError
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+    except BrokenPipeError:  # `pytest-finetune rules | head`
+        sys.stderr.close()
+        return 0
     return status
 
 

@@ -18,15 +18,28 @@ import dataclasses
 import difflib
 import fnmatch
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+# Feature modules register their own configuration keys when imported.
+from pytest_finetune import conventions, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity
 from pytest_finetune.findings import Severity
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES
+from pytest_finetune.schema import (
+    KEYS,
+    ConfigError,
+    Key,
+    add_key,
+    positive_int,
+    severity,
+    string,
+    strings,
+    table,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,41 +50,15 @@ CONFIG_FILE = "finetune.toml"
 TABLE = ("tool", "pytest_finetune")
 
 
-class ConfigError(Exception):
-    """A configuration problem, worded for the user (file, key, what to do)."""
-
-
-# -- the schema ----------------------------------------------------------------------
-
-
-def _strings(value: Any, where: str) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where} must be a list of strings, got {value!r}")
-    return list(value)
-
-
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, got {value!r}")
-    return value
+# -- the keys of the engine itself -------------------------------------------------
 
 
 def _selectors(value: Any, where: str) -> list[str]:
-    selectors = [item.strip() for item in _strings(value, where) if item.strip()]
+    selectors = [item.strip() for item in strings(value, where) if item.strip()]
     for selector in selectors:
         if not is_selector(selector):
             raise ConfigError(f"{where}: unknown check {selector!r}{_did_you_mean_check(selector)}")
     return selectors
-
-
-def _severity(value: Any, where: str) -> Severity:
-    text = _string(value, where)
-    try:
-        return Severity.parse(text)
-    except KeyError:
-        raise ConfigError(f"{where} must be one of error, warning, info, got {text!r}") from None
 
 
 def _per_file_ignores(value: Any, where: str) -> dict[str, list[str]]:
@@ -80,34 +67,7 @@ def _per_file_ignores(value: Any, where: str) -> dict[str, list[str]]:
     return {glob: _selectors(codes, f"{where}.{glob!r}") for glob, codes in value.items()}
 
 
-def _positive_int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{where} must be a positive integer, got {value!r}")
-    return value
-
-
-def _anything(value: Any, where: str) -> Any:
-    return value
-
-
-@dataclass(frozen=True)
-class Key:
-    """One key of the configuration table: how to validate it and what it means."""
-
-    validate: Callable[[Any, str], Any]
-    doc: str
-    #: The pytest ini type ("linelist", "string") if the key is also settable as the
-    #: ini key ``finetune_<key with underscores>``.
-    ini: Literal["linelist", "string"] | None = None
-
-    @staticmethod
-    def ini_name(name: str) -> str:
-        """``extend-select`` -> ``finetune_extend_select``."""
-        return "finetune_" + name.replace("-", "_")
-
-
-#: Every top-level key. Feature modules add theirs with :func:`add_key`.
-KEYS: dict[str, Key] = {
+for _name, _key in {
     "select": Key(
         _selectors, "Checks to run (codes, prefixes, names, ALL); default ALL.", "linelist"
     ),
@@ -115,19 +75,15 @@ KEYS: dict[str, Key] = {
     "ignore": Key(_selectors, "Checks not to run.", "linelist"),
     "per-file-ignores": Key(_per_file_ignores, "Glob -> checks not to run on matching files."),
     "fail-on": Key(
-        _severity, "Lowest severity that fails an item: error (default), warning, info.", "string"
+        severity, "Lowest severity that fails an item: error (default), warning, info.", "string"
     ),
-    "model": Key(_string, "Target model, for token limits and cost estimates.", "string"),
-    "include": Key(_strings, "Globs of dataset files to collect; default *.jsonl.", "linelist"),
-    "exclude": Key(_strings, "Globs of files or folders not to collect.", "linelist"),
-    "max-line-bytes": Key(_positive_int, "Lines longer than this are reported, not parsed."),
-    "checks": Key(_anything, "One table per check (code or name) with its options."),
-}
-
-
-def add_key(name: str, key: Key) -> None:
-    """Register a configuration key owned by a feature module (training, splits, ...)."""
-    KEYS[name] = key
+    "model": Key(string, "Target model, for token limits and cost estimates.", "string"),
+    "include": Key(strings, "Globs of dataset files to collect; default *.jsonl.", "linelist"),
+    "exclude": Key(strings, "Globs of files or folders not to collect.", "linelist"),
+    "max-line-bytes": Key(positive_int, "Lines longer than this are reported, not parsed."),
+    "checks": Key(table, "One table per check (code or name) with its options."),
+}.items():
+    add_key(_name, _key)
 
 
 # -- loading and validating a table --------------------------------------------------
@@ -186,7 +142,7 @@ def _check_options(check: type[Check], options: dict[str, Any], where: str) -> d
     result: dict[str, Any] = {}
     for name, value in options.items():
         if name == "severity":
-            result[name] = _severity(value, f"{where}.severity")
+            result[name] = severity(value, f"{where}.severity")
             continue
         spec = fields.get(name)
         if spec is None:

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_finetune.checks import Check
-from pytest_finetune.config import ConfigError, FileSettings, Settings
+from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import plural, render_list
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import plan
 from pytest_finetune.scan import ScanResult, scan
+from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.session import (
     SKIP_REASON,
     Outcome,

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from pytest_finetune.checks import REGISTRY
-from pytest_finetune.config import KEYS, ConfigError, Key, Settings
+from pytest_finetune.config import Settings
 from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.schema import KEYS, ConfigError, Key
 from pytest_finetune.training.session import (
     SKIP_REASON,
     Outcome,
@@ -247,6 +248,11 @@ class Reporter:
             write("")
         for line in summary.dataset_table(self.results):
             write(line)
+        figures = summary.figures(self.results)
+        if figures:
+            write("")
+            for line in figures:
+                write(line)
         statistics = summary.statistics(self.results)
         if statistics:
             write("")

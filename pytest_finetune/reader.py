@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -68,24 +68,28 @@ class SyntaxProblem:
     column: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedLine:
-    """A line that holds one JSON object."""
-
-    line: int
-    raw: bytes
-    data: dict[str, Any]
+#: A line that holds one JSON object: ``(line number, raw bytes, parsed object)``. A
+#: plain tuple, not a class: one is made per line, and tuples are the cheapest.
+ParsedLine = tuple[int, bytes, dict[str, Any]]
 
 
 class Reader:
-    """Read one JSONL file as a stream of :class:`ParsedLine` and :class:`SyntaxProblem`.
+    """Read one JSONL file as a stream of :data:`ParsedLine` and :class:`SyntaxProblem`.
 
     After iteration, ``lines`` and ``size`` say how much was read.
     """
 
-    def __init__(self, path: Path, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+        duplicate_keys: bool = True,
+    ) -> None:
         self.path = path
         self.max_line_bytes = max_line_bytes
+        #: Whether to look for duplicate keys: it costs about as much as parsing.
+        self.duplicate_keys = duplicate_keys
         self.lines = 0
         self.size = 0
         self._last = b""
@@ -99,81 +103,102 @@ class Reader:
                 yield stop
                 return
             stream.seek(0)
-            yield from self._lines(stream)
+            self.size = 0
+            if (yield from self._until_content(stream)):
+                yield from self._rest(stream)
 
-    def _lines(self, stream: BinaryIO) -> Iterator[ParsedLine | SyntaxProblem]:
-        # Blank lines before any content are held back: a file of nothing but blank
-        # lines is one "empty file" finding, not one finding per line.
-        pending: list[SyntaxProblem] | None = []
-        for item in self._items(stream):
-            if pending is not None and not isinstance(item, ParsedLine):
-                if item.kind in (Problem.BLANK_LINE, Problem.BOM, Problem.CRLF):
-                    pending.append(item)
-                    continue
-                if item.kind is Problem.JSON_DOCUMENT:
-                    yield item
-                    return
-                if item.kind is Problem.INVALID_JSON:
-                    document = _describe_document(self.path, item)
+    def _until_content(self, stream: BinaryIO) -> Generator[ParsedLine | SyntaxProblem, None, bool]:
+        """The lines up to the first with content; whether there is more to read.
+
+        Blank lines before any content are held back: a file of nothing but blank lines
+        is one "empty file" finding, not one finding per line. A first line that does
+        not parse on its own may open a JSON document spread over many lines.
+        """
+        pending: list[ParsedLine | SyntaxProblem] = []
+        while raw := stream.readline(self.max_line_bytes + 1):
+            self.lines += 1
+            events = self._line(stream, raw)
+            if all(_blank(event) for event in events):
+                pending.extend(events)
+                continue
+            for event in events:
+                if isinstance(event, SyntaxProblem) and event.kind is Problem.INVALID_JSON:
+                    document = _describe_document(self.path, event)
                     if document is not None:
                         yield document
-                        return
-            if pending is not None:
-                yield from pending
-                pending = None
-            yield item
-        if pending is not None:
-            yield SyntaxProblem(Problem.EMPTY_FILE, None, "only whitespace" if self.lines else "")
-        elif not self._last.endswith(b"\n"):
-            yield SyntaxProblem(Problem.MISSING_FINAL_NEWLINE, self.lines)
+                        return False
+                if isinstance(event, SyntaxProblem) and event.kind is Problem.JSON_DOCUMENT:
+                    yield event
+                    return False
+            yield from pending
+            yield from events
+            return True
+        yield SyntaxProblem(Problem.EMPTY_FILE, None, "only whitespace" if self.lines else "")
+        return False
 
-    def _items(self, stream: BinaryIO) -> Iterator[ParsedLine | SyntaxProblem]:
-        """Every line as a record or a problem; the hot loop of the lint."""
+    def _rest(self, stream: BinaryIO) -> Iterator[ParsedLine | SyntaxProblem]:
+        """The lines after the first with content: the hot loop of the lint.
+
+        A line that is one object with no duplicate key takes the fast path; anything
+        else (CRLF, a line too long, bad JSON or UTF-8) is worked out by :meth:`_line`.
+        """
         loads = orjson.loads
         limit = self.max_line_bytes
-        number = 0
-        offset = 0  # byte offset of the current line, for invalid UTF-8 positions
+        last = self._last
+        number = self.lines
         while raw := stream.readline(limit + 1):
-            self._last = raw
+            last = raw
             number += 1
             self.lines = number
-            start = offset
-            offset += len(raw)
-            self.size = offset
-            if number == 1 and raw.startswith(_BOM):
-                yield SyntaxProblem(Problem.BOM, 1)
-                raw = raw[len(_BOM) :]
-            if len(raw) > limit and not raw.endswith(b"\n"):
-                offset += _skip_rest_of_line(stream, limit)
-                self.size = offset
-                yield SyntaxProblem(
-                    Problem.LINE_TOO_LONG, number, f"over {limit:,} bytes; not read"
-                )
-                continue
-            if raw.endswith(b"\r\n"):
-                yield SyntaxProblem(Problem.CRLF, number)
-            try:
-                data = loads(raw)
-            except orjson.JSONDecodeError as error:
-                problem = _diagnose(raw, error, number, start)
-                if problem is not None:
-                    yield problem
+            if raw[-2:-1] != b"\r" and len(raw) <= limit:
+                try:
+                    data = loads(raw)
+                except orjson.JSONDecodeError:
+                    data = None
+                if type(data) is dict and not (
+                    self.duplicate_keys and _may_have_duplicate_key(raw, data)
+                ):
+                    self.size += len(raw)
+                    yield number, raw, data
                     continue
-                data = json.loads(raw)  # valid JSON that orjson is stricter about
-            if type(data) is not dict:
-                if number == 1 and isinstance(data, list) and data and isinstance(data[0], dict):
-                    yield SyntaxProblem(
-                        Problem.JSON_DOCUMENT,
-                        None,
-                        f"a JSON array of {len(data):,} objects on one line",
-                    )
-                else:
-                    yield SyntaxProblem(Problem.NOT_AN_OBJECT, number, _json_type(data))
-                continue
-            duplicate = _duplicate_key(raw, data)
-            if duplicate is not None:
-                yield SyntaxProblem(Problem.DUPLICATE_KEY, number, duplicate)
-            yield ParsedLine(number, raw, data)
+            yield from self._line(stream, raw)
+        if not last.endswith(b"\n"):
+            yield SyntaxProblem(Problem.MISSING_FINAL_NEWLINE, number)
+
+    def _line(self, stream: BinaryIO, raw: bytes) -> list[ParsedLine | SyntaxProblem]:
+        """Everything about line number ``self.lines``, the slow and thorough way."""
+        number = self.lines
+        start = self.size
+        self.size += len(raw)
+        self._last = raw
+        events: list[ParsedLine | SyntaxProblem] = []
+        limit = self.max_line_bytes
+        if number == 1 and raw.startswith(_BOM):
+            events.append(SyntaxProblem(Problem.BOM, 1))
+            raw = raw[len(_BOM) :]
+        if len(raw) > limit and not raw.endswith(b"\n"):
+            self.size += _skip_rest_of_line(stream, limit)
+            detail = f"over {limit:,} bytes; not read"
+            return [*events, SyntaxProblem(Problem.LINE_TOO_LONG, number, detail)]
+        if raw.endswith(b"\r\n"):
+            events.append(SyntaxProblem(Problem.CRLF, number))
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            problem = _diagnose(raw, error, number, start)
+            if problem is not None:
+                return [*events, problem]
+            data = json.loads(raw)  # valid JSON that orjson is stricter about
+        if type(data) is not dict:
+            if number == 1 and isinstance(data, list) and data and isinstance(data[0], dict):
+                detail = f"a JSON array of {len(data):,} objects on one line"
+                return [*events, SyntaxProblem(Problem.JSON_DOCUMENT, None, detail)]
+            return [*events, SyntaxProblem(Problem.NOT_AN_OBJECT, number, _json_type(data))]
+        duplicate = _duplicate_key(raw, data) if self.duplicate_keys else None
+        if duplicate is not None:
+            events.append(SyntaxProblem(Problem.DUPLICATE_KEY, number, duplicate))
+        events.append((number, raw, data))
+        return events
 
 
 def read_head(path: Path, *, records: int, max_bytes: int) -> list[dict[str, Any]]:
@@ -181,13 +206,23 @@ def read_head(path: Path, *, records: int, max_bytes: int) -> list[dict[str, Any
     head: list[dict[str, Any]] = []
     reader = Reader(path, max_line_bytes=max_bytes)
     for item in reader:
-        if isinstance(item, ParsedLine):
-            head.append(item.data)
-            if len(head) >= records:
+        if isinstance(item, SyntaxProblem):
+            if item.line is None:  # a problem that ends the file
                 break
-        elif item.line is None:  # a problem that ends the file
+            continue
+        head.append(item[2])
+        if len(head) >= records:
             break
     return head
+
+
+def _blank(event: ParsedLine | SyntaxProblem) -> bool:
+    """Whether an event of a line says nothing yet about content (blank, BOM, CRLF)."""
+    return isinstance(event, SyntaxProblem) and event.kind in (
+        Problem.BLANK_LINE,
+        Problem.BOM,
+        Problem.CRLF,
+    )
 
 
 def _sniff(head: bytes) -> SyntaxProblem | None:
@@ -299,18 +334,44 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "a number")
 
 
+def _may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
+    """Whether a parsed line might have lost a duplicate key (``False``: it has not).
+
+    Every key is followed by a colon in the raw line, and every other colon is inside a
+    string: if the line has as many colons as the parsed object has keys plus colons in
+    its strings, no key was dropped. Counting one byte is fast; most lines pass here.
+    """
+    colons = raw.count(b":")
+    if colons == len(data):
+        return False
+    try:
+        return colons != _colons(data)
+    except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024
+        return True
+
+
+def _colons(value: object) -> int:
+    """Keys plus colons inside strings, over a parsed JSON value."""
+    kind = type(value)
+    if kind is str:
+        return value.count(":")  # type: ignore[attr-defined, no-any-return]
+    total = 0
+    if kind is dict:
+        for key, item in value.items():  # type: ignore[attr-defined]
+            total += 1 + key.count(":") + _colons(item)
+    elif kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            total += _colons(item)
+    return total
+
+
 def _duplicate_key(raw: bytes, data: dict[str, Any]) -> str | None:
     """The first key that appears twice in one object of the line, if any.
 
-    orjson keeps the last value silently. Counting ``":`` is a cheap upper bound on
-    the number of keys; only lines where it disagrees with the parsed count are parsed
-    again, keeping pairs.
+    orjson keeps the last value silently; the line is parsed again keeping pairs, but
+    only when the cheap screen says a key may be missing.
     """
-    colons = raw.count(b'":') + raw.count(b'" :')
-    try:
-        if colons == len(data) or colons == _count_keys(data):
-            return None
-    except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024
+    if not _may_have_duplicate_key(raw, data):
         return None
     found: list[str] = []
 
@@ -325,11 +386,3 @@ def _duplicate_key(raw: bytes, data: dict[str, Any]) -> str | None:
     except (ValueError, RecursionError):
         return None
     return found[0] if found else None
-
-
-def _count_keys(value: object) -> int:
-    if isinstance(value, dict):
-        return len(value) + sum(_count_keys(item) for item in value.values())
-    if isinstance(value, list):
-        return sum(_count_keys(item) for item in value)
-    return 0

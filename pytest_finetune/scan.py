@@ -19,7 +19,7 @@ from pytest_finetune.checks.registry import Check
 from pytest_finetune.config import FileSettings
 from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format, Record, detect
-from pytest_finetune.reader import ParsedLine, Problem, Reader
+from pytest_finetune.reader import Problem, Reader, SyntaxProblem
 from pytest_finetune.redact import redact
 
 #: Records the checks see in ``begin`` before any ``visit``.
@@ -104,6 +104,8 @@ class ScanContext:
         self.stats = DatasetStats(display_path, fmt)
         #: Process-wide cache for work shared across files (tokenizers, split pairs).
         self.shared = shared
+        #: Per-file results computed once and shared by its checks (conventions, ...).
+        self.cache: dict[str, Any] = {}
         self.outcomes: dict[str, CheckOutcome] = {
             check.code: CheckOutcome(check.code) for check in settings.checks
         }
@@ -153,22 +155,30 @@ def scan(
     runner = _Runner(
         context, [check(context, settings.options[check.code]) for check in settings.checks]
     )
-    reader = Reader(path, max_line_bytes=settings.max_line_bytes)
+    reader = Reader(
+        path,
+        max_line_bytes=settings.max_line_bytes,
+        duplicate_keys=runner.reports(Problem.DUPLICATE_KEY),
+    )
     head: list[Record] | None = []
     examples = 0
+    visitors = runner.visitors
     for item in reader:
-        if isinstance(item, ParsedLine):
+        if type(item) is tuple:
             examples += 1
-            record = Record(item.line, item.raw, item.data, detect(item.data))
+            line, raw, data = item
+            fmt = detect(data)
             if head is None:
-                runner.visit(record)
+                # The hot path: no record is built for a format no check visits.
+                if visitors(fmt):
+                    runner.visit(Record(line, raw, data, fmt))
                 continue
-            head.append(record)
+            head.append(Record(line, raw, data, fmt))
             if len(head) >= HEAD_RECORDS:
                 runner.start(head)
                 head = None
         else:
-            runner.problem(item.kind, item)
+            runner.problem(item)  # type: ignore[arg-type]
     context.stats.examples = examples
     context.stats.lines = reader.lines
     context.stats.size = reader.size
@@ -190,14 +200,23 @@ class _Runner:
             for kind in type(check).problems:
                 self._problem_checks.setdefault(kind, []).append(check)
 
-    def visit(self, record: Record) -> None:
-        visitors = self._visitors.get(record.format)
-        if visitors is None:
-            visitors = self._visitors[record.format] = [
+    def reports(self, kind: Problem) -> bool:
+        """Whether a selected check reports syntax problems of ``kind``."""
+        return bool(self._problem_checks.get(kind))
+
+    def visitors(self, fmt: Format) -> list[Callable[[Record], None]]:
+        """The ``visit`` methods that want records of format ``fmt``."""
+        found = self._visitors.get(fmt)
+        if found is None:
+            found = self._visitors[fmt] = [
                 check.visit
                 for check in self.checks
-                if type(check).visit is not Check.visit and type(check).applies_to(record.format)
+                if type(check).visit is not Check.visit and check.visits(fmt)
             ]
+        return found
+
+    def visit(self, record: Record) -> None:
+        visitors = self.visitors(record.format)
         # The hot loop: one try for all checks; on a crash, find out which one from
         # the loop variable, drop it, and give the rest this record.
         visit = None
@@ -217,9 +236,9 @@ class _Runner:
         for record in head:
             self.visit(record)
 
-    def problem(self, kind: Problem, item: Any) -> None:
-        for check in self._problem_checks.get(kind, ()):
-            self._call(check, check.on_problem, item)
+    def problem(self, problem: SyntaxProblem) -> None:
+        for check in self._problem_checks.get(problem.kind, ()):
+            self._call(check, check.on_problem, problem)
 
     def finish(self) -> None:
         for check in self.checks:

@@ -446,8 +446,8 @@ class FakeOpenAI:
         job.trained_tokens = tokens * classifier.epochs_trained
         job.trained = FakeModel(
             classifier,
-            train.prompt_format.separator,
-            train.prompt_format.stop,
+            train.separator,
+            train.stop,
             chat=job.model not in COMPLETION_MODELS,
         )
         job.running_polls = 0
@@ -614,7 +614,7 @@ def _trained(
         if valid:
             valid_path = Path(folder, "valid.jsonl")
             valid_path.write_bytes(valid)
-            held_out = read_examples(valid_path, examples.prompt_format)
+            held_out = read_examples(valid_path, examples.conventions)
     classifier = LocalClassifier(epochs=epochs, batch_size=batch_size, seed=seed)
     steps = classifier.fit(
         examples.texts(),

@@ -73,7 +73,7 @@ def project(pytester: pytest.Pytester, fake: FakeOpenAI, test: str, **training: 
 def expected_accuracy(seed: int = 42) -> float:
     """What a classifier trained as the fake trains scores on the validation split."""
     train = read_examples(TRAIN)
-    valid = read_examples(VALID, train.prompt_format)
+    valid = read_examples(VALID, train.conventions)
     classifier = LocalClassifier(seed=seed)
     classifier.fit(train.texts(), [e.expected for e in train.examples])
     answers = classifier.answer(valid.texts())
@@ -642,7 +642,8 @@ def test_the_cost_guard_uses_the_configured_price_table(pytester, fake):
     )
     config = pytester.path / "pyproject.toml"
     config.write_text(
-        config.read_text() + '[tool.pytest_finetune.training.prices]\n"babbage-002" = 50000.0\n'
+        config.read_text()
+        + '[tool.pytest_finetune.models."babbage-002"]\ntraining-price = 50000.0\n'
     )
     result, _ = run(pytester)
     result.assert_outcomes(failed=1)

@@ -16,14 +16,11 @@ from pytest_finetune.training.backends.base import Retryable
 from pytest_finetune.training.cost import (
     CostEstimate,
     CostRefused,
-    default_epochs,
     dollars,
     guard,
-    price_per_million,
 )
 from pytest_finetune.training.evaluate import OTHER, gather_answers, match_label, measure
 from pytest_finetune.training.examples import Example, read_examples
-from pytest_finetune.training.prompt_format import dominant_suffix
 from pytest_finetune.training.results import (
     ResultsError,
     final_metrics,
@@ -43,14 +40,14 @@ from pytest_finetune.training.thresholds import check
     [
         ("azuresamples__context_switching_prepared_train", " ->", "", True),
         ("gptchem__mof_solvent_train", "###", "@@@", True),
-        ("autotunegpt__data_prepared", "?", " END", False),
+        ("autotunegpt__data_prepared", "", " END", False),
     ],
 )
 def test_real_datasets_give_their_separator_and_stop_sequence(
     name, separator, stop, classification
 ):
     examples = read_examples(REAL / f"{name}.jsonl")
-    assert (examples.prompt_format.separator, examples.prompt_format.stop) == (separator, stop)
+    assert (examples.separator, examples.stop) == (separator, stop)
     assert examples.is_classification is classification
 
 
@@ -61,26 +58,11 @@ def test_the_expected_answer_is_the_completion_without_its_stop_sequence():
     assert not examples.texts()[0].endswith("###")
 
 
-def test_a_suffix_shared_by_words_stops_at_the_word_boundary():
-    assert dominant_suffix([" positive END", " negative END", " neutral END"]) == " END"
-    assert dominant_suffix([" positive", " negative"]) == ""
-
-
-def test_a_completion_that_is_only_the_suffix_is_content_not_a_stop_sequence():
-    assert dominant_suffix([" yes"] * 19 + [" no"]) == ""
-
-
-def test_a_suffix_most_but_not_all_prompts_share_is_the_convention():
-    prompts = [f"Question {i}\n\n###\n\n" for i in range(19)] + ["Question 19"]
-    assert dominant_suffix(prompts) == "\n\n###\n\n"
-    assert dominant_suffix([*prompts[:17], "a", "b", "c"]) == ""  # 85%: no convention
-
-
 def test_validation_examples_use_the_training_files_conventions():
     train = read_examples(TRAIN)
-    valid = read_examples(VALID, train.prompt_format)
+    valid = read_examples(VALID, train.conventions)
     assert len(valid.examples) == 45
-    assert valid.prompt_format == train.prompt_format
+    assert valid.conventions == train.conventions
     assert valid.texts()[0] == "What is the price of the new Surface Laptop 4?"
 
 
@@ -253,21 +235,6 @@ def test_concurrency_is_bounded():
 
 
 # -- cost ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("examples", "epochs"), [(10, 10), (20, 5), (50, 3), (178, 3), (10_000, 2), (100_000, 1)]
-)
-def test_default_epochs_follow_the_services_rule(examples, epochs):
-    assert default_epochs(examples) == epochs
-
-
-def test_the_longest_matching_model_prefix_sets_the_price():
-    assert price_per_million("gpt-4.1-mini-2025-04-14", {}) == 5.0
-    assert price_per_million("gpt-4.1-2025-04-14", {}) == 25.0
-    assert price_per_million("ft:gpt-4o-mini-2024-07-18:org::abc", {}) == 3.0
-    assert price_per_million("my-model", {}) is None
-    assert price_per_million("gpt-4.1-mini-2025-04-14", {"gpt-4.1-mini-2025": 4.0}) == 4.0
 
 
 def test_the_guard_refuses_above_the_limit_and_unknown_prices_under_one():

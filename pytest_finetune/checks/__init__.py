@@ -3,7 +3,7 @@
 Importing this package registers every check; ``REGISTRY`` maps codes to check classes.
 """
 
-from pytest_finetune.checks import file
+from pytest_finetune.checks import chat, file, preference
 from pytest_finetune.checks.registry import (
     DOC_SECTIONS,
     REGISTRY,
@@ -14,4 +14,15 @@ from pytest_finetune.checks.registry import (
     register,
 )
 
-__all__ = ["DOC_SECTIONS", "REGISTRY", "Check", "Family", "NoOptions", "file", "option", "register"]
+__all__ = [
+    "DOC_SECTIONS",
+    "REGISTRY",
+    "Check",
+    "Family",
+    "NoOptions",
+    "chat",
+    "file",
+    "option",
+    "preference",
+    "register",
+]

@@ -581,10 +581,12 @@ class MixedFormats(Check):
     severity = Severity.ERROR
     formats = None
 
+    def visits(self, fmt: Format) -> bool:
+        return fmt is not self.context.format
+
     def visit(self, record: Record) -> None:
-        if record.format is not self.context.format:
-            self.report(
-                record.line,
-                f"This example is {record.format.description} data in a "
-                f"{self.context.format.description} file",
-            )
+        self.report(
+            record.line,
+            f"This example is {record.format.description} data in a "
+            f"{self.context.format.description} file",
+        )

@@ -101,6 +101,14 @@ class Check:
     def finish(self) -> None:
         """Report what needs the whole file."""
 
+    def visits(self, fmt: Format) -> bool:
+        """Whether ``visit`` wants records of format ``fmt`` (asked once per format).
+
+        By default, the formats the check applies to; a check that only cares about
+        some records says so here, and costs nothing on the others.
+        """
+        return type(self).applies_to(fmt)
+
     # -- checks call this ----------------------------------------------------------
 
     def report(

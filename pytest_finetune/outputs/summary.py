@@ -64,6 +64,20 @@ def _fraction(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def figures(results: RunResults) -> list[str]:
+    """What checks measured beyond the table: the length bias of preference data."""
+    lines = []
+    for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
+        bias = dataset.stats.get("length_bias")
+        if bias and bias.get("pairs"):
+            pairs, longer = bias["pairs"], bias["preferred_longer"]
+            lines.append(
+                f"{dataset.path}: the preferred answer is longer in {longer:,} of {pairs:,} "
+                f"pairs ({longer / pairs:.0%}), shorter in {bias['preferred_shorter']:,}"
+            )
+    return lines
+
+
 def statistics(results: RunResults) -> list[str]:
     """Findings per code across the run, most frequent first; ``[*]`` marks a safe fix."""
     totals: Counter[str] = Counter()

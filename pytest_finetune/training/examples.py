@@ -3,24 +3,26 @@
 Prompt/completion records give the prompt as it is sent (separator included) and the
 completion without its stop sequence; chat records give the conversation up to the
 last assistant turn and that turn's text; preference records give the input and the
-preferred output. Whether the data is classification follows the legacy tool: fewer
-distinct answers than a third of the examples.
+preferred output. The separator, the stop sequence and whether the data is
+classification are the dataset's conventions (:mod:`pytest_finetune.conventions`),
+learned as the checks learn them, or declared in configuration.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.formats import Format, detect_file
-from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, ParsedLine, Reader
-from pytest_finetune.training.prompt_format import PromptFormat, infer_prompt_format
+from pytest_finetune import conventions
+from pytest_finetune.conventions import Conventions
+from pytest_finetune.formats import Format, Record, detect, detect_file
+from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, Reader, SyntaxProblem
 
-#: Legacy rule: classification when each answer occurs on average this often or more.
-CLASSIFICATION_RATIO = 3
+#: Records the conventions are learned from (as the scan's ``begin(head)``).
+HEAD_RECORDS = 1000
 #: Message keys a chat completions request accepts (``weight`` is for training only).
 _REQUEST_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
 
@@ -54,9 +56,19 @@ class ExampleSet:
     path: Path
     format: Format
     examples: list[Example]
-    prompt_format: PromptFormat = field(default_factory=PromptFormat)
+    conventions: Conventions
     #: Records that could not be used (no prompt, no assistant answer, ...).
     skipped: int = 0
+
+    @property
+    def separator(self) -> str:
+        """What ends every prompt (``""``: nothing)."""
+        return self.conventions.separator.text
+
+    @property
+    def stop(self) -> str:
+        """What ends every completion (``""``: nothing)."""
+        return self.conventions.stop.text
 
     @property
     def answers(self) -> Counter[str]:
@@ -65,54 +77,53 @@ class ExampleSet:
 
     @property
     def is_classification(self) -> bool:
-        """Few distinct answers, each repeated: the legacy tool's classification rule."""
-        return 1 < len(self.answers) < len(self.examples) / CLASSIFICATION_RATIO
+        """Whether the data is classification (few distinct answers, or declared so)."""
+        return self.conventions.classification
 
     def texts(self) -> list[str]:
         """Every input as plain text, in order."""
-        return [example.text(self.prompt_format.separator) for example in self.examples]
+        return [example.text(self.separator) for example in self.examples]
 
 
 def read_examples(
-    path: Path, prompt_format: PromptFormat | None = None, *, limit: int | None = None
+    path: Path,
+    learned: Conventions | None = None,
+    *,
+    limit: int | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> ExampleSet:
     """The examples of ``path`` (the first ``limit`` records only, if given).
 
-    ``prompt_format`` is the training file's convention when reading its validation
-    file; without it the convention is learned from ``path`` itself.
+    ``learned`` are the training file's conventions when reading its validation file;
+    without them they are learned from ``path`` itself (``config`` may declare them).
     """
-    records: list[tuple[int, dict[str, Any]]] = []
+    records: list[Record] = []
     for item in Reader(path, max_line_bytes=DEFAULT_MAX_LINE_BYTES):
-        if isinstance(item, ParsedLine):
-            records.append((item.line, item.data))
-            if limit is not None and len(records) >= limit:
-                break
-    fmt = detect_file(data for _, data in records[:100])
+        if isinstance(item, SyntaxProblem):
+            continue  # the checks report it; training learns the rest
+        line, raw, data = item
+        records.append(Record(line, raw, data, detect(data)))
+        if limit is not None and len(records) >= limit:
+            break
+    fmt = detect_file(record.data for record in records[:100])
+    if learned is None:
+        learned = conventions.infer(records[:HEAD_RECORDS], dict(config or {}))
     if fmt is Format.PROMPT_COMPLETION:
-        pairs = [
-            (line, data["prompt"], data["completion"])
-            for line, data in records
-            if isinstance(data.get("prompt"), str) and isinstance(data.get("completion"), str)
-        ]
-        if prompt_format is None:
-            prompt_format = infer_prompt_format(
-                [prompt for _, prompt, _ in pairs], [completion for _, _, completion in pairs]
-            )
-        stop = prompt_format.stop
         examples = [
-            Example(line, completion.removesuffix(stop) if stop else completion, prompt=prompt)
-            for line, prompt, completion in pairs
+            Example(record.line, learned.label(completion), prompt=prompt)
+            for record in records
+            if isinstance(prompt := record.data.get("prompt"), str)
+            and isinstance(completion := record.data.get("completion"), str)
         ]
     else:
         examples = [
-            example for line, data in records if (example := _conversation(line, data, fmt))
+            example for record in records if (example := _conversation(record, fmt)) is not None
         ]
-    return ExampleSet(
-        path, fmt, examples, prompt_format or PromptFormat(), len(records) - len(examples)
-    )
+    return ExampleSet(path, fmt, examples, learned, len(records) - len(examples))
 
 
-def _conversation(line: int, data: dict[str, Any], fmt: Format) -> Example | None:
+def _conversation(record: Record, fmt: Format) -> Example | None:
+    line, data = record.line, record.data
     if fmt is Format.CHAT:
         messages = data.get("messages")
         if not isinstance(messages, list):

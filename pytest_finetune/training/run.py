@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -142,13 +142,15 @@ class RunOptions:
     max_cost: float | None = None
     #: Start a new job even if one exists for the same key.
     retrain: bool = False
+    #: The configuration table of the training file (declared conventions, models).
+    config: Mapping[str, Any] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
 
 
 def run(spec: TrainSpec, options: RunOptions) -> FinetuneResult:
     """Train (or reuse) the model ``spec`` declares and measure it on its validation file."""
-    train = read_examples(spec.train, limit=HEAD_RECORDS)
-    valid = read_examples(spec.valid, train.prompt_format)
+    train = read_examples(spec.train, limit=HEAD_RECORDS, config=options.config)
+    valid = read_examples(spec.valid, train.conventions)
     if not valid.examples:
         raise TrainingFailed(
             f"{spec.valid.name} has no example to measure the model on: each record needs "
@@ -184,7 +186,7 @@ def _run(
         metadata={METADATA_KEY: key},
     )
     cost = (
-        estimate(spec.train, spec.model, spec.hyperparameters, options.settings.prices)
+        estimate(spec.train, spec.model, spec.hyperparameters, options.config)
         if backend.paid
         else None
     )
@@ -201,7 +203,7 @@ def _run(
         cost = dataclasses.replace(cost, trained_tokens=job.trained_tokens)
     model = job.fine_tuned_model
     metrics = backend.results(job)
-    stop = train.prompt_format.stop
+    stop = train.stop
     longest = max(len(example.expected) for example in valid.examples) + len(stop)
     progress.line(f"Measuring {model} on {len(valid.examples)} examples of {spec.valid.name}")
     answers = gather_answers(

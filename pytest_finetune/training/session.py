@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 
-from pytest_finetune.config import ConfigError, Settings
+from pytest_finetune.config import Settings
 from pytest_finetune.findings import Finding, plural
 from pytest_finetune.lint import lint
 from pytest_finetune.redact import redact
+from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.backends.base import Unsupported
 from pytest_finetune.training.progress import Progress, terminal_writer
 from pytest_finetune.training.settings import TrainingSettings
@@ -196,6 +197,7 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
         progress=progress,
         max_cost=training.max_cost if max_cost is None else max_cost,
         retrain=bool(config.getoption("finetune_retrain")),
+        config=table,
     )
     try:
         result = run(spec, options)

@@ -9,9 +9,6 @@
     concurrency = 8                     # validation requests in flight
     retries = 6                         # per request, on rate limits and server errors
 
-    [tool.pytest_finetune.training.prices]   # USD per million training tokens
-    "gpt-4.1-mini" = 5.0
-
     [tool.pytest_finetune.training.openai]
     base-url = "https://api.openai.com/v1"   # default: OPENAI_BASE_URL, else OpenAI
     api-key-env = "OPENAI_API_KEY"
@@ -31,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.config import ConfigError, Key, add_key
+from pytest_finetune.schema import ConfigError, Key, add_key
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,6 @@ class TrainingSettings:
     max_cost: float | None = None
     concurrency: int = 8
     retries: int = 6
-    prices: Mapping[str, float] = field(default_factory=dict)
     openai: OpenAISettings = field(default_factory=OpenAISettings)
     azure: AzureSettings = field(default_factory=AzureSettings)
 
@@ -105,16 +101,6 @@ def _text(value: Any, where: str) -> str:
     return value
 
 
-def _prices(value: Any, where: str) -> dict[str, float]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f'{where} must be a table of model = USD per 1M tokens, e.g. "gpt-4o" = 25.0'
-        )
-    return {
-        str(model): _positive(float)(price, f"{where}.{model}") for model, price in value.items()
-    }
-
-
 _CONNECTION = {
     "timeout": _positive(float),
     "max-retries": _positive(int),
@@ -145,7 +131,6 @@ _TRAINING = {
     "max-cost": _positive(float),
     "concurrency": _positive(int),
     "retries": _positive(int),
-    "prices": _prices,
     "openai": _table(_OPENAI),
     "azure": _table(_AZURE),
 }
@@ -155,6 +140,6 @@ add_key(
     Key(
         _table(_TRAINING),
         "How training runs: state-file, poll-interval, max-cost, concurrency, retries, "
-        "prices, and the openai / azure connection tables.",
+        "and the openai / azure connection tables.",
     ),
 )

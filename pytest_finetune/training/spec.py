@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.config import ConfigError, Key, add_key
+from pytest_finetune.schema import ConfigError, Key, add_key
 
 
 class SpecError(ConfigError):

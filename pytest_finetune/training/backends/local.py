@@ -23,6 +23,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import FeatureUnion
 
 from pytest_finetune.formats import Format
+from pytest_finetune.tokens import default_epochs
 from pytest_finetune.training.backends.base import (
     Backend,
     Job,
@@ -32,7 +33,6 @@ from pytest_finetune.training.backends.base import (
     Unsupported,
     Uploaded,
 )
-from pytest_finetune.training.cost import default_epochs
 from pytest_finetune.training.examples import Example, ExampleSet, read_examples
 from pytest_finetune.training.results import metrics_frame
 
@@ -158,9 +158,9 @@ class LocalBackend(Backend):
 
     def start(self, request: TrainingRequest, files: Uploaded) -> Job:
         # The request holds the head of the file; the classifier learns all of it.
-        train = read_examples(request.train_path, request.train.prompt_format)
+        train = read_examples(request.train_path, request.train.conventions)
         check_trainable(train)
-        valid = read_examples(request.valid_path, train.prompt_format)
+        valid = read_examples(request.valid_path, train.conventions)
         job_id = f"local-{next(self._ids)}"
         created = time.time()
         events = [_event(job_id, 1, f"Created local training job: {job_id}")]
@@ -205,9 +205,7 @@ class LocalBackend(Backend):
             created_at=created,
             finished_at=finished,
         )
-        self._runs[job_id] = _LocalRun(
-            job, classifier, train.prompt_format.separator, events, metrics
-        )
+        self._runs[job_id] = _LocalRun(job, classifier, train.separator, events, metrics)
         return job
 
     def find(self, metadata: Mapping[str, str]) -> Job | None:

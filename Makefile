@@ -1,0 +1,28 @@
+# Two entry points, each doing its own set-up in .venv: `make example` lints the bundled
+# example project, `make test` runs the checks on this code (ruff, mypy) and the tests.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Offline machines: tiktoken's encoding files from the shared folder, if there is one.
+SHARED_TIKTOKEN := $(abspath ../shared/tiktoken)
+ifneq ($(wildcard $(SHARED_TIKTOKEN)),)
+export TIKTOKEN_CACHE_DIR ?= $(SHARED_TIKTOKEN)
+endif
+
+.PHONY: example test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[test]'
+	touch $@
+
+example: $(VENV)/.installed
+	cd examples && ../$(BIN)/pytest
+
+test: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest

@@ -1,0 +1,67 @@
+"""The command line: `pytest-finetune rules` lists and explains the checks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_finetune import REGISTRY
+from pytest_finetune.cli import main
+
+
+def test_rules_lists_every_check_once(capsys):
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == sorted(REGISTRY)
+    assert lines[6].split()[:4] == ["FT007", "blank-line", "error", "[*]"]
+
+
+def test_rules_explains_one_check_by_code_or_name(capsys):
+    assert main(["rules", "ft003"]) == 0
+    by_code = capsys.readouterr().out
+    assert main(["rules", "invalid-json"]) == 0
+    assert capsys.readouterr().out == by_code
+    assert by_code.startswith("FT003 invalid-json (error)\n\nA line is not valid JSON.\n")
+    for heading in ("What it does:", "Why it matters:", "Example:", "Fix:"):
+        assert f"\n{heading}\n" in by_code
+
+
+def test_rules_as_json(capsys):
+    assert main(["rules", "--format", "json", "FT013"]) == 0
+    [rule] = json.loads(capsys.readouterr().out)
+    assert rule["code"] == "FT013"
+    assert rule["options"] == [
+        {
+            "name": "min-examples",
+            "default": 10,
+            "doc": "Fewer examples than this is an error (the service minimum).",
+        }
+    ]
+
+
+def test_unknown_rule_is_a_usage_error(capsys):
+    assert main(["rules", "FT999"]) == 2
+    assert "unknown check 'FT999'" in capsys.readouterr().err
+
+
+def test_catalog_is_written_where_asked(tmp_path, capsys):
+    assert main(["rules", "--catalog", str(tmp_path)]) == 0
+    assert (tmp_path / "README.md").exists()
+    assert (tmp_path / "FT003-invalid-json" / "README.md").exists()
+    assert main(["rules", "--catalog", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.endswith(f"0 page(s) changed under {tmp_path}\n")
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "rules" in capsys.readouterr().out
+
+
+def test_console_script_is_installed(pytester: pytest.Pytester):
+    script = Path(sys.executable).with_name("pytest-finetune")
+    result = pytester.run(script, "rules", "FT001")
+    assert result.ret == 0
+    assert result.outlines[0] == "FT001 empty-file (error)"

@@ -1,0 +1,121 @@
+"""Collection: one item per applicable check, one lazy scan per file shared by its items."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import intents, jsonl
+
+from pytest_finetune import nodes
+from pytest_finetune.checks.file import MixedFormats
+
+GOOD = jsonl(*intents(100))
+CHAT = jsonl(
+    *[
+        {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]}
+        for i in range(60)
+    ]
+)
+
+
+@pytest.fixture
+def scans(monkeypatch):
+    """The paths scanned during an in-process run, in order."""
+    seen: list[str] = []
+    real = nodes.scan
+
+    def counting(path, display_path, *args, **kwargs):
+        seen.append(display_path)
+        return real(path, display_path, *args, **kwargs)
+
+    monkeypatch.setattr(nodes, "scan", counting)
+    return seen
+
+
+def test_items_are_named_by_check(lint):
+    run = lint({"data/train.jsonl": GOOD}, "--collect-only", "-q")
+    run.result.stdout.fnmatch_lines(
+        ["data/train.jsonl::FT001-empty-file", "data/train.jsonl::FT003-invalid-json"]
+    )
+    assert not any(
+        "::" in line.split("::", 1)[1]
+        for line in run.result.stdout.lines
+        if line.startswith("data/")
+    )
+
+
+def test_collection_reads_only_the_head_and_never_scans(lint, scans):
+    lint({"data/train.jsonl": GOOD}, "--collect-only")
+    assert scans == []
+
+
+def test_one_scan_per_file_whatever_the_number_of_checks(lint, scans):
+    run = lint({"data/a.jsonl": GOOD, "data/b.jsonl": GOOD})
+    assert run.result.parseoutcomes()["passed"] > 20
+    assert sorted(scans) == ["data/a.jsonl", "data/b.jsonl"]
+
+
+def test_deselected_checks_do_no_work(lint, monkeypatch):
+    ran: list[str] = []
+    real = nodes.scan
+
+    def recording(path, display_path, fmt, settings, shared):
+        ran.extend(check.code for check in settings.checks)
+        return real(path, display_path, fmt, settings, shared)
+
+    monkeypatch.setattr(nodes, "scan", recording)
+    lint({"data/train.jsonl": GOOD}, "-k", "FT003 or FT004")
+    assert ran == ["FT003", "FT004"]
+
+
+def test_checks_that_do_not_apply_to_the_format_are_not_collected(lint):
+    run = lint(
+        {"data/chat.jsonl": CHAT, "data/broken.jsonl": b"\x1f\x8b\x08binary"},
+        "--collect-only",
+        "-q",
+    )
+    names = run.result.stdout.lines
+    assert "data/chat.jsonl::FT014-few-examples" in names
+    # A file whose format cannot be told gets only the checks for every file.
+    assert "data/broken.jsonl::FT002-binary-file" in names
+    assert "data/broken.jsonl::FT014-few-examples" not in names
+
+
+def test_no_finetune_turns_collection_off(lint):
+    run = lint({"data/train.jsonl": "{broken\n"}, "--no-finetune")
+    assert run.result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_the_format_is_the_most_common_among_the_first_records(lint):
+    mixed = jsonl({"messages": [{"role": "user", "content": "hi"}]}, *intents(100))
+    run = lint({"data/train.jsonl": mixed})
+    assert run.dataset("data/train.jsonl")["format"] == "prompt_completion"
+    assert run.lines("data/train.jsonl", "FT017") == [1]
+
+
+def test_a_crashing_check_fails_only_its_own_item(lint, monkeypatch):
+    def crash(self, record):
+        if record.line == 3:
+            raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(MixedFormats, "visits", lambda self, fmt: True)
+    monkeypatch.setattr(MixedFormats, "visit", crash)
+    run = lint({"data/train.jsonl": GOOD + "{oops\n"})
+    outcomes = run.result.parseoutcomes()
+    assert outcomes["failed"] == 2
+    run.result.stdout.fnmatch_lines(
+        [
+            "*pytest-finetune bug: check FT017-mixed-formats crashed at line 3:*",
+            "*ZeroDivisionError: boom*",
+        ]
+    )
+    assert run.lines("data/train.jsonl", "FT003") == [101]
+
+
+def test_report_paths_are_relative_to_the_rootdir(lint, pytester):
+    pytester.mkdir("sub")
+    run = lint({"sub/data/train.jsonl": "{oops\n" + GOOD})
+    assert [d["path"] for d in run.report["datasets"]] == ["sub/data/train.jsonl"]
+    run.result.stdout.fnmatch_lines(["sub/data/train.jsonl:1:2: FT003*"])
+    assert json.dumps(run.report)

@@ -1,0 +1,195 @@
+"""Configuration: ruff's vocabulary, the nearest file wins, and nothing unknown is ignored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+from helpers import intents, jsonl
+
+from pytest_finetune import Settings
+from pytest_finetune.schema import ConfigError
+
+GOOD = jsonl(*intents(100))
+
+
+def selected(tmp_path: Path, config: str, name: str = "data/train.jsonl", **cli) -> list[str]:
+    write_files(tmp_path, {"pyproject.toml": config, name: GOOD})
+    settings = Settings(overrides=cli)
+    return [check.code for check in settings.for_file(tmp_path / name).checks]
+
+
+def test_everything_is_selected_by_default(tmp_path):
+    codes = selected(tmp_path, "")
+    assert "FT001" in codes
+    assert "FT017" in codes
+
+
+def test_select_takes_codes_prefixes_and_names(tmp_path):
+    config = '[tool.pytest_finetune]\nselect = ["FT00", "invalid-utf8", "FT013"]\n'
+    assert selected(tmp_path, config) == [f"FT00{i}" for i in range(1, 10)] + ["FT013"]
+
+
+def test_ignore_wins_at_equal_specificity_and_the_more_specific_selector_wins(tmp_path):
+    config = '[tool.pytest_finetune]\nselect = ["FT00", "FT003"]\nignore = ["FT00"]\n'
+    assert selected(tmp_path, config) == ["FT003"]
+
+
+def test_extend_select_adds_to_select(tmp_path):
+    config = '[tool.pytest_finetune]\nselect = ["FT001"]\nextend-select = ["FT002"]\n'
+    assert selected(tmp_path, config) == ["FT001", "FT002"]
+
+
+def test_per_file_ignores_match_globs_relative_to_the_config_file(tmp_path):
+    config = (
+        "[tool.pytest_finetune]\nselect = ['FT001', 'FT002']\n"
+        "[tool.pytest_finetune.per-file-ignores]\n"
+        "'data/legacy/*' = ['FT001']\n'*_valid.jsonl' = ['FT002']\n"
+    )
+    assert selected(tmp_path, config, "data/legacy/old.jsonl") == ["FT002"]
+    assert selected(tmp_path, config, "data/new_valid.jsonl") == ["FT001"]
+    assert selected(tmp_path, config, "data/train.jsonl") == ["FT001", "FT002"]
+
+
+def test_command_line_select_replaces_and_ignore_adds(tmp_path):
+    config = '[tool.pytest_finetune]\nselect = ["FT001"]\nignore = ["FT002"]\n'
+    assert selected(tmp_path, config, select=["FT002", "FT003"]) == ["FT003"]
+    assert selected(tmp_path, config, select=["FT00"], ignore=["FT003"]) == [
+        "FT001",
+        "FT004",
+        "FT005",
+        "FT006",
+        "FT007",
+        "FT008",
+        "FT009",
+    ]
+
+
+def test_the_nearest_configuration_file_wins(tmp_path):
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.pytest_finetune]\nselect = ["FT001"]\n',
+            "data/finetune.toml": 'select = ["FT002"]\n',
+            "data/train.jsonl": GOOD,
+            "other/train.jsonl": GOOD,
+        },
+    )
+    settings = Settings()
+    assert [c.code for c in settings.for_file(tmp_path / "data/train.jsonl").checks] == ["FT002"]
+    assert [c.code for c in settings.for_file(tmp_path / "other/train.jsonl").checks] == ["FT001"]
+
+
+def test_check_options_and_severity_come_from_check_tables_by_code_or_name(tmp_path):
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                "[tool.pytest_finetune.checks.FT013]\nmin-examples = 20\n"
+                "[tool.pytest_finetune.checks.few-examples]\nseverity = 'error'\nchat = 10\n"
+            ),
+            "data/train.jsonl": GOOD,
+        },
+    )
+    file = Settings().for_file(tmp_path / "data/train.jsonl")
+    assert file.options["FT013"].min_examples == 20
+    assert file.options["FT014"].chat == 10
+    assert str(file.severities["FT014"]) == "error"
+    assert str(file.severities["FT013"]) == "error"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('selct = ["FT001"]', "unknown key 'selct'; did you mean 'select'?"),
+        ('select = ["FT999"]', "unknown check 'FT999'"),
+        ('select = ["invalid-jsn"]', "did you mean 'invalid-json'?"),
+        ('ignore = "FT001"\nfail-on = "fatal"', "fail-on must be one of error, warning, info"),
+        (
+            "[checks.FT013]\nmin-exampels = 5",
+            "unknown option 'min-exampels'; did you mean 'min-examples'?",
+        ),
+        ('[checks.FT013]\nmin-examples = "five"', "min-examples must be int"),
+        ("[checks.FT0133]\nmin-examples = 5", "unknown check 'FT0133'"),
+        ("max-line-bytes = -1", "max-line-bytes must be a positive integer"),
+        ("select = [", "not valid TOML"),
+    ],
+)
+def test_configuration_errors_name_the_file_and_the_fix(tmp_path, config, message):
+    write_files(tmp_path, {"data/finetune.toml": config + "\n", "data/train.jsonl": GOOD})
+    with pytest.raises(ConfigError) as error:
+        Settings().for_file(tmp_path / "data/train.jsonl")
+    assert message in str(error.value)
+    assert "finetune.toml" in str(error.value)
+
+
+def test_an_error_in_the_project_configuration_stops_pytest_at_once(lint):
+    run = lint(
+        {"pyproject.toml": "[tool.pytest_finetune]\nignroe = ['FT001']\n", "data/train.jsonl": GOOD}
+    )
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    run.result.stderr.fnmatch_lines(["*unknown key 'ignroe'; did you mean 'ignore'?*"])
+    assert "Traceback" not in run.result.stderr.str()
+
+
+def test_an_error_in_a_nested_configuration_is_a_collection_error_on_its_files(lint):
+    run = lint({"data/finetune.toml": "fail-on = 3\n", "data/train.jsonl": GOOD})
+    assert run.result.ret == pytest.ExitCode.INTERRUPTED
+    run.result.stdout.fnmatch_lines(
+        ["*ERROR collecting data/train.jsonl*", "*fail-on must be a string, got 3*"]
+    )
+    assert "Traceback" not in run.output
+
+
+def test_ini_keys_and_markers_are_registered_for_strict_runs(lint):
+    run = lint(
+        {
+            "pytest.ini": "[pytest]\nfinetune_select = FT0\nfinetune_fail_on = warning\n"
+            "finetune_model = gpt-4o-mini-2024-07-18\nfinetune_include = *.jsonl\n",
+            "test_marked.py": "import pytest\n\n@pytest.mark.finetune\ndef test_x():\n    pass\n",
+            "data/train.jsonl": GOOD,
+        },
+        "--strict-config",
+        "--strict-markers",
+    )
+    assert run.result.ret == 0, run.output
+    assert run.result.parseoutcomes()["passed"] > 1
+
+
+def test_ini_keys_are_defaults_below_the_configuration_file(lint):
+    run = lint(
+        {
+            "pytest.ini": "[pytest]\nfinetune_select = FT013\n",
+            "data/train.jsonl": jsonl(*intents(3)),
+        },
+        "--collect-only",
+        "-q",
+    )
+    run.result.stdout.fnmatch_lines(["data/train.jsonl::FT013-too-few-examples"])
+    assert run.result.parseoutcomes() == {"test": 1}
+
+
+def test_fail_on_warning_makes_warnings_fail(lint):
+    files = {"data/train.jsonl": jsonl(*intents(20))}
+    assert lint(files).result.ret == 0
+    strict = lint(files, "--finetune-fail-on=warning")
+    assert strict.result.ret == 1
+    strict.result.stdout.fnmatch_lines(["FAILED data/train.jsonl::FT014-few-examples*"])
+
+
+def test_include_and_exclude_choose_the_dataset_files(lint):
+    run = lint(
+        {
+            "pyproject.toml": "[tool.pytest_finetune]\ninclude = ['*.jsonl', '*.ndjson']\n"
+            "exclude = ['fixtures']\n",
+            "data/a.ndjson": GOOD,
+            "data/b.jsonl": GOOD,
+            "data/fixtures/c.jsonl": "{broken\n",
+            "data/notes.txt": "not data\n",
+        },
+        "--collect-only",
+        "-q",
+    )
+    collected = {line.split("::")[0] for line in run.result.stdout.lines if "::" in line}
+    assert collected == {"data/a.ndjson", "data/b.jsonl"}

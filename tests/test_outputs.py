@@ -1,0 +1,143 @@
+"""What a run shows: failing items, the summary, the JSON report, SARIF, GitHub annotations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import intents, jsonl
+
+from pytest_finetune import REGISTRY
+from pytest_finetune.findings import Finding, Severity
+from pytest_finetune.outputs import github
+
+GOOD = jsonl(*intents(100))
+BROKEN = GOOD + "".join(f'{{"prompt": "x{i}",}}\n' for i in range(25))
+
+
+def test_a_failing_item_says_what_and_where_capped_at_20_findings(lint):
+    run = lint({"data/train.jsonl": BROKEN})
+    run.result.stdout.fnmatch_lines(
+        [
+            "*_ data/train.jsonl::FT003-invalid-json _*",
+            "FT003 invalid-json: 25 errors in data/train.jsonl",
+            "data/train.jsonl:101:16: FT003 Invalid JSON: trailing comma is not allowed",
+            "data/train.jsonl:120:17: FT003 Invalid JSON: trailing comma is not allowed",
+            "... and 5 more",
+        ]
+    )
+    assert "data/train.jsonl:121:" not in run.output
+    assert run.result.ret == 1
+
+
+def test_clean_data_passes(lint):
+    run = lint({"data/train.jsonl": GOOD})
+    assert run.result.ret == 0
+    assert run.dataset("data/train.jsonl")["findings"] == []
+
+
+def test_summary_table_and_statistics(lint):
+    run = lint({"data/train.jsonl": BROKEN, "data/valid.jsonl": jsonl(*intents(12))})
+    run.result.stdout.fnmatch_lines(
+        [
+            "*= pytest-finetune =*",
+            "dataset*format*examples*findings",
+            "data/train.jsonl*prompt_completion*100*FT003x25",
+            "data/valid.jsonl*prompt_completion*12*FT014x1",
+            "",
+            "25  FT003  invalid-json  error",
+            " 1  FT014  few-examples  warning",
+            "",
+            "warnings*",
+            "data/valid.jsonl: FT014 12 examples; at least 100 are recommended*",
+        ]
+    )
+
+
+def test_json_report_follows_schema_version_1(lint):
+    run = lint({"data/train.jsonl": BROKEN.replace('{"prompt": "x0",}', "")})
+    report = run.report
+    assert report["version"] == 1
+    assert report["training"] == []
+    [dataset] = report["datasets"]
+    assert {"path", "format", "examples", "classes", "tokens", "findings"} <= set(dataset)
+    assert (dataset["path"], dataset["format"], dataset["examples"]) == (
+        "data/train.jsonl",
+        "prompt_completion",
+        100,
+    )
+    first, *_ = dataset["findings"]
+    assert first == {
+        "code": "FT007",
+        "name": "blank-line",
+        "severity": "error",
+        "line": 101,
+        "message": "Blank line; JSON Lines has one object on every line",
+        "fixable": True,
+    }
+    assert dataset["counts"] == {"FT003": 24, "FT007": 1}
+
+
+def test_report_keeps_the_first_1000_findings_per_check_and_counts_all(lint):
+    data = GOOD + "{oops\n" * 1500
+    run = lint({"data/train.jsonl": data})
+    dataset = run.dataset("data/train.jsonl")
+    assert len([f for f in dataset["findings"] if f["code"] == "FT003"]) == 1000
+    assert dataset["counts"]["FT003"] == 1500
+
+
+def test_sarif_log(lint, tmp_path):
+    sarif_path = tmp_path / "out.sarif"
+    run = lint({"data/train.jsonl": BROKEN}, f"--finetune-sarif={sarif_path}")
+    assert run.result.ret == 1
+    log = json.loads(sarif_path.read_text())
+    assert log["version"] == "2.1.0"
+    [sarif_run] = log["runs"]
+    rules = sarif_run["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == sorted(REGISTRY)
+    result = sarif_run["results"][0]
+    assert result["ruleId"] == "FT003"
+    assert rules[result["ruleIndex"]]["id"] == "FT003"
+    assert result["level"] == "error"
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "data/train.jsonl"},
+        "region": {"startLine": 101, "startColumn": 16},
+    }
+
+
+def test_github_annotations_are_printed_on_github_actions(lint, monkeypatch):
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    run = lint({"data/train.jsonl": BROKEN})
+    annotations = [line for line in run.result.stdout.lines if line.startswith("::")]
+    assert annotations[0] == (
+        "::error file=data/train.jsonl,line=101,col=16,title=FT003 invalid-json::"
+        "Invalid JSON: trailing comma is not allowed"
+    )
+    assert len([a for a in annotations if a.startswith("::error")]) == github.MAX_PER_LEVEL
+    assert annotations[-1].startswith("::notice title=pytest-finetune::15 more findings")
+
+
+def test_github_annotations_only_when_asked_or_on_github(lint, monkeypatch):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    assert "::error" not in lint({"data/train.jsonl": BROKEN}).output
+    assert "::error" in lint({"data/train.jsonl": BROKEN}, "--finetune-github").output
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert "::error" not in lint({"data/train.jsonl": BROKEN}, "--no-finetune-github").output
+
+
+def test_annotation_escaping():
+    finding = Finding(
+        "FT003", "invalid-json", Severity.WARNING, "a,b:c%.jsonl", 3, "50% broken\nsee line 2\r"
+    )
+    assert github.commands([finding]) == [
+        "::warning file=a%2Cb%3Ac%25.jsonl,line=3,title=FT003 invalid-json::"
+        "50%25 broken%0Asee line 2%0D"
+    ]
+
+
+@pytest.mark.parametrize("option", ["--finetune-report", "--finetune-sarif"])
+def test_report_files_are_written_whole(lint, tmp_path, option):
+    target = tmp_path / "reports" / "out.json"
+    lint({"data/train.jsonl": GOOD}, f"{option}={target}")
+    assert json.loads(target.read_text())
+    assert [p.name for p in target.parent.iterdir()] == ["out.json"]

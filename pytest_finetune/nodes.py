@@ -217,4 +217,6 @@ class TrainItem(pytest.Item):
 
     def payload(self) -> dict[str, Any] | None:
         """The report's ``training`` entry, once the item has run."""
-        return None if self.outcome is None else self.outcome.payload(self.nodeid)
+        if self.outcome is None:
+            return None
+        return self.outcome.payload(self.nodeid, self.config.rootpath)

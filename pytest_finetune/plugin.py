@@ -214,7 +214,8 @@ def pytest_runtest_makereport(
         elif isinstance(item, TrainItem):
             report.finetune_training = item.payload()  # type: ignore[attr-defined]
         elif OUTCOME in item.stash:
-            report.finetune_training = item.stash[OUTCOME].payload(item.nodeid)  # type: ignore[attr-defined]
+            outcome = item.stash[OUTCOME]
+            report.finetune_training = outcome.payload(item.nodeid, item.config.rootpath)  # type: ignore[attr-defined]
     return report
 
 

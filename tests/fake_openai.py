@@ -92,6 +92,9 @@ class FakeModel:
     stop: str
     chat: bool
 
+    def answer(self, text: str) -> str:
+        return _answer(self.classifier, text)
+
 
 @dataclass
 class FakeJob:
@@ -548,7 +551,7 @@ class FakeOpenAI:
         if model is None or model.chat:
             return _model_missing(body.get("model"), chat=model is not None)
         prompt = body["prompt"]
-        label = model.classifier.answer([Example(0, "", prompt=prompt).text(model.separator)])[0]
+        label = model.answer(Example(0, "", prompt=prompt).text(model.separator))
         text, reason = _generate(
             label + model.stop + RAMBLE, body.get("stop"), body.get("max_tokens")
         )
@@ -570,7 +573,7 @@ class FakeOpenAI:
         if model is None or not model.chat:
             return _model_missing(body.get("model"), chat=False)
         messages = tuple(body["messages"])
-        label = model.classifier.answer([Example(0, "", messages=messages).text()])[0]
+        label = model.answer(Example(0, "", messages=messages).text())
         return (
             200,
             {
@@ -623,6 +626,12 @@ def _trained(
         [e.expected for e in held_out.examples] if held_out else (),
     )
     return classifier, tuple(steps), examples
+
+
+@functools.lru_cache(maxsize=4096)
+def _answer(classifier: LocalClassifier, text: str) -> str:
+    """The classifier's label for ``text``, remembered: tests ask the same questions often."""
+    return classifier.answer([text])[0]
 
 
 def _route(path: str) -> tuple[str, bool]:

@@ -233,6 +233,9 @@ def test_unchanged_data_reuses_the_model_without_a_second_job(pytester, fake):
         ["*Reusing ft:babbage-002:* from job ftjob-*: the data and parameters are unchanged.*"]
     )
     assert report["training"][0]["reused"] is True
+    # What it cost is what the service billed; the file is not counted again.
+    assert report["training"][0]["cost"]["billed_tokens"] == fake.job().trained_tokens
+    assert report["training"][0]["cost"]["tokens"] is None
     assert fake.count(*CREATE) == 1
     assert fake.count("POST", "/files") == 2
 

@@ -177,6 +177,15 @@ def test_precision_recall_f1_and_confusion_matrix_are_computed_from_answers():
     assert confusion.to_numpy().tolist() == [[2, 1, 0, 0], [0, 2, 0, 0], [0, 0, 0, 1]]
 
 
+def test_a_training_label_the_validation_split_lacks_is_its_own_column():
+    examples = [Example(1, " a"), Example(2, " b")]
+    evaluation = measure(examples, ["a", "c"], classification=True, labels=[" a", " b", " c"])
+    assert list(evaluation.per_class) == [" a", " b"]
+    confusion = evaluation.confusion()
+    assert list(confusion.columns) == [" a", " b", " c"]
+    assert confusion.loc[" b", " c"] == 1
+
+
 def test_open_ended_answers_are_right_when_they_are_the_expected_text():
     examples = [Example(1, " Paris"), Example(2, " Rome")]
     evaluation = measure(examples, ["Paris", " Milan"], classification=False)

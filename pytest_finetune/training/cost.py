@@ -42,9 +42,10 @@ class CostEstimate:
     """What a job bills: tokens per epoch, epochs, and the price that applies."""
 
     model: str | None
-    examples: int
-    tokens: int
-    epochs: int
+    #: ``None`` when the figures come from the provider rather than from counting.
+    examples: int | None
+    tokens: int | None
+    epochs: int | None
     #: Counted with the model's tokenizer (else estimated from characters).
     exact: bool
     #: US dollars per million training tokens (``None``: not known).
@@ -55,7 +56,9 @@ class CostEstimate:
     @property
     def billed_tokens(self) -> int:
         """Tokens billed: the provider's figure if known, else tokens times epochs."""
-        return self.trained_tokens if self.trained_tokens else self.tokens * self.epochs
+        if self.trained_tokens:
+            return self.trained_tokens
+        return (self.tokens or 0) * (self.epochs or 0)
 
     @property
     def usd(self) -> float | None:
@@ -68,7 +71,7 @@ class CostEstimate:
         if self.trained_tokens:
             volume = f"{self.trained_tokens:,} trained tokens"
         else:
-            volume = f"{approx}{self.tokens:,} tokens x {self.epochs} epochs"
+            volume = f"{approx}{self.tokens or 0:,} tokens x {self.epochs} epochs"
         if self.price is None or self.usd is None:
             return f"{volume}; no price known for {self.model}"
         return f"{approx}{dollars(self.usd)} ({volume} at ${self.price:,.2f} per 1M tokens)"
@@ -83,6 +86,14 @@ class CostEstimate:
             "exact": self.exact,
             "price_per_million": self.price,
         }
+
+
+def price(model: str | None, config: Mapping[str, Any] | None = None) -> float | None:
+    """US dollars per million training tokens of ``model`` (``None``: not known)."""
+    try:
+        return tokens.model_spec(model, dict(config or {})).training_price
+    except ConfigError:
+        return None
 
 
 def estimate(

@@ -113,9 +113,13 @@ class Evaluation:
 
     def confusion(self) -> pd.DataFrame:
         """Counts by expected class (rows) and predicted class (columns)."""
-        columns = list(self.classes)
-        if any(p.predicted == OTHER for p in self.predictions):
-            columns.append(OTHER)
+        predicted = {p.predicted for p in self.predictions}
+        # Training labels no validation example has, then answers that are no label.
+        columns = [
+            *self.classes,
+            *sorted(predicted - set(self.classes) - {OTHER}),
+            *([OTHER] if OTHER in predicted else []),
+        ]
         frame = pd.DataFrame(0, index=pd.Index(self.classes, name="expected"), columns=columns)
         frame.columns.name = "predicted"
         for p in self.predictions:
@@ -143,16 +147,25 @@ def match_label(answer: str, labels: Sequence[str]) -> str:
 
 
 def measure(
-    examples: Sequence[Example], answers: Sequence[str], classification: bool
+    examples: Sequence[Example],
+    answers: Sequence[str],
+    classification: bool,
+    labels: Iterable[str] = (),
 ) -> Evaluation:
-    """Compare answers with expectations."""
+    """Compare answers with expectations.
+
+    Answers are matched to the validation classes and to ``labels`` (the training
+    file's), so that a training-only label shows as what it is in the confusion
+    matrix; per-class figures are those of the classes the validation split has.
+    """
     classes = sorted({example.expected for example in examples}) if classification else []
+    known = sorted({*classes, *labels}) if classification else []
     predictions = [
         Prediction(
             example.line,
             example.expected,
             answer,
-            match_label(answer, classes) if classification else _exact(answer, example.expected),
+            match_label(answer, known) if classification else _exact(answer, example.expected),
         )
         for example, answer in zip(examples, answers, strict=True)
     ]

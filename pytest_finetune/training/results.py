@@ -39,6 +39,10 @@ FINAL_METRICS = {
 }
 
 
+#: Numbers metrics events carry that are not figures of the step.
+_NOT_METRICS = frozenset({"total_steps"})
+
+
 class ResultsError(Exception):
     """A results file that is not the CSV the provider documents."""
 
@@ -84,7 +88,7 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
 def metrics_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Rows of per-step figures (from events or checkpoints) as a normalised DataFrame."""
     records = [
-        {key: value for key, value in row.items() if _is_number(value)}
+        {key: value for key, value in row.items() if key not in _NOT_METRICS and _is_number(value)}
         for row in rows
         if _is_number(row.get("step"))
     ]

@@ -26,7 +26,7 @@ from pytest_finetune.training.backends.base import (
     TrainingRequest,
     follow,
 )
-from pytest_finetune.training.cost import CostEstimate, CostRefused, estimate, guard
+from pytest_finetune.training.cost import CostEstimate, CostRefused, estimate, guard, price
 from pytest_finetune.training.evaluate import (
     Evaluation,
     PerClass,
@@ -40,7 +40,13 @@ from pytest_finetune.training.progress import Progress
 from pytest_finetune.training.results import final_metrics
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.spec import TrainSpec
-from pytest_finetune.training.state import METADATA_KEY, JobEntry, JobStore, job_key
+from pytest_finetune.training.state import (
+    METADATA_KEY,
+    JobEntry,
+    JobStore,
+    StateError,
+    job_key,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,6 +172,8 @@ def run(spec: TrainSpec, options: RunOptions) -> FinetuneResult:
         raise TrainingFailed(redact(str(refused))) from None
     except Retryable as gave_up:
         raise TrainingFailed(redact(gave_up.final)) from None
+    except StateError as unreadable:
+        raise TrainingFailed(str(unreadable)) from None
     finally:
         backend.close()
 
@@ -185,22 +193,17 @@ def _run(
         suffix=spec.suffix,
         metadata={METADATA_KEY: key},
     )
-    cost = (
-        estimate(spec.train, spec.model, spec.hyperparameters, options.config)
-        if backend.paid
-        else None
-    )
-    job, reused, entry = _obtain(backend, request, key, cost, options)
+    job, reused, cost = _obtain(backend, request, key, options)
     if not job.finished:
-        job = _follow(backend, job, entry, options)
+        job = _follow(backend, job, key, options)
     elif not reused:
         # A job that finished at once (the local backend): its log is news.
         for event in backend.events(job.id, set()):
             progress.event(event)
     if job.status != "succeeded" or not job.fine_tuned_model:
         raise TrainingFailed(_failure(backend, job, spec))
-    if cost is not None and job.trained_tokens:
-        cost = dataclasses.replace(cost, trained_tokens=job.trained_tokens)
+    if backend.paid:
+        cost = _billed(cost, job, spec, options)
     model = job.fine_tuned_model
     metrics = backend.results(job)
     stop = train.stop
@@ -216,7 +219,7 @@ def _run(
             f"Line {example.line}: {error} Retrying in {wait:g}s."
         ),
     )
-    evaluation = measure(valid.examples, answers, train.is_classification)
+    evaluation = measure(valid.examples, answers, train.is_classification, train.answers)
     return FinetuneResult(
         spec=spec,
         backend=backend.name,
@@ -233,28 +236,20 @@ def _run(
 
 
 def _obtain(
-    backend: Backend,
-    request: TrainingRequest,
-    key: str,
-    cost: CostEstimate | None,
-    options: RunOptions,
-) -> tuple[Job, bool, JobEntry | None]:
-    """The job for ``key``: saved, found at the provider, or created (in that order)."""
+    backend: Backend, request: TrainingRequest, key: str, options: RunOptions
+) -> tuple[Job, bool, CostEstimate | None]:
+    """The job for ``key``: saved, found at the provider, or created (in that order).
+
+    Also whether it is a finished job reused as it is, and the cost estimate when
+    one was needed to create it.
+    """
     progress = options.progress
     if not backend.persistent:
         return backend.start(request, backend.upload(request)), False, None
     store = options.store
     with store.claim(key):
-        entry = None if options.retrain else store.get(key)
-        job = None
-        if entry is not None and entry.job:
-            try:
-                job = backend.retrieve(entry.job)
-            except JobNotFound:
-                progress.line(f"The saved job {entry.job} is unknown to {backend.name}.")
-            if job is not None and job.status == "cancelled":
-                progress.line(f"The saved job {job.id} was cancelled; starting a new one.")
-                job = None
+        saved = None if options.retrain else store.get(key)
+        job = _saved_job(backend, saved.job, progress) if saved and saved.job else None
         if job is None and not options.retrain:
             job = backend.find(request.metadata)
             if job is not None:
@@ -262,48 +257,77 @@ def _obtain(
                     f"Found job {job.id} ({job.status}) for the same data and parameters "
                     "in the provider's job list."
                 )
+        entry = saved or JobEntry(
+            key,
+            backend.name,
+            str(request.train_path),
+            str(request.valid_path),
+            base_model=request.base_model,
+        )
+        cost = None
         if job is not None:
-            reused = job.status == "succeeded"
             progress.line(
                 f"Reusing {job.fine_tuned_model} from job {job.id}: the data and parameters "
                 "are unchanged."
-                if reused
+                if job.status == "succeeded"
                 else f"Resuming job {job.id} ({job.status})."
             )
         else:
-            reused = False
-            if cost is not None:
-                guard(cost, options.max_cost)
-            entry = JobEntry(
-                key,
-                backend.name,
-                str(request.train_path),
-                str(request.valid_path),
-                base_model=request.base_model,
+            cost = estimate(
+                request.train_path, request.base_model, request.hyperparameters, options.config
             )
+            guard(cost, options.max_cost)
             files = backend.upload(request)
             entry.training_file, entry.validation_file = files.training, files.validation
             store.put(entry)
             job = backend.start(request, files)
-            spend = f"; estimated cost {cost.describe()}" if cost is not None else ""
-            progress.line(f"Created fine-tuning job {job.id} for {request.base_model}{spend}")
-        if entry is None:
-            entry = JobEntry(
-                key,
-                backend.name,
-                str(request.train_path),
-                str(request.valid_path),
-                base_model=request.base_model,
+            progress.line(
+                f"Created fine-tuning job {job.id} for {request.base_model}; estimated cost "
+                f"{cost.describe()}"
             )
         _save(store, entry, job)
-    return job, reused, entry
+    return job, cost is None and job.status == "succeeded", cost
 
 
-def _follow(backend: Backend, job: Job, entry: JobEntry | None, options: RunOptions) -> Job:
+def _saved_job(backend: Backend, job_id: str, progress: Progress) -> Job | None:
+    """The saved job, unless the provider lost it or it was cancelled."""
+    try:
+        job = backend.retrieve(job_id)
+    except JobNotFound:
+        progress.line(f"The saved job {job_id} is unknown to {backend.name}.")
+        return None
+    if job.status == "cancelled":
+        progress.line(f"The saved job {job.id} was cancelled; starting a new one.")
+        return None
+    return job
+
+
+def _billed(
+    cost: CostEstimate | None, job: Job, spec: TrainSpec, options: RunOptions
+) -> CostEstimate:
+    """What the job cost: the provider's trained tokens, priced; else the estimate."""
+    if cost is not None:
+        return dataclasses.replace(cost, trained_tokens=job.trained_tokens)
+    if job.trained_tokens:
+        # No need to count the file again: the provider says what it billed.
+        return CostEstimate(
+            spec.model,
+            None,
+            None,
+            None,
+            True,
+            price(spec.model, options.config),
+            job.trained_tokens,
+        )
+    return estimate(spec.train, spec.model, spec.hyperparameters, options.config)
+
+
+def _follow(backend: Backend, job: Job, key: str, options: RunOptions) -> Job:
     progress = options.progress
     progress.line(f"Following job {job.id} (Ctrl-C leaves it running)")
 
     def saved(current: Job) -> None:
+        entry = options.store.get(key)
         if entry is not None:
             _save(options.store, entry, current)
 

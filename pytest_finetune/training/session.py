@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -28,6 +28,10 @@ from pytest_finetune.training.spec import TrainSpec, parse
 from pytest_finetune.training.state import JobStore
 from pytest_finetune.training.thresholds import Verdict, check
 
+if TYPE_CHECKING:
+    # Only for annotations: importing it loads pandas, which the lint path must not.
+    from pytest_finetune.training.run import FinetuneResult
+
 SKIP_REASON = (
     "Training runs only with --finetune-train (it takes time and, except with "
     "backend='local', money): pytest --finetune-train {nodeid}"
@@ -42,7 +46,7 @@ class Outcome:
     """What came of one declaration: a result and verdicts, or why there is none."""
 
     spec: TrainSpec | None
-    result: Any = None  # FinetuneResult; Any keeps pandas out of this module's imports
+    result: FinetuneResult | None = None
     verdicts: list[Verdict] = field(default_factory=list)
     error: str | None = None
     plot: str | None = None
@@ -69,7 +73,7 @@ class Outcome:
         ]
         return redact("\n".join(lines))
 
-    def payload(self, nodeid: str) -> dict[str, Any]:
+    def payload(self, nodeid: str, rootpath: Path) -> dict[str, Any]:
         """The JSON report's ``training`` entry (plain data: it crosses from xdist workers)."""
         spec = self.spec
         data: dict[str, Any] = {
@@ -77,8 +81,8 @@ class Outcome:
             "backend": spec.backend if spec else None,
             "model": None,
             "job": None,
-            "train": str(spec.train) if spec else None,
-            "valid": str(spec.valid) if spec else None,
+            "train": _display(spec.train, rootpath) if spec else None,
+            "valid": _display(spec.valid, rootpath) if spec else None,
             "metrics": {},
             "thresholds": dict(spec.thresholds) if spec else {},
             "verdicts": [verdict.to_dict() for verdict in self.verdicts],
@@ -91,7 +95,7 @@ class Outcome:
         return data
 
 
-def _evidence(result: Any) -> list[str]:
+def _evidence(result: FinetuneResult) -> list[str]:
     evaluation = result.evaluation
     lines = [
         f"Measured on {len(evaluation.predictions)} validation examples: accuracy "
@@ -204,7 +208,7 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
     except TrainingFailed as failed:
         return Outcome(spec, error=str(failed))
     except Unsupported as unsupported:
-        pytest.skip(str(unsupported))
+        raise pytest.skip.Exception(str(unsupported), _use_item_location=True) from None
     outcome = Outcome(spec, result, check(spec.thresholds, result.figures(), result.per_class))
     plots = config.getoption("finetune_plots")
     if plots:
@@ -233,6 +237,7 @@ def _check_errors(spec: TrainSpec, settings: Settings, rootpath: Path) -> str | 
             problems.extend(f for f in outcome.sorted_findings() if f.severity >= fail_on)
     if not total:
         return None
+    problems.sort(key=lambda finding: (finding.path, finding.line or 0))
     codes = sorted({finding.code for finding in problems})
     shown = [f"  {finding.render()}" for finding in problems[:_QUOTED_FINDINGS]]
     if total > len(shown):
@@ -260,6 +265,6 @@ def _cache_dir(config: pytest.Config) -> Path:
 
 def _display(path: Path, rootpath: Path) -> str:
     try:
-        return path.relative_to(rootpath).as_posix()
+        return path.relative_to(rootpath.resolve()).as_posix()
     except ValueError:
         return path.as_posix()

@@ -6,7 +6,7 @@ client are heavy, and a run that trains nothing must not pay for them.
 
 from __future__ import annotations
 
-from pytest_finetune.training.backends.base import Backend
+from pytest_finetune.training.backends.base import Backend, Refused
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.spec import TrainSpec
 
@@ -14,8 +14,13 @@ from pytest_finetune.training.spec import TrainSpec
 def make_backend(spec: TrainSpec, settings: TrainingSettings) -> Backend:
     """The backend a declaration names, connected (raises ``Refused`` without a key)."""
     if spec.backend == "local":
-        from pytest_finetune.training.backends.local import LocalBackend  # noqa: PLC0415
-
+        try:
+            from pytest_finetune.training.backends.local import LocalBackend  # noqa: PLC0415
+        except ImportError as missing:
+            raise Refused(
+                f"The local backend needs scikit-learn ({missing}): "
+                "pip install 'pytest-finetune[local]'"
+            ) from None
         return LocalBackend()
     from pytest_finetune.training.backends.openai import OpenAIBackend  # noqa: PLC0415
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from conftest import write_files
 from helpers import jsonl, pc
 from training_project import intent_files, marked_test
 
@@ -21,13 +22,6 @@ import pytest_finetune.training.plots
 import pytest_finetune.training.run  # noqa: F401
 
 LOCAL = '[[tool.pytest_finetune.train]]\ntrain = "data/intent_train.jsonl"\nbackend = "local"\n'
-
-
-def write(pytester: pytest.Pytester, files: dict[str, str | bytes]) -> None:
-    for name, content in files.items():
-        path = pytester.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
 
 
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
@@ -44,8 +38,8 @@ def config(declaration: str = LOCAL) -> str:
 
 
 def test_without_finetune_train_training_items_are_skipped_saying_how_to_run_them(pytester):
-    write(
-        pytester,
+    write_files(
+        pytester.path,
         {
             "pyproject.toml": config(),
             "test_model.py": marked_test(train="data/intent_train.jsonl", backend="local"),
@@ -67,7 +61,7 @@ def test_without_finetune_train_training_items_are_skipped_saying_how_to_run_the
 
 
 def test_a_train_declaration_adds_an_item_beside_the_datasets_check_items(pytester):
-    write(pytester, {"pyproject.toml": config(), **intent_files()})
+    write_files(pytester.path, {"pyproject.toml": config(), **intent_files()})
     result = pytester.runpytest("--collect-only", "-q")
     items = [line for line in result.stdout.lines if "::" in line]
     assert "data/intent_train.jsonl::finetune[local]" in items
@@ -79,7 +73,9 @@ def test_a_train_declaration_adds_an_item_beside_the_datasets_check_items(pytest
 
 
 def test_pytest_data_gates_on_accuracy_with_no_python_test_file(pytester):
-    write(pytester, {"pyproject.toml": config(LOCAL + "min-accuracy = 0.9\n"), **intent_files()})
+    write_files(
+        pytester.path, {"pyproject.toml": config(LOCAL + "min-accuracy = 0.9\n"), **intent_files()}
+    )
     result, report = run(pytester, "--finetune-train", "data")
     result.assert_outcomes(passed=35)  # 17 checks on each file, and the training item
     [training] = report["training"]
@@ -113,7 +109,7 @@ def test_a_threshold_a_model_misses_fails_naming_metric_value_and_threshold(pyte
         LOCAL
         + "min-accuracy = 0.99\n[tool.pytest_finetune.train.min-class-f1]\n' 3' = 0.5\n' 1' = 0.99\n"
     )
-    write(pytester, {"pyproject.toml": config(declaration), **intent_files()})
+    write_files(pytester.path, {"pyproject.toml": config(declaration), **intent_files()})
     result, report = run(pytester, "--finetune-train", "data/intent_train.jsonl::finetune[local]")
     result.assert_outcomes(failed=1)
     [training] = report["training"]
@@ -156,8 +152,8 @@ def test_the_fixture_gives_the_model_its_figures_and_confusion_matrix(pytester):
     assert finetune.final["valid_loss"] == steps["full_valid_loss"].dropna().iloc[-1]
     assert finetune.cost is None
 """
-    write(
-        pytester,
+    write_files(
+        pytester.path,
         {
             "test_model.py": marked_test(
                 body, train="data/intent_train.jsonl", backend="local", n_epochs=2
@@ -170,8 +166,8 @@ def test_the_fixture_gives_the_model_its_figures_and_confusion_matrix(pytester):
 
 
 def test_a_marker_path_may_be_relative_to_the_test_file(pytester):
-    write(
-        pytester,
+    write_files(
+        pytester.path,
         {
             "tests/test_model.py": marked_test(train="data/intent_train.jsonl", backend="local"),
             **intent_files(folder="tests/data"),
@@ -190,7 +186,7 @@ def test_data_that_is_not_classification_is_skipped_by_the_local_backend(pyteste
         "data/summary_valid.jsonl": jsonl(*open_ended[30:]),
         "test_model.py": marked_test(train="data/summary_train.jsonl", backend="local"),
     }
-    write(pytester, files)
+    write_files(pytester.path, files)
     result, _ = run(pytester, "--finetune-train", "test_model.py")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(
@@ -218,7 +214,7 @@ def broken_split() -> dict[str, str | bytes]:
 
 
 def test_a_dataset_with_check_errors_is_not_trained(pytester):
-    write(pytester, {"pyproject.toml": config(), **broken_split()})
+    write_files(pytester.path, {"pyproject.toml": config(), **broken_split()})
     result, report = run(pytester, "--finetune-train", "data/intent_train.jsonl::finetune[local]")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -236,7 +232,7 @@ def test_a_dataset_with_check_errors_is_not_trained(pytester):
 
 def test_check_errors_can_be_allowed(pytester):
     declaration = LOCAL + "allow-check-errors = true\n"
-    write(pytester, {"pyproject.toml": config(declaration), **broken_split()})
+    write_files(pytester.path, {"pyproject.toml": config(declaration), **broken_split()})
     result, _ = run(pytester, "--finetune-train", "data/intent_train.jsonl::finetune[local]", "-s")
     result.assert_outcomes(passed=1)
     # The line that is not JSON is left out; the other 178 examples are learnt.
@@ -247,8 +243,8 @@ def test_check_errors_can_be_allowed(pytester):
 
 
 def test_an_unknown_marker_keyword_fails_with_a_suggestion(pytester):
-    write(
-        pytester,
+    write_files(
+        pytester.path,
         {
             "test_model.py": marked_test(
                 train="data/intent_train.jsonl", backend="local", min_acuracy=0.9
@@ -266,7 +262,9 @@ def test_an_unknown_marker_keyword_fails_with_a_suggestion(pytester):
 
 
 def test_an_unknown_key_in_a_train_table_is_a_usage_error(pytester):
-    write(pytester, {"pyproject.toml": config(LOCAL + "min-acuracy = 0.9\n"), **intent_files()})
+    write_files(
+        pytester.path, {"pyproject.toml": config(LOCAL + "min-acuracy = 0.9\n"), **intent_files()}
+    )
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
@@ -277,8 +275,8 @@ def test_an_unknown_key_in_a_train_table_is_a_usage_error(pytester):
 
 
 def test_a_train_table_naming_a_missing_file_is_a_usage_error(pytester):
-    write(
-        pytester,
+    write_files(
+        pytester.path,
         {"pyproject.toml": config(LOCAL.replace("intent_train", "intnet_train")), **intent_files()},
     )
     result = pytester.runpytest()
@@ -294,7 +292,7 @@ def test_a_training_file_without_a_validation_split_says_what_to_give(pytester):
     files = intent_files()
     files["data/intent_heldout.jsonl"] = files.pop("data/intent_valid.jsonl")
     files["test_model.py"] = marked_test(train="data/intent_train.jsonl", backend="local")
-    write(pytester, files)
+    write_files(pytester.path, files)
     result, _ = run(pytester, "--finetune-train", "test_model.py")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -305,13 +303,14 @@ def test_a_training_file_without_a_validation_split_says_what_to_give(pytester):
     files["test_model.py"] = marked_test(
         train="data/intent_train.jsonl", valid="data/intent_heldout.jsonl", backend="local"
     )
-    write(pytester, files)
+    write_files(pytester.path, files)
     run(pytester, "--finetune-train", "test_model.py")[0].assert_outcomes(passed=1)
 
 
 def test_the_openai_backend_needs_a_model(pytester):
-    write(
-        pytester, {"test_model.py": marked_test(train="data/intent_train.jsonl"), **intent_files()}
+    write_files(
+        pytester.path,
+        {"test_model.py": marked_test(train="data/intent_train.jsonl"), **intent_files()},
     )
     result, _ = run(pytester, "--finetune-train", "test_model.py")
     result.assert_outcomes(failed=1)
@@ -323,7 +322,7 @@ def test_the_openai_backend_needs_a_model(pytester):
 
 
 def test_the_fixture_without_the_marker_says_what_is_missing(pytester):
-    write(pytester, {"test_model.py": "def test_model(finetune):\n    pass\n"})
+    write_files(pytester.path, {"test_model.py": "def test_model(finetune):\n    pass\n"})
     result, _ = run(pytester, "--finetune-train")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
@@ -332,8 +331,8 @@ def test_the_fixture_without_the_marker_says_what_is_missing(pytester):
 
 
 def test_strict_markers_and_config_accept_the_marker_and_keys(pytester):
-    write(
-        pytester,
+    write_files(
+        pytester.path,
         {
             "pyproject.toml": config(LOCAL)
             + "[tool.pytest_finetune.training]\npoll-interval = 1\n[tool.pytest.ini_options]\naddopts = '--strict-markers --strict-config'\n",
@@ -349,7 +348,7 @@ def test_strict_markers_and_config_accept_the_marker_and_keys(pytester):
 
 
 def test_plots_are_written_as_self_contained_html(pytester):
-    write(pytester, {"pyproject.toml": config(), **intent_files()})
+    write_files(pytester.path, {"pyproject.toml": config(), **intent_files()})
     result, report = run(
         pytester,
         "--finetune-train",

@@ -19,6 +19,7 @@ from typing import Any
 import httpcore2
 import pytest
 import tiktoken
+from conftest import write_files
 from fake_openai import FakeOpenAI
 from training_project import KEY, TRAIN, VALID, intent_files, marked_test, openai_config
 
@@ -55,19 +56,16 @@ def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[s
     return result, data
 
 
-def project(pytester: pytest.Pytester, fake: FakeOpenAI, test: str, **training: Any) -> None:
-    files: dict[str, str | bytes] = {
+def project(
+    pytester: pytest.Pytester, fake: FakeOpenAI, test: str, *, chat: bool = False, **training: Any
+) -> None:
+    """The intent split, a marked test and configuration pointing at the fake service."""
+    files = {
         "pyproject.toml": openai_config(fake.url, **training),
         "test_model.py": test,
-        **intent_files(),
+        **intent_files(chat=chat),
     }
-    for name, content in files.items():
-        path = pytester.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content)
+    write_files(pytester.path, files)
 
 
 def expected_accuracy(seed: int = 42) -> float:
@@ -550,18 +548,14 @@ def test_results_file_events_and_checkpoints_give_the_metrics_by_step(pytester, 
 
 
 def test_chat_data_is_answered_through_chat_completions(pytester, fake):
-    files = {"pyproject.toml": openai_config(fake.url), **intent_files(chat=True)}
-    files["test_model.py"] = marked_test(
+    test = marked_test(
         "    assert finetune.per_class['4'].f1 > 0.5\n",
         train="data/intent_train.jsonl",
         model="gpt-4o-mini-2024-07-18",
         min_accuracy=0.8,
         n_epochs=4,
     )
-    for name, content in files.items():
-        path = pytester.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    project(pytester, fake, test, chat=True)
     result, report = run(pytester)
     result.assert_outcomes(passed=1)
     assert fake.count("POST", "/chat/completions") == 45

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import threading
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from training_project import REAL, TRAIN, VALID
 
 from pytest_finetune.training.backends.base import Retryable
+from pytest_finetune.training.backends.local import LocalClassifier
 from pytest_finetune.training.cost import (
     CostEstimate,
     CostRefused,
@@ -241,6 +243,15 @@ def test_concurrency_is_bounded():
         answer, [Example(n, "") for n in range(20)], concurrency=3, retries=0, sleep=time.sleep
     )
     assert most == 3
+
+
+def test_the_local_classifier_reports_loss_for_a_label_only_validation_has():
+    classifier = LocalClassifier(epochs=1, batch_size=4)
+    texts = ["refund please", "money back", "where is it", "track parcel"] * 3
+    labels = [" refund", " refund", " shipping", " shipping"] * 3
+    steps = classifier.fit(texts, labels, ["cancel my order"], [" cancel"])
+    assert steps[-1]["full_valid_mean_token_accuracy"] == 0.0
+    assert steps[-1]["full_valid_loss"] == pytest.approx(-math.log(1e-15))
 
 
 # -- cost ------------------------------------------------------------------------------

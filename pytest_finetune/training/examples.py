@@ -18,7 +18,7 @@ from typing import Any
 
 from pytest_finetune import conventions
 from pytest_finetune.conventions import Conventions
-from pytest_finetune.formats import Format, Record, detect, detect_file
+from pytest_finetune.formats import Format, Record, detect, detect_file, last_assistant
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, Reader, SyntaxProblem
 
 #: Records the conventions are learned from (as the scan's ``begin(head)``).
@@ -128,7 +128,7 @@ def _conversation(record: Record, fmt: Format) -> Example | None:
         messages = data.get("messages")
         if not isinstance(messages, list):
             return None
-        last = _last_assistant(messages)
+        last = last_assistant(messages)
         if last is None:
             return None
         answer = _content_text(messages[last].get("content"))
@@ -143,14 +143,6 @@ def _conversation(record: Record, fmt: Format) -> Example | None:
             return None
         answer = _content_text(preferred[0].get("content"))
         return Example(line, answer, messages=_request_messages(messages))
-    return None
-
-
-def _last_assistant(messages: list[Any]) -> int | None:
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if isinstance(message, dict) and message.get("role") == "assistant":
-            return index
     return None
 
 

@@ -92,10 +92,12 @@ class LocalClassifier:
 
         def loss_and_accuracy(features: Any, truth: Any) -> tuple[float, float]:
             # Mean cross-entropy of the true class: what the providers report as loss.
+            # A validation label the training data lacks has no probability at all.
             probabilities = self._model.predict_proba(features)
-            rows = np.arange(len(truth))
-            columns = np.array([index[label] for label in truth])
-            likelihood = np.clip(probabilities[rows, columns], 1e-15, 1.0)
+            columns = np.array([index.get(label, -1) for label in truth])
+            likelihood = np.where(
+                columns >= 0, probabilities[np.arange(len(truth)), columns.clip(0)], 0.0
+            ).clip(1e-15, 1.0)
             return (
                 float(-np.log(likelihood).mean()),
                 float((probabilities.argmax(axis=1) == columns).mean()),

@@ -134,35 +134,18 @@ _IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/webp"})
 _IMAGE_DETAIL = frozenset({"auto", "low", "high"})
 #: OpenAI's limit on one image in fine-tuning data.
 MAX_IMAGE_BYTES = 10 * 1000 * 1000
-
-_CACHE = "pytest_finetune.chat_schema.last"
 #: What a message without calls returns: no call ids, no function call.
 _NO_CALLS: tuple[Sequence[str], None] = ((), None)
 
 
-def analyse(record: Record, cache: dict[str, Any]) -> Analysis:
-    """The message-level problems of a chat or preference record.
-
-    The result for the last record is kept in the file's ``cache`` (see
-    :func:`last_analysis`), so the checks that visit a record one after another walk it
-    once.
-    """
-    last = last_analysis(cache)
-    if last[0] is record:
-        return last[1]  # type: ignore[no-any-return]
+def analyse(record: Record) -> Analysis:
+    """The message-level problems of a chat or preference record."""
     analysis = Analysis()
     if record.format is Format.PREFERENCE:
         _analyse_preference(record.data, analysis)
     else:
         _analyse_chat(record.data, analysis)
-    last[:] = (record, analysis)
     return analysis
-
-
-def last_analysis(cache: dict[str, Any]) -> list[Any]:
-    """``[record, analysis]``: the last record walked and what was found in it."""
-    last: list[Any] = cache.setdefault(_CACHE, [None, None])
-    return last
 
 
 def messages_problems(container: dict[str, Any], where: str) -> list[str]:

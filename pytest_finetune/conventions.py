@@ -112,7 +112,9 @@ def dominant_suffix(texts: Sequence[str], known: Sequence[str], *, natural: bool
         return NO_SUFFIX
     suffix, holders = "", 0  # the first character needs only a majority
     for length in range(1, _LONGEST + 1):
-        counts = Counter(text[-length:] for text in texts if len(text) >= length)
+        # A separator or stop follows content: a suffix that is all there is of a text
+        # (the label " billing" of most examples) is the text, not a convention.
+        counts = Counter(text[-length:] for text in texts if text[:-length].strip())
         if not counts:
             break
         candidate, count = counts.most_common(1)[0]
@@ -127,10 +129,30 @@ def dominant_suffix(texts: Sequence[str], known: Sequence[str], *, natural: bool
     elif _starts_inside_word(suffix, texts):
         # "tive" of "positive"/"negative" is no convention; "xEND" would be "END".
         suffix = _LEADING_WORD.sub("", suffix)
-    if not suffix or (not natural and _NATURAL_ENDING.fullmatch(suffix)):
+    if not suffix:
+        return NO_SUFFIX
+    punctuation = _NATURAL_ENDING.fullmatch(suffix) is not None
+    if punctuation and not natural:
+        return NO_SUFFIX
+    # A known marker inside a text is a finding about that text; punctuation or an
+    # ending nobody uses as a marker, inside most texts, is their content.
+    if (punctuation or not markers) and _mostly_inside(suffix, texts):
         return NO_SUFFIX
     share = sum(text.endswith(suffix) for text in texts) / len(texts)
     return Suffix(suffix, share)
+
+
+def _mostly_inside(suffix: str, texts: Iterable[str]) -> bool:
+    """Whether most texts ending with ``suffix`` also hold it earlier.
+
+    A stop sequence ends a completion and occurs nowhere else in it (generation would
+    stop there); punctuation that also ends most sentences inside the texts (``.``, a
+    newline between paragraphs), or the end of a text that repeats itself, is the
+    texts' own, not a stop sequence.
+    """
+    holders = [text for text in texts if text.endswith(suffix)]
+    inside = sum(suffix in text[: -len(suffix)] for text in holders)
+    return inside * 2 > len(holders)
 
 
 def _starts_inside_word(suffix: str, texts: Iterable[str]) -> bool:

@@ -71,6 +71,24 @@ class Fingerprints:
 
         return np.unique(np.frombuffer(self._keys, dtype=np.int64))
 
+    def entries(self) -> tuple[Any, Any, Any]:
+        """Every entry in the order logged: keys, lines and values (NumPy arrays)."""
+        import numpy as np  # noqa: PLC0415
+
+        return (
+            np.frombuffer(self._keys, dtype=np.int64),
+            np.frombuffer(self._lines, dtype=np.int64),
+            np.frombuffer(self._values, dtype=np.int64),
+        )
+
+    def first_lines(self) -> tuple[Any, Any]:
+        """The distinct keys, sorted, and the first line each occurs on (NumPy arrays)."""
+        import numpy as np  # noqa: PLC0415
+
+        keys = np.frombuffer(self._keys, dtype=np.int64)
+        distinct, first = np.unique(keys, return_index=True)
+        return distinct, np.frombuffer(self._lines, dtype=np.int64)[first]
+
     def lines_with_keys_in(self, other: Any) -> list[int]:
         """Lines whose key is among ``other`` (sorted distinct keys, from :meth:`keys`)."""
         import numpy as np  # noqa: PLC0415

@@ -72,10 +72,19 @@ class CheckOutcome:
         return sum(self.counts.values())
 
     def add(self, finding: Finding) -> None:
-        """Count a finding, keeping it if there is room."""
-        self.counts[finding.severity] = self.counts.get(finding.severity, 0) + 1
-        if len(self.findings) < MAX_STORED_FINDINGS:
+        """Count a finding, keeping it if there is room (always, if it is about the file)."""
+        self.tally(finding.severity)
+        if finding.line is None or not self.full:
             self.findings.append(finding)
+
+    def tally(self, severity: Severity) -> None:
+        """Count a finding without keeping it."""
+        self.counts[severity] = self.counts.get(severity, 0) + 1
+
+    @property
+    def full(self) -> bool:
+        """Whether findings about lines are only counted from now on."""
+        return len(self.findings) >= MAX_STORED_FINDINGS
 
     def failing(self, fail_on: Severity) -> int:
         """How many findings are at least as severe as ``fail_on``."""
@@ -121,11 +130,18 @@ class ScanContext:
     ) -> None:
         """Add a finding of ``check`` (its message redacted of secrets)."""
         code = type(check).code
-        self.outcomes[code].add(
+        outcome = self.outcomes[code]
+        severity = severity or self.settings.severities[code]
+        if line is not None and outcome.full:
+            # Counted, not kept: skip building it (a file broken on every line of a
+            # million would otherwise pay for a million redactions).
+            outcome.tally(severity)
+            return
+        outcome.add(
             Finding(
                 code=code,
                 name=type(check).name,
-                severity=severity or self.settings.severities[code],
+                severity=severity,
                 path=self.display_path,
                 line=line,
                 message=redact(message),
@@ -194,7 +210,9 @@ class _Runner:
     def __init__(self, context: ScanContext, checks: list[Check]) -> None:
         self.context = context
         self.checks = checks
+        #: Per format: what to call for each record, and the check each call belongs to.
         self._visitors: dict[Format, list[Callable[[Record], None]]] = {}
+        self._owners: dict[Format, list[Check]] = {}
         self._problem_checks: dict[Problem, list[Check]] = {}
         for check in checks:
             for kind in type(check).problems:
@@ -205,14 +223,17 @@ class _Runner:
         return bool(self._problem_checks.get(kind))
 
     def visitors(self, fmt: Format) -> list[Callable[[Record], None]]:
-        """The ``visit`` methods that want records of format ``fmt``."""
+        """What to call for each record of format ``fmt`` (see ``Check.visitor``)."""
         found = self._visitors.get(fmt)
         if found is None:
-            found = self._visitors[fmt] = [
-                check.visit
-                for check in self.checks
-                if type(check).visit is not Check.visit and check.visits(fmt)
-            ]
+            found, owners = [], []
+            for check in self.checks:
+                visit = check.visitor(fmt)
+                if visit is not None:
+                    found.append(visit)
+                    owners.append(check)
+            self._visitors[fmt] = found
+            self._owners[fmt] = owners
         return found
 
     def visit(self, record: Record) -> None:
@@ -224,11 +245,11 @@ class _Runner:
             for visit in visitors:
                 visit(record)
         except Exception:
-            crashed: Check = visit.__self__  # type: ignore[union-attr]
-            self._crashed(crashed, f"at line {record.line}:\n{traceback.format_exc()}")
-            after = visitors.index(visit) + 1  # type: ignore[arg-type]
-            for rest in visitors[after:]:
-                self._call(rest.__self__, rest, record)  # type: ignore[attr-defined]
+            index = visitors.index(visit)  # type: ignore[arg-type]
+            owners = self._owners[record.format]
+            self._crashed(owners[index], f"at line {record.line}:\n{traceback.format_exc()}")
+            for rest, owner in zip(visitors[index + 1 :], owners[index + 1 :], strict=True):
+                self._call(owner, rest, record)
 
     def start(self, head: list[Record]) -> None:
         for check in self.checks:
@@ -256,5 +277,6 @@ class _Runner:
         self.context.outcomes[type(check).code].crash = where
         self.checks = [other for other in self.checks if other is not check]
         self._visitors.clear()
+        self._owners.clear()
         for kind, checks in self._problem_checks.items():
             self._problem_checks[kind] = [other for other in checks if other is not check]

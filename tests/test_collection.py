@@ -99,7 +99,7 @@ def test_a_crashing_check_fails_only_its_own_item(lint, monkeypatch):
         if record.line == 3:
             raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(MixedFormats, "visits", lambda self, fmt: True)
+    monkeypatch.setattr(MixedFormats, "visitor", lambda self, fmt: self.visit)
     monkeypatch.setattr(MixedFormats, "visit", crash)
     run = lint({"data/train.jsonl": GOOD + "{oops\n"})
     outcomes = run.result.parseoutcomes()

@@ -67,6 +67,27 @@ def test_stop_sequences_may_be_words_or_punctuation():
     assert dominant_suffix([" positive", " negative"] * 3, stop, natural=True).text == ""
 
 
+def test_punctuation_that_also_ends_sentences_inside_the_texts_is_no_stop_sequence():
+    stop = conventions.KNOWN_STOPS
+    sentences = [" One. Two.", " Three. Four.", " Five."]
+    assert dominant_suffix(sentences, stop, natural=True).text == ""
+    paragraphs = [" First.\n\nSecond.\n", " Third.\n\nFourth.\n"]
+    assert dominant_suffix(paragraphs, stop, natural=True).text == ""
+    # Nor is the end of a text that repeats itself.
+    assert dominant_suffix([" lorem ipsum" * 10] * 2, stop, natural=True).text == ""
+    # A marker is a stop sequence even where it also occurs inside (a finding, then).
+    assert dominant_suffix([" a END b END", " c END"], stop, natural=True).text == " END"
+
+
+def test_the_label_of_most_examples_is_no_stop_sequence():
+    # Imbalanced classification without a stop: the majority label is what most
+    # completions end with, but it is all of them, so it is the label, not a stop.
+    stop = conventions.KNOWN_STOPS
+    assert dominant_suffix([" billing"] * 22 + [" fraud"] * 2, stop, natural=True).text == ""
+    assert dominant_suffix([" 1@@@"] * 215 + [" 0@@@"] * 113, stop, natural=True).text == "@@@"
+    assert dominant_suffix([" yes\n"] * 20 + [" no\n"] * 2, stop, natural=True).text == "\n"
+
+
 def test_task_follows_the_legacy_rule():
     # Fewer distinct completions than a third of the rows: 2 < 7 / 3.
     assert conventions.infer_task(list("abcdefg"), [" x"] * 6 + [" y"]) is Task.CLASSIFICATION

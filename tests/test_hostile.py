@@ -151,7 +151,9 @@ def test_every_problem_in_a_file_is_reported_not_just_the_first(lint):
     )
     run = lint({"data/train.jsonl": data})
     assert_clean_exit(run)
-    assert run.findings("data/train.jsonl") == [
+    # The file and syntax findings; the two examples' contents are other checks' concern.
+    syntax = [(line, code) for line, code in run.findings("data/train.jsonl") if code < "FT1"]
+    assert syntax == [
         (None, "FT013"),
         (1, "FT008"),
         (2, "FT007"),

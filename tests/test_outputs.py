@@ -37,19 +37,21 @@ def test_clean_data_passes(lint):
 
 
 def test_summary_table_and_statistics(lint):
-    run = lint({"data/train.jsonl": BROKEN, "data/valid.jsonl": jsonl(*intents(12))})
+    # Not valid.jsonl: beside train.jsonl, that would be its validation half; 30
+    # examples, 10 a class: few, but no class is rare.
+    run = lint({"data/train.jsonl": BROKEN, "data/urgent.jsonl": jsonl(*intents(30))})
     run.result.stdout.fnmatch_lines(
         [
             "*= pytest-finetune =*",
             "dataset*format*examples*findings",
             "data/train.jsonl*prompt_completion*100*FT003x25",
-            "data/valid.jsonl*prompt_completion*12*FT014x1",
+            "data/urgent.jsonl*prompt_completion*30*3*FT014x1",
             "",
             "25  FT003  invalid-json  error",
             " 1  FT014  few-examples  warning",
             "",
             "warnings*",
-            "data/valid.jsonl: FT014 12 examples; at least 100 are recommended*",
+            "data/urgent.jsonl: FT014 30 examples; at least 100 are recommended*",
         ]
     )
 

@@ -3,7 +3,7 @@
 Importing this package registers every check; ``REGISTRY`` maps codes to check classes.
 """
 
-from pytest_finetune.checks import chat, file, preference
+from pytest_finetune.checks import chat, file, labels, preference, prompt_completion
 from pytest_finetune.checks.registry import (
     DOC_SECTIONS,
     REGISTRY,
@@ -22,7 +22,9 @@ __all__ = [
     "NoOptions",
     "chat",
     "file",
+    "labels",
     "option",
     "preference",
+    "prompt_completion",
     "register",
 ]

@@ -19,10 +19,10 @@ from pytest_finetune.chat_schema import (
     analyse,
     content_text,
     is_blank,
-    last_analysis,
     messages_problems,
 )
 from pytest_finetune.checks.registry import Check, option, register
+from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record
 
@@ -33,24 +33,49 @@ CHAT = frozenset({Format.CHAT})
 MESSAGES = frozenset({Format.CHAT, Format.PREFERENCE})
 
 
-class _IssueCheck(Check):
+class _Walk(Survey):
+    """The schema walk over each record, shared by every message-level check.
+
+    One walk per record finds every issue; each is reported by the member check of its
+    kind, if that check is selected and applies to the record's format.
+    """
+
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        super().__init__(context, head)
+        self.by_issue: dict[Issue, Check] = {}
+        self.images: TooManyImages | None = None
+
+    def join(self, check: Check) -> None:
+        super().join(check)
+        if isinstance(check, TooManyImages):
+            self.images = check
+        else:
+            self.by_issue[type(check).issue] = check  # type: ignore[attr-defined]
+
+    def visit(self, record: Record) -> None:
+        analysis = analyse(record)
+        if analysis.issues:
+            fmt = record.format
+            for issue, messages in analysis.issues.items():
+                member = self.by_issue.get(issue)
+                if member is not None and type(member).applies_to(fmt):
+                    for message in messages:
+                        member.report(record.line, message)
+        images = self.images
+        if images is not None and analysis.images > images.options.max_images:
+            images.report(
+                record.line,
+                f"The example holds {analysis.images} images; at most "
+                f"{images.options.max_images} are allowed: split it or drop some",
+            )
+
+
+class _IssueCheck(Surveyed):
     """A check that reports the issues of one kind that the schema walk finds."""
 
     issue: ClassVar[Issue]
     formats = MESSAGES
-
-    def __init__(self, context: ScanContext, options: Any) -> None:
-        super().__init__(context, options)
-        self.last = last_analysis(context.cache)
-
-    # Runs for every record and check: the walk is shared, and valid records (no
-    # issues at all) cost an identity test and a truth test.
-    def visit(self, record: Record) -> None:
-        last = self.last
-        issues = (last[1] if last[0] is record else analyse(record, self.context.cache)).issues
-        if issues:
-            for message in issues.get(self.issue, ()):
-                self.report(record.line, message)
+    survey_type = _Walk
 
 
 @register
@@ -306,7 +331,7 @@ class _ImageOptions:
 
 
 @register
-class TooManyImages(Check):
+class TooManyImages(Surveyed):
     """An example holds more images than fine-tuning accepts.
 
     What it does:
@@ -328,15 +353,7 @@ class TooManyImages(Check):
     severity = Severity.ERROR
     formats = MESSAGES
     Options = _ImageOptions
-
-    def visit(self, record: Record) -> None:
-        images = analyse(record, self.context.cache).images
-        if images > self.options.max_images:
-            self.report(
-                record.line,
-                f"The example holds {images} images; at most {self.options.max_images} "
-                "are allowed: split it or drop some",
-            )
+    survey_type = _Walk
 
 
 @register

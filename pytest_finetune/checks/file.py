@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_finetune import splits
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.findings import Severity, file_size, plural
 from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format
@@ -438,7 +440,8 @@ class FewExamples(Check):
     What it does:
         Reports a file with at least the minimum but fewer than the recommended number
         of examples for its format (100 for prompt/completion, 50 for chat and
-        preference data).
+        preference data). Validation files (``*_valid.jsonl`` beside ``*_train.jsonl``,
+        or a pair declared in ``pairs``) are small on purpose and are left alone.
 
     Why it matters:
         With so few examples a fine-tune rarely beats a good prompt; OpenAI's guidance
@@ -457,6 +460,8 @@ class FewExamples(Check):
     Options = _RecommendedOptions
 
     def finish(self) -> None:
+        if splits.is_validation(self.context):
+            return
         examples = self.context.stats.examples
         recommended = getattr(self.options, self.context.format.value)
         minimum = self.context.settings.options.get(TooFewExamples.code)
@@ -581,8 +586,9 @@ class MixedFormats(Check):
     severity = Severity.ERROR
     formats = None
 
-    def visits(self, fmt: Format) -> bool:
-        return fmt is not self.context.format
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
+        # Only records whose format is not the file's: nothing to do on the others.
+        return self.visit if fmt is not self.context.format else None
 
     def visit(self, record: Record) -> None:
         self.report(

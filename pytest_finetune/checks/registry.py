@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_finetune.findings import Severity
@@ -95,19 +95,23 @@ class Check:
     def visit(self, record: Record) -> None:
         """Look at one record."""
 
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
+        """What the scan calls for each record of format ``fmt``, asked after ``begin``.
+
+        ``visit`` if the check defines one and applies to ``fmt``, else ``None``: no
+        call per record. A check that only cares about some records, or whose family
+        shares its per-record work (see ``checks/survey.py``), says so here and costs
+        nothing on the others.
+        """
+        if type(self).visit is Check.visit or not type(self).applies_to(fmt):
+            return None
+        return self.visit
+
     def on_problem(self, problem: SyntaxProblem) -> None:
         """Look at one syntax problem of a kind listed in ``problems``."""
 
     def finish(self) -> None:
         """Report what needs the whole file."""
-
-    def visits(self, fmt: Format) -> bool:
-        """Whether ``visit`` wants records of format ``fmt`` (asked once per format).
-
-        By default, the formats the check applies to; a check that only cares about
-        some records says so here, and costs nothing on the others.
-        """
-        return type(self).applies_to(fmt)
 
     # -- checks call this ----------------------------------------------------------
 

@@ -93,6 +93,10 @@ def statistics(results: RunResults) -> list[str]:
     return _align(rows, right={0}) if rows else []
 
 
+#: Warnings listed per check and file in the summary; the report has them all.
+WARNINGS_SHOWN = 5
+
+
 def warnings(results: RunResults) -> list[str]:
     """Warning findings (which do not fail items unless fail-on says so), capped per check."""
     lines = []
@@ -101,7 +105,7 @@ def warnings(results: RunResults) -> list[str]:
             shown = [f for f in findings if f.severity is Severity.WARNING]
             total = dataset.counts.get(code, {}).get(Severity.WARNING, 0)
             if shown:
-                lines.extend(render_list(shown, total))
+                lines.extend(render_list(shown, total, WARNINGS_SHOWN))
     return lines
 
 

@@ -1,0 +1,98 @@
+"""Per-record work that the checks of a family share, done once for all of them.
+
+Many checks of a family look at the same parts of each record (the prompt, the
+completion, the label). Called one by one, each would pay for a call and the same
+lookups on every record; a survey does the looking once per record and reports for
+each of its selected checks. Its first member is its driver: the scan calls the survey
+through that check (see :meth:`Check.visitor`), and no other member costs a call per
+record. Members judge what needs the whole file in ``finish``, from the survey.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pytest_finetune.checks.registry import Check
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pytest_finetune.formats import Format, Record
+    from pytest_finetune.scan import ScanContext
+
+
+class Survey:
+    """What one file's members of a family learn about it, record by record."""
+
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        self.context = context
+        self.members: dict[str, Check] = {}
+        self.driver: Check | None = None
+        #: Whether the survey needs to see records at all (set while it is built).
+        self.active = True
+        self._concluded = False
+
+    def join(self, check: Check) -> None:
+        """Add a member; the first one drives the survey."""
+        self.members[type(check).code] = check
+        if self.driver is None:
+            self.driver = check
+
+    def applies_to(self, fmt: Format) -> bool:
+        """Whether any member checks records of format ``fmt``."""
+        return any(type(member).applies_to(fmt) for member in self.members.values())
+
+    def member(self, code: str) -> Check | None:
+        """The member check with ``code``, if it was selected."""
+        return self.members.get(code)
+
+    def visit(self, record: Record) -> None:
+        """Look at one record for every member."""
+
+    def conclude(self) -> None:
+        """Work out, once, what needs the whole file (members then read it)."""
+
+    def concluded(self) -> None:
+        """Conclude if no member has yet; a member whose survey crashed cannot judge."""
+        driver = self.driver
+        if driver is not None and self.context.outcomes[driver.code].crash is not None:
+            # The driver's item shows the traceback; the others must not pass unseen.
+            raise RuntimeError(
+                f"its family's survey crashed while {driver.code} drove it; see {driver.code}"
+            )
+        if not self._concluded:
+            self._concluded = True
+            self.conclude()
+
+
+class Surveyed(Check):
+    """A check whose per-record work is done by its family's survey."""
+
+    survey_type: ClassVar[type[Survey]]
+    survey: Any
+
+    def begin(self, head: list[Record]) -> None:
+        self.survey = _survey_of(self.context, self.survey_type, head)
+        self.survey.join(self)
+
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
+        # Only the driver is called per record, and it calls the survey directly.
+        survey: Survey = self.survey
+        if survey.driver is self and survey.active and survey.applies_to(fmt):
+            return survey.visit
+        return None
+
+    def finish(self) -> None:
+        self.survey.concluded()
+        self.judge()
+
+    def judge(self) -> None:
+        """Report what the survey found for this check over the whole file."""
+
+
+def _survey_of(context: ScanContext, kind: type[Survey], head: list[Record]) -> Survey:
+    key = f"survey:{kind.__module__}.{kind.__qualname__}"
+    found = context.cache.get(key)
+    if found is None:
+        found = context.cache[key] = kind(context, head)
+    return found

@@ -39,13 +39,17 @@ def as_chat(data: bytes) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The split's labels (" 1" ... " 4") are two tokens for today's models, a space and a
+#: digit, which FT504 reports for one-token answers. The accuracy gate reads whole
+#: answers, so these projects ignore it, as a team gating with the marker would.
+PROJECT = '[tool.pytest_finetune]\nignore = ["FT504"]\n'
+
+
 def openai_config(url: str, *, extra: str = "", **training: Any) -> str:
     """pyproject.toml for a project trained on the fake service, polling without sleeping."""
     settings = "".join(f"{key} = {json.dumps(value)}\n" for key, value in training.items())
     return (
-        "[tool.pytest_finetune]\n"
-        f"{extra}"
-        "[tool.pytest_finetune.training]\n"
+        PROJECT + f"{extra}" + "[tool.pytest_finetune.training]\n"
         "poll-interval = 0\n"
         f"{settings}"
         "[tool.pytest_finetune.training.openai]\n"

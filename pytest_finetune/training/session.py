@@ -225,7 +225,15 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
 
 
 def _check_errors(spec: TrainSpec, settings: Settings, rootpath: Path) -> str | None:
-    """Why the datasets must not be trained yet (their failing findings), or ``None``."""
+    """Why the datasets must not be trained yet (their failing findings), or ``None``.
+
+    The checks judge the data for the model being trained (token limits, labels
+    sharing a first token), which may not be the project's ``model``.
+    """
+    if spec.model and spec.backend != "local":
+        settings = Settings(
+            defaults=settings.defaults, overrides={**settings.overrides, "model": spec.model}
+        )
     problems: list[Finding] = []
     total = 0
     for path in dict.fromkeys((spec.train, spec.valid)):

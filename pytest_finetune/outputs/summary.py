@@ -9,6 +9,7 @@ from typing import Any
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.findings import Severity, render_list
 from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.training.cost import dollars
 
 
 def dataset_table(results: RunResults) -> list[str]:
@@ -53,7 +54,7 @@ def training_table(results: RunResults) -> list[str]:
                 str(entry.get("model") or "-"),
                 _fraction(evaluation.get("accuracy")),
                 _fraction(evaluation.get("f1")),
-                "-" if cost is None else f"${cost:,.2f}",
+                "-" if cost is None else dollars(cost),
                 verdict,
             )
         )

@@ -39,10 +39,8 @@ def as_chat(data: bytes) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: The split's labels (" 1" ... " 4") are two tokens for today's models, a space and a
-#: digit, which FT504 reports for one-token answers. The accuracy gate reads whole
-#: answers, so these projects ignore it, as a team gating with the marker would.
-PROJECT = '[tool.pytest_finetune]\nignore = ["FT504"]\n'
+#: The projects' configuration: none beyond the defaults.
+PROJECT = "[tool.pytest_finetune]\n"
 
 
 def openai_config(url: str, *, extra: str = "", **training: Any) -> str:

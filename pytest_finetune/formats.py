@@ -215,7 +215,7 @@ def example_input(record: Record) -> object:
         messages = data.get("messages")
         if not isinstance(messages, list):
             return None
-        last = _last_assistant(messages)
+        last = last_assistant(messages)
         return None if last is None else freeze(messages[:last])
     if record.format is Format.PREFERENCE:
         source = data.get("input")
@@ -233,14 +233,15 @@ def example_target(record: Record) -> object:
         messages = data.get("messages")
         if not isinstance(messages, list):
             return None
-        last = _last_assistant(messages)
+        last = last_assistant(messages)
         return None if last is None else freeze(messages[last])
     if record.format is Format.PREFERENCE:
         return freeze(data.get("preferred_output"))
     return None
 
 
-def _last_assistant(messages: list[Any]) -> int | None:
+def last_assistant(messages: list[Any]) -> int | None:
+    """The index of the last assistant message (``None``: there is none)."""
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
         if isinstance(message, dict) and message.get("role") == "assistant":

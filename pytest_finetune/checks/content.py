@@ -26,7 +26,7 @@ from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
 from pytest_finetune.fingerprints import Fingerprints, Group, fingerprint
-from pytest_finetune.formats import Format, Record, freeze, texts
+from pytest_finetune.formats import Format, Record, freeze, last_assistant, texts
 from pytest_finetune.redact import SECRET_KINDS, Secret, find_secrets
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ class _Pass(Survey):
             messages = data.get("messages")
             if not isinstance(messages, list):
                 return
-            last = _last_assistant(messages)
+            last = last_assistant(messages)
             if last is None:
                 return
             key = _canonical(messages[:last])
@@ -353,14 +353,6 @@ class _ContentCheck(Surveyed):
     def describe(self, what: str, where: str) -> str:
         """The message for a problem (``what``) found at ``where`` in a record."""
         raise NotImplementedError
-
-
-def _last_assistant(messages: list[object]) -> int | None:
-    for index in range(len(messages) - 1, -1, -1):
-        message = messages[index]
-        if isinstance(message, dict) and message.get("role") == "assistant":
-            return index
-    return None
 
 
 def _canonical(value: object) -> int:

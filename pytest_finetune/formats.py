@@ -216,10 +216,10 @@ def example_input(record: Record) -> object:
         if not isinstance(messages, list):
             return None
         last = last_assistant(messages)
-        return None if last is None else _freeze(messages[:last])
+        return None if last is None else freeze(messages[:last])
     if record.format is Format.PREFERENCE:
         source = data.get("input")
-        return _freeze(source) if isinstance(source, dict) else None
+        return freeze(source) if isinstance(source, dict) else None
     return None
 
 
@@ -234,9 +234,9 @@ def example_target(record: Record) -> object:
         if not isinstance(messages, list):
             return None
         last = last_assistant(messages)
-        return None if last is None else _freeze(messages[last])
+        return None if last is None else freeze(messages[last])
     if record.format is Format.PREFERENCE:
-        return _freeze(data.get("preferred_output"))
+        return freeze(data.get("preferred_output"))
     return None
 
 
@@ -249,10 +249,10 @@ def last_assistant(messages: list[Any]) -> int | None:
     return None
 
 
-def _freeze(value: object) -> object:
+def freeze(value: object) -> object:
     """A hashable copy of parsed JSON, equal when the JSON is equal."""
     if isinstance(value, dict):
-        return tuple(sorted((key, _freeze(item)) for key, item in value.items()))
+        return tuple(sorted((key, freeze(item)) for key, item in value.items()))
     if isinstance(value, list):
-        return tuple(_freeze(item) for item in value)
+        return tuple(freeze(item) for item in value)
     return value

@@ -418,7 +418,11 @@ def _text(results: RunResults) -> list[str]:
     )
     lines += ["", f"Found {plural(total, 'finding')} in {files} ({severities})."]
     if fixable:
-        lines.append(f"[*] {fixable:,} have a safe fix: run `pytest-finetune prepare FILE`.")
+        have = "has" if fixable == 1 else "have"
+        lines.append(
+            f"[*] {plural(fixable, 'finding')} {have} a safe fix: "
+            "run `pytest-finetune prepare FILE`."
+        )
     return lines
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 # Feature modules register their own configuration keys when imported.
-from pytest_finetune import conventions, tokens  # noqa: F401
+from pytest_finetune import conventions, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity
 from pytest_finetune.findings import Severity

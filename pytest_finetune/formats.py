@@ -215,11 +215,11 @@ def example_input(record: Record) -> object:
         messages = data.get("messages")
         if not isinstance(messages, list):
             return None
-        last = _last_assistant(messages)
-        return None if last is None else _freeze(messages[:last])
+        last = last_assistant(messages)
+        return None if last is None else freeze(messages[:last])
     if record.format is Format.PREFERENCE:
         source = data.get("input")
-        return _freeze(source) if isinstance(source, dict) else None
+        return freeze(source) if isinstance(source, dict) else None
     return None
 
 
@@ -233,14 +233,15 @@ def example_target(record: Record) -> object:
         messages = data.get("messages")
         if not isinstance(messages, list):
             return None
-        last = _last_assistant(messages)
-        return None if last is None else _freeze(messages[last])
+        last = last_assistant(messages)
+        return None if last is None else freeze(messages[last])
     if record.format is Format.PREFERENCE:
-        return _freeze(data.get("preferred_output"))
+        return freeze(data.get("preferred_output"))
     return None
 
 
-def _last_assistant(messages: list[Any]) -> int | None:
+def last_assistant(messages: list[Any]) -> int | None:
+    """The index of the last assistant message (``None``: there is none)."""
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
         if isinstance(message, dict) and message.get("role") == "assistant":
@@ -248,10 +249,10 @@ def _last_assistant(messages: list[Any]) -> int | None:
     return None
 
 
-def _freeze(value: object) -> object:
+def freeze(value: object) -> object:
     """A hashable copy of parsed JSON, equal when the JSON is equal."""
     if isinstance(value, dict):
-        return tuple(sorted((key, _freeze(item)) for key, item in value.items()))
+        return tuple(sorted((key, freeze(item)) for key, item in value.items()))
     if isinstance(value, list):
-        return tuple(_freeze(item) for item in value)
+        return tuple(freeze(item) for item in value)
     return value

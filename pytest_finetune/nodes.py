@@ -3,7 +3,8 @@
 Collecting a file reads only its first records (to know the format, hence which checks
 apply). The scan is done once per file, lazily, by the first of its items to run, and
 shared by the others; only the checks whose items are still selected (after ``-k``
-and deselection) run.
+and deselection) run. A ``[[tool.pytest_finetune.train]]`` declaration whose training
+file is this dataset adds a :class:`TrainItem` beside its check items.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ from pytest_finetune.lint import plan
 from pytest_finetune.outputs.results import check_payload
 from pytest_finetune.scan import ScanResult, scan
 from pytest_finetune.schema import ConfigError
+from pytest_finetune.training.session import (
+    SKIP_REASON,
+    Outcome,
+    entry_spec,
+    entry_train_path,
+    execute,
+    item_name,
+)
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
@@ -64,6 +73,17 @@ class DatasetFile(pytest.File):
             raise ConfigProblem(str(error)) from None
         for check in self.settings.checks:
             yield CheckItem.from_parent(self, name=check.slug(), check=check)
+        source = self.settings.source
+        root = source.root if source else self.config.rootpath
+        here = self.path.resolve()
+        names: set[str] = set()
+        for index, entry in enumerate(self.settings.config.get("train", [])):
+            if entry_train_path(entry, root) == here:
+                name = item_name(entry)
+                if name in names:
+                    name = f"{name[:-1]}#{index + 1}]"
+                names.add(name)
+                yield TrainItem.from_parent(self, name=name, entry=entry, index=index, root=root)
 
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -137,3 +157,58 @@ class CheckItem(pytest.Item):
         result = self.parent.result()
         outcome = result.outcomes[self.check.code]
         return check_payload(result.stats, outcome, self.parent.settings.fail_on)
+
+
+class TrainingGateFailed(Exception):
+    """A trained model missed a threshold, or could not be trained or measured."""
+
+
+class TrainItem(pytest.Item):
+    """A ``[[train]]`` declaration on this dataset: trains, measures, asserts thresholds.
+
+    Skipped unless ``--finetune-train`` is given.
+    """
+
+    parent: DatasetFile
+
+    def __init__(self, *, entry: dict[str, Any], index: int, root: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.entry = entry
+        self.index = index
+        self.root = root
+        self.outcome: Outcome | None = None
+
+    def setup(self) -> None:
+        if not self.config.getoption("finetune_train"):
+            raise pytest.skip.Exception(
+                SKIP_REASON.format(nodeid=self.nodeid), _use_item_location=True
+            )
+
+    def runtest(self) -> None:
+        settings = self.config.stash[STATE].settings
+        try:
+            spec = entry_spec(self.entry, self.index, self.root, settings)
+        except ConfigError as error:
+            self.outcome = Outcome(None, error=str(error))
+        else:
+            self.outcome = execute(spec, self.config, settings, self.nodeid)
+        if not self.outcome.passed:
+            raise TrainingGateFailed()
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, TrainingGateFailed) and self.outcome is not None:
+            return self.outcome.failure()
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        # Line 0 (shown as line 1): the skip summary needs a location, and the
+        # declaration's own line is in the configuration, not in this file.
+        return self.path, 0, f"{self.parent.display_path}::{self.name}"
+
+    def payload(self) -> dict[str, Any] | None:
+        """The report's ``training`` entry, once the item has run."""
+        if self.outcome is None:
+            return None
+        return self.outcome.payload(self.nodeid, self.config.rootpath)

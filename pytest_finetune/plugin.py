@@ -16,16 +16,29 @@ import pytest
 
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
-from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState
+from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.schema import KEYS, ConfigError, Key
+from pytest_finetune.training.session import (
+    SKIP_REASON,
+    Outcome,
+    entry_train_path,
+    execute,
+    marker_spec,
+)
 
 MARKER = (
-    "finetune(train, valid=None, backend='openai', model=None, **thresholds): train a model "
-    "on a dataset (or reuse the one trained on the same bytes), measure it on the validation "
-    "split and assert thresholds; runs only with --finetune-train"
+    "finetune(train, valid=None, backend='openai', model=None, n_epochs=None, batch_size=None, "
+    "learning_rate_multiplier=None, seed=None, suffix=None, deployment=None, "
+    "allow_check_errors=False, min_accuracy=None, min_f1=None, min_precision=None, "
+    "min_recall=None, min_class_f1=None, max_valid_loss=None, min_valid_token_accuracy=None, "
+    "max_train_loss=None): train a model on a dataset (or reuse the one trained on the same "
+    "bytes), measure it on the validation split and assert the thresholds; the finetune "
+    "fixture gives the result; runs only with --finetune-train"
 )
+#: The outcome of a marked test's training, kept on the item for its report.
+OUTCOME = pytest.StashKey[Outcome]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,6 +81,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Do not collect datasets (the finetune marker still works).",
     )
+    group.addoption(
+        "--finetune-train",
+        action="store_true",
+        default=False,
+        help="Run the training items (finetune marker, [[train]] declarations): train or "
+        "reuse, measure, assert thresholds. Without it they are skipped.",
+    )
+    group.addoption(
+        "--finetune-max-cost",
+        metavar="USD",
+        type=float,
+        default=None,
+        help="Refuse to create a training job estimated to cost more than USD.",
+    )
+    group.addoption(
+        "--finetune-plots",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="Write each trained model's metrics and confusion matrix as HTML into DIR.",
+    )
+    group.addoption(
+        "--finetune-retrain",
+        action="store_true",
+        default=False,
+        help="Start new training jobs even where a job for the same data exists.",
+    )
     for name, key in KEYS.items():
         if key.ini:
             parser.addini(Key.ini_name(name), f"pytest-finetune: {key.doc}", type=key.ini)
@@ -78,9 +118,17 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         settings = Settings(defaults=_ini_table(config), overrides=_cli_table(config))
         # Report a broken project configuration now, not once per dataset.
-        settings.source_for(config.rootpath / "pyproject.toml")
+        source = settings.source_for(config.rootpath / "pyproject.toml")
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
+    if source is not None:
+        for index, entry in enumerate(source.table.get("train", [])):
+            train = entry_train_path(entry, source.root)
+            if train is not None and not train.is_file():
+                raise pytest.UsageError(
+                    f"{source.name}: [[train]] #{index + 1}: train file {entry['train']!r} "
+                    f"not found (looked for {train})"
+                )
     config.stash[STATE] = RunState(settings)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Reporter(config), "finetune-reporter")
@@ -106,13 +154,68 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DatasetFil
     return None
 
 
+@pytest.fixture
+def finetune(request: pytest.FixtureRequest) -> Any:
+    """The model trained (or reused) for this test's ``@pytest.mark.finetune``.
+
+    A :class:`~pytest_finetune.training.run.FinetuneResult`: ``model``, ``metrics``
+    (DataFrame by step), ``accuracy``, ``f1``, ``per_class``, ``confusion``, ``cost``.
+    """
+    item = request.node
+    if item.get_closest_marker("finetune") is None:
+        pytest.fail(
+            "The finetune fixture needs @pytest.mark.finetune(train='...') on the test.",
+            pytrace=False,
+        )
+    return _marked_outcome(item).result
+
+
+def _marked_outcome(item: pytest.Item) -> Outcome:
+    """Train once for a marked test (in the fixture, or before the test body)."""
+    if OUTCOME not in item.stash:
+        settings = item.config.stash[STATE].settings
+        try:
+            spec = marker_spec(item, settings)
+        except ConfigError as error:
+            item.stash[OUTCOME] = Outcome(None, error=str(error))
+        else:
+            item.stash[OUTCOME] = execute(spec, item.config, settings, item.nodeid)
+    return item.stash[OUTCOME]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if (
+        item.get_closest_marker("finetune") is not None
+        and not isinstance(item, TrainItem)
+        and not item.config.getoption("finetune_train")
+    ):
+        raise pytest.skip.Exception(SKIP_REASON.format(nodeid=item.nodeid), _use_item_location=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    if isinstance(item, pytest.Function) and item.get_closest_marker("finetune") is not None:
+        outcome = _marked_outcome(item)
+        if not outcome.passed:
+            # Before the test body: its assertions would only repeat the failure.
+            pytest.fail(outcome.failure(), pytrace=False)
+    return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.when == "call" and isinstance(item, CheckItem):
-        report.finetune = item.payload()  # type: ignore[attr-defined]
+    if call.when == "call":
+        if isinstance(item, CheckItem):
+            report.finetune = item.payload()  # type: ignore[attr-defined]
+        elif isinstance(item, TrainItem):
+            report.finetune_training = item.payload()  # type: ignore[attr-defined]
+        elif OUTCOME in item.stash:
+            outcome = item.stash[OUTCOME]
+            report.finetune_training = outcome.payload(item.nodeid, item.config.rootpath)  # type: ignore[attr-defined]
     return report
 
 
@@ -124,15 +227,26 @@ class Reporter:
         self.results = RunResults()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
         payload = getattr(report, "finetune", None)
-        if report.when == "call" and payload is not None:
+        if payload is not None:
             self.results.add_check(payload)
+        training = getattr(report, "finetune_training", None)
+        if training is not None:
+            self.results.training.append(training)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.results.datasets:
+        if not self.results.datasets and not self.results.training:
             return
         write = terminalreporter.write_line
         terminalreporter.section("pytest-finetune")
+        if self.results.training:
+            for line in summary.training_table(self.results):
+                write(line)
+            if not self.results.datasets:
+                return
+            write("")
         for line in summary.dataset_table(self.results):
             write(line)
         figures = summary.figures(self.results)

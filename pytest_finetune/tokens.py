@@ -5,6 +5,11 @@ first use; offline and without a cache (``TIKTOKEN_CACHE_DIR``), counts fall bac
 estimate (a token per four characters) that every figure marks as such, instead of
 failing. The model table holds OpenAI's published figures; ``[tool.pytest_finetune.models]``
 adds or overrides models.
+
+Whole examples are counted as the service counts them (:class:`ExampleCounter`):
+prompt plus completion; for chat, OpenAI's cookbook rule (3 tokens per message, 1 per
+name, 3 to prime the reply, tool definitions by the cookbook's formula); for
+preference data, the input with the longer of its two outputs.
 """
 
 from __future__ import annotations
@@ -13,12 +18,18 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from pytest_finetune.formats import Format, Record
 from pytest_finetune.schema import ConfigError, Key, add_key
 
 #: The model assumed when none is configured: the usual base for fine-tuning.
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
 #: Characters per token in the offline estimate.
 CHARS_PER_TOKEN = 4
+#: Files up to this size get exact token totals; larger ones an estimate from a sample.
+EXACT_TOKENS_MAX_BYTES = 16_000_000
+#: The longest token of cl100k_base and o200k_base, in bytes: a text of N bytes has at
+#: least N / 128 tokens.
+MAX_TOKEN_BYTES = 128
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,151 @@ def _load(encoding: str) -> Counter:
         return _Estimate()
 
 
+#: What the service adds to each message, to each ``name``, and to prime the reply
+#: (OpenAI cookbook, "How to count tokens with tiktoken").
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING = 3
+
+
+@dataclass(frozen=True)
+class ToolCosts:
+    """The cookbook's constants for tool definitions, which differ by encoding."""
+
+    function: int
+    properties: int = 3
+    property: int = 3
+    enum: int = -3
+    enum_item: int = 3
+    end: int = 12
+
+
+def tool_costs(encoding: str) -> ToolCosts:
+    """The tool-definition constants for models of ``encoding`` (o200k_base or older)."""
+    return ToolCosts(function=7 if encoding == "o200k_base" else 10)
+
+
+class ExampleCounter:
+    """Counts whole examples of every format as the service counts them.
+
+    Prompt/completion: prompt plus completion. Chat: for each message 3 tokens plus
+    its strings (role and content included) and 1 more for a ``name``; tool calls as
+    their function name and arguments; tool definitions by the cookbook's formula; 3
+    tokens priming the reply. Preference: the input with the longer output, the
+    longest sequence that has to fit in the context. Images are not counted.
+    """
+
+    def __init__(self, count: Counter, encoding: str) -> None:
+        self.count = count
+        self.costs = tool_costs(encoding)
+
+    @property
+    def exact(self) -> bool:
+        """Whether counts are exact (tiktoken) rather than estimated."""
+        return self.count.exact
+
+    def __call__(self, record: Record) -> int:
+        data = record.data
+        if record.format is Format.PROMPT_COMPLETION:
+            return sum(
+                self.count(data[key])
+                for key in ("prompt", "completion")
+                if isinstance(data.get(key), str)
+            )
+        if record.format is Format.CHAT:
+            return self.conversation(data.get("messages"), data.get("tools"))
+        if record.format is Format.PREFERENCE:
+            source = data.get("input")
+            source = source if isinstance(source, dict) else {}
+            longer = max(
+                self.messages(data.get(key)) for key in ("preferred_output", "non_preferred_output")
+            )
+            return self.conversation(source.get("messages"), source.get("tools")) + longer
+        return 0
+
+    def conversation(self, messages: object, tools: object = None) -> int:
+        """Messages primed for a reply, with their tool definitions."""
+        return self.messages(messages) + REPLY_PRIMING + self.tools(tools)
+
+    def messages(self, messages: object) -> int:
+        """The tokens of a list of messages, without the reply priming."""
+        if not isinstance(messages, list):
+            return 0
+        count = self.count
+        total = 0
+        for message in messages:
+            if not isinstance(message, dict):
+                continue
+            total += TOKENS_PER_MESSAGE
+            for key, value in message.items():
+                if isinstance(value, str):
+                    total += count(value)
+                    if key == "name":
+                        total += TOKENS_PER_NAME
+                elif key == "content" and isinstance(value, list):
+                    total += sum(
+                        count(part["text"])
+                        for part in value
+                        if isinstance(part, dict) and isinstance(part.get("text"), str)
+                    )
+                elif key == "tool_calls" and isinstance(value, list):
+                    total += sum(
+                        self._call(call.get("function")) for call in value if isinstance(call, dict)
+                    )
+                elif key == "function_call":
+                    total += self._call(value)
+        return total
+
+    def _call(self, function: object) -> int:
+        if not isinstance(function, dict):
+            return 0
+        return sum(
+            self.count(function[key])
+            for key in ("name", "arguments")
+            if isinstance(function.get(key), str)
+        )
+
+    def tools(self, tools: object) -> int:
+        """Tool definitions, by the cookbook's formula (nested schemas are not counted)."""
+        if not isinstance(tools, list) or not tools:
+            return 0
+        costs, count = self.costs, self.count
+        total = costs.end
+        for tool in tools:
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if not isinstance(function, dict):
+                continue
+            total += costs.function
+            total += count(
+                f"{_text(function.get('name'))}:{_sentence(function.get('description'))}"
+            )
+            parameters = function.get("parameters")
+            properties = parameters.get("properties") if isinstance(parameters, dict) else None
+            if not isinstance(properties, dict) or not properties:
+                continue
+            total += costs.properties
+            for name, value in properties.items():
+                schema = value if isinstance(value, dict) else {}
+                total += costs.property
+                enum = schema.get("enum")
+                if isinstance(enum, list):
+                    total += costs.enum
+                    total += sum(costs.enum_item + count(str(item)) for item in enum)
+                total += count(
+                    f"{name}:{_text(schema.get('type'))}:{_sentence(schema.get('description'))}"
+                )
+        return total
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _sentence(value: object) -> str:
+    # The cookbook drops a description's final full stop.
+    return _text(value).removesuffix(".")
+
+
 def _spec(name: str, value: Any) -> ModelSpec:
     where = f"models.{name}"
     if not isinstance(value, dict):
@@ -156,6 +312,12 @@ def _spec(name: str, value: Any) -> ModelSpec:
     return ModelSpec(name, encoding, limit, None if price is None else float(price))
 
 
+def _non_negative_int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where} must be a number of bytes (0 or more), got {value!r}")
+    return value
+
+
 def _models(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table of model tables")
@@ -170,5 +332,13 @@ add_key(
         _models,
         "Extra models or overrides: encoding, training-limit, "
         "training-price (USD per 1M training tokens).",
+    ),
+)
+add_key(
+    "exact-tokens-max-bytes",
+    Key(
+        _non_negative_int,
+        "Files up to this size in bytes (16,000,000) get exact token totals; larger files "
+        "get totals estimated from an exactly counted sample.",
     ),
 )

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# pytester's in-process runs unload modules first imported during a run, and numpy
+# (imported lazily by the fingerprint logs) cannot be loaded twice in one process:
+# load it before any run.
+import numpy  # noqa: F401
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent

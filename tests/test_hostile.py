@@ -55,7 +55,12 @@ def test_a_50_mb_single_line_is_parsed(lint):
     assert_clean_exit(run)
     dataset = run.dataset("data/train.jsonl")
     assert dataset["examples"] == 1
-    assert [f["code"] for f in dataset["findings"]] == ["FT013"]  # one example is too few
+    # One example is too few, and far too long: a lower bound proves it without
+    # tokenizing 50 MB.
+    assert [f["code"] for f in dataset["findings"]] == ["FT013", "FT601"]
+    characters = len(huge["prompt"]) + len(huge["completion"])
+    least = -(-characters // 128)  # no token is longer than 128 bytes
+    assert f"at least {least:,} tokens" in dataset["findings"][1]["message"]
 
 
 def test_a_line_over_max_line_bytes_is_skipped_and_reading_goes_on(lint):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import textwrap
 from collections import Counter
 from pathlib import Path
 
@@ -118,6 +119,41 @@ def test_real_files_keep_what_was_right(project):
     assert [(row["prompt"], row["completion"]) for row in after] == list(dict.fromkeys(pairs))
 
 
+def test_the_summary_gives_the_data_its_cost_and_the_exact_next_step(pytester, capsys):
+    pytester.makepyprojecttoml('[tool.pytest_finetune]\nmodel = "gpt-4.1-mini-2025-04-14"\n')
+    shutil.copy(REAL / "azuresamples__context_switching_prepared_train.jsonl", "azure.jsonl")
+    assert prepare("azure.jsonl", "-o", "data") == 0
+    out = capsys.readouterr().out
+    train = lint(Path("data/azure_prepared_train.jsonl"), Settings()).stats.tokens
+    valid = lint(Path("data/azure_prepared_valid.jsonl"), Settings()).stats.tokens
+    assert train is not None and valid is not None
+    for text in (
+        "Task: classification",
+        "Conventions: prompts end with ' ->'",
+        "Classes: 4, the largest 1.8 times the smallest: ' 1' 51 (29%), ' 2' 50 (28%), "
+        "' 4' 48 (27%), ' 3' 29 (16%)",
+        "Examples: 178 read, 178 kept",
+        "data/azure_prepared_train.jsonl  142 examples (' 1' 41, ' 2' 40, ' 4' 38, ' 3' 23)",
+        f"{train['total']:,} tokens in the training file (exact, o200k_base)",
+        f"{valid['total']:,} tokens in the validation file (exact, o200k_base)",
+        "Training gpt-4.1-mini-2025-04-14: 3 epochs (the default for 142 examples), "
+        f"{train['billed']:,} tokens billed, about ${train['estimated_cost']:,.2f}",
+        "1. Lint the prepared files as your tests will:\n       pytest data/\n",
+        "2. To train a model and gate on its accuracy, add to pyproject.toml:",
+        "3. When you call the fine-tuned model, end each prompt with ' ->'.",
+    ):
+        assert text in out
+    # The next step works as printed: the declaration makes a training item.
+    block = out.split("add to pyproject.toml:\n", 1)[1].split("   (or mark", 1)[0]
+    assert block.splitlines()[0].strip() == "[[tool.pytest_finetune.train]]"
+    with Path("pyproject.toml").open("a", encoding="utf-8") as config:
+        config.write("\n" + textwrap.dedent(block))
+    result = pytester.runpytest_subprocess("--collect-only", "-q", "data/")
+    result.stdout.fnmatch_lines(
+        ["data/azure_prepared_train.jsonl::finetune[openai:gpt-4.1-mini-2025-04-14]"]
+    )
+
+
 # -- the split ---------------------------------------------------------------------
 
 
@@ -201,7 +237,7 @@ def test_csv_is_converted_with_its_prompt_style_headers(project, capsys):
     out = capsys.readouterr().out
     assert "Convert 3 rows of CSV to JSON Lines" in out
     assert "Rename 'Prompt' to 'prompt', 'Completion' to 'completion' in 3 examples" in out
-    assert "Drop the keys 'source' from 3 examples" in out
+    assert "Drop the key 'source' from 3 examples" in out
     assert "Drop 1 blank line" in out
 
 
@@ -363,6 +399,20 @@ def test_unsafe_fixes_run_only_when_named(project, capsys):
     text = capsys.readouterr().out
     assert "Remove the prefix 'Classify this customer message: ' from 13 prompts" in text
     assert "Drop 7 examples whose input has more than one target" in text
+
+
+def test_examples_over_the_token_limit_are_dropped_when_asked(project, capsys):
+    Path("finetune.toml").write_text(
+        'model = "tiny"\n[models.tiny]\nencoding = "o200k_base"\ntraining-limit = 40\n', "utf-8"
+    )
+    rows = intents(12)
+    rows[4] = pc("Tell me everything about my parcel ->", " " + "very " * 60 + "long\n")
+    Path("a.jsonl").write_text(jsonl(*rows), "utf-8")
+    assert prepare("a.jsonl", "--no-split", "--fix", "drop-too-long") == 0
+    assert records(Path("a_prepared.jsonl")) == rows[:4] + rows[5:]
+    out = capsys.readouterr().out
+    assert "Drop 1 example over the 40 tokens tiny trains on" in out
+    assert "FT601" not in codes(Path("a_prepared.jsonl"))
 
 
 def test_fixes_follow_the_configuration_and_no_fix(project):

@@ -1,56 +1,116 @@
-"""Secrets and personal data are masked in every message."""
+"""Secrets and personal data are found in text and masked in every message."""
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_finetune import redact
+from pytest_finetune import redact as redaction
+from pytest_finetune.redact import find_secrets, luhn_valid, redact
+
+AWS = "AKIAIOSFODNN7EXAMPLE"
+OPENAI = "sk-proj-EXAMPLEexampleEXAMPLEexample0123"
+LEGACY_OPENAI = "sk-" + "Ab1" * 16
+GITHUB = "ghp_" + "Ab1x" * 9
+GOOGLE = "AIza" + "SyA-b1_c" * 4 + "xyz"
+SLACK = "xoxb-1234567890-0987654321-AbCdEfGhIjKl"
+PRIVATE_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAexampleexample\n-----END RSA PRIVATE KEY-----"
+)
 
 
 @pytest.mark.parametrize(
-    ("text", "kind", "masked"),
+    ("secret", "kind", "masked"),
     [
-        ("key sk-proj-abcdefghijklmnopqrstuvwxyz123456", "openai-key", "key sk-***"),
-        ("aws AKIAIOSFODNN7EXAMPLE here", "aws-access-key", "aws AKI*** here"),
-        ("mail jane.doe@example.com now", "email", "mail j***@***.com now"),
-        ("card 4111 1111 1111 1111 ok", "card-number", "card ****1111 ok"),
-        (
-            "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
-            "private-key",
-            "-----BEGIN PRIVATE KEY-----***",
-        ),
-        ("gh ghp_" + "a" * 36, "github-token", "gh ghp***"),
+        (AWS, "aws-access-key", "AKI***"),
+        ("ASIA" + "Q" * 16, "aws-access-key", "ASI***"),
+        (OPENAI, "openai-key", "sk-***"),
+        (LEGACY_OPENAI, "openai-key", "sk-***"),
+        (GITHUB, "github-token", "ghp***"),
+        (GOOGLE, "google-api-key", "AIz***"),
+        (SLACK, "slack-token", "xox***"),
+        (PRIVATE_KEY, "private-key", "-----BEGIN PRIVATE KEY-----***"),
+        ("-----BEGIN PRIVATE KEY-----", "private-key", "-----BEGIN PRIVATE KEY-----***"),
+        ("john.smith@gmail.com", "email", "j***@***.com"),
+        ("jane+news@mail.corp.co.uk", "email", "j***@***.uk"),
+        ("4111 1111 1111 1111", "card-number", "****1111"),
+        ("4111-1111-1111-1111", "card-number", "****1111"),
+        ("4111111111111111", "card-number", "****1111"),
+        ("4222222222222", "card-number", "****2222"),  # 13-digit Visa
+        ("378282246310005", "card-number", "****0005"),  # Amex
+        ("3782 822463 10005", "card-number", "****0005"),
+        ("5555555555554444", "card-number", "****4444"),  # Mastercard
+        ("3530111333300000", "card-number", "****0000"),  # JCB
     ],
 )
-def test_secrets_are_found_and_masked(text, kind, masked):
-    assert [secret.kind for secret in redact.find_secrets(text)] == [kind]
-    assert redact.redact(text) == masked
+def test_each_kind_is_found_in_a_sentence_and_masked(secret, kind, masked):
+    text = f"Here it is: {secret}. Thanks!"
+    [found] = find_secrets(text)
+    assert (found.kind, found.text, found.masked) == (kind, secret, masked)
+    assert text[found.start : found.end] == secret
+    assert redact(text) == f"Here it is: {masked}. Thanks!"
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "order 4111 1111 1111 1112",
-        "timestamp 1700000000000",
-        "version 1.2.3",
-        "a@b",
-        "sk-short",
-        "0000 0000 0000 0000",
+        "a risk-free plan, ask-me-anything, sk-short",
+        "mask-abcdefghijklmnopqrstuvwxyz0123 is not a key",  # no word boundary before sk-
+        "Access key ids start with AKIA; AKIA1234 is too short",
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYI\n-----END PUBLIC KEY-----",
+        "tag @support, or user@localhost, or pip install pkg@1.2.3, or a@b",
+        "version 1.2.3, and 0000 0000 0000 0000",
+        "order 4111 1111 1111 1112 fails the checksum",
+        "padding 4444444444444444 is one repeated digit",
+        "timestamp 1700000000000 and phone +1 415 555 2671",
+        "a 20-digit id 41111111111111111111 is not a card",
+        "counting 2 3 4 5 6 7 8 9 10 11 12 13 14",
     ],
 )
-def test_look_alikes_are_not_secrets(text):
-    assert list(redact.find_secrets(text)) == []
-    assert redact.redact(text) == text
+def test_lookalikes_are_not_secrets(text):
+    assert list(find_secrets(text)) == []
+    assert redact(text) == text
+
+
+def test_several_secrets_are_masked_in_order_without_overlaps():
+    text = f"key {AWS}, mail a.b@corp.io, card 4111 1111 1111 1111, then {OPENAI}"
+    assert [secret.kind for secret in find_secrets(text)] == [
+        "aws-access-key",
+        "email",
+        "card-number",
+        "openai-key",
+    ]
+    assert redact(text) == "key AKI***, mail a***@***.io, card ****1111, then sk-***"
+
+
+def test_redacting_twice_changes_nothing_more():
+    text = f"{PRIVATE_KEY} {AWS} x@y.com 4111111111111111 {OPENAI}"
+    once = redact(text)
+    assert redact(once) == once
+    for secret in (AWS, OPENAI, "x@y.com", "4111111111111111", "MIIEowIBAAKCAQEA"):
+        assert secret not in once
+
+
+def test_luhn_checksum():
+    assert luhn_valid("4111111111111111")
+    assert luhn_valid("79927398713")
+    assert not luhn_valid("4111111111111112")
+
+
+def test_addresses_at_reserved_domains_are_masked_but_marked_as_nobodys():
+    text = "write to support@example.com, ops@mail.example.org, me@host.test or jo@gmail.com"
+    found = list(find_secrets(text))
+    assert [(secret.text, secret.reserved) for secret in found] == [
+        ("support@example.com", True),
+        ("ops@mail.example.org", True),
+        ("me@host.test", True),
+        ("jo@gmail.com", False),
+    ]
+    assert redact(text) == "write to s***@***.com, o***@***.org, m***@***.test or j***@***.com"
 
 
 def test_remembered_values_are_masked_wherever_they_appear():
-    redact.remember("my-azure-key-0123456789")
+    redaction.remember("my-azure-key-0123456789")
     try:
-        assert "0123456789" not in redact.redact("auth failed for my-azure-key-0123456789")
+        assert "0123456789" not in redact("auth failed for my-azure-key-0123456789")
     finally:
-        redact._known.discard("my-azure-key-0123456789")
-
-
-def test_luhn():
-    assert redact.luhn_valid("79927398713")
-    assert not redact.luhn_valid("79927398710")
+        redaction._known.discard("my-azure-key-0123456789")

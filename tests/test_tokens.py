@@ -73,11 +73,17 @@ def test_exact_counts_with_the_offline_encoding_files():
     assert count("<|endoftext|>") > 1
 
 
-def test_without_the_encoding_files_counts_are_marked_estimates(monkeypatch, tmp_path):
+def offline(monkeypatch, tmp_path) -> None:
+    """No encoding files in the cache, no network, nothing loaded yet in this process."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr("tiktoken.load.read_file", _offline)
     # tiktoken keeps the encodings it loaded for the process: forget those of other tests.
     monkeypatch.setattr("tiktoken.registry.ENCODINGS", {})
+    monkeypatch.setattr(tokens, "_COUNTERS", {})
+
+
+def test_without_the_encoding_files_counts_are_marked_estimates(monkeypatch, tmp_path):
+    offline(monkeypatch, tmp_path)
     count = tokens.counter("cl100k_base", {})
     assert not count.exact
     assert count("x" * 40) == 10

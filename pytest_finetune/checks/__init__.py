@@ -3,7 +3,15 @@
 Importing this package registers every check; ``REGISTRY`` maps codes to check classes.
 """
 
-from pytest_finetune.checks import chat, file, labels, preference, prompt_completion
+from pytest_finetune.checks import (
+    chat,
+    content,
+    file,
+    labels,
+    preference,
+    prompt_completion,
+    tokens,
+)
 from pytest_finetune.checks.registry import (
     DOC_SECTIONS,
     REGISTRY,
@@ -21,10 +29,12 @@ __all__ = [
     "Family",
     "NoOptions",
     "chat",
+    "content",
     "file",
     "labels",
     "option",
     "preference",
     "prompt_completion",
     "register",
+    "tokens",
 ]

@@ -305,8 +305,10 @@ class LabelsShareFirstToken(_TokenMember):
         (offline) it reports nothing.
 
     Why it matters:
-        A classifier asked for one token answers with a label's first token: labels
-        that share it cannot be told apart, whatever the model learned.
+        A classifier asked for one token (``max_tokens=1``, reading the answer's
+        log-probabilities, the legacy recipe) answers with a label's first token: labels
+        that share it cannot be told apart, whatever the model learned. A model that
+        answers the whole label is not affected, hence a warning.
 
     Example:
         `` class_a`` and `` class_b`` both start with the token `` class``.
@@ -317,7 +319,7 @@ class LabelsShareFirstToken(_TokenMember):
 
     code = "FT504"
     name = "labels-share-first-token"
-    severity = Severity.ERROR
+    severity = Severity.WARNING
 
     def judge(self) -> None:
         classes = self.survey.classes

@@ -9,6 +9,7 @@ from typing import Any
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.findings import Severity, render_list
 from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.training.cost import dollars
 
 
 def dataset_table(results: RunResults) -> list[str]:
@@ -30,6 +31,38 @@ def dataset_table(results: RunResults) -> list[str]:
             )
         )
     return _align(rows, right={2, 3, 4, 5})
+
+
+def training_table(results: RunResults) -> list[str]:
+    """One row per trained model: backend, model, measured accuracy and F1, cost, verdict."""
+    header = ("training", "backend", "model", "accuracy", "f1", "cost", "result")
+    rows = [header]
+    for entry in sorted(results.training, key=lambda e: str(e.get("nodeid"))):
+        evaluation = entry.get("evaluation") or {}
+        failed = [v["threshold"] for v in entry.get("verdicts", []) if not v["passed"]]
+        if entry.get("error"):
+            verdict = "error"
+        elif failed:
+            verdict = "failed: " + ", ".join(dict.fromkeys(failed))
+        else:
+            verdict = "passed"
+        cost = (entry.get("cost") or {}).get("usd")
+        rows.append(
+            (
+                str(entry.get("nodeid", "")),
+                str(entry.get("backend") or "-"),
+                str(entry.get("model") or "-"),
+                _fraction(evaluation.get("accuracy")),
+                _fraction(evaluation.get("f1")),
+                "-" if cost is None else dollars(cost),
+                verdict,
+            )
+        )
+    return _align(rows, right={3, 4, 5})
+
+
+def _fraction(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def figures(results: RunResults) -> list[str]:

@@ -204,6 +204,7 @@ def _next(prepared: Prepared) -> list[str]:
             f'     train = "{train}"',
             f'     valid = "{valid}"',
             f'     model = "{prepared.model}"',
+            '     backend = "openai"    # or "local": a free baseline, no key needed',
             f"     {threshold}",
             "   (or mark a test: @pytest.mark.finetune(train=..., valid=..., ...)), then run:",
             f"     pytest {target} --finetune-train",

@@ -38,9 +38,10 @@ def refuse_existing(paths: Iterable[Path], shown: dict[Path, str]) -> None:
     existing = [path for path in paths if path.exists() or path.is_symlink()]
     if existing:
         names = ", ".join(shown[path] for path in existing)
+        one = len(existing) == 1
         raise PrepareError(
-            f"{names} already exist{'s' if len(existing) == 1 else ''}; prepare never "
-            "overwrites a file: delete or move it, or write elsewhere with --out-dir DIR"
+            f"{names} already exist{'s' if one else ''}; prepare never overwrites a file: "
+            f"delete or move {'it' if one else 'them'}, or write elsewhere with --out-dir DIR"
         )
 
 

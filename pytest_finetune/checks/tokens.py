@@ -1,0 +1,279 @@
+"""FT6xx: tokens: examples the model cannot train on whole, and what training will cost.
+
+Counting runs where it matters. Every token is at least one byte, and the JSON of an
+example has more bytes of structure than the service adds tokens of overhead, so an
+example whose line is no longer than the model's limit fits: only longer lines are
+counted for the limit check. Totals (the summary's tokens and cost, the report's
+``tokens``) are exact for files up to ``exact-tokens-max-bytes`` (16 MB by default);
+beyond that tiktoken would dominate the lint, so they are estimated from an exactly
+counted sample of about :data:`SAMPLE_BYTES` spread over the file, and marked
+``"exact": false``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from pytest_finetune.checks.registry import option, register
+from pytest_finetune.checks.survey import Survey, Surveyed
+from pytest_finetune.findings import Severity
+from pytest_finetune.formats import Format, Record, texts
+from pytest_finetune.schema import ConfigError
+from pytest_finetune.tokens import (
+    EXACT_TOKENS_MAX_BYTES,
+    MAX_TOKEN_BYTES,
+    ExampleCounter,
+    ModelSpec,
+    counter,
+    default_epochs,
+    model_spec,
+)
+
+if TYPE_CHECKING:
+    from pytest_finetune.scan import ScanContext
+
+#: Bytes of a large file counted exactly to estimate its totals (on average).
+SAMPLE_BYTES = 1_000_000
+_GOLDEN = 2654435761  # 2**32 divided by the golden ratio
+_VALIDATION = re.compile(r"(?:^|[_.-])(?:valid|validation|val)$", re.IGNORECASE)
+
+
+def is_validation(path: str) -> bool:
+    """Whether a file is named as a validation split (``valid.jsonl``, ``x_val.jsonl``)."""
+    return bool(_VALIDATION.search(PurePosixPath(path).stem))
+
+
+class _Tally(Survey):
+    """The token counts of one file, kept for every FT6xx check: one pass, one count."""
+
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        super().__init__(context, head)
+        self.problem: str | None = None
+        self.spec = ModelSpec("", "", 0)
+        try:
+            self.spec = model_spec(context.settings.model, context.settings.config)
+        except ConfigError as error:
+            self.problem = str(error)
+            self.active = False
+            return
+        self.count = ExampleCounter(counter(self.spec.encoding, context.shared), self.spec.encoding)
+        self.size = max(1, context.path.stat().st_size)
+        limit = context.settings.config.get("exact-tokens-max-bytes", EXACT_TOKENS_MAX_BYTES)
+        self.every = self.size <= limit
+        #: Examples are sampled by a hash of their line number (the golden ratio's
+        #: sequence spreads evenly and does not fall in step with repeating data).
+        self.sampled = int(min(1.0, SAMPLE_BYTES / self.size) * 2**32)
+        self.examples = 0
+        self.half = self.spec.training_limit // 2
+        #: Sums over the examples counted: all, capped at the limit, and the sample.
+        self.counted = 0
+        self.capped = 0
+        self.longest = 0
+        self.sample_tokens = 0
+        self.sample_bytes = 0
+        #: Examples not counted: their bytes, and the longest of them.
+        self.rest_bytes = 0
+        self.rest_longest = 0
+        #: Of those, examples so long that a lower bound proved them over the limit.
+        self.giant_bytes = 0
+        self.over_limit = 0
+
+    def visit(self, record: Record) -> None:
+        size = len(record.raw)
+        self.examples += 1
+        if self.every or size > self.half:
+            limit = self.spec.training_limit
+            # Tool definitions can cost more tokens than their bytes (a one-digit enum
+            # item is 4 tokens): with them, only half the limit in bytes proves a fit.
+            if self.every or size > limit or _has_tools(record):
+                if not self.every and size > limit * MAX_TOKEN_BYTES and self._giant(record, size):
+                    return
+                self._counted(record, self.count(record))
+                return
+        if (record.line * _GOLDEN) & 0xFFFFFFFF < self.sampled:
+            tokens = self.count(record)
+            self.sample_tokens += tokens
+            self.sample_bytes += size
+            self._counted(record, tokens)
+        else:
+            self.rest_bytes += size
+            self.rest_longest = max(self.rest_longest, size)
+
+    def _giant(self, record: Record, size: int) -> bool:
+        """Report an example too long to be worth counting (a lower bound proves it)."""
+        characters = sum(len(text) for _, text in texts(record))
+        if characters <= self.spec.training_limit * MAX_TOKEN_BYTES:
+            return False
+        self.over_limit += 1
+        self.capped += self.spec.training_limit
+        self.rest_bytes += size
+        self.giant_bytes += size
+        self.rest_longest = max(self.rest_longest, size)
+        check = self.member(ExampleTooLong.code)
+        if isinstance(check, ExampleTooLong):
+            least = -(-characters // MAX_TOKEN_BYTES)
+            check.too_long(record, least, self.spec, exact=False, least=True)
+        return True
+
+    def _counted(self, record: Record, tokens: int) -> None:
+        limit = self.spec.training_limit
+        self.counted += tokens
+        self.capped += min(tokens, limit)
+        self.longest = max(self.longest, tokens)
+        if tokens > limit:
+            self.over_limit += 1
+            check = self.member(ExampleTooLong.code)
+            if isinstance(check, ExampleTooLong):
+                check.too_long(record, tokens, self.spec, self.count.exact)
+
+    def conclude(self) -> None:
+        """Put the totals in the file's statistics."""
+        if self.problem is not None:
+            return
+        # Tokens per byte of the sampled examples estimate the others (at most 1).
+        ratio = self.sample_tokens / self.sample_bytes if self.sample_bytes else 1.0
+        estimated = round(ratio * self.rest_bytes)
+        total = self.counted + estimated
+        capped = self.capped + round(ratio * (self.rest_bytes - self.giant_bytes))
+        validation = is_validation(self.context.display_path)
+        epochs = None if validation else default_epochs(self.examples)
+        billed = None if epochs is None else epochs * capped
+        price = self.spec.training_price
+        self.context.stats.tokens = {
+            "total": total,
+            "max": max(self.longest, round(ratio * self.rest_longest)),
+            "exact": self.count.exact and self.rest_bytes == 0,
+            "model": self.spec.name,
+            "encoding": self.spec.encoding,
+            "limit": self.spec.training_limit,
+            "over_limit": self.over_limit,
+            "epochs": epochs,
+            "billed": billed,
+            "price": price,
+            "estimated_cost": None
+            if billed is None or price is None
+            else round(billed * price / 1_000_000, 4),
+        }
+
+
+def _has_tools(record: Record) -> bool:
+    data = record.data
+    if record.format is Format.PREFERENCE:
+        source = data.get("input")
+        return isinstance(source, dict) and bool(source.get("tools"))
+    return bool(data.get("tools"))
+
+
+class _TokenCheck(Surveyed):
+    survey_type = _Tally
+    survey: _Tally
+
+
+@register
+class ExampleTooLong(_TokenCheck):
+    """An example has more tokens than the model trains on.
+
+    What it does:
+        Counts an example's tokens with the target model's tiktoken encoding (``model``
+        in the configuration; ``gpt-4o-mini`` by default), as the service counts them:
+        prompt plus completion; for chat, 3 tokens per message, 1 per name, 3 priming
+        the reply, tool definitions and tool calls; for preference data, the input
+        with the longer output. Only examples whose line is longer than the limit in
+        bytes can exceed it, so only those are counted.
+
+    Why it matters:
+        The service truncates longer examples to the limit without an error; the end
+        of the example, where the completion or the assistant's answer is, does not
+        train.
+
+    Example:
+        A 26,000-character assistant reply (8,032 tokens) with model
+        ``gpt-3.5-turbo-0613``, whose limit is 4,096 tokens.
+
+    Fix:
+        Shorten or split the example, or target a model with a longer limit (add
+        models in ``[tool.pytest_finetune.models]``).
+    """
+
+    code = "FT601"
+    name = "example-too-long"
+    severity = Severity.ERROR
+
+    def too_long(
+        self, record: Record, tokens: int, spec: ModelSpec, exact: bool, *, least: bool = False
+    ) -> None:
+        """Report an example over the limit (the tally calls this)."""
+        about = "at least " if least else "" if exact else "about "
+        note = "" if exact or least else " (estimated: tiktoken's encoding files are not available)"
+        self.report(
+            record.line,
+            f"This example has {about}{tokens:,} tokens{note}; {spec.name} trains on at most "
+            f"{spec.training_limit:,} and cuts the rest silently; shorten or split it",
+        )
+
+    def judge(self) -> None:
+        if self.survey.problem is not None:
+            self.report(None, self.survey.problem)
+
+
+@dataclass(frozen=True)
+class _BudgetOptions:
+    max_cost: float = option(0.0, "Most US dollars one training run may cost (0: no limit).")
+    max_billed_tokens: int = option(0, "Most tokens one training run may bill (0: no limit).")
+
+
+@register
+class OverBudget(_TokenCheck):
+    """Training on the file would cost more than the budget.
+
+    What it does:
+        Multiplies the tokens of every example (each capped at the model's limit) by
+        the default number of epochs (3, more for small files and fewer for large
+        ones, as the service chooses) and compares the billed tokens, and their cost
+        at the model's training price, with ``max-billed-tokens`` and ``max-cost``.
+        Both are off until set; validation files are not billed.
+
+    Why it matters:
+        A dataset that grows in a pull request can multiply the cost of the next
+        fine-tune; the gate says so before the job starts.
+
+    Example:
+        ``max-cost = 5.0`` and a training file of 2 million tokens on ``gpt-4o-mini``
+        ($3.00 per million tokens, 3 epochs: about $18).
+
+    Fix:
+        Trim or deduplicate the data, train fewer epochs, or raise the budget.
+    """
+
+    code = "FT602"
+    name = "over-budget"
+    severity = Severity.ERROR
+    Options = _BudgetOptions
+
+    def judge(self) -> None:
+        tokens: dict[str, Any] | None = self.context.stats.tokens
+        if not tokens or tokens["billed"] is None:
+            return
+        about = "" if tokens["exact"] else "about "
+        billed, cost, price = tokens["billed"], tokens["estimated_cost"], tokens["price"]
+        run = f"{tokens['epochs']} epochs of {tokens['model']}"
+        if self.options.max_billed_tokens and billed > self.options.max_billed_tokens:
+            self.report(
+                None,
+                f"Training bills {about}{billed:,} tokens ({run}), over max-billed-tokens = "
+                f"{self.options.max_billed_tokens:,}; trim the data or raise the budget",
+            )
+        if self.options.max_cost and cost is not None and cost > self.options.max_cost:
+            self.report(
+                None,
+                f"Training costs {about}{_dollars(cost)} ({billed:,} tokens, {run} at "
+                f"{_dollars(price)} per million), over max-cost = "
+                f"{_dollars(self.options.max_cost)}; trim the data or raise the budget",
+            )
+
+
+def _dollars(amount: float) -> str:
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"

@@ -1,0 +1,145 @@
+"""How training runs: ``[tool.pytest_finetune.training]`` and the command line.
+
+::
+
+    [tool.pytest_finetune.training]
+    state-file = "finetune-jobs.json"   # commit it; default: the pytest cache
+    poll-interval = 10                  # seconds between job status requests
+    max-cost = 20                       # USD; --finetune-max-cost overrides
+    concurrency = 8                     # validation requests in flight
+    retries = 6                         # per request, on rate limits and server errors
+
+    [tool.pytest_finetune.training.openai]
+    base-url = "https://api.openai.com/v1"   # default: OPENAI_BASE_URL, else OpenAI
+    api-key-env = "OPENAI_API_KEY"
+
+    [tool.pytest_finetune.training.azure]
+    endpoint = "https://my-resource.openai.azure.com"   # default: AZURE_OPENAI_ENDPOINT
+    api-version = "2024-10-21"                           # default: OPENAI_API_VERSION
+    api-key-env = "AZURE_OPENAI_API_KEY"
+
+API keys are read from the environment only (a key in a committed file is a leak).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_finetune.schema import ConfigError, Key, add_key
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    """Where and how to reach OpenAI (or a compatible service)."""
+
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    organization: str | None = None
+    project: str | None = None
+    timeout: float = 120.0
+    #: Retries of the client itself on control requests (upload, create, status).
+    max_retries: int = 5
+
+
+@dataclass(frozen=True)
+class AzureSettings:
+    """Where and how to reach Azure OpenAI."""
+
+    endpoint: str | None = None
+    api_version: str | None = None
+    api_key_env: str = "AZURE_OPENAI_API_KEY"
+    timeout: float = 120.0
+    max_retries: int = 5
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Everything about running jobs that is not part of a declaration."""
+
+    state_file: Path | None = None
+    poll_interval: float = 10.0
+    max_cost: float | None = None
+    concurrency: int = 8
+    retries: int = 6
+    openai: OpenAISettings = field(default_factory=OpenAISettings)
+    azure: AzureSettings = field(default_factory=AzureSettings)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any] | None, root: Path) -> TrainingSettings:
+        """Settings from a validated ``training`` table; paths relative to ``root``."""
+        table = dict(table or {})
+        state_file = table.pop("state_file", None)
+        openai = OpenAISettings(**table.pop("openai", {}))
+        azure = AzureSettings(**table.pop("azure", {}))
+        return cls(
+            state_file=(root / state_file) if state_file else None,
+            openai=openai,
+            azure=azure,
+            **table,
+        )
+
+
+def _positive(kind: type) -> Callable[[Any, str], Any]:
+    def check(value: Any, where: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{where} must be a number >= 0, got {value!r}")
+        if kind is int:
+            if not float(value).is_integer():
+                raise ConfigError(f"{where} must be a whole number, got {value!r}")
+            return int(value)
+        return float(value)
+
+    return check
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
+    return value
+
+
+_CONNECTION = {
+    "timeout": _positive(float),
+    "max-retries": _positive(int),
+    "api-key-env": _text,
+}
+_OPENAI = {**_CONNECTION, "base-url": _text, "organization": _text, "project": _text}
+_AZURE = {**_CONNECTION, "endpoint": _text, "api-version": _text}
+
+
+def _table(schema: Mapping[str, Callable[[Any, str], Any]]) -> Callable[[Any, str], Any]:
+    def check(value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        result = {}
+        for name, item in value.items():
+            validate = schema.get(name)
+            if validate is None:
+                raise ConfigError(f"{where}: unknown key {name!r} (keys: {', '.join(schema)})")
+            result[name.replace("-", "_")] = validate(item, f"{where}.{name}")
+        return result
+
+    return check
+
+
+_TRAINING = {
+    "state-file": _text,
+    "poll-interval": _positive(float),
+    "max-cost": _positive(float),
+    "concurrency": _positive(int),
+    "retries": _positive(int),
+    "openai": _table(_OPENAI),
+    "azure": _table(_AZURE),
+}
+
+add_key(
+    "training",
+    Key(
+        _table(_TRAINING),
+        "How training runs: state-file, poll-interval, max-cost, concurrency, retries, "
+        "and the openai / azure connection tables.",
+    ),
+)

@@ -1,0 +1,488 @@
+"""FT4xx: repeated examples, conflicting labels, and what should not be in training text.
+
+Each check fires on exactly the lines it must, in every format, and stays silent on
+look-alikes. Most tests lint a file in-process; the ones about outputs run pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from helpers import intents, jsonl, pc
+
+from pytest_finetune import Settings
+from pytest_finetune.checks import content
+from pytest_finetune.checks.content import Flag, Screen, mojibake, placeholders
+from pytest_finetune.lint import lint
+
+ALL_FLAGS = 255
+
+
+def chat(*turns: str, **extra: Any) -> dict[str, Any]:
+    """A conversation: user and assistant turns in order."""
+    roles = ["user", "assistant"] * len(turns)
+    return {
+        "messages": [{"role": r, "content": t} for r, t in zip(roles, turns, strict=False)],
+        **extra,
+    }
+
+
+def preference(question: str, good: str, bad: str) -> dict[str, Any]:
+    return {
+        "input": {"messages": [{"role": "user", "content": question}]},
+        "preferred_output": [{"role": "assistant", "content": good}],
+        "non_preferred_output": [{"role": "assistant", "content": bad}],
+    }
+
+
+def run(tmp_path: Path, data: str | bytes, *codes: str, config: str = "") -> list[str]:
+    """Lint ``data`` with the checks ``codes`` only; the rendered findings, in line order."""
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    if config:
+        (tmp_path / "finetune.toml").write_text(config)
+    result = lint(path, Settings(overrides={"select": list(codes)}), display_path="train.jsonl")
+    rendered = []
+    for code in codes:
+        outcome = result.outcomes[code]
+        assert outcome.crash is None, outcome.crash
+        rendered += [f.render() for f in outcome.sorted_findings()]
+    return sorted(rendered, key=lambda line: int(line.split(":")[1]) if line.count(":") > 1 else 0)
+
+
+def lines(tmp_path: Path, data: str | bytes, code: str) -> list[int | None]:
+    return [int(found.split(":")[1]) for found in run(tmp_path, data, code)]
+
+
+# -- FT401 duplicate-example, FT402 conflicting-labels -------------------------------
+
+
+def test_duplicates_name_the_first_occurrence(tmp_path):
+    rows = [
+        pc("Where is my parcel? ->", " shipping\n"),
+        pc("I was charged twice ->", " billing\n"),
+        pc("Where is my parcel? ->", " shipping\n"),
+        pc("Reset my password ->", " account\n"),
+        {**pc("I was charged twice ->", " billing\n"), "id": 7},  # metadata: same example
+        pc("Where is my parcel? ->", " shipping\n"),
+        pc("Where is my parcel?  ->", " shipping\n"),  # one more space: another example
+    ]
+    assert run(tmp_path, jsonl(*rows), "FT401") == [
+        "train.jsonl:3: FT401 Duplicate of line 1; delete one of them",
+        "train.jsonl:5: FT401 Duplicate of line 2; delete one of them",
+        "train.jsonl:6: FT401 Duplicate of line 1; delete one of them",
+    ]
+
+
+def test_a_different_completion_is_a_conflict_not_a_duplicate(tmp_path):
+    rows = [
+        pc("Card declined ->", " billing\n"),
+        pc("Parcel late ->", " shipping\n"),
+        pc("Card declined ->", " technical\n"),
+        pc("Card declined ->", " billing\n"),
+        pc("Card declined ->", " account\n"),
+    ]
+    data = jsonl(*rows)
+    assert lines(tmp_path, data, "FT401") == [4]
+    assert run(tmp_path, data, "FT402") == [
+        "train.jsonl:3: FT402 Same prompt as line 1 with a different completion "
+        "(3 different completions on lines 1, 3, 4, 5); keep the right one",
+        "train.jsonl:5: FT402 Same prompt as line 1 with a different completion "
+        "(3 different completions on lines 1, 3, 4, 5); keep the right one",
+    ]
+
+
+def test_chat_examples_compare_as_json_whatever_the_key_order(tmp_path):
+    first = chat("Where is my parcel?", "It ships tomorrow.")
+    reordered = {
+        "messages": [
+            {"content": "Where is my parcel?", "role": "user"},
+            {"content": "It ships tomorrow.", "role": "assistant"},
+        ]
+    }
+    other_reply = chat("Where is my parcel?", "It left the depot today.")
+    with_tools = {**first, "tools": [{"type": "function", "function": {"name": "track"}}]}
+    longer = chat("Hi", "Hello!", "Where is my parcel?", "It ships tomorrow.")
+    data = jsonl(first, reordered, other_reply, with_tools, longer, with_tools)
+    assert run(tmp_path, data, "FT401", "FT402") == [
+        "train.jsonl:2: FT401 Duplicate of line 1; delete one of them",
+        "train.jsonl:3: FT402 Same conversation up to the last assistant message as line 1 "
+        "with a different assistant reply (2 different assistant replies on lines 1, 2, 3); "
+        "keep the right one",
+        "train.jsonl:6: FT401 Duplicate of line 4; delete one of them",
+    ]
+
+
+def test_preference_pairs_conflict_only_when_the_preference_is_reversed(tmp_path):
+    data = jsonl(
+        preference("Capital of France?", "Paris.", "Lyon."),
+        preference("Capital of France?", "Paris.", "Marseille."),  # another pair: fine
+        preference("Capital of France?", "Lyon.", "Paris."),  # reversed
+        preference("Capital of France?", "Paris.", "Lyon."),  # repeated
+    )
+    assert run(tmp_path, data, "FT401", "FT402") == [
+        "train.jsonl:3: FT402 Same input and outputs as line 1 with the preference reversed; "
+        "keep the right one",
+        "train.jsonl:4: FT401 Duplicate of line 1; delete one of them",
+    ]
+
+
+def test_distinct_examples_give_nothing(tmp_path):
+    data = jsonl(*intents(300))
+    assert run(tmp_path, data, "FT401", "FT402") == []
+
+
+# -- FT403 unfilled-placeholder ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Dear {customer_name}, thanks", ["{customer_name}"]),
+        ("Summarise {text} briefly", ["{text}"]),
+        ("Hello {{ name }} and {{user.email}}", ["{{ name }}", "{{user.email}}"]),
+        ("Greet <FIRST_NAME> now", ["<FIRST_NAME>"]),
+        ("Send it to <insert address here>", ["<insert address here>"]),
+        ("Best regards, [Your Name]", ["[Your Name]"]),
+        ("Dear [Name], on [Date] we", ["[Name]", "[Date]"]),
+        ("[INSERT COMPANY] is great", ["[INSERT COMPANY]"]),
+        (
+            "Call [Phone Number] or write [Recipient's Email]",
+            ["[Phone Number]", "[Recipient's Email]"],
+        ),
+    ],
+)
+def test_placeholders_are_found(text, found):
+    assert list(placeholders(text)) == found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Parse {"order": 42} please',
+        "Set S = {x} and \\frac{a}{b}, x^{2}, a_{ij}",
+        "Use ${HOME} and {} and {1}",
+        "See [the guide](https://example.com) and note [1], [a], [ok]",
+        "HTML <b>bold</b>, <EOS>, <UNK> and <T>",
+        'In Python: print(f"Hello {name}")',
+        "```\n<p>{{ user.name }}</p>\n```",
+        "def greet():\n    return '{greeting}'.format(greeting='hi')",
+        "The array row[Name] and dict[str, Name]",
+    ],
+)
+def test_code_json_latex_and_markup_are_not_placeholders(text):
+    assert list(placeholders(text)) == []
+
+
+def test_placeholders_are_reported_in_every_format(tmp_path):
+    pcs = jsonl(
+        pc("Write to {customer_name} ->", " Dear customer\n"),
+        pc("Thank them ->", " Thanks!\n"),
+        pc("Sign it ->", " Regards, [Your Name] and [Your Title]\n"),
+    )
+    assert run(tmp_path, pcs, "FT403") == [
+        "train.jsonl:1: FT403 Unfilled placeholder '{customer_name}' in prompt; "
+        "fill in the template or drop it",
+        "train.jsonl:3: FT403 Unfilled placeholder '[Your Name]' in completion; "
+        "fill in the template or drop it (2 in this example)",
+    ]
+    chats = jsonl(chat("Hi", "Hello"), chat("Write the email", "Dear {{recipient}}, hello"))
+    assert lines(tmp_path, chats, "FT403") == [2]
+    prefs = jsonl(preference("Sign it", "Regards, Ann", "Regards, <SENDER_NAME>"))
+    assert run(tmp_path, prefs, "FT403") == [
+        "train.jsonl:1: FT403 Unfilled placeholder '<SENDER_NAME>' in "
+        "non_preferred_output[0].content; fill in the template or drop it"
+    ]
+
+
+# -- FT404 secret-in-text, FT405 personal-data ---------------------------------------
+
+AWS = "AKIAIOSFODNN7EXAMPLE"
+OPENAI = "sk-proj-EXAMPLEexampleEXAMPLEexample0123"
+EMAIL = "john.smith@gmail.com"
+CARD = "4111 1111 1111 1111"
+KEY_BODY = "MIIEowIBAAKCAQEAexampleexampleexample"
+PRIVATE_KEY = f"-----BEGIN RSA PRIVATE KEY-----\n{KEY_BODY}\n-----END RSA PRIVATE KEY-----"
+RAW_SECRETS = (AWS, OPENAI, EMAIL, CARD, "4111111111111111", KEY_BODY, "john.smith")
+
+
+def secrets_dataset() -> str:
+    return jsonl(
+        pc(f"My key is {AWS} ->", " account\n"),
+        pc("Where is my parcel? ->", f" Mail {EMAIL} for news\n"),
+        chat("Which key?", f"Use {OPENAI} in the settings."),
+        pc(f"Pay with {CARD} ->", " billing\n"),
+        {**pc("Check this ->", f" {PRIVATE_KEY}\n"), "source": f"ticket from {EMAIL}"},
+        chat(
+            "Call the API",
+            "Calling it.",
+            **{"tools": [{"type": "function", "function": {"name": "call", "description": AWS}}]},
+        ),
+    )
+
+
+def test_secrets_and_personal_data_are_found_in_every_string_and_masked(tmp_path):
+    found = run(tmp_path, secrets_dataset(), "FT404", "FT405")
+    assert found == [
+        "train.jsonl:1: FT404 AWS access key 'AKI***' in prompt; remove it and revoke the secret",
+        "train.jsonl:2: FT405 E-mail address 'j***@***.com' in completion; "
+        "remove or pseudonymise it",
+        "train.jsonl:3: FT404 OpenAI API key 'sk-***' in messages[1].content; "
+        "remove it and revoke the secret",
+        "train.jsonl:4: FT405 Payment card number '****1111' in prompt; remove or pseudonymise it",
+        "train.jsonl:5: FT404 Private key '-----BEGIN PRIVATE KEY-----***' in completion; "
+        "remove it and revoke the secret",
+        "train.jsonl:5: FT405 E-mail address 'j***@***.com' in source; remove or pseudonymise it",
+        "train.jsonl:6: FT404 AWS access key 'AKI***' in tools[0].function.description; "
+        "remove it and revoke the secret",
+    ]
+    for secret in RAW_SECRETS:
+        assert all(secret not in finding for finding in found)
+
+
+def test_no_output_ever_shows_a_secret(lint):
+    run_ = lint(
+        {"data/train.jsonl": secrets_dataset()},
+        "--finetune-sarif=out.sarif",
+        "--finetune-github",
+        "-v",
+        "-rA",
+    )
+    outputs = {
+        "terminal": run_.output,
+        "report": json.dumps(run_.report, ensure_ascii=False),
+        "sarif": Path("out.sarif").read_text("utf-8"),
+    }
+    assert "::error file=data/train.jsonl,line=1,title=FT404" in outputs["terminal"]
+    assert "FT404 AWS access key 'AKI***' in prompt" in outputs["terminal"]
+    assert {"FT404", "FT405"} <= {f["code"] for f in run_.dataset("data/train.jsonl")["findings"]}
+    assert '"ruleId": "FT405"' in outputs["sarif"]
+    for where, text in outputs.items():
+        for secret in RAW_SECRETS:
+            assert secret not in text, f"{secret!r} leaked into the {where}"
+
+
+# -- FT406 mojibake ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("cafÃ©", "'Ã©' is 'é'"),
+        ("isnâ€™t", "'â€™' is '\u2019'"),
+        ("isn\u00e2\u0080\u0099t", "'â\\x80\\x99' is '\u2019'"),  # read as Latin-1
+        ("å¾®è½¯", "'å¾®' is '微'"),
+        ("Ã¼ber", "'Ã¼' is 'ü'"),
+        ("ðŸ\u02dc€ smile", "'ðŸ\u02dc€' is '😀'"),
+        ("lost \ufffd here", "'\ufffd'"),
+    ],
+)
+def test_mojibake_is_recognised_and_decoded(text, shown):
+    assert next(mojibake(text))[2] == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "café, naïve, Ça, ÉTÉ À PARIS",
+        "微软 and 😀",
+        "“quoted” — dash … ellipsis",
+        "Æsir, ß, ØRESUND",
+    ],
+)
+def test_correct_text_is_not_mojibake(text):
+    assert list(mojibake(text)) == []
+
+
+def test_mojibake_is_found_whether_the_file_escapes_non_ascii_or_not(tmp_path):
+    rows = [pc("The cafÃ© is closed ->", " shipping\n"), pc("Fine ->", " other\n")]
+    rows.append(chat("Where?", "It isnâ€™t here."))
+    for escaped in (True, False):
+        data = "".join(json.dumps(row, ensure_ascii=escaped) + "\n" for row in rows)
+        assert lines(tmp_path, data, "FT406") == [1, 3]
+
+
+# -- FT407 control-character, FT408 lone-surrogate ------------------------------------
+
+
+def test_control_characters_are_reported_with_their_code_point(tmp_path):
+    data = (
+        '{"prompt": "Total:\\u0007 42 ->", "completion": " billing\\n"}\n'
+        '{"prompt": "Tabs\\tand\\r\\nnewlines ->", "completion": " fine\\n"}\n'
+        '{"prompt": "Page\\fbreak ->", "completion": " back\\bspace\\n"}\n'
+        '{"prompt": "Delete \x7f ->", "completion": " other\\n"}\n'
+        '{"prompt": "Next line \\u0085 ->", "completion": " other\\n"}\n'
+        '{"messages": [{"role": "user", "content": "Hi\\u001b[0m"}, '
+        '{"role": "assistant", "content": "Hello"}]}\n'
+    )
+    assert run(tmp_path, data, "FT407") == [
+        "train.jsonl:1: FT407 Control character U+0007 (BEL) in prompt; remove it",
+        "train.jsonl:3: FT407 Control character U+000C (FORM FEED) in prompt; remove it "
+        "(2 in this example)",
+        "train.jsonl:4: FT407 Control character U+007F (DELETE) in prompt; remove it",
+        "train.jsonl:5: FT407 Control character U+0085 in prompt; remove it",
+        "train.jsonl:6: FT407 Control character U+001B (ESCAPE) in messages[0].content; remove it",
+    ]
+
+
+def test_garbled_c1_characters_are_mojibake_not_controls(tmp_path):
+    data = jsonl(pc("It isn\u00e2\u0080\u0099t ->", " other\n"))
+    assert run(tmp_path, data, "FT406", "FT407") == [
+        "train.jsonl:1: FT406 Mojibake in prompt: 'â\\x80\\x99' is '\u2019' (UTF-8 read as "
+        "Windows-1252); decode the source as UTF-8 or repair it with ftfy"
+    ]
+
+
+def test_lone_surrogates_are_reported_and_pairs_are_not(tmp_path):
+    data = (
+        '{"prompt": "Great \\ud83d ->", "completion": " other\\n"}\n'
+        '{"prompt": "Great \\ud83d\\ude00 ->", "completion": " other\\n"}\n'
+        '{"messages": [{"role": "user", "content": "cut \\udc00"}, '
+        '{"role": "assistant", "content": "ok"}]}\n'
+    )
+    assert lines(tmp_path, data, "FT408") == [1, 3]
+
+
+# -- FT409 special-token -------------------------------------------------------------
+
+
+def test_special_tokens_are_reported_except_a_dataset_stop_sequence(tmp_path):
+    rows = [pc(f"Question {i}? ->", f" Answer {i}.<|endoftext|>") for i in range(5)]
+    rows.append(pc("Hi<|endoftext|> ->", " Hello.<|endoftext|>"))
+    rows.append(pc("Chat ->", " <|im_start|>assistant Hi<|im_end|><|endoftext|>"))
+    assert run(tmp_path, jsonl(*rows), "FT409") == [
+        "train.jsonl:6: FT409 Special token '<|endoftext|>' in prompt: it trains as plain text; "
+        "remove it (the format marks roles and ends)",
+        "train.jsonl:7: FT409 Special token '<|im_start|>' in completion: it trains as plain "
+        "text; remove it (the format marks roles and ends) (2 in this example)",
+    ]
+    chats = jsonl(chat("Hi", "Hello<|eot_id|>"), chat("a|b <c", "d|>e"))
+    assert lines(tmp_path, chats, "FT409") == [1]
+
+
+# -- the screen ----------------------------------------------------------------------
+
+PROBLEMS = {
+    "email": ("write to ann.lee@corp.io", Flag.EMAIL),
+    "key": (f"key {AWS} here", Flag.LONG_TOKEN),
+    "openai": (f"use {OPENAI}", Flag.LONG_TOKEN),
+    "card": (f"card {CARD}", Flag.LONG_TOKEN),
+    "brace": ("Dear {name}", Flag.BRACE),
+    "bracket": ("Dear [Name]", Flag.BRACKET),
+    "angle": ("Hi <NAME>", Flag.ANGLE),
+    "special": ("end<|endoftext|>", Flag.ANGLE),
+    "control": ("bell\x07", Flag.CONTROL),
+    "form feed": ("page\x0cbreak", Flag.CONTROL),
+    "delete": ("del\x7f", Flag.CONTROL),
+    # Escaped (json.dumps' default), non-ASCII text only shows as escapes in the line.
+    "surrogate": ("half \ud83d", Flag.NON_ASCII | Flag.CONTROL),
+    "mojibake": ("cafÃ©", Flag.NON_ASCII | Flag.CONTROL),
+    "c1": ("x\x85y", Flag.NON_ASCII | Flag.CONTROL),
+}
+
+
+def writers(record: dict[str, Any]) -> list[bytes]:
+    """The same record as three JSON writers write it."""
+    lines = [
+        json.dumps(record).encode() + b"\n",
+        json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n",
+    ]
+    with contextlib.suppress(TypeError):  # orjson refuses lone surrogates
+        lines.append(orjson.dumps(record) + b"\n")
+    return lines
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+@pytest.mark.parametrize("where", ["prompt", "completion", "chat", "preference"])
+def test_the_screen_never_misses_a_problem(problem, where):
+    text, flag = PROBLEMS[problem]
+    padded = f"Some words before. {text}. And after, with more words"
+    records = {
+        "prompt": pc(padded, " label\n"),
+        "completion": pc("Question ->", " " + padded),
+        "chat": chat("Hello there", padded),
+        "preference": preference("Question", padded, "Other answer"),
+    }
+    screen = Screen(ALL_FLAGS)
+    for raw in writers(records[where]):
+        assert screen.raw(raw) & flag, raw
+    if where in ("prompt", "completion"):
+        record = records[where]
+        assert screen.texts(record["prompt"], record["completion"]) & flag
+        assert not screen.clean(["clean text", "more", record["prompt"], record["completion"]])
+
+
+def test_clean_text_passes_the_screen():
+    screen = Screen(ALL_FLAGS)
+    for row in intents(50):
+        assert screen.texts(row["prompt"], row["completion"]) == 0
+        assert screen.raw(json.dumps(row).encode()) == 0
+    assert screen.clean([text for row in intents(50) for text in row.values()])
+
+
+def test_records_that_pass_the_screen_are_not_searched(tmp_path, monkeypatch):
+    searched: list[int] = []
+    original = content._Pass._inspect
+
+    def inspect(self, record, flags):
+        searched.append(record.line)
+        original(self, record, flags)
+
+    monkeypatch.setattr(content._Pass, "_inspect", inspect)
+    rows = intents(210)
+    rows[200] = pc("Mail me at ann@corp.io ->", " account\n")
+    assert run(tmp_path, jsonl(*rows), *(f"FT40{n}" for n in range(1, 10))) == [
+        "train.jsonl:201: FT405 E-mail address 'a***@***.io' in prompt; remove or pseudonymise it"
+    ]
+    assert searched == [201]
+
+
+def test_checks_share_one_pass_over_the_records(tmp_path, monkeypatch):
+    """Nine checks, one visit per record: the first check visits for the others."""
+    visits: list[int] = []
+    original = content._Pass.visit
+
+    def visit(self, record):
+        visits.append(record.line)
+        original(self, record)
+
+    monkeypatch.setattr(content._Pass, "visit", visit)
+    assert run(tmp_path, jsonl(*intents(20)), *(f"FT40{n}" for n in range(1, 10))) == []
+    assert visits == list(range(1, 21))
+
+
+def test_when_the_visiting_check_crashes_the_others_say_so(tmp_path, monkeypatch):
+    def crash(self, record):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(content._Pass, "visit", crash)
+    path = tmp_path / "train.jsonl"
+    path.write_text(jsonl(*intents(20)))
+    result = lint(path, Settings(overrides={"select": ["FT4"]}))
+    crashes = {code: outcome.crash for code, outcome in result.outcomes.items()}
+    assert "ZeroDivisionError: bug" in crashes.pop("FT401")
+    for code, crash in crashes.items():
+        assert crash is not None, code
+        assert "survey crashed while FT401 drove it" in crash
+
+
+def test_deeply_nested_json_is_searched_without_exhausting_the_stack(tmp_path):
+    depth = 1000  # orjson reads up to 1,024 levels; Python recursion stops near 1,000
+    nested = "[" * depth + json.dumps(f"mail {EMAIL}") + "]" * depth
+    line = '{"prompt": "Deep ->", "completion": " other\\n", "meta": ' + nested + "}\n"
+    [finding] = run(tmp_path, line, "FT405")
+    assert finding.startswith("train.jsonl:1: FT405 E-mail address 'j***@***.com' in meta[0][0]")
+
+
+def test_deeply_nested_chat_examples_are_compared_without_crashing(tmp_path):
+    nested = "[" * 1000 + "1" + "]" * 1000
+    line = (
+        '{"messages": [{"role": "user", "content": "Hi", "extra": ' + nested + "}, "
+        '{"role": "assistant", "content": "Hello"}]}\n'
+    )
+    assert run(tmp_path, line * 2, "FT401", "FT402") == []  # too deep to compare: no claim

@@ -41,13 +41,9 @@ PROJECT = {
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> Path:
     write_files(pytester.path, PROJECT)
-    for name in (
-        "autotunegpt__data.jsonl",
-        "azuresamples__context_switching_prepared_train.jsonl",
-        "azuresamples__context_switching_prepared_valid.jsonl",
-        "msfoundry__orca_dpo_pairs_validation.jsonl",
-    ):
-        shutil.copy(REAL / name, pytester.path / "data" / name)
+    (pytester.path / "real").mkdir()
+    for path in REAL.glob("*.jsonl"):
+        shutil.copy(path, pytester.path / "real" / path.name)
     return pytester.path
 
 
@@ -68,7 +64,7 @@ def test_check_finds_exactly_what_the_plugin_finds(project, pytester, capsys):
     found = {f["code"] for d in plugin["datasets"] for f in d["findings"]}
     assert {"FT003", "FT111", "FT113", "FT202", "FT501", "FT510", "FT511"} <= found
     assert "FT014" not in found  # ignored by the pytest ini key, on both sides
-    assert len(plugin["datasets"]) == 8
+    assert len(plugin["datasets"]) == 4 + len(list(REAL.glob("*.jsonl")))
     assert "notes/readme.txt" not in {d["path"] for d in plugin["datasets"]}
 
 
@@ -154,7 +150,7 @@ def test_folders_are_searched_as_pytest_collects(project, capsys):
     check("--format", "json", ".")
     paths = [d["path"] for d in json.loads(capsys.readouterr().out)["datasets"]]
     assert paths == sorted(paths)
-    assert all(path.startswith(("data/", "more/")) for path in paths)
+    assert all(path.startswith(("data/", "more/", "real/")) for path in paths)
 
 
 def test_a_file_the_configuration_excludes_is_skipped_as_by_pytest(tmp_path, monkeypatch, capsys):
@@ -169,13 +165,13 @@ def test_a_file_the_configuration_excludes_is_skipped_as_by_pytest(tmp_path, mon
 
 
 def test_stats_prints_the_summary_of_one_file(project, capsys):
-    assert main(["stats", "data/azuresamples__context_switching_prepared_train.jsonl"]) == 0
+    assert main(["stats", "real/azuresamples__context_switching_prepared_train.jsonl"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert re.match(
-        r"data/azuresamples__context_switching_prepared_train\.jsonl +prompt_completion +178 +4 ",
+        r"real/azuresamples__context_switching_prepared_train\.jsonl +prompt_completion +178 +4 ",
         out[1],
     )
-    assert "data/azuresamples__context_switching_prepared_train.jsonl: 4 classes, the largest " in (
+    assert "real/azuresamples__context_switching_prepared_train.jsonl: 4 classes, the largest " in (
         "\n".join(out)
     )
     assert any(re.match(r"  ' 1' +51  +28\.7%", line) for line in out)

@@ -154,6 +154,15 @@ def test_the_summary_gives_the_data_its_cost_and_the_exact_next_step(pytester, c
     )
 
 
+@pytest.mark.parametrize("real", sorted(REAL.glob("*.jsonl")), ids=lambda path: path.stem)
+def test_every_real_file_prepared_lints_clean_of_what_has_a_safe_fix(real, project):
+    shutil.copy(real, real.name)
+    assert prepare(real.name, "-o", "out") == 0
+    for prepared in sorted(Path("out").iterdir()):
+        left = {code for code in codes(prepared) if REGISTRY[code].fixable}
+        assert not left, f"{prepared.name}: {left}"
+
+
 # -- the split ---------------------------------------------------------------------
 
 
@@ -493,6 +502,28 @@ def test_an_existing_output_is_never_overwritten(project, capsys):
     assert "A real run would stop here" in capsys.readouterr().out
 
 
+def test_a_folder_or_an_unwritable_destination_is_refused(project, capsys):
+    Path("data").mkdir()
+    assert prepare("data") == 1
+    assert "data is a folder; prepare takes one file" in capsys.readouterr().err
+    Path("a.jsonl").write_text(jsonl(*intents(30)), "utf-8")
+    Path("taken").write_text("a file, not a folder\n", "utf-8")
+    assert prepare("a.jsonl", "--out-dir", "taken") == 1
+    err = capsys.readouterr().err
+    assert "cannot write taken/a_prepared_train.jsonl" in err
+    assert "Traceback" not in err
+
+
+def test_text_json_cannot_encode_is_written_escaped(project):
+    """A lone surrogate (valid JSON, not UTF-8) is kept, escaped, not lost."""
+    Path("a.jsonl").write_text(
+        '{"prompt": "Odd \\ud800 text ->", "completion": " odd\\n"}\n' + jsonl(*intents(11)),
+        "utf-8",
+    )
+    assert prepare("a.jsonl", "--no-split") == 0
+    assert records(Path("a_prepared.jsonl"))[0] == pc("Odd \ud800 text ->", " odd\n")
+
+
 def test_no_temporary_file_is_left_behind(project):
     Path("a.jsonl").write_text(jsonl(*intents(30)), "utf-8")
     assert prepare("a.jsonl") == 0
@@ -544,6 +575,16 @@ def test_no_temporary_file_is_left_behind(project):
             ["twice.jsonl:1: FT010 Key 'completion' appears twice"],
         ),
         ("missing.jsonl", None, ["missing.jsonl: no such file"]),
+        (
+            "gzipped.jsonl",
+            b"\x1f\x8b\x08\x00" + bytes(60),
+            ["FT002 The file is not JSON Lines text"],
+        ),
+        (
+            "unclosed.csv",
+            'prompt,completion\n"Where is it? ->,shipping\nRefund me ->,billing\n',
+            ["unclosed.csv:2: 1 field, the header has 2"],
+        ),
     ],
 )
 def test_bad_input_is_refused_with_file_and_line(project, capsys, name, content, message):

@@ -76,6 +76,8 @@ class PrepareError(Exception):
 
 def read(path: Path, display: str) -> Source:
     """Read ``path`` (shown as ``display`` in messages) into examples, or raise PrepareError."""
+    if path.is_dir():
+        raise PrepareError(f"{display} is a folder; prepare takes one file")
     if not path.is_file():
         raise PrepareError(f"{display}: no such file")
     suffix = path.suffix.lower()
@@ -84,10 +86,13 @@ def read(path: Path, display: str) -> Source:
             f"{display}: {suffix} files are not read; export the sheet as CSV (UTF-8) "
             "with prompt and completion columns, and prepare that"
         )
-    if suffix in _TABLES:
-        kind = SourceKind.CSV if suffix == ".csv" else SourceKind.TSV
-        return _read_table(path, display, kind, _TABLES[suffix])
-    return _read_json_lines(path, display)
+    try:
+        if suffix in _TABLES:
+            kind = SourceKind.CSV if suffix == ".csv" else SourceKind.TSV
+            return _read_table(path, display, kind, _TABLES[suffix])
+        return _read_json_lines(path, display)
+    except OSError as error:
+        raise PrepareError(f"{display}: cannot read it: {error.strerror or error}") from None
 
 
 def _read_json_lines(path: Path, display: str) -> Source:

@@ -17,9 +17,8 @@ from typing import Any
 
 from pytest_finetune import tokens
 from pytest_finetune.checks import REGISTRY
-from pytest_finetune.checks.labels import label_of
 from pytest_finetune.config import FileSettings, Settings
-from pytest_finetune.conventions import CLASSIFICATION_RATIO, Conventions, Task
+from pytest_finetune.conventions import CLASSIFICATION_RATIO, Conventions, Task, label_of
 from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format, detect, detect_file
 from pytest_finetune.lint import DETECTION_RECORDS
 from pytest_finetune.outputs.results import RunResults
@@ -207,7 +206,12 @@ def _write_all(outputs: list[Output]) -> None:
     written: list[Path] = []
     try:
         for output in outputs:
-            write.write_new(output.path, write.encode(output.examples))
+            try:
+                write.write_new(output.path, write.encode(output.examples))
+            except OSError as error:
+                raise PrepareError(
+                    f"cannot write {output.shown}: {error.strerror or error}"
+                ) from None
             written.append(output.path)
     except BaseException:
         for path in written:

@@ -194,7 +194,8 @@ def _fix_list() -> str:
     for fix in fixes.FIXES:
         kind = "always" if fix.always else "safe" if fix.safe else "opt-in"
         lines.append(
-            f"  {fix.name:<{width}}  {kind:<6}  {','.join(fix.codes):<11}  {fix.summary()}"
+            f"  {fix.name:<{width}}  {kind:<6}  {','.join(fix.codes):<11}  "
+            + fix.summary().replace("``", "")
         )
     return "\n".join(lines)
 

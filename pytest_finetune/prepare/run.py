@@ -111,6 +111,8 @@ def prepare(options: Options, settings: Settings) -> Prepared:
     # The settings of where the files go: what `pytest` will lint them with.
     guess = write.output_paths(options.path, options.out_dir, split=False)[0]
     file_settings = settings.for_file(guess)
+    # An unknown model is a configuration error: say so before writing anything.
+    model = tokens.model_spec(file_settings.model, file_settings.config).name
     context = FixContext(fmt, source, file_settings)
     examples, changes = fixes.run(
         list(source.examples), chosen_fixes(file_settings, options.fixes, options.skip), context
@@ -155,7 +157,7 @@ def prepare(options: Options, settings: Settings) -> Prepared:
         outputs=outputs,
         results=results,
         settings=file_settings,
-        model=tokens.model_spec(file_settings.model, file_settings.config).name,
+        model=model,
         options=options,
         notes=notes,
     )

@@ -14,6 +14,7 @@ from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
 from pytest_finetune.outputs import summary
 from pytest_finetune.prepare.fixes import Change, short
+from pytest_finetune.prepare.read import SourceKind
 from pytest_finetune.prepare.run import Output, Prepared, relative_to_config, shown
 from pytest_finetune.tokens import default_epochs
 
@@ -26,9 +27,9 @@ def render(prepared: Prepared) -> list[str]:
     """The lines prepare prints after a run (or a dry run)."""
     dry = prepared.options.dry_run
     source = prepared.source
-    rows = "rows" if source.kind.value in ("CSV", "TSV") else "examples"
+    unit = "row" if source.kind in (SourceKind.CSV, SourceKind.TSV) else "example"
     lines = [
-        f"{prepared.shown}: {source.kind}, {plural(len(source.examples), rows[:-1])}, "
+        f"{prepared.shown}: {source.kind}, {plural(len(source.examples), unit)}, "
         f"{prepared.format.description} data" + (" (dry run: nothing is written)" if dry else ""),
         "",
         "Fixes to apply:" if dry else "Fixes applied:",
@@ -49,8 +50,8 @@ def render(prepared: Prepared) -> list[str]:
     if remaining:
         lines += [
             "",
-            "Left to fix by hand (prepare has no safe fix for these; "
-            "`pytest-finetune rules CODE` explains each):",
+            "Still found in the prepared files (`pytest-finetune rules CODE` explains each; "
+            "[*]: a safe fix that was not applied):",
         ]
         lines += [_INDENT + line for line in remaining]
     lines += ["", "Next:"]
@@ -201,9 +202,9 @@ def _next(prepared: Prepared) -> list[str]:
         lines += [
             f"2. To train a model and gate on its accuracy, add to {config}:",
             f"     {table}",
-            f'     train = "{train}"',
-            f'     valid = "{valid}"',
-            f'     model = "{prepared.model}"',
+            f"     train = {json.dumps(train)}",
+            f"     valid = {json.dumps(valid)}",
+            f"     model = {json.dumps(prepared.model)}",
             '     backend = "openai"    # or "local": a free baseline, no key needed',
             f"     {threshold}",
             "   (or mark a test: @pytest.mark.finetune(train=..., valid=..., ...)), then run:",

@@ -228,7 +228,8 @@ def _lint_copies(outputs: list[Output], settings: Settings) -> RunResults:
         copies = {}
         for output in outputs:
             copy = Path(folder) / output.path.name
-            copy.write_bytes(write.encode(output.examples))
+            with copy.open("wb") as stream:
+                stream.writelines(write.encode(output.examples))
             copies[output.path] = copy
         return _lint(outputs, settings, copies)
 

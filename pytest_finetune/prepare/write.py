@@ -14,7 +14,7 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import orjson
@@ -22,6 +22,8 @@ import orjson
 from pytest_finetune.prepare.read import Example, PrepareError
 
 SUFFIX = "_prepared"
+#: Lines encoded before they are written.
+_CHUNK = 1000
 
 
 def output_paths(source: Path, out_dir: Path | None, *, split: bool) -> list[Path]:
@@ -45,18 +47,22 @@ def refuse_existing(paths: Iterable[Path], shown: dict[Path, str]) -> None:
         )
 
 
-def encode(examples: Iterable[Example]) -> bytes:
-    """The examples as JSON Lines: one object a line, LF endings, UTF-8, keys in order."""
-    lines = []
+def encode(examples: Iterable[Example]) -> Iterator[bytes]:
+    """The examples as JSON Lines, in chunks: one object a line, LF endings, UTF-8."""
+    chunk = []
     for example in examples:
         try:
-            lines.append(orjson.dumps(example.data))
+            chunk.append(orjson.dumps(example.data))
         except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a huge integer
-            lines.append(json.dumps(example.data).encode("ascii"))
-    return b"".join(line + b"\n" for line in lines)
+            chunk.append(json.dumps(example.data).encode("ascii"))
+        if len(chunk) >= _CHUNK:
+            yield b"\n".join(chunk) + b"\n"
+            chunk = []
+    if chunk:
+        yield b"\n".join(chunk) + b"\n"
 
 
-def write_new(path: Path, data: bytes) -> None:
+def write_new(path: Path, data: Iterable[bytes]) -> None:
     """Write ``data`` to ``path``, which must not exist, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -64,7 +70,7 @@ def write_new(path: Path, data: bytes) -> None:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
+            stream.writelines(data)
             stream.flush()
             os.fsync(stream.fileno())
         try:

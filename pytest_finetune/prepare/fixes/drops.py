@@ -57,18 +57,21 @@ class DropDuplicates(Fix):
     codes = ("FT401",)
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
-        first: dict[int, list[tuple[bytes, int]]] = {}
+        # A fingerprint per kept example, not its text: memory stays small. Equal
+        # fingerprints are compared whole, so an unlucky hash drops nothing.
+        first: dict[int, list[Example]] = {}
         kept = []
         for example in examples:
             key = canonical(_identity(example.data))
-            earlier = first.setdefault(fingerprint(key), [])
-            # Equal fingerprints are compared whole: an unlucky hash drops nothing.
-            original = next((line for seen, line in earlier if seen == key), None)
-            if original is None:
-                earlier.append((key, example.line))
+            earlier = first.get(fingerprint(key))
+            same = next(
+                (seen for seen in earlier or () if canonical(_identity(seen.data)) == key), None
+            )
+            if same is None:
+                first.setdefault(fingerprint(key), []).append(example)
                 kept.append(example)
             else:
-                change.touched(example.line, f"same as line {original}", None)
+                change.touched(example.line, f"same as line {same.line}", None)
         if change.count:
             change.what = f"Drop {plural(change.count, 'exact duplicate')} of earlier examples"
         return kept

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import difflib
 import enum
+import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 
 class Format(str, enum.Enum):
@@ -249,10 +252,31 @@ def last_assistant(messages: list[Any]) -> int | None:
     return None
 
 
-def freeze(value: object) -> object:
-    """A hashable copy of parsed JSON, equal when the JSON is equal."""
+def freeze(value: object) -> Hashable:
+    """A hashable form of parsed JSON, equal when the JSON is equal, key order aside.
+
+    Canonical JSON bytes, written in C; values orjson cannot write (lone surrogates,
+    integers past 64 bits) become nested tuples; a value nested deeper than Python's
+    stack becomes a token equal to nothing else, so that it never makes two examples
+    "the same".
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        try:
+            return _tuples(value)
+        except RecursionError:
+            # A fresh number, not object(): the hash of an object that was freed can
+            # come back for the next one.
+            return ("unmatched", next(_UNMATCHED))
+
+
+_UNMATCHED = itertools.count()
+
+
+def _tuples(value: object) -> Hashable:
     if isinstance(value, dict):
-        return tuple(sorted((key, freeze(item)) for key, item in value.items()))
+        return tuple(sorted((key, _tuples(item)) for key, item in value.items()))
     if isinstance(value, list):
-        return tuple(freeze(item) for item in value)
+        return tuple(_tuples(item) for item in value)
     return value

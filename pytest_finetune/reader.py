@@ -144,24 +144,28 @@ class Reader:
         """
         loads = orjson.loads
         limit = self.max_line_bytes
+        duplicate_keys = self.duplicate_keys
         last = self._last
         number = self.lines
+        size = self.size
         while raw := stream.readline(limit + 1):
             last = raw
             number += 1
-            self.lines = number
             if raw[-2:-1] != b"\r" and len(raw) <= limit:
                 try:
                     data = loads(raw)
                 except orjson.JSONDecodeError:
                     data = None
                 if type(data) is dict and not (
-                    self.duplicate_keys and _may_have_duplicate_key(raw, data)
+                    duplicate_keys and _may_have_duplicate_key(raw, data)
                 ):
-                    self.size += len(raw)
+                    size += len(raw)
                     yield number, raw, data
                     continue
+            self.lines, self.size = number, size
             yield from self._line(stream, raw)
+            size = self.size
+        self.lines, self.size = number, size
         if not last.endswith(b"\n"):
             yield SyntaxProblem(Problem.MISSING_FINAL_NEWLINE, number)
 
@@ -357,11 +361,22 @@ def _colons(value: object) -> int:
         return value.count(":")  # type: ignore[attr-defined, no-any-return]
     total = 0
     if kind is dict:
+        total = len(value)  # type: ignore[arg-type]
         for key, item in value.items():  # type: ignore[attr-defined]
-            total += 1 + key.count(":") + _colons(item)
+            if ":" in key:
+                total += key.count(":")
+            kind = type(item)
+            if kind is str:
+                total += item.count(":")
+            elif kind is dict or kind is list:
+                total += _colons(item)
     elif kind is list:
         for item in value:  # type: ignore[attr-defined]
-            total += _colons(item)
+            kind = type(item)
+            if kind is str:
+                total += item.count(":")
+            elif kind is dict or kind is list:
+                total += _colons(item)
     return total
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -480,9 +481,26 @@ def test_deeply_nested_json_is_searched_without_exhausting_the_stack(tmp_path):
 
 
 def test_deeply_nested_chat_examples_are_compared_without_crashing(tmp_path):
-    nested = "[" * 1000 + "1" + "]" * 1000
+    # Deeper than orjson writes (254 levels): compared as nested tuples instead.
+    nested = "[" * 300 + "1" + "]" * 300
     line = (
         '{"messages": [{"role": "user", "content": "Hi", "extra": ' + nested + "}, "
         '{"role": "assistant", "content": "Hello"}]}\n'
     )
-    assert run(tmp_path, line * 2, "FT401", "FT402") == []  # too deep to compare: no claim
+    assert run(tmp_path, line * 2, "FT401", "FT402") == [
+        "train.jsonl:2: FT401 Duplicate of line 1; delete one of them"
+    ]
+
+
+def test_examples_nested_deeper_than_the_stack_are_never_called_the_same(tmp_path):
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)
+    try:
+        nested = "[" * 600 + "1" + "]" * 600
+        line = (
+            '{"messages": [{"role": "user", "content": "Hi", "extra": ' + nested + "}, "
+            '{"role": "assistant", "content": "Hello"}]}\n'
+        )
+        assert run(tmp_path, line * 2, "FT401", "FT402") == []  # no claim, no crash
+    finally:
+        sys.setrecursionlimit(limit)

@@ -209,3 +209,25 @@ def test_bom_is_reported_and_the_first_line_still_parses(lint):
     run = lint({"data/train.jsonl": b"\xef\xbb\xbf" + GOOD.encode()})
     assert run.findings("data/train.jsonl") == [(1, "FT009")]
     assert run.dataset("data/train.jsonl")["examples"] == N
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a",'
+        ' "x": DEEP}]}',
+        '{"prompt": "q ->", "completion": " a", "x": DEEP}',
+        '{"input": {"messages": [{"role": "user", "content": "q", "x": DEEP}]}, '
+        '"preferred_output": [{"role": "assistant", "content": "a"}], '
+        '"non_preferred_output": [{"role": "assistant", "content": "b"}]}',
+    ],
+    ids=["chat", "prompt-completion", "preference"],
+)
+def test_deep_but_valid_nesting_crashes_no_check(lint, record):
+    # orjson accepts up to 1024 levels, deeper than Python's recursion limit allows
+    # for a naive walk over the parsed value.
+    deep = '{"a": ' * 1000 + "1" + "}" * 1000
+    line = record.replace("DEEP", deep)
+    run = lint({"data/train.jsonl": (line + "\n") * 3})
+    assert_clean_exit(run)
+    assert "crashed" not in run.output

@@ -13,13 +13,10 @@ only those records' texts are searched. All FT4xx checks share one survey of the
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
-
-import orjson
 
 from pytest_finetune import conventions
 from pytest_finetune.checks.registry import Check, register
@@ -357,16 +354,7 @@ class _ContentCheck(Surveyed):
 
 def _canonical(value: object) -> int:
     """A fingerprint of parsed JSON that is equal for equal JSON, key order aside."""
-    try:
-        return hash(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
-    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a huge integer, depth
-        try:
-            return fingerprint(freeze(value))
-        except RecursionError:  # nested deeper than Python's stack: compared to nothing
-            return hash(("unmatched", next(_UNMATCHED)))
-
-
-_UNMATCHED = itertools.count()
+    return fingerprint(freeze(value))
 
 
 def _strings(data: dict[str, object]) -> Iterator[tuple[str, str]]:

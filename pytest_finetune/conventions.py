@@ -20,7 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune.formats import Format, Record, example_input, example_target
+from pytest_finetune import splits
+from pytest_finetune.formats import Format, Record, detect, example_input, example_target
+from pytest_finetune.reader import read_head
 from pytest_finetune.schema import ConfigError, Key, add_key
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ STOP_CANDIDATES = ("\n", ".", " END", "***", "+++", "&&&", "$$$", "@@@", "%%%")
 #: (``? ->`` -> `` ->``, ``.0h###`` -> ``###``): what precedes it is content.
 KNOWN_SEPARATORS = (*SEPARATOR_CANDIDATES, "->", "=>", "###", "\n\n", "\n")
 KNOWN_STOPS = (*STOP_CANDIDATES, "END", "###", "<|endoftext|>")
+#: Records of a training file read to learn its task (as the scan's head).
+TRAINING_HEAD = 1000
 #: Legacy rule: fewer distinct completions than rows / 3 means classification.
 CLASSIFICATION_RATIO = 3
 #: A suffix is the dataset's convention if at least this share of texts end with it.
@@ -98,6 +102,21 @@ class Conventions:
     def label(self, completion: str) -> str:
         """The class label of a completion: the completion without its stop sequence."""
         return _without(completion, self.stop.text)
+
+
+def label_of(record: Record, conv: Conventions) -> str | None:
+    """The class label of a record: its completion without the stop, or the last reply."""
+    if record.format is Format.PROMPT_COMPLETION:
+        completion = record.data.get("completion")
+        return conv.label(completion) if isinstance(completion, str) else None
+    if record.format is Format.CHAT:
+        messages = record.data.get("messages")
+        if isinstance(messages, list):
+            for message in reversed(messages):
+                if isinstance(message, dict) and message.get("role") == "assistant":
+                    content = message.get("content")
+                    return content if isinstance(content, str) else None
+    return None
 
 
 def dominant_suffix(texts: Sequence[str], known: Sequence[str], *, natural: bool) -> Suffix:
@@ -218,11 +237,43 @@ def infer(head: Sequence[Record], config: dict[str, Any] | None = None) -> Conve
 
 
 def of(context: ScanContext, head: Sequence[Record]) -> Conventions:
-    """The conventions of the file being scanned, inferred once and shared by its checks."""
+    """The conventions of the file being scanned, inferred once and shared by its checks.
+
+    A validation file whose labels are mostly its training file's is classification
+    when its training file is: on its own, a small validation file (9 examples of 4
+    labels) would not look like it, and would be asked for a stop sequence that its
+    training file rightly does without.
+    """
     found = context.cache.get("conventions")
     if found is None:
-        found = context.cache["conventions"] = infer(head, context.settings.config)
+        config = context.settings.config
+        found = infer(head, config)
+        if "task" not in config and not found.classification:
+            known = _training_labels(context)
+            labels = [label_of(record, found) for record in head]
+            if known and sum(label in known for label in labels) * 2 > len(labels):
+                found = infer(head, {**config, "task": Task.CLASSIFICATION.value})
+        context.cache["conventions"] = found
     return found
+
+
+def _training_labels(context: ScanContext) -> frozenset[str]:
+    """The labels of a validation file's training file, if that is classification."""
+    split = splits.of(context)
+    if split is None or split.role is not splits.Role.VALID or not split.train.is_file():
+        return frozenset()
+    stat = split.train.stat()
+    key = f"conventions.labels:{split.train.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    if key not in context.shared:
+        head = read_head(
+            split.train, records=TRAINING_HEAD, max_bytes=context.settings.max_line_bytes
+        )
+        records = [Record(line, b"", data, detect(data)) for line, data in enumerate(head, 1)]
+        conv = infer(records, context.settings.config)
+        labels = {label_of(record, conv) for record in records} if conv.classification else set()
+        context.shared[key] = frozenset(label for label in labels if label is not None)
+    known: frozenset[str] = context.shared[key]
+    return known
 
 
 def _declared(text: str, texts: Sequence[str]) -> Suffix:

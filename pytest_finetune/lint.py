@@ -6,7 +6,9 @@ item to run (the scan); the command line and the catalog tests run it in one go.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +43,36 @@ def lint(
     return scan(path, display_path or path.as_posix(), fmt, file_settings, shared)
 
 
-def find_datasets(paths: Iterable[Path], settings: Settings) -> Iterator[Path]:
-    """The dataset files among ``paths`` and under the folders among them, sorted."""
+#: pytest's default ``norecursedirs``: folders it never collects from.
+NORECURSEDIRS = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
+
+
+def find_datasets(
+    paths: Iterable[Path], settings: Settings, *, skip: Sequence[str] = NORECURSEDIRS
+) -> Iterator[Path]:
+    """The dataset files among ``paths`` and in the folders among them, as pytest collects.
+
+    Files named directly are datasets if the configuration's ``include`` and ``exclude``
+    say so (as ``pytest FILE`` decides); folders are searched in name order, except
+    those matching ``skip`` (pytest's ``norecursedirs``) and virtual environments.
+    """
     for path in paths:
         if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                if (
-                    candidate.is_file()
-                    and not _hidden(candidate, path)
-                    and settings.is_dataset(candidate)
-                ):
-                    yield candidate
-        else:
+            yield from _walk(path, settings, skip)
+        elif settings.is_dataset(path):
             yield path
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in path.relative_to(root).parts)
+def _walk(root: Path, settings: Settings, skip: Sequence[str]) -> Iterator[Path]:
+    for folder, folders, files in os.walk(root):
+        here = Path(folder)
+        folders[:] = sorted(
+            name
+            for name in folders
+            if not any(fnmatch.fnmatch(name, glob) for glob in skip)
+            and not (here / name / "pyvenv.cfg").is_file()
+        )
+        for name in sorted(files):
+            candidate = here / name
+            if candidate.is_file() and settings.is_dataset(candidate):
+                yield candidate

@@ -23,6 +23,7 @@ from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import plural, render_list
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import plan
+from pytest_finetune.outputs.results import check_payload
 from pytest_finetune.scan import ScanResult, scan
 from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.session import (
@@ -152,19 +153,10 @@ class CheckItem(pytest.Item):
         return self.path, None, f"{self.parent.display_path}::{self.name}"
 
     def payload(self) -> dict[str, Any]:
-        """What this item's report carries to the summary and the report files.
-
-        Plain data, so that it crosses from an xdist worker to the controller.
-        """
+        """What this item's report carries to the summary and the report files."""
         result = self.parent.result()
         outcome = result.outcomes[self.check.code]
-        return {
-            "dataset": result.stats.to_dict(),
-            "code": self.check.code,
-            "findings": [finding.to_dict() for finding in outcome.sorted_findings()],
-            "counts": {str(severity): count for severity, count in outcome.counts.items()},
-            "fail_on": str(self.parent.settings.fail_on),
-        }
+        return check_payload(result.stats, outcome, self.parent.settings.fail_on)
 
 
 class TrainingGateFailed(Exception):

@@ -308,3 +308,20 @@ def test_labels_are_compared_only_when_both_files_are_classification(tmp_path):
     assert found["valid.jsonl"] == []
     found = run(tmp_path, {"train.jsonl": labelled, "valid.jsonl": generation}, "FT511")
     assert found["valid.jsonl"] == []
+
+
+def test_a_small_validation_file_is_classification_when_its_training_file_is(tmp_path):
+    train = classified({" shipping": 10, " billing": 10, " account": 10, " refund": 10}, stop="")
+    # Nine examples of four labels: on its own, too many labels to look like classes.
+    valid = classified({" shipping": 3, " billing": 2, " account": 2, " refunds": 2}, stop="")
+    found = run(tmp_path, {"x_train.jsonl": train, "x_valid.jsonl": valid}, "FT130", "FT511")
+    assert found["x_valid.jsonl"] == [
+        (None, "FT511", "The label ' refund' of the training file data/x_train.jsonl (10 examples) "
+         "has no validation example; it is never measured"),
+        (4, "FT511", "The label ' refunds' (2 examples, the first here) never occurs in the "
+         "training file data/x_train.jsonl (did you mean ' refund'?); the model cannot learn it"),
+    ]  # fmt: skip
+    # Alone, the same file is generation data without a stop sequence.
+    (tmp_path / "alone").mkdir()
+    alone = run(tmp_path / "alone", {"x_valid.jsonl": valid}, "FT130", "FT511")
+    assert [code for _, code, _ in alone["x_valid.jsonl"]] == ["FT130"]

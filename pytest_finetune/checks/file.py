@@ -194,6 +194,7 @@ class NotJsonLines(_ProblemCheck):
     code = "FT006"
     name = "not-json-lines"
     severity = Severity.ERROR
+    fixable = True
     problems = frozenset({Problem.JSON_DOCUMENT})
 
     def describe(self, problem: SyntaxProblem) -> str:

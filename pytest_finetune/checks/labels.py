@@ -25,7 +25,7 @@ from pytest_finetune import conventions, splits, tokens
 from pytest_finetune.checks.prompt_completion import quote
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
-from pytest_finetune.conventions import Conventions, Task
+from pytest_finetune.conventions import Conventions, Task, label_of
 from pytest_finetune.findings import Severity, plural
 from pytest_finetune.fingerprints import Fingerprints
 from pytest_finetune.formats import (
@@ -46,21 +46,6 @@ if TYPE_CHECKING:
 MAX_CLASSES = 1000
 #: Records read from a training file before labelling them (as the scan's head).
 TRAINING_HEAD = 1000
-
-
-def label_of(record: Record, conv: Conventions) -> str | None:
-    """The class label of a record: its completion without the stop, or the last reply."""
-    if record.format is Format.PROMPT_COMPLETION:
-        completion = record.data.get("completion")
-        return conv.label(completion) if isinstance(completion, str) else None
-    if record.format is Format.CHAT:
-        messages = record.data.get("messages")
-        if isinstance(messages, list):
-            for message in reversed(messages):
-                if isinstance(message, dict) and message.get("role") == "assistant":
-                    content = message.get("content")
-                    return content if isinstance(content, str) else None
-    return None
 
 
 class _Classes(Survey):

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from pytest_finetune.scan import CheckOutcome, DatasetStats, ScanResult
+
+
+def check_payload(stats: DatasetStats, outcome: CheckOutcome, fail_on: Severity) -> dict[str, Any]:
+    """What one check's run on one file tells the summary and the reports, as plain data.
+
+    Plain data, so that it crosses from an xdist worker to the controller.
+    """
+    return {
+        "dataset": stats.to_dict(),
+        "code": outcome.code,
+        "findings": [finding.to_dict() for finding in outcome.sorted_findings()],
+        "counts": {str(severity): count for severity, count in outcome.counts.items()},
+        "fail_on": str(fail_on),
+    }
 
 
 @dataclass
@@ -60,6 +77,11 @@ class RunResults:
         dataset.counts[code] = {
             Severity.parse(name): count for name, count in payload["counts"].items()
         }
+
+    def add_scan(self, result: ScanResult, fail_on: Severity) -> None:
+        """Take every check of one scan (a lint outside pytest)."""
+        for outcome in result.outcomes.values():
+            self.add_check(check_payload(result.stats, outcome, fail_on))
 
     def findings(self, minimum: Severity = Severity.INFO) -> list[Finding]:
         """Kept findings of every dataset at ``minimum`` severity or above."""

@@ -1,0 +1,205 @@
+"""`pytest-finetune check` and `stats`: the plugin's checks and outputs outside pytest."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import numpy  # noqa: F401  (pytester unloads modules a test imports; numpy cannot reload)
+import pytest
+from conftest import REAL, ROOT, write_files
+from helpers import intents, jsonl, pc
+
+from pytest_finetune.cli import main
+
+ANSWERS = [pc(f"Question {i} ->", f" Answer {i}.\n") for i in range(12)]
+BROKEN = jsonl(*ANSWERS) + '{"prompt": "oops ->",\n' + jsonl(pc("Question 12?", "Answer 12.\n"))
+PROJECT = {
+    "pytest.ini": "[pytest]\nfinetune_ignore = FT014\n",
+    "data/finetune.toml": (
+        '[per-file-ignores]\n"pairs.jsonl" = ["FT306"]\n\n[checks.FT501]\nmax-ratio = 2\n'
+    ),
+    "data/intents_train.jsonl": jsonl(
+        *intents(40),
+        pc(" Tell me more ->", " billing\n"),
+        *[pc(f"Track order {i} ->", " shipping\n") for i in range(20)],
+    ),
+    "data/intents_valid.jsonl": jsonl(*intents(12), pc("Hello there ->", " refunds\n")),
+    "more/broken.jsonl": BROKEN,
+    "data/chat.jsonl": jsonl(
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}]},
+        {"messages": [{"role": "user", "content": "Hi"}]},
+        {"messages": [{"role": "captain", "content": "Ahoy"}]},
+    ),
+    "notes/readme.txt": "not a dataset\n",
+}
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Path:
+    write_files(pytester.path, PROJECT)
+    (pytester.path / "real").mkdir()
+    for path in REAL.glob("*.jsonl"):
+        shutil.copy(path, pytester.path / "real" / path.name)
+    return pytester.path
+
+
+def check(*args: str) -> int:
+    return main(["check", *args])
+
+
+def test_check_finds_exactly_what_the_plugin_finds(project, pytester, capsys):
+    report = project / "report.json"
+    # In a subprocess: as users run it (and an in-process run unloads numpy afterwards).
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--finetune-report={report}", ".")
+    plugin = json.loads(report.read_text("utf-8"))
+    capsys.readouterr()
+    assert check("--format", "json", ".") == 1
+    command = json.loads(capsys.readouterr().out)
+    assert command == plugin
+    # The comparison is worth something: every family and the configuration are in it.
+    found = {f["code"] for d in plugin["datasets"] for f in d["findings"]}
+    assert {"FT003", "FT111", "FT113", "FT202", "FT501", "FT510", "FT511"} <= found
+    assert "FT014" not in found  # ignored by the pytest ini key, on both sides
+    assert len(plugin["datasets"]) == 4 + len(list(REAL.glob("*.jsonl")))
+    assert "notes/readme.txt" not in {d["path"] for d in plugin["datasets"]}
+
+
+def test_check_with_selection_options_matches_the_plugin_options(project, pytester, capsys):
+    report = project / "report.json"
+    pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", f"--finetune-report={report}", "--finetune-select=FT1,FT5",
+        "--finetune-ignore=FT113", "--finetune-fail-on=warning", "data/intents_valid.jsonl",
+    )  # fmt: skip
+    plugin = json.loads(report.read_text("utf-8"))
+    capsys.readouterr()
+    status = check(
+        "--format", "json", "--select", "FT1,FT5", "--ignore", "FT113", "--fail-on", "warning",
+        "data/intents_valid.jsonl",
+    )  # fmt: skip
+    assert json.loads(capsys.readouterr().out) == plugin
+    assert status == 1
+    assert {f["code"] for f in plugin["datasets"][0]["findings"]} == {"FT510", "FT511"}
+
+
+def test_text_output_is_one_finding_a_line_then_the_statistics(project, capsys):
+    assert check("more/broken.jsonl", "data/intents_train.jsonl") == 1
+    out = capsys.readouterr().out.splitlines()
+    # File-level findings first, then by line; a folder's finetune.toml applies (FT501).
+    assert out[0].startswith("data/intents_train.jsonl: FT501 The largest class ' shipping'")
+    assert out[1].startswith("data/intents_train.jsonl:41: FT113 The prompt starts with")
+    assert out[2] == "more/broken.jsonl:13:1: FT003 Invalid JSON: unexpected end of data"
+    assert out[3].startswith("more/broken.jsonl:14: FT111 The prompt does not end with")
+    assert out[4].startswith("more/broken.jsonl:14: FT120 The completion does not start with")
+    assert out[5] == ""
+    assert re.match(r"dataset +format +examples +classes +tokens +cost +findings$", out[6])
+    assert "1  FT003  invalid-json" in "\n".join(out)
+    assert out[-2] == "Found 5 findings in 2 files (3 errors, 2 warnings)."
+    assert out[-1] == "[*] 3 findings have a safe fix: run `pytest-finetune prepare FILE`."
+
+
+def test_exit_status_follows_fail_on(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("clean.jsonl").write_text(jsonl(*intents(120)), "utf-8")
+    Path("warned.jsonl").write_text(jsonl(*intents(40), pc(" Tell me ->", " billing\n")), "utf-8")
+    assert check("clean.jsonl") == 0
+    assert capsys.readouterr().out.endswith("All checks passed (1 file).\n")
+    assert check("warned.jsonl") == 0  # warnings do not fail by default
+    assert check("warned.jsonl", "--fail-on", "warning") == 1
+
+
+def test_usage_and_configuration_errors_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("a.jsonl").write_text(jsonl(*intents(12)), "utf-8")
+    assert check("nowhere.jsonl") == 2
+    assert "nowhere.jsonl: no such file or folder" in capsys.readouterr().err
+    assert check("--select", "FT999", "a.jsonl") == 2
+    assert "unknown check 'FT999'" in capsys.readouterr().err
+    Path("finetune.toml").write_text("fail-on = 3\n", "utf-8")
+    assert check("a.jsonl") == 2
+    assert "fail-on must be a string" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        check("--format", "xml", "a.jsonl")
+    assert exited.value.code == 2
+
+
+def test_sarif_and_github_formats(project, capsys):
+    assert check("--format", "sarif", "more/broken.jsonl") == 1
+    log = json.loads(capsys.readouterr().out)
+    assert log["version"] == "2.1.0"
+    results = log["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["FT003", "FT111", "FT120"]
+    assert results[0]["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 13,
+        "startColumn": 1,
+    }
+    assert check("--format", "github", "more/broken.jsonl") == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "::error file=more/broken.jsonl,line=13,col=1,title=FT003 invalid-json::"
+        "Invalid JSON: unexpected end of data"
+    )
+    assert len(lines) == 3
+
+
+def test_folders_are_searched_as_pytest_collects(project, capsys):
+    write_files(project, {".hidden/x.jsonl": "{oops\n", "node_modules/y.jsonl": "{oops\n"})
+    check("--format", "json", ".")
+    paths = [d["path"] for d in json.loads(capsys.readouterr().out)["datasets"]]
+    assert paths == sorted(paths)
+    assert all(path.startswith(("data/", "more/", "real/")) for path in paths)
+
+
+def test_a_file_the_configuration_excludes_is_skipped_as_by_pytest(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("finetune.toml").write_text('exclude = ["fixtures/"]\n', "utf-8")
+    Path("fixtures").mkdir()
+    Path("fixtures/bad.jsonl").write_text("{oops\n", "utf-8")
+    assert check("fixtures/bad.jsonl") == 0
+    captured = capsys.readouterr()
+    assert "skipped, not a dataset by the configuration's include and exclude" in captured.err
+    assert captured.out == "No dataset found.\n"
+
+
+def test_stats_prints_the_summary_of_one_file(project, capsys):
+    assert main(["stats", "real/azuresamples__context_switching_prepared_train.jsonl"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert re.match(
+        r"real/azuresamples__context_switching_prepared_train\.jsonl +prompt_completion +178 +4 ",
+        out[1],
+    )
+    assert "real/azuresamples__context_switching_prepared_train.jsonl: 4 classes, the largest " in (
+        "\n".join(out)
+    )
+    assert any(re.match(r"  ' 1' +51  +28\.7%", line) for line in out)
+    assert re.search(
+        r"\n\S+: 2,373 tokens \(exact, o200k_base\), the longest example 19; 3 epochs ",
+        "\n".join(out),
+    )
+    assert main(["stats", "--format", "json", "data/chat.jsonl"]) == 0
+    [dataset] = json.loads(capsys.readouterr().out)["datasets"]
+    assert (dataset["format"], dataset["examples"]) == ("chat", 3)
+
+
+def test_pre_commit_hook_runs_check_on_jsonl_files():
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text("utf-8")
+    hooks = re.findall(r"^- id: (.+)$", text, re.MULTILINE)
+    assert hooks == ["pytest-finetune-check"]
+    assert "\n  entry: pytest-finetune check\n" in text
+    assert "\n  language: python\n" in text
+    [files] = re.findall(r"^  files: (.+)$", text, re.MULTILINE)
+    assert re.search(files, "data/train.jsonl")
+    assert not re.search(files, "data/train.json")
+
+
+def test_console_script_runs_check(pytester: pytest.Pytester):
+    pytester.makefile(".jsonl", train=jsonl(*intents(9)))
+    script = Path(sys.executable).with_name("pytest-finetune")
+    result = pytester.run(script, "check", "train.jsonl")
+    assert result.ret == 1
+    assert result.outlines[0] == (
+        "train.jsonl: FT013 Only 9 examples; fine-tuning needs at least 10"
+    )

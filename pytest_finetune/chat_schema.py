@@ -14,16 +14,15 @@ accepts passes, including assistant turns that only call tools, ``tool`` and
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from pytest_finetune.findings import file_size
+from pytest_finetune.findings import did_you_mean, file_size, kind
 from pytest_finetune.formats import Format, Record
 
 
@@ -192,21 +191,6 @@ def is_blank(text: str) -> bool:
     return not text or text.isspace()
 
 
-def kind(value: object) -> str:
-    """How messages name the JSON type of ``value``: ``a string``, ``an object``, ..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
 def quote(value: object, limit: int = 60) -> str:
     r"""``value`` as messages quote data, cut to about ``limit`` characters.
 
@@ -222,12 +206,6 @@ def quote(value: object, limit: int = 60) -> str:
 def article(word: str) -> str:
     """``a user``, ``an assistant`` (the words messages name: roles and part types)."""
     return f"an {word}" if word[:1] in "aeio" else f"a {word}"
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """``; did you mean 'x'?`` for the closest of ``choices``, or nothing."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 # -- records ------------------------------------------------------------------------

@@ -10,7 +10,6 @@ configuration error, else 0.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import sys
 import textwrap
@@ -21,7 +20,7 @@ from typing import Any
 from pytest_finetune import catalog
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.config import Settings
-from pytest_finetune.findings import Severity, plural
+from pytest_finetune.findings import Severity, did_you_mean, plural
 from pytest_finetune.lint import NORECURSEDIRS, find_datasets, plan
 from pytest_finetune.outputs import github, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
@@ -497,8 +496,7 @@ def _fix_names(values: list[str], option: str) -> list[str] | None:
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
     for name in names:
         if name not in fixes.BY_NAME:
-            close = difflib.get_close_matches(name, list(fixes.BY_NAME), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, fixes.BY_NAME)
             print(
                 f"pytest-finetune prepare: {option}: unknown fix {name!r}{hint} (see --help)",
                 file=sys.stderr,

@@ -1,8 +1,10 @@
-"""What a check reports: a finding, its severity, and its one-line rendering."""
+"""What a check reports: a finding, its severity, its rendering, and the words of its message."""
 
 from __future__ import annotations
 
+import difflib
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,3 +111,43 @@ def file_size(size: int) -> str:
         value /= 1000
         unit = larger
     return f"{value:,.1f} {unit}"
+
+
+# -- the words of messages -------------------------------------------------------------
+
+
+def quote(text: str, limit: int = 60) -> str:
+    r"""``text`` as a short Python literal, invisible characters escaped (``'\n'``)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + "..."
+
+
+def kind(value: object, *, detail: bool = False) -> str:
+    """How messages name the JSON type of ``value``: ``a string``, ``an object``, ...
+
+    ``detail``: a boolean or a number with its value (``a number (1)``).
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})" if detail else "a boolean"
+    if isinstance(value, int | float):
+        return f"a number ({value})" if detail else "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def closest(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The one of ``choices`` that ``name`` most likely misspells, if any is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest of ``choices``, or nothing."""
+    close = closest(name, choices)
+    return f"; did you mean {close!r}?" if close else ""

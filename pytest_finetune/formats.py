@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from pytest_finetune.findings import closest
+
 
 class Format(str, enum.Enum):
     """The shape of one record."""
@@ -159,9 +161,9 @@ def closest_format(keys: Iterable[str]) -> tuple[Format, list[str]]:
         return Format.UNKNOWN, []
     hints = []
     for want in sorted(SIGNATURES[best] - set(present)):
-        near = difflib.get_close_matches(want, present, n=1, cutoff=0.6)
+        near = closest(want, present)
         if near:
-            hints.append(f"{near[0]} -> {want}")
+            hints.append(f"{near} -> {want}")
     return best, hints
 
 

@@ -14,7 +14,6 @@ per example (:mod:`pytest_finetune.fingerprints`), not its text.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +21,10 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import conventions, splits, tokens
-from pytest_finetune.checks.prompt_completion import quote
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import Conventions, Task, label_of
-from pytest_finetune.findings import Severity, plural
+from pytest_finetune.findings import Severity, closest, plural, quote
 from pytest_finetune.fingerprints import Fingerprints
 from pytest_finetune.formats import (
     SUPPORTED,
@@ -194,8 +192,8 @@ class RareClass(_Member):
         for label, count in classes.items():
             if count >= self.options.min_examples:
                 continue
-            near = difflib.get_close_matches(label, common, n=1, cutoff=0.8)
-            hint = f" (a typo of {quote(near[0])}?)" if near else ""
+            near = closest(label, common, cutoff=0.8)
+            hint = f" (a typo of {quote(near)}?)" if near else ""
             where = ", the first here" if count > 1 else ""
             self.report(
                 self.survey.first[label],
@@ -552,8 +550,8 @@ class LabelInOneSplit(_Member):
         shown = _shown(split.train, self.context)
         for label, count in valid.items():
             if label not in train:
-                near = difflib.get_close_matches(label, list(train), n=1, cutoff=0.8)
-                hint = f" (did you mean {quote(near[0])}?)" if near else ""
+                near = closest(label, train, cutoff=0.8)
+                hint = f" (did you mean {quote(near)}?)" if near else ""
                 self.report(
                     self.survey.first[label],
                     f"The label {quote(label)} ({plural(count, 'example')}, the first here) "

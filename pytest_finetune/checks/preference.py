@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune.chat_schema import content_text, is_blank, kind, messages_problems, quote
+from pytest_finetune.chat_schema import content_text, is_blank, messages_problems, quote
 from pytest_finetune.checks.registry import Check, option, register
-from pytest_finetune.findings import Severity
+from pytest_finetune.findings import Severity, kind
 from pytest_finetune.formats import Format, Record
 
 if TYPE_CHECKING:

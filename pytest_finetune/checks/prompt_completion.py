@@ -13,7 +13,6 @@ what needs the whole file (common prefixes, identical texts, case) at the end.
 
 from __future__ import annotations
 
-import difflib
 import heapq
 import sys
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from pytest_finetune import conventions
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import Task
-from pytest_finetune.findings import Severity, plural
+from pytest_finetune.findings import Severity, closest, kind, plural, quote
 from pytest_finetune.formats import Format
 
 if TYPE_CHECKING:
@@ -50,27 +49,6 @@ _UPPER = bytes(range(ord("A"), ord("Z") + 1))
 _LOWER = bytes(range(ord("a"), ord("z") + 1))
 _NOT_UPPER = bytes(b for b in range(256) if b not in _UPPER)
 _NOT_LOWER = bytes(b for b in range(256) if b not in _LOWER)
-
-
-def quote(text: str, limit: int = 60) -> str:
-    r"""``text`` as a short Python literal, invisible characters escaped (``'\n'``)."""
-    if len(text) <= limit:
-        return repr(text)
-    return repr(text[:limit]) + "..."
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({'true' if value else 'false'})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _rarest(needle: str, texts: Iterable[str]) -> str:
@@ -279,8 +257,8 @@ class _Survey(Survey):
                 _count(self.extra, "", line)  # "other keys"
         for key in KEYS:
             if key not in present and self.missing_key is not None:
-                near = difflib.get_close_matches(key, [str(k) for k in data], n=1, cutoff=0.6)
-                hint = f" (is {near[0]!r} meant to be {key!r}?)" if near else ""
+                near = closest(key, [str(k) for k in data])
+                hint = f" (is {near!r} meant to be {key!r}?)" if near else ""
                 self.missing_key.report(
                     line,
                     f"Missing key {key!r}{hint}; every example needs a prompt and a completion",
@@ -292,7 +270,7 @@ class _Survey(Survey):
                 if self.non_string is not None:
                     self.non_string.report(
                         line,
-                        f"The {key} is {_json_kind(value)}, not a string; write it as text "
+                        f"The {key} is {kind(value, detail=True)}, not a string; write it as text "
                         "(in quotes)",
                     )
                 value = None

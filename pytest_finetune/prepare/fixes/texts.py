@@ -13,18 +13,17 @@ from collections.abc import Iterable
 from pytest_finetune import conventions
 from pytest_finetune.checks.prompt_completion import FALLBACK_SEPARATOR, FALLBACK_STOP, KEYS
 from pytest_finetune.conventions import Task
-from pytest_finetune.findings import plural
+from pytest_finetune.findings import plural, quote
 from pytest_finetune.prepare.fixes.base import (
     HEAD,
     PC,
+    SAMPLE_CHARS,
     Change,
     Fix,
     FixContext,
     blank,
     of_format,
     pc_texts,
-    short,
-    tail,
 )
 from pytest_finetune.prepare.read import Example
 
@@ -53,7 +52,7 @@ class StripPromptWhitespace(Fix):
             if separator and prompt.endswith(separator) and blank(prompt[: -len(separator)]):
                 continue  # nothing but the separator: stripping would break it
             example.data["prompt"] = prompt.lstrip()
-            change.touched(example.line, short(prompt), short(prompt.lstrip()))
+            change.edited(example.line, prompt, prompt.lstrip())
         if change.count:
             change.what = f"Remove the whitespace at the start of {plural(change.count, 'prompt')}"
         return examples
@@ -88,7 +87,7 @@ class AddSeparator(Fix):
                 continue
             fixed = _end_with(prompt, separator)
             example.data["prompt"] = fixed
-            change.touched(example.line, tail(prompt), tail(fixed))
+            change.edited(example.line, prompt, fixed, end=True)
         if change.count:
             change.what = f"Add {added} {separator!r} to {plural(change.count, 'prompt')}"
         return examples
@@ -136,7 +135,7 @@ class AddLeadingSpace(Fix):
                 continue
             fixed = " " + body
             example.data["completion"] = fixed
-            change.touched(example.line, short(completion), short(fixed))
+            change.edited(example.line, completion, fixed)
         if change.count:
             change.what = f"Start {plural(change.count, 'completion')} with exactly one space"
         return examples
@@ -176,7 +175,7 @@ class AddStop(Fix):
                 continue
             fixed = _end_with(completion, stop)
             example.data["completion"] = fixed
-            change.touched(example.line, tail(completion), tail(fixed))
+            change.edited(example.line, completion, fixed, end=True)
         if change.count:
             change.what = f"Add {added} {stop!r} to {plural(change.count, 'completion')}"
         return examples
@@ -227,8 +226,9 @@ def _strip_prefix(
     if len(prefix) < shortest or cut is None:
         change.note = f"The common {key} prefix ends inside a word; nothing was removed"
         return examples
+    shown = quote(prefix, SAMPLE_CHARS)
     if any(blank(text[len(prefix) :]) for text in texts):
-        change.note = f"Some {key}s are nothing but the prefix {short(prefix)}; nothing was removed"
+        change.note = f"Some {key}s are nothing but the prefix {shown}; nothing was removed"
         return examples
     for example in of_format(examples, PC):
         text = example.data.get(key)
@@ -236,8 +236,10 @@ def _strip_prefix(
             continue
         fixed = (keep if text.startswith(keep) else "") + text[len(prefix) :].lstrip()
         example.data[key] = fixed
-        change.touched(example.line, short(text), short(fixed))
-    change.what = f"Remove the prefix {short(prefix)} from {plural(change.count, key)}"
+        change.edited(example.line, text, fixed)
+    change.what = (
+        f"Remove the prefix {quote(prefix, SAMPLE_CHARS)} from {plural(change.count, key)}"
+    )
     return examples
 
 
@@ -287,7 +289,7 @@ class Lowercase(Fix):
                 fixed = body.lower() + suffix
                 if fixed != text:
                     example.data[key] = fixed
-                    change.touched(example.line, short(text), short(fixed))
+                    change.edited(example.line, text, fixed)
         if change.count:
             change.what = (
                 f"Lowercase the {' and '.join(f'{key}s' for key in lowered)} "

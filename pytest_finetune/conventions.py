@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import splits
-from pytest_finetune.formats import Format, Record, detect, example_input, example_target
+from pytest_finetune.formats import Format, Record, detect, example
 from pytest_finetune.reader import read_head
 from pytest_finetune.schema import ConfigError, Key, add_key
 
@@ -229,9 +229,8 @@ def infer(head: Sequence[Record], config: dict[str, Any] | None = None) -> Conve
     elif prompts:
         task = infer_task(prompts, [_without(c, stop.text) for c in completions])
     else:
-        task = infer_task(
-            [example_input(record) for record in head], [example_target(record) for record in head]
-        )
+        examples = [example(record) for record in head]
+        task = infer_task([given for given, _ in examples], [answer for _, answer in examples])
     declared = frozenset(key for key in ("separator", "stop", "task") if key in config)
     return Conventions(separator, stop, task, declared)
 

@@ -218,7 +218,7 @@ class _Pass(Survey):
         if record.format is _PROMPT_COMPLETION:
             prompt, completion = data.get("prompt"), data.get("completion")
             if type(prompt) is str and type(completion) is str:
-                # example_input and example_target, without two calls per record.
+                # formats.example, without a call per record.
                 if self._add is not None:
                     self._add(hash(prompt), record.line, hash(completion))
                 if self._batch is not None and len(data) == 2:
@@ -236,7 +236,7 @@ class _Pass(Survey):
                 self._inspect(record, flags)
 
     def _log(self, record: Record) -> None:
-        # The inputs and targets of formats.example_input/example_target, fingerprinted
+        # The inputs and targets of formats.example, fingerprinted
         # through canonical JSON: six times faster than hashing frozen tuples.
         add, data = self._add, record.data
         if add is None:

@@ -31,8 +31,7 @@ from pytest_finetune.formats import (
     Format,
     Record,
     detect,
-    example_input,
-    example_target,
+    example,
 )
 from pytest_finetune.reader import Reader
 from pytest_finetune.schema import ConfigError
@@ -352,8 +351,7 @@ def example_key(record: Record) -> tuple[int, int] | None:
     Surrounding whitespace does not count (a stray space makes no new example). An
     empty input (open-ended data) is no key of its own: the whole example is.
     """
-    source = example_input(record)
-    target = example_target(record)
+    source, target = example(record)
     if source is None and target is None:
         return None
     if isinstance(source, str):

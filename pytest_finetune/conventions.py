@@ -39,12 +39,16 @@ SEPARATOR_CANDIDATES = (
 )
 #: Stop sequences the legacy tool suggested.
 STOP_CANDIDATES = ("\n", ".", " END", "***", "+++", "&&&", "$$$", "@@@", "%%%")
+#: What data without a separator or a stop sequence is offered, in order: the
+#: candidates, then the legacy tool's fallback for data in which every one occurs.
+SEPARATOR_SUGGESTIONS = (*SEPARATOR_CANDIDATES, "\n\n### =>\n\n")
+STOP_SUGGESTIONS = (*STOP_CANDIDATES, " [END]")
 #: Markers people use; a dominant suffix that ends with one is cut back to it
 #: (``? ->`` -> `` ->``, ``.0h###`` -> ``###``): what precedes it is content.
 KNOWN_SEPARATORS = (*SEPARATOR_CANDIDATES, "->", "=>", "###", "\n\n", "\n")
 KNOWN_STOPS = (*STOP_CANDIDATES, "END", "###", "<|endoftext|>")
-#: Records of a training file read to learn its task (as the scan's head).
-TRAINING_HEAD = 1000
+#: Records a dataset's conventions are learned from: its first ones (the scan's head).
+HEAD_RECORDS = 1000
 #: Legacy rule: fewer distinct completions than rows / 3 means classification.
 CLASSIFICATION_RATIO = 3
 #: A suffix is the dataset's convention if at least this share of texts end with it.
@@ -265,7 +269,7 @@ def _training_labels(context: ScanContext) -> frozenset[str]:
     key = f"conventions.labels:{split.train.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
     if key not in context.shared:
         head = read_head(
-            split.train, records=TRAINING_HEAD, max_bytes=context.settings.max_line_bytes
+            split.train, records=HEAD_RECORDS, max_bytes=context.settings.max_line_bytes
         )
         records = [Record(line, b"", data, detect(data)) for line, data in enumerate(head, 1)]
         conv = infer(records, context.settings.config)

@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 #: Distinct labels counted at most; more means the data is not classification after all.
 MAX_CLASSES = 1000
-#: Records read from a training file before labelling them (as the scan's head).
-TRAINING_HEAD = 1000
 
 
 class _Classes(Survey):
@@ -398,7 +396,7 @@ def _summarise(path: Path, context: ScanContext) -> TrainingSummary:
             add(record)
             continue
         head.append(record)
-        if len(head) >= TRAINING_HEAD:
+        if len(head) >= conventions.HEAD_RECORDS:
             conv = conventions.infer(head, context.settings.config)
             for held in head:
                 add(held)

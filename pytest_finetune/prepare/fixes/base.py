@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 SAMPLES = 3
 #: Characters of a text shown in a sample.
 SAMPLE_CHARS = 50
-#: Records conventions are learned from, as the scan's head.
-HEAD = 1000
 PC = frozenset({Format.PROMPT_COMPLETION})
 PREFERENCE = frozenset({Format.PREFERENCE})
 
@@ -78,7 +76,10 @@ class FixContext:
 
     def conventions(self, examples: list[Example]) -> Conventions:
         """The conventions of the data as it is now, learned as the checks learn them."""
-        head = [Record(e.line, b"", e.data, detect(e.data)) for e in examples[:HEAD]]
+        head = [
+            Record(e.line, b"", e.data, detect(e.data))
+            for e in examples[: conventions.HEAD_RECORDS]
+        ]
         return conventions.infer(head, self.settings.config)
 
     def option(self, code: str, name: str) -> Any:

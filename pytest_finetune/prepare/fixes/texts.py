@@ -8,14 +8,12 @@ tool's candidates that occurs nowhere in the data.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from pytest_finetune import conventions
-from pytest_finetune.checks.prompt_completion import FALLBACK_SEPARATOR, FALLBACK_STOP, KEYS
+from pytest_finetune.checks.prompt_completion import KEYS, common_prefix, letter_case
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import plural, quote
 from pytest_finetune.prepare.fixes.base import (
-    HEAD,
     PC,
     SAMPLE_CHARS,
     Change,
@@ -27,8 +25,6 @@ from pytest_finetune.prepare.fixes.base import (
 )
 from pytest_finetune.prepare.read import Example
 
-_NOT_UPPER = bytes(b for b in range(256) if not 65 <= b <= 90)
-_NOT_LOWER = bytes(b for b in range(256) if not 97 <= b <= 122)
 _WORD_END = re.compile(r"\w+$")
 
 
@@ -40,7 +36,11 @@ class StripPromptWhitespace(Fix):
     formats = PC
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
-        prompts = [texts[0] for texts in map(pc_texts, (e.data for e in examples[:HEAD])) if texts]
+        prompts = [
+            texts[0]
+            for texts in map(pc_texts, (e.data for e in examples[: conventions.HEAD_RECORDS]))
+            if texts
+        ]
         # The check's rule: only where most prompts start without whitespace.
         if not prompts or sum(p[:1].isspace() for p in prompts) * 2 >= len(prompts):
             return examples
@@ -95,7 +95,7 @@ class AddSeparator(Fix):
 
 def _unseen_separator(pairs: list[tuple[str, str]]) -> str | None:
     """The first legacy separator in no prompt and no completion (`` ->`` not for multi-line)."""
-    candidates = [*conventions.SEPARATOR_CANDIDATES, FALLBACK_SEPARATOR]
+    candidates = list(conventions.SEPARATOR_SUGGESTIONS)
     if any("\n" in prompt for prompt, _ in pairs):
         candidates.remove(" ->")
     return conventions.suggest(candidates, (text for pair in pairs for text in pair))
@@ -160,8 +160,7 @@ class AddStop(Fix):
             if conv.task is not Task.GENERATION:
                 return examples
             completions = [texts[1] for texts in (pc_texts(e.data) for e in examples) if texts]
-            candidates = [*conventions.STOP_CANDIDATES, FALLBACK_STOP]
-            stop = conventions.suggest(candidates, completions) or ""
+            stop = conventions.suggest(conventions.STOP_SUGGESTIONS, completions) or ""
             added = "the new stop sequence"
             if not stop:
                 change.note = (
@@ -215,7 +214,7 @@ def _strip_prefix(
     ]
     if len(set(texts)) < 2:
         return examples
-    prefix = _common_prefix(texts)
+    prefix = common_prefix(min(texts), max(texts))  # the common prefix of all texts
     if len(prefix) < shortest:
         return examples
     # A prefix that ends inside a word ("Classify: pos" of "positive", "posture") stops
@@ -241,17 +240,6 @@ def _strip_prefix(
         f"Remove the prefix {quote(prefix, SAMPLE_CHARS)} from {plural(change.count, key)}"
     )
     return examples
-
-
-def _common_prefix(texts: Iterable[str]) -> str:
-    items = list(texts)
-    low, high = min(items), max(items)  # the common prefix of all is that of these two
-    length = 0
-    for a, b in zip(low, high, strict=False):
-        if a != b:
-            break
-        length += 1
-    return low[:length]
 
 
 class Lowercase(Fix):
@@ -301,10 +289,8 @@ class Lowercase(Fix):
 
 
 def _upper_share(texts: list[str]) -> float:
-    data = "".join(texts).encode("utf-8", "surrogatepass")
-    upper = len(data.translate(None, _NOT_UPPER))
-    letters = upper + len(data.translate(None, _NOT_LOWER))
-    return upper / letters if letters else 0.0
+    upper, lower = letter_case("".join(texts))
+    return upper / (upper + lower) if upper + lower else 0.0
 
 
 #: Every fix, in the order they run.

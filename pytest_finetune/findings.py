@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 
 class Severity(enum.IntEnum):
     """How bad a finding is; ordered so that ``severity >= fail_on`` decides failure."""
@@ -121,6 +123,23 @@ def quote(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return repr(text)
     return repr(text[:limit]) + "..."
+
+
+def quote_value(value: object, limit: int = 60) -> str:
+    r"""A JSON value as messages quote it, cut to about ``limit`` characters.
+
+    Strings as ``repr`` (so that ``\n`` shows), other values as JSON (``true``, ``null``).
+    """
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    else:
+        text = orjson.dumps(value, default=str).decode("utf-8", "replace")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def article(word: str) -> str:
+    """``a user``, ``an assistant`` (for the words messages name: roles, part types)."""
+    return f"an {word}" if word[:1] in "aeio" else f"a {word}"
 
 
 def kind(value: object, *, detail: bool = False) -> str:

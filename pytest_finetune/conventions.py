@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_finetune import splits
 from pytest_finetune.formats import Format, Record, detect, example
 from pytest_finetune.reader import read_head
-from pytest_finetune.schema import ConfigError, Key, add_key
+from pytest_finetune.schema import ConfigError, Key, add_key, string
 
 if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext
@@ -295,12 +295,6 @@ def _task(value: Any, where: str) -> str:
     return Task.GENERATION.value if value == "generation" else str(value)
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, got {value!r}")
-    return value
-
-
-add_key("separator", Key(_text, 'The prompt separator, instead of inferring it (e.g. " ->").'))
-add_key("stop", Key(_text, "The completion stop sequence, instead of inferring it."))
+add_key("separator", Key(string, 'The prompt separator, instead of inferring it (e.g. " ->").'))
+add_key("stop", Key(string, "The completion stop sequence, instead of inferring it."))
 add_key("task", Key(_task, "classification or generation, instead of inferring it."))

@@ -81,16 +81,7 @@ class AddSeparator(Fix):
                     "`separator = ...` in the configuration"
                 )
                 return examples
-        for example in of_format(examples, PC):
-            prompt = example.data.get("prompt")
-            if not isinstance(prompt, str) or blank(prompt) or prompt.endswith(separator):
-                continue
-            fixed = _end_with(prompt, separator)
-            example.data["prompt"] = fixed
-            change.edited(example.line, prompt, fixed, end=True)
-        if change.count:
-            change.what = f"Add {added} {separator!r} to {plural(change.count, 'prompt')}"
-        return examples
+        return _end_all_with(examples, "prompt", separator, added, change)
 
 
 def _unseen_separator(pairs: list[tuple[str, str]]) -> str | None:
@@ -99,6 +90,22 @@ def _unseen_separator(pairs: list[tuple[str, str]]) -> str | None:
     if any("\n" in prompt for prompt, _ in pairs):
         candidates.remove(" ->")
     return conventions.suggest(candidates, (text for pair in pairs for text in pair))
+
+
+def _end_all_with(
+    examples: list[Example], key: str, suffix: str, added: str, change: Change
+) -> list[Example]:
+    """End every non-empty ``key`` text with ``suffix`` (``added`` names it in the summary)."""
+    for example in of_format(examples, PC):
+        text = example.data.get(key)
+        if not isinstance(text, str) or blank(text) or text.endswith(suffix):
+            continue
+        fixed = _end_with(text, suffix)
+        example.data[key] = fixed
+        change.edited(example.line, text, fixed, end=True)
+    if change.count:
+        change.what = f"Add {added} {suffix!r} to {plural(change.count, key)}"
+    return examples
 
 
 def _end_with(text: str, suffix: str) -> str:
@@ -168,16 +175,7 @@ class AddStop(Fix):
                     "with `stop = ...` in the configuration"
                 )
                 return examples
-        for example in of_format(examples, PC):
-            completion = example.data.get("completion")
-            if not isinstance(completion, str) or blank(completion) or completion.endswith(stop):
-                continue
-            fixed = _end_with(completion, stop)
-            example.data["completion"] = fixed
-            change.edited(example.line, completion, fixed, end=True)
-        if change.count:
-            change.what = f"Add {added} {stop!r} to {plural(change.count, 'completion')}"
-        return examples
+        return _end_all_with(examples, "completion", stop, added, change)
 
 
 class StripPromptPrefix(Fix):

@@ -14,7 +14,16 @@ from pytest_finetune.schema import ConfigError
 class _TokenMember(Member):
     """A label check that needs the target model's tokenizer."""
 
-    def encoding(self) -> tuple[tokens.ModelSpec, Any] | None:
+    def judge(self) -> None:
+        classes = self.survey.classes
+        found = self._encoding() if classes else None
+        if classes and found is not None:
+            self.judge_tokens(classes, *found)
+
+    def judge_tokens(self, classes: dict[str, int], spec: tokens.ModelSpec, encoding: Any) -> None:
+        """Report what the target model's ``encoding`` makes of the labels."""
+
+    def _encoding(self) -> tuple[tokens.ModelSpec, Any] | None:
         """The target model and its tiktoken encoding; ``None`` offline or if unknown."""
         settings = self.context.settings
         try:
@@ -23,6 +32,11 @@ class _TokenMember(Member):
             return None  # an unknown model is the configuration's finding, not a label's
         encoding = tokens.tiktoken_encoding(spec.encoding, self.context.shared)
         return None if encoding is None else (spec, encoding)
+
+
+def _how(first: str, otherwise: str) -> str:
+    """What to do about a label whose first token is ``first``: ``otherwise``, or this."""
+    return "drop the leading space, a token of its own here" if first.isspace() else otherwise
 
 
 @register
@@ -51,20 +65,11 @@ class MultiTokenLabel(_TokenMember):
     name = "multi-token-label"
     severity = Severity.WARNING
 
-    def judge(self) -> None:
-        classes = self.survey.classes
-        found = self.encoding() if classes else None
-        if not classes or found is None:
-            return
-        spec, encoding = found
+    def judge_tokens(self, classes: dict[str, int], spec: tokens.ModelSpec, encoding: Any) -> None:
         for label in classes:
             pieces = [encoding.decode([token]) for token in encoding.encode_ordinary(label)]
             if len(pieces) > 1:
-                how = (
-                    "drop the leading space, a token of its own here"
-                    if pieces[0].isspace()
-                    else "use labels of one token"
-                )
+                how = _how(pieces[0], "use labels of one token")
                 self.report(
                     self.survey.first[label],
                     f"The label {quote(label)} is {len(pieces)} tokens for {spec.name} "
@@ -99,12 +104,7 @@ class LabelsShareFirstToken(_TokenMember):
     name = "labels-share-first-token"
     severity = Severity.WARNING
 
-    def judge(self) -> None:
-        classes = self.survey.classes
-        found = self.encoding() if classes else None
-        if not classes or found is None:
-            return
-        spec, encoding = found
+    def judge_tokens(self, classes: dict[str, int], spec: tokens.ModelSpec, encoding: Any) -> None:
         by_token: dict[int, list[str]] = {}
         for label in classes:
             ids = encoding.encode_ordinary(label)
@@ -114,11 +114,7 @@ class LabelsShareFirstToken(_TokenMember):
             if len(labels) > 1:
                 names = ", ".join(quote(label) for label in sorted(labels))
                 first = encoding.decode([token])
-                how = (
-                    "drop the leading space, a token of its own here"
-                    if first.isspace()
-                    else "give each label a first token of its own"
-                )
+                how = _how(first, "give each label a first token of its own")
                 self.report(
                     min(self.survey.first[label] for label in labels),
                     f"The labels {names} all start with the token {quote(first)} for "

@@ -34,11 +34,6 @@ class Threshold:
         """Whether ``value`` meets ``limit``."""
         return value >= limit if self.at_least else value <= limit
 
-    @property
-    def operator(self) -> str:
-        """How the failure message writes the comparison that should have held."""
-        return ">=" if self.at_least else "<="
-
 
 #: Every threshold a declaration may set. ``min_class_f1`` is per class (see
 #: :func:`pytest_finetune.training.thresholds.check`).

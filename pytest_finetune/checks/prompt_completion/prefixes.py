@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from pytest_finetune.checks.prompt_completion.survey import Member
 from pytest_finetune.checks.registry import option, register
@@ -41,13 +42,14 @@ class LongCommonPromptPrefix(Member):
     Options = _PromptPrefixOptions
 
     def enlist(self) -> None:
-        self.survey.track_prompts = True
-        self.survey.prompt_prefix_floor = self.options.max_length
+        start = self.survey.prompt_start
+        start.tracking = True
+        start.floor = self.options.max_length
 
     def judge(self) -> None:
-        survey = self.survey
-        prefix = survey.prompt_prefix
-        if prefix and survey.prompts_differ and len(prefix) > self.options.max_length:
+        start = self.survey.prompt_start
+        prefix = start.prefix
+        if prefix and start.differ and len(prefix) > self.options.max_length:
             self.report(
                 None,
                 f"All prompts start with {quote(prefix)} ({plural(len(prefix), 'character')}); "
@@ -86,13 +88,14 @@ class CommonCompletionPrefix(Member):
     Options = _CompletionPrefixOptions
 
     def enlist(self) -> None:
-        self.survey.track_completions = True
-        self.survey.completion_prefix_floor = self.options.min_length - 1
+        start = self.survey.completion_start
+        start.tracking = True
+        start.floor = self.options.min_length - 1
 
     def judge(self) -> None:
-        survey = self.survey
-        prefix = survey.completion_prefix
-        if prefix and survey.completions_differ and len(prefix) >= self.options.min_length:
+        start = self.survey.completion_start
+        prefix = start.prefix
+        if prefix and start.differ and len(prefix) >= self.options.min_length:
             self.report(
                 None,
                 f"All completions start with {quote(prefix)}; the model generates it "
@@ -100,8 +103,27 @@ class CommonCompletionPrefix(Member):
             )
 
 
+class AllSame(Member):
+    """A check of a column whose texts are all the same."""
+
+    key: ClassVar[str]
+    #: What follows ``All 12 prompts are '...'; `` in the finding.
+    consequence: ClassVar[str]
+
+    def enlist(self) -> None:
+        self.survey.start(self.key).tracking = True
+
+    def judge(self) -> None:
+        start = self.survey.start(self.key)
+        same = start.first
+        if start.repeats > 1 and same and not start.differ:
+            self.report(
+                None, f"All {start.repeats:,} {self.key}s are {quote(same)}; {self.consequence}"
+            )
+
+
 @register
-class AllPromptsIdentical(Member):
+class AllPromptsIdentical(AllSame):
     """Every prompt is the same.
 
     What it does:
@@ -123,23 +145,12 @@ class AllPromptsIdentical(Member):
     code = "FT160"
     name = "all-prompts-identical"
     severity = Severity.ERROR
-
-    def enlist(self) -> None:
-        self.survey.track_prompts = True
-
-    def judge(self) -> None:
-        survey = self.survey
-        same = survey.same_prompt
-        if survey.same_prompts > 1 and same and not survey.prompts_differ:
-            self.report(
-                None,
-                f"All {survey.same_prompts:,} prompts are {quote(same)}; the model cannot learn "
-                "from the prompt: put each example's input into it",
-            )
+    key = "prompt"
+    consequence = "the model cannot learn from the prompt: put each example's input into it"
 
 
 @register
-class AllCompletionsIdentical(Member):
+class AllCompletionsIdentical(AllSame):
     """Every completion is the same.
 
     What it does:
@@ -160,16 +171,5 @@ class AllCompletionsIdentical(Member):
     code = "FT161"
     name = "all-completions-identical"
     severity = Severity.ERROR
-
-    def enlist(self) -> None:
-        self.survey.track_completions = True
-
-    def judge(self) -> None:
-        survey = self.survey
-        same = survey.same_completion
-        if survey.same_completions > 1 and same and not survey.completions_differ:
-            self.report(
-                None,
-                f"All {survey.same_completions:,} completions are {quote(same)}; the model will "
-                "learn to give that answer to everything",
-            )
+    key = "completion"
+    consequence = "the model will learn to give that answer to everything"

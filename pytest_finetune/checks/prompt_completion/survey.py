@@ -97,14 +97,8 @@ class _Survey(Survey):
         self.saw_prompt = False
         self.saw_completion = False
         # Whole-file facts, narrowed record by record.
-        self.same_prompts = 0
-        self.same_completions = 0
-        self.prompt_prefix: str | None = None
-        self.completion_prefix: str | None = None
-        self.same_prompt: str | None = None
-        self.same_completion: str | None = None
-        self.prompts_differ = False
-        self.completions_differ = False
+        self.prompt_start = CommonStart()
+        self.completion_start = CommonStart()
         self.misnamed: dict[str, list[int]] = {}  # key -> [count, first line]
         self.extra: dict[str, list[int]] = {}
         # What the selected members need (see :meth:`Member.enlist`): the survey does
@@ -123,12 +117,6 @@ class _Survey(Survey):
         self.suggest_stop = False
         self.next_case_line = sys.maxsize
         self.case = {key: Case() for key in KEYS}
-        # Prefixes and sameness are tracked until they can no longer be reported: once
-        # the texts differ and their common prefix is short enough to be fine.
-        self.track_prompts = False
-        self.prompt_prefix_floor = -1
-        self.track_completions = False
-        self.completion_prefix_floor = -1
 
     # The hot path, in one function on purpose (a call per part would cost more than
     # the part): cheap tests first, string searches only where a cheap test failed.
@@ -162,8 +150,8 @@ class _Survey(Survey):
                     self._unseen_separators(prompt)
                 if prompt[0] <= " " and self.stray_whitespace is not None:
                     self.stray_whitespace.found(line, prompt, completion)
-                if self.track_prompts:
-                    self._track_prompt(prompt)
+                if self.prompt_start.tracking:
+                    self.prompt_start.add(prompt)
         if completion is not None:
             if not completion or (completion[0] <= " " and completion.isspace()):
                 if self.empty_completion is not None:
@@ -188,8 +176,8 @@ class _Survey(Survey):
                     self._unseen_stops(completion)
                 if self.separator_inside is not None and self.separator_rare in completion:
                     self.separator_inside.in_completion(line, completion)
-                if self.track_completions:
-                    self._track_completion(completion)
+                if self.completion_start.tracking:
+                    self.completion_start.add(completion)
         if line >= self.next_case_line:
             self._measure_case(line, prompt, completion)
 
@@ -251,37 +239,9 @@ class _Survey(Survey):
                 candidates[:] = [c for c in candidates if c[0] not in text]
                 return
 
-    def _track_prompt(self, prompt: str) -> None:
-        prefix = self.prompt_prefix
-        if prefix is None:
-            self.prompt_prefix = self.same_prompt = prompt
-            self.same_prompts = 1
-            return
-        if not self.prompts_differ:
-            if prompt == self.same_prompt:
-                self.same_prompts += 1
-            else:
-                self.prompts_differ = True
-        if not prompt.startswith(prefix):
-            prefix = self.prompt_prefix = common_prefix(prefix, prompt)
-        if self.prompts_differ and len(prefix) <= self.prompt_prefix_floor:
-            self.track_prompts = False
-
-    def _track_completion(self, completion: str) -> None:
-        prefix = self.completion_prefix
-        if prefix is None:
-            self.completion_prefix = self.same_completion = completion
-            self.same_completions = 1
-            return
-        if not self.completions_differ:
-            if completion == self.same_completion:
-                self.same_completions += 1
-            else:
-                self.completions_differ = True
-        if not completion.startswith(prefix):
-            prefix = self.completion_prefix = common_prefix(prefix, completion)
-        if self.completions_differ and len(prefix) <= self.completion_prefix_floor:
-            self.track_completions = False
+    def start(self, key: str) -> CommonStart:
+        """What every text of the column ``key`` starts with."""
+        return self.prompt_start if key == "prompt" else self.completion_start
 
 
 class Member(Surveyed):
@@ -329,6 +289,40 @@ class Case:
         """The share of uppercase letters in the column."""
         letters = self.upper + self.lower
         return self.upper / letters if letters else 0.0
+
+
+class CommonStart:
+    """What every text of one column starts with: a common prefix, or all of the text.
+
+    Tracked while it can still be reported: once the texts differ and their common
+    prefix is no longer than ``floor``, ``tracking`` stops.
+    """
+
+    def __init__(self) -> None:
+        self.tracking = False
+        self.floor = -1
+        self.prefix: str | None = None
+        #: The first text, and how many texts equal it (while none differs).
+        self.first: str | None = None
+        self.repeats = 0
+        self.differ = False
+
+    def add(self, text: str) -> None:
+        """Narrow the common start with one more text."""
+        prefix = self.prefix
+        if prefix is None:
+            self.prefix = self.first = text
+            self.repeats = 1
+            return
+        if not self.differ:
+            if text == self.first:
+                self.repeats += 1
+            else:
+                self.differ = True
+        if not text.startswith(prefix):
+            prefix = self.prefix = common_prefix(prefix, text)
+        if self.differ and len(prefix) <= self.floor:
+            self.tracking = False
 
 
 def letter_case(text: str) -> tuple[int, int]:

@@ -348,9 +348,15 @@ def _may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
     much longer, one byte per key and comma, with no float whose text could be
     shorter. Other lines fall back to counting colons.
     """
-    extra = len(raw) - len(orjson.dumps(data)) - (raw[-1:] == b"\n") - raw.endswith(b"\r\n")
+    try:
+        compact = orjson.dumps(data)
+    except TypeError:  # what orjson cannot write (lone surrogates, deep nesting)
+        compact = None
+    extra = -1
+    if compact is not None:
+        extra = len(raw) - len(compact) - (raw[-1:] == b"\n") - raw.endswith(b"\r\n")
     if extra == 0:
-        return raw.rstrip(b"\r\n") != orjson.dumps(data)
+        return raw.rstrip(b"\r\n") != compact
     if extra > 0 and raw.isascii():
         first = raw.find(b'":')
         if first > 0 and raw[first + 2 : first + 3] == b" ":

@@ -341,10 +341,30 @@ def _json_type(value: object) -> str:
 def _may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
     """Whether a parsed line might have lost a duplicate key (``False``: it has not).
 
-    Every key is followed by a colon in the raw line, and every other colon is inside a
-    string: if the line has as many colons as the parsed object has keys plus colons in
-    its strings, no key was dropped. Counting one byte is fast; most lines pass here.
+    orjson drops a repeated key silently, so the parsed object is then shorter than
+    the line. Two proofs that nothing was dropped cost one serialisation in C: the line
+    is exactly the compact JSON of the object (orjson, serde, JavaScript writers), or
+    it is ASCII in Python's default style (``", "`` and ``": "``) and exactly that
+    much longer, one byte per key and comma, with no float whose text could be
+    shorter. Other lines fall back to counting colons.
     """
+    try:
+        compact = orjson.dumps(data)
+    except TypeError:  # what orjson cannot write (lone surrogates, deep nesting)
+        compact = None
+    extra = -1
+    if compact is not None:
+        extra = len(raw) - len(compact) - (raw[-1:] == b"\n") - raw.endswith(b"\r\n")
+    if extra == 0:
+        return raw.rstrip(b"\r\n") != compact
+    if extra > 0 and raw.isascii():
+        first = raw.find(b'":')
+        if first > 0 and raw[first + 2 : first + 3] == b" ":
+            try:
+                if extra == _separators(data):
+                    return False
+            except RecursionError:
+                pass
     colons = raw.count(b":")
     if colons == len(data):
         return False
@@ -352,6 +372,28 @@ def _may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
         return colons != _colons(data)
     except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024
         return True
+
+
+def _separators(value: Any) -> int:
+    """Keys plus commas over a parsed value: the spaces Python's default style adds.
+
+    ``-1`` if it holds a float, whose text in the line may be shorter than orjson's
+    (``1e5`` against ``100000.0``) and so hide a dropped key.
+    """
+    is_dict = type(value) is dict
+    count = 2 * len(value) - 1 if is_dict else len(value) - 1
+    for item in value.values() if is_dict else value:
+        kind = type(item)
+        if kind is str:
+            continue
+        if kind is dict or kind is list:
+            inner = _separators(item)
+            if inner < 0:
+                return -1
+            count += inner
+        elif kind is float:
+            return -1
+    return max(count, 0)
 
 
 def _colons(value: object) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy  # noqa: F401  (pytester unloads modules a test imports; numpy cannot reload)
 import pytest
-from conftest import REAL, ROOT, write_files
+from conftest import REAL, ROOT, needs_encodings, write_files
 from helpers import intents, jsonl, pc
 
 from pytest_finetune.cli import main
@@ -164,6 +164,7 @@ def test_a_file_the_configuration_excludes_is_skipped_as_by_pytest(tmp_path, mon
     assert captured.out == "No dataset found.\n"
 
 
+@needs_encodings
 def test_stats_prints_the_summary_of_one_file(project, capsys):
     assert main(["stats", "real/azuresamples__context_switching_prepared_train.jsonl"]) == 0
     out = capsys.readouterr().out.splitlines()

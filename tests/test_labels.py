@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import needs_encodings
 from helpers import intents, jsonl, pc
 
 from pytest_finetune import Settings, tokens
@@ -151,6 +152,7 @@ def test_a_rare_class_is_reported_at_its_first_example(tmp_path):
 # -- tokens ----------------------------------------------------------------------------
 
 
+@needs_encodings
 def test_labels_are_tokenized_for_the_configured_model(tmp_path):
     records = classified({" very_positive": 10, " positive": 10, " negative": 10})
     found = run(

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REAL
+from conftest import REAL, needs_encodings
 from helpers import intents, jsonl, pc
 
 from pytest_finetune import REGISTRY, Settings, catalog
@@ -119,6 +119,7 @@ def test_real_files_keep_what_was_right(project):
     assert [(row["prompt"], row["completion"]) for row in after] == list(dict.fromkeys(pairs))
 
 
+@needs_encodings
 def test_the_summary_gives_the_data_its_cost_and_the_exact_next_step(pytester, capsys):
     pytester.makepyprojecttoml('[tool.pytest_finetune]\nmodel = "gpt-4.1-mini-2025-04-14"\n')
     shutil.copy(REAL / "azuresamples__context_switching_prepared_train.jsonl", "azure.jsonl")

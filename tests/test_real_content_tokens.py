@@ -11,7 +11,7 @@ import json
 
 import pytest
 import tiktoken
-from conftest import REAL
+from conftest import REAL, needs_encodings
 
 from pytest_finetune import Settings, tokens
 from pytest_finetune.lint import lint
@@ -55,6 +55,7 @@ def findings(name: str, *, model: str | None = None):
     return sorted(rendered, key=lambda line: int(line.split(":")[1])), result
 
 
+@needs_encodings
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_content_and_token_findings_of_each_real_file(name):
     found, result = findings(name)

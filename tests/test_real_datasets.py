@@ -11,10 +11,9 @@ import json
 import shutil
 from collections import Counter
 
-import pytest
-from conftest import REAL
+from conftest import REAL, needs_encodings
 
-pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="needs ../shared/datasets/real")
+pytestmark = needs_encodings
 
 #: File -> (format, examples, classes, findings by code), at the default settings.
 KNOWN = {

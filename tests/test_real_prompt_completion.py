@@ -9,7 +9,7 @@ have their own tests.
 from __future__ import annotations
 
 import pytest
-from conftest import REAL
+from conftest import REAL, needs_encodings
 
 AZURE_TRAIN = "azuresamples__context_switching_prepared_train.jsonl"
 AZURE_VALID = "azuresamples__context_switching_prepared_valid.jsonl"
@@ -51,6 +51,7 @@ def real(lint):
     return run
 
 
+@needs_encodings
 def test_azure_pair(real):
     run = real(AZURE_TRAIN, AZURE_VALID)
     train, valid = ours(run, AZURE_TRAIN), ours(run, AZURE_VALID)
@@ -128,6 +129,7 @@ def test_autotune_prepared_file_has_its_stop_but_a_question_mark_is_no_separator
     assert ours(run, AUTOTUNE_PREPARED) == {"FT110": [None]}
 
 
+@needs_encodings
 def test_gptchem(real):
     run = real(GPTCHEM)
     found = ours(run, GPTCHEM)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import tiktoken
+from conftest import ENCODINGS
 from helpers import intents, jsonl, pc
 from test_tokens import offline
 
@@ -21,6 +22,9 @@ from pytest_finetune.checks import tokens as token_checks
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.lint import lint
 from pytest_finetune.scan import ScanResult
+
+if not ENCODINGS:
+    pytest.skip("tiktoken's encoding files are unavailable", allow_module_level=True)
 
 O200K = tiktoken.get_encoding("o200k_base")
 CL100K = tiktoken.get_encoding("cl100k_base")

@@ -19,7 +19,7 @@ from typing import Any
 import httpcore2
 import pytest
 import tiktoken
-from conftest import write_files
+from conftest import needs_encodings, write_files
 from fake_openai import FakeOpenAI
 from training_project import KEY, TRAIN, VALID, intent_files, marked_test, openai_config
 
@@ -130,6 +130,7 @@ def test_a_model_above_the_threshold_passes_with_its_accuracy_measured(pytester,
     )
 
 
+@needs_encodings
 def test_job_events_stream_with_timestamps_as_the_legacy_follow_printed_them(pytester, fake):
     project(pytester, fake, marked_test(train="data/intent_train.jsonl", model="babbage-002"))
     result, _ = run(pytester, "-s")
@@ -609,6 +610,7 @@ def test_azure_without_a_deployment_of_the_model_says_how_to_serve_it(pytester, 
     )
 
 
+@needs_encodings
 def test_the_cost_guard_refuses_a_job_above_the_limit_before_uploading(pytester, fake):
     encoding = tiktoken.get_encoding("cl100k_base")  # babbage-002's
     records = [json.loads(line) for line in TRAIN.read_text().splitlines()]
@@ -630,6 +632,7 @@ def test_the_cost_guard_refuses_a_job_above_the_limit_before_uploading(pytester,
     result.assert_outcomes(passed=1)
 
 
+@needs_encodings
 def test_the_cost_guard_uses_the_configured_price_table(pytester, fake):
     project(
         pytester,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-REAL = (Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "real").resolve()
+from conftest import REAL
 
 TRAIN = REAL / "azuresamples__context_switching_prepared_train.jsonl"
 VALID = REAL / "azuresamples__context_switching_prepared_valid.jsonl"

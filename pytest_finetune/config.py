@@ -15,7 +15,6 @@ specificity, ignoring wins. Anything unknown is an error with a did-you-mean.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import fnmatch
 import sys
 from collections.abc import Iterable
@@ -27,7 +26,7 @@ from typing import Any
 from pytest_finetune import conventions, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity
-from pytest_finetune.findings import Severity
+from pytest_finetune.findings import Severity, did_you_mean
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES
 from pytest_finetune.schema import (
     KEYS,
@@ -114,7 +113,7 @@ def validate(table: dict[str, Any], where: str) -> dict[str, Any]:
     for name, value in table.items():
         key = KEYS.get(name)
         if key is None:
-            raise ConfigError(f"{where}: unknown key {name!r}{_did_you_mean(name, KEYS)}")
+            raise ConfigError(f"{where}: unknown key {name!r}{did_you_mean(name, KEYS)}")
         result[name] = key.validate(value, f"{where}: {name}")
     if "checks" in result:
         result["checks"] = _check_tables(result["checks"], f"{where}: checks")
@@ -146,7 +145,7 @@ def _check_options(check: type[Check], options: dict[str, Any], where: str) -> d
             continue
         spec = fields.get(name)
         if spec is None:
-            hint = _did_you_mean(name, known)
+            hint = did_you_mean(name, known)
             choices = ", ".join(known)
             raise ConfigError(f"{where}: unknown option {name!r}{hint} (options: {choices})")
         result[name] = _coerce(value, spec.default, f"{where}.{name}")
@@ -167,14 +166,9 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
     raise ConfigError(f"{where} must be {type(default).__name__}, got {value!r}")
 
 
-def _did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
 def _did_you_mean_check(selector: str) -> str:
     names = [check.code for check in REGISTRY.values()] + [c.name for c in REGISTRY.values()]
-    return _did_you_mean(selector, names)
+    return did_you_mean(selector, names)
 
 
 def read_config_file(path: Path) -> ConfigSource | None:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import splits
-from pytest_finetune.formats import Format, Record, detect, example_input, example_target
+from pytest_finetune.formats import Format, Record, detect, example
 from pytest_finetune.reader import read_head
-from pytest_finetune.schema import ConfigError, Key, add_key
+from pytest_finetune.schema import ConfigError, Key, add_key, string
 
 if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext
@@ -39,12 +39,16 @@ SEPARATOR_CANDIDATES = (
 )
 #: Stop sequences the legacy tool suggested.
 STOP_CANDIDATES = ("\n", ".", " END", "***", "+++", "&&&", "$$$", "@@@", "%%%")
+#: What data without a separator or a stop sequence is offered, in order: the
+#: candidates, then the legacy tool's fallback for data in which every one occurs.
+SEPARATOR_SUGGESTIONS = (*SEPARATOR_CANDIDATES, "\n\n### =>\n\n")
+STOP_SUGGESTIONS = (*STOP_CANDIDATES, " [END]")
 #: Markers people use; a dominant suffix that ends with one is cut back to it
 #: (``? ->`` -> `` ->``, ``.0h###`` -> ``###``): what precedes it is content.
 KNOWN_SEPARATORS = (*SEPARATOR_CANDIDATES, "->", "=>", "###", "\n\n", "\n")
 KNOWN_STOPS = (*STOP_CANDIDATES, "END", "###", "<|endoftext|>")
-#: Records of a training file read to learn its task (as the scan's head).
-TRAINING_HEAD = 1000
+#: Records a dataset's conventions are learned from: its first ones (the scan's head).
+HEAD_RECORDS = 1000
 #: Legacy rule: fewer distinct completions than rows / 3 means classification.
 CLASSIFICATION_RATIO = 3
 #: A suffix is the dataset's convention if at least this share of texts end with it.
@@ -229,9 +233,8 @@ def infer(head: Sequence[Record], config: dict[str, Any] | None = None) -> Conve
     elif prompts:
         task = infer_task(prompts, [_without(c, stop.text) for c in completions])
     else:
-        task = infer_task(
-            [example_input(record) for record in head], [example_target(record) for record in head]
-        )
+        examples = [example(record) for record in head]
+        task = infer_task([given for given, _ in examples], [answer for _, answer in examples])
     declared = frozenset(key for key in ("separator", "stop", "task") if key in config)
     return Conventions(separator, stop, task, declared)
 
@@ -266,7 +269,7 @@ def _training_labels(context: ScanContext) -> frozenset[str]:
     key = f"conventions.labels:{split.train.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
     if key not in context.shared:
         head = read_head(
-            split.train, records=TRAINING_HEAD, max_bytes=context.settings.max_line_bytes
+            split.train, records=HEAD_RECORDS, max_bytes=context.settings.max_line_bytes
         )
         records = [Record(line, b"", data, detect(data)) for line, data in enumerate(head, 1)]
         conv = infer(records, context.settings.config)
@@ -292,12 +295,6 @@ def _task(value: Any, where: str) -> str:
     return Task.GENERATION.value if value == "generation" else str(value)
 
 
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a string, got {value!r}")
-    return value
-
-
-add_key("separator", Key(_text, 'The prompt separator, instead of inferring it (e.g. " ->").'))
-add_key("stop", Key(_text, "The completion stop sequence, instead of inferring it."))
+add_key("separator", Key(string, 'The prompt separator, instead of inferring it (e.g. " ->").'))
+add_key("stop", Key(string, "The completion stop sequence, instead of inferring it."))
 add_key("task", Key(_task, "classification or generation, instead of inferring it."))

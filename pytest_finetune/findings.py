@@ -1,10 +1,14 @@
-"""What a check reports: a finding, its severity, and its one-line rendering."""
+"""What a check reports: a finding, its severity, its rendering, and the words of its message."""
 
 from __future__ import annotations
 
+import difflib
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 
 class Severity(enum.IntEnum):
@@ -109,3 +113,60 @@ def file_size(size: int) -> str:
         value /= 1000
         unit = larger
     return f"{value:,.1f} {unit}"
+
+
+# -- the words of messages -------------------------------------------------------------
+
+
+def quote(text: str, limit: int = 60) -> str:
+    r"""``text`` as a short Python literal, invisible characters escaped (``'\n'``)."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + "..."
+
+
+def quote_value(value: object, limit: int = 60) -> str:
+    r"""A JSON value as messages quote it, cut to about ``limit`` characters.
+
+    Strings as ``repr`` (so that ``\n`` shows), other values as JSON (``true``, ``null``).
+    """
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    else:
+        text = orjson.dumps(value, default=str).decode("utf-8", "replace")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def article(word: str) -> str:
+    """``a user``, ``an assistant`` (for the words messages name: roles, part types)."""
+    return f"an {word}" if word[:1] in "aeio" else f"a {word}"
+
+
+def kind(value: object, *, detail: bool = False) -> str:
+    """How messages name the JSON type of ``value``: ``a string``, ``an object``, ...
+
+    ``detail``: a boolean or a number with its value (``a number (1)``).
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})" if detail else "a boolean"
+    if isinstance(value, int | float):
+        return f"a number ({value})" if detail else "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def closest(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The one of ``choices`` that ``name`` most likely misspells, if any is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest of ``choices``, or nothing."""
+    close = closest(name, choices)
+    return f"; did you mean {close!r}?" if close else ""

@@ -65,12 +65,6 @@ class Fingerprints:
             members = order[start : start + size]
             yield Group(lines[members].tolist(), values[members].tolist())
 
-    def keys(self) -> Any:
-        """The distinct keys, sorted, as a NumPy array (for membership tests)."""
-        import numpy as np  # noqa: PLC0415
-
-        return np.unique(np.frombuffer(self._keys, dtype=np.int64))
-
     def entries(self) -> tuple[Any, Any, Any]:
         """Every entry in the order logged: keys, lines and values (NumPy arrays)."""
         import numpy as np  # noqa: PLC0415
@@ -88,11 +82,3 @@ class Fingerprints:
         keys = np.frombuffer(self._keys, dtype=np.int64)
         distinct, first = np.unique(keys, return_index=True)
         return distinct, np.frombuffer(self._lines, dtype=np.int64)[first]
-
-    def lines_with_keys_in(self, other: Any) -> list[int]:
-        """Lines whose key is among ``other`` (sorted distinct keys, from :meth:`keys`)."""
-        import numpy as np  # noqa: PLC0415
-
-        keys = np.frombuffer(self._keys, dtype=np.int64)
-        mask = np.isin(keys, other, assume_unique=False)
-        return np.frombuffer(self._lines, dtype=np.int64)[mask].tolist()  # type: ignore[no-any-return]

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from pytest_finetune.findings import closest
+
 
 class Format(str, enum.Enum):
     """The shape of one record."""
@@ -159,9 +161,9 @@ def closest_format(keys: Iterable[str]) -> tuple[Format, list[str]]:
         return Format.UNKNOWN, []
     hints = []
     for want in sorted(SIGNATURES[best] - set(present)):
-        near = difflib.get_close_matches(want, present, n=1, cutoff=0.6)
+        near = closest(want, present)
         if near:
-            hints.append(f"{near[0]} -> {want}")
+            hints.append(f"{near} -> {want}")
     return best, hints
 
 
@@ -205,42 +207,35 @@ def _message_texts(where: str, messages: object) -> Iterator[tuple[str, str]]:
                     yield f"{where}[{index}].content[{part_index}].text", part["text"]
 
 
-def example_input(record: Record) -> object:
-    """What the model is given, in a form that compares equal for equal inputs.
+def example(record: Record) -> tuple[object, object]:
+    """What the model is given and what it is trained to answer, comparable as values.
 
-    ``None`` when the record is too malformed to have one.
+    The prompt and the completion; the conversation up to the last assistant turn and
+    that turn; a preference pair's input and preferred output. Either is ``None`` where
+    the record is too malformed to have one.
     """
     data = record.data
     if record.format is Format.PROMPT_COMPLETION:
-        prompt = data.get("prompt")
-        return prompt if isinstance(prompt, str) else None
+        prompt, completion = data.get("prompt"), data.get("completion")
+        return (
+            prompt if isinstance(prompt, str) else None,
+            completion if isinstance(completion, str) else None,
+        )
     if record.format is Format.CHAT:
         messages = data.get("messages")
         if not isinstance(messages, list):
-            return None
+            return None, None
         last = last_assistant(messages)
-        return None if last is None else freeze(messages[:last])
+        if last is None:
+            return None, None
+        return freeze(messages[:last]), freeze(messages[last])
     if record.format is Format.PREFERENCE:
         source = data.get("input")
-        return freeze(source) if isinstance(source, dict) else None
-    return None
-
-
-def example_target(record: Record) -> object:
-    """What the model is trained to answer (the completion, the last assistant turn)."""
-    data = record.data
-    if record.format is Format.PROMPT_COMPLETION:
-        completion = data.get("completion")
-        return completion if isinstance(completion, str) else None
-    if record.format is Format.CHAT:
-        messages = data.get("messages")
-        if not isinstance(messages, list):
-            return None
-        last = last_assistant(messages)
-        return None if last is None else freeze(messages[last])
-    if record.format is Format.PREFERENCE:
-        return freeze(data.get("preferred_output"))
-    return None
+        return (
+            freeze(source) if isinstance(source, dict) else None,
+            freeze(data.get("preferred_output")),
+        )
+    return None, None
 
 
 def last_assistant(messages: list[Any]) -> int | None:

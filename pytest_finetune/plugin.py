@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pytest_finetune import overrides
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
 from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState, TrainItem
@@ -43,20 +44,8 @@ OUTCOME = pytest.StashKey[Outcome]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("finetune", "fine-tuning datasets (pytest-finetune)")
-    group.addoption(
-        "--finetune-select",
-        metavar="CHECKS",
-        help="Comma-separated checks to run (codes, prefixes such as FT1, names, ALL); "
-        "replaces 'select' from the configuration.",
-    )
-    group.addoption("--finetune-extend-select", metavar="CHECKS", help="Checks to run in addition.")
-    group.addoption("--finetune-ignore", metavar="CHECKS", help="Checks not to run.")
-    group.addoption(
-        "--finetune-fail-on",
-        choices=("error", "warning", "info"),
-        help="Lowest severity that fails a check item (default: error).",
-    )
-    group.addoption("--finetune-model", metavar="MODEL", help="Target model for token limits.")
+    for name, option in overrides.OPTIONS.items():
+        group.addoption(f"--finetune-{name}", **option)
     group.addoption(
         "--finetune-report", metavar="PATH", type=Path, help="Write a JSON report to PATH."
     )
@@ -295,13 +284,4 @@ def _ini_table(config: pytest.Config) -> dict[str, Any]:
 
 
 def _cli_table(config: pytest.Config) -> dict[str, Any]:
-    table: dict[str, Any] = {}
-    for name in ("select", "extend-select", "ignore"):
-        value = config.getoption("finetune_" + name.replace("-", "_"))
-        if value:
-            table[name] = [part.strip() for part in value.split(",") if part.strip()]
-    for name in ("fail-on", "model"):
-        value = config.getoption("finetune_" + name.replace("-", "_"))
-        if value:
-            table[name] = value
-    return table
+    return overrides.table(lambda name: config.getoption("finetune_" + name.replace("-", "_")))

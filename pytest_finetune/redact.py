@@ -28,8 +28,6 @@ SECRET_KINDS = frozenset(
         "slack-token",
     }
 )
-#: Kinds that identify a person (FT405).
-PERSONAL_KINDS = frozenset({"email", "card-number"})
 
 #: What each kind is called in messages.
 DESCRIPTIONS = {

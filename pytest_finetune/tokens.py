@@ -129,22 +129,36 @@ def counter(encoding: str, shared: dict[str, Any] | None = None) -> Counter:
     key = f"tokens.counter:{encoding}"
     found = cache.get(key)
     if found is None:
-        found = cache[key] = _load(encoding)
+        loaded = tiktoken_encoding(encoding, cache)
+        found = cache[key] = _Estimate() if loaded is None else _Exact(loaded)
     return found
 
 
+def tiktoken_encoding(name: str, shared: dict[str, Any] | None = None) -> Any:
+    """The tiktoken encoding ``name``, loaded once per process (``shared`` caches it).
+
+    ``None`` offline without its files: tiktoken downloads them on first use.
+    """
+    cache = shared if shared is not None else _COUNTERS
+    key = f"tokens.encoding:{name}"
+    if key not in cache:
+        cache[key] = _load_encoding(name)
+    return cache[key]
+
+
+#: The counters and encodings this process loaded, where no ``shared`` dict is given.
 _COUNTERS: dict[str, Any] = {}
 
 
-def _load(encoding: str) -> Counter:
+def _load_encoding(name: str) -> Any:
     try:
         # Imported here: the plugin loads in every pytest run of a project, and most
         # never count a token.
         import tiktoken  # noqa: PLC0415
 
-        return _Exact(tiktoken.get_encoding(encoding))
+        return tiktoken.get_encoding(name)
     except Exception:  # tiktoken raises whatever its download raises when offline
-        return _Estimate()
+        return None
 
 
 #: What the service adds to each message, to each ``name``, and to prime the reply

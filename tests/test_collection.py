@@ -8,7 +8,7 @@ import pytest
 from helpers import intents, jsonl
 
 from pytest_finetune import nodes
-from pytest_finetune.checks.file import MixedFormats
+from pytest_finetune.checks.file.format import MixedFormats
 
 GOOD = jsonl(*intents(100))
 CHAT = jsonl(

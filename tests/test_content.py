@@ -17,8 +17,9 @@ import pytest
 from helpers import intents, jsonl, pc
 
 from pytest_finetune import Settings
-from pytest_finetune.checks import content
-from pytest_finetune.checks.content import Flag, Screen, mojibake, placeholders
+from pytest_finetune.checks.content import survey as content
+from pytest_finetune.checks.content.screen import Flag, Screen
+from pytest_finetune.checks.content.searches import mojibake, placeholders
 from pytest_finetune.lint import lint
 
 ALL_FLAGS = 255

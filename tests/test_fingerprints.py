@@ -23,15 +23,6 @@ def test_no_groups_without_repeats():
     assert list(Fingerprints().groups()) == []
 
 
-def test_membership_across_logs():
-    train, valid = Fingerprints(), Fingerprints()
-    for line, text in enumerate(["a", "b", "c"], 1):
-        train.add(fingerprint(text), line)
-    for line, text in enumerate(["c", "d", "a", "a"], 1):
-        valid.add(fingerprint(text), line)
-    assert valid.lines_with_keys_in(train.keys()) == [1, 3, 4]
-
-
 def test_frozen_json_fingerprints_equal_for_equal_values():
     assert fingerprint((("content", "hi"), ("role", "user"))) == fingerprint(
         (("content", "hi"), ("role", "user"))

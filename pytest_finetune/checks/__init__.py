@@ -1,6 +1,8 @@
-"""The checks, one module per family, and the registry that lists them by code.
+"""The checks, one module (or package of modules) per family, and their registry.
 
 Importing this package registers every check; ``REGISTRY`` maps codes to check classes.
+A family's checks that look at the same parts of each record share a survey
+(:mod:`.survey`): one call per record for all of them.
 """
 
 from pytest_finetune.checks import (

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune.chat_schema import content_text, is_blank, kind, messages_problems, quote
+from pytest_finetune.chat_schema import content_text, is_blank, messages_problems
 from pytest_finetune.checks.registry import Check, option, register
-from pytest_finetune.findings import Severity
+from pytest_finetune.findings import Severity, kind, quote_value
 from pytest_finetune.formats import Format, Record
 
 if TYPE_CHECKING:
@@ -156,7 +156,9 @@ class InvalidPreferenceOutput(Check):
         problems = []
         role = message.get("role")
         if role != "assistant":
-            problems.append(f"`{key}[0]` has the role {quote(role)}; outputs are assistant replies")
+            problems.append(
+                f"`{key}[0]` has the role {quote_value(role)}; outputs are assistant replies"
+            )
         content = message.get("content")
         if content is None or (isinstance(content, list) and content_text(content) is None):
             calls = " (tool calls are not compared)" if message.get("tool_calls") else ""
@@ -229,7 +231,7 @@ class IdenticalPreferenceOutputs(Check):
             self.report(
                 record.line,
                 "The preferred and non-preferred outputs are the same text (whitespace "
-                f"aside): {quote(preferred)}; the pair teaches nothing",
+                f"aside): {quote_value(preferred)}; the pair teaches nothing",
             )
 
 

@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import inspect
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_finetune.findings import Severity
@@ -211,16 +211,6 @@ def _split_sections(doc: str) -> dict[str, str]:
     if current is not None:
         sections[current] = inspect.cleandoc("\n".join(lines))
     return sections
-
-
-def select(selectors: Iterable[str]) -> list[type[Check]]:
-    """The checks matched by codes, code prefixes (``FT1``), names or ``ALL``."""
-    matched: dict[str, type[Check]] = {}
-    for selector in selectors:
-        for check in REGISTRY.values():
-            if matches(selector, check):
-                matched[check.code] = check
-    return sorted(matched.values(), key=lambda check: check.code)
 
 
 def matches(selector: str, check: type[Check]) -> bool:

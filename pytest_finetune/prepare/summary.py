@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_finetune.findings import plural
+from pytest_finetune.findings import plural, quote
 from pytest_finetune.formats import Format
 from pytest_finetune.outputs import summary
-from pytest_finetune.prepare.fixes import Change, short
+from pytest_finetune.prepare.fixes import Change
 from pytest_finetune.prepare.read import SourceKind
 from pytest_finetune.prepare.run import Output, Prepared, relative_to_config, shown
 from pytest_finetune.tokens import default_epochs
@@ -115,7 +115,7 @@ def _kept(prepared: Prepared) -> int:
 def _classes(classes: dict[str, int]) -> str:
     total = sum(classes.values())
     shown_classes = [
-        f"{short(label, 30)} {count:,} ({count / total:.0%})"
+        f"{quote(label, 30)} {count:,} ({count / total:.0%})"
         for label, count in list(classes.items())[:SHOWN_CLASSES]
     ]
     if len(classes) > SHOWN_CLASSES:
@@ -127,7 +127,7 @@ def _contents(output: Output) -> str:
     text = plural(len(output.examples), "example")
     if output.classes:
         counts = ", ".join(
-            f"{short(label, 20)} {count:,}"
+            f"{quote(label, 20)} {count:,}"
             for label, count in list(output.classes.items())[:SHOWN_CLASSES]
         )
         more = "" if len(output.classes) <= SHOWN_CLASSES else ", ..."

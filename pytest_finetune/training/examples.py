@@ -21,8 +21,6 @@ from pytest_finetune.conventions import Conventions
 from pytest_finetune.formats import Format, Record, detect, detect_file, last_assistant
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, Reader, SyntaxProblem
 
-#: Records the conventions are learned from (as the scan's ``begin(head)``).
-HEAD_RECORDS = 1000
 #: Message keys a chat completions request accepts (``weight`` is for training only).
 _REQUEST_KEYS = ("role", "content", "name", "tool_calls", "tool_call_id")
 
@@ -107,7 +105,7 @@ def read_examples(
             break
     fmt = detect_file(record.data for record in records[:100])
     if learned is None:
-        learned = conventions.infer(records[:HEAD_RECORDS], dict(config or {}))
+        learned = conventions.infer(records[: conventions.HEAD_RECORDS], dict(config or {}))
     if fmt is Format.PROMPT_COMPLETION:
         examples = [
             Example(record.line, learned.label(completion), prompt=prompt)

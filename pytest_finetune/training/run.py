@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pytest_finetune import conventions
 from pytest_finetune.redact import redact
 from pytest_finetune.training.backends import make_backend
 from pytest_finetune.training.backends.base import (
@@ -50,9 +51,6 @@ from pytest_finetune.training.state import (
 
 if TYPE_CHECKING:
     import pandas as pd
-
-#: Training records read to learn the dataset's separator, stop sequence and task.
-HEAD_RECORDS = 1000
 
 
 class TrainingFailed(Exception):
@@ -155,7 +153,7 @@ class RunOptions:
 
 def run(spec: TrainSpec, options: RunOptions) -> FinetuneResult:
     """Train (or reuse) the model ``spec`` declares and measure it on its validation file."""
-    train = read_examples(spec.train, limit=HEAD_RECORDS, config=options.config)
+    train = read_examples(spec.train, limit=conventions.HEAD_RECORDS, config=options.config)
     valid = read_examples(spec.valid, train.conventions)
     if not valid.examples:
         raise TrainingFailed(

@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_finetune.findings import closest, did_you_mean
 from pytest_finetune.schema import ConfigError, Key, add_key
 
 
@@ -33,11 +33,6 @@ class Threshold:
     def passes(self, value: float, limit: float) -> bool:
         """Whether ``value`` meets ``limit``."""
         return value >= limit if self.at_least else value <= limit
-
-    @property
-    def operator(self) -> str:
-        """How the failure message writes the comparison that should have held."""
-        return ">=" if self.at_least else "<="
 
 
 #: Every threshold a declaration may set. ``min_class_f1`` is per class (see
@@ -138,8 +133,7 @@ def parse(
     table = {str(key).replace("-", "_"): value for key, value in options.items()}
     for key in table:
         if key not in KNOWN_KEYS:
-            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, KNOWN_KEYS)
             raise SpecError(f"{where}: unknown key {key!r}{hint} (keys: {', '.join(KNOWN_KEYS)})")
     if "train" not in table:
         raise SpecError(f"{where}: 'train' is required: the training file to fine-tune on")
@@ -263,8 +257,8 @@ def _entries(value: Any, where: str) -> list[dict[str, Any]]:
         for key in entry:
             normal = str(key).replace("-", "_")
             if normal not in KNOWN_KEYS:
-                close = difflib.get_close_matches(normal, KNOWN_KEYS, n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0].replace('_', '-')!r}?" if close else ""
+                close = closest(normal, KNOWN_KEYS)
+                hint = f"; did you mean {close.replace('_', '-')!r}?" if close else ""
                 raise ConfigError(f"{where}[{index}]: unknown key {key!r}{hint}")
         if "train" not in entry:
             raise ConfigError(f"{where}[{index}]: 'train' is required (the training file)")

@@ -85,13 +85,6 @@ class JobStore:
             entries[entry.key] = asdict(entry)
             self._write(entries)
 
-    def forget(self, key: str) -> None:
-        """Drop the entry of ``key``."""
-        with self._locked(self._lock_path("file")):
-            entries = self._read()
-            if entries.pop(key, None) is not None:
-                self._write(entries)
-
     @contextlib.contextmanager
     def claim(self, key: str) -> Iterator[None]:
         """Hold the lock of ``key``: one process at a time looks for, or creates, its job."""

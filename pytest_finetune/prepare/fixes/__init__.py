@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pytest_finetune.formats import Format
-from pytest_finetune.prepare.fixes.base import Change, Fix, FixContext, Sample, short, tail
+from pytest_finetune.prepare.fixes.base import Change, Fix, FixContext, Sample
 from pytest_finetune.prepare.fixes.drops import (
     DropConflicting,
     DropDuplicates,
@@ -46,7 +46,7 @@ from pytest_finetune.prepare.fixes.texts import (
 )
 from pytest_finetune.prepare.read import Example
 
-__all__ = ["BY_NAME", "FIXES", "Change", "Fix", "FixContext", "Sample", "run", "short", "tail"]
+__all__ = ["BY_NAME", "FIXES", "Change", "Fix", "FixContext", "Sample", "run"]
 
 FIXES: tuple[type[Fix], ...] = (
     ConvertToJsonLines,

@@ -12,6 +12,7 @@ import orjson
 from pytest_finetune import conventions
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.conventions import Conventions
+from pytest_finetune.findings import quote
 from pytest_finetune.formats import SUPPORTED, Format, Record, detect
 from pytest_finetune.prepare.read import Example, Source
 
@@ -20,18 +21,13 @@ if TYPE_CHECKING:
 
 #: Examples shown per fix in ``--dry-run``.
 SAMPLES = 3
-#: Records conventions are learned from, as the scan's head.
-HEAD = 1000
+#: Characters of a text shown in a sample.
+SAMPLE_CHARS = 50
 PC = frozenset({Format.PROMPT_COMPLETION})
 PREFERENCE = frozenset({Format.PREFERENCE})
 
 
-def short(text: str, limit: int = 50) -> str:
-    r"""``text`` as a Python literal (``'\n'`` visible), its start kept if it is long."""
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
-
-
-def tail(text: str, limit: int = 50) -> str:
+def _tail(text: str, limit: int) -> str:
     """``text`` as a Python literal, its end kept if it is long (where suffixes change)."""
     return repr(text) if len(text) <= limit else "..." + repr(text[-limit:])
 
@@ -64,6 +60,11 @@ class Change:
         if len(self.samples) < SAMPLES:
             self.samples.append(Sample(line, before, after))
 
+    def edited(self, line: int, before: str, after: str, *, end: bool = False) -> None:
+        """Count one text changed, shown by its start (``end``: by its end, where it changed)."""
+        show = _tail if end else quote
+        self.touched(line, show(before, SAMPLE_CHARS), show(after, SAMPLE_CHARS))
+
 
 @dataclass
 class FixContext:
@@ -75,7 +76,10 @@ class FixContext:
 
     def conventions(self, examples: list[Example]) -> Conventions:
         """The conventions of the data as it is now, learned as the checks learn them."""
-        head = [Record(e.line, b"", e.data, detect(e.data)) for e in examples[:HEAD]]
+        head = [
+            Record(e.line, b"", e.data, detect(e.data))
+            for e in examples[: conventions.HEAD_RECORDS]
+        ]
         return conventions.infer(head, self.settings.config)
 
     def option(self, code: str, name: str) -> Any:
@@ -135,4 +139,4 @@ def canonical(value: object) -> bytes:
 
 def shown_json(data: dict[str, Any]) -> str:
     """An example as a short literal, for samples of dropped examples."""
-    return short(canonical(data).decode("utf-8", "replace"), 70)
+    return quote(canonical(data).decode("utf-8", "replace"), 70)

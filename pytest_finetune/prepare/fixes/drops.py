@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pytest_finetune import tokens
@@ -22,6 +23,20 @@ from pytest_finetune.prepare.fixes.base import (
 from pytest_finetune.prepare.read import Example
 
 
+def _drop(
+    examples: list[Example], why: Callable[[Example], str | None], change: Change
+) -> list[Example]:
+    """The examples to keep; ``why`` says what each dropped one was (``None``: keep it)."""
+    kept = []
+    for example in examples:
+        dropped = why(example)
+        if dropped is None:
+            kept.append(example)
+        else:
+            change.touched(example.line, dropped, None)
+    return kept
+
+
 class DropEmpty(Fix):
     """Drop examples whose completion, or prompt (unless every prompt is), is empty."""
 
@@ -31,18 +46,18 @@ class DropEmpty(Fix):
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
         open_ended = context.conventions(examples).task is Task.OPEN_ENDED
-        kept = []
-        for example in examples:
+
+        def empty(example: Example) -> str | None:
             data = example.data
             prompt, completion = data.get("prompt"), data.get("completion")
-            empty = detect(data) is Format.PROMPT_COMPLETION and (
+            if detect(data) is Format.PROMPT_COMPLETION and (
                 (isinstance(completion, str) and blank(completion))
                 or (isinstance(prompt, str) and blank(prompt) and not open_ended)
-            )
-            if empty:
-                change.touched(example.line, shown_json(data), None)
-            else:
-                kept.append(example)
+            ):
+                return shown_json(data)
+            return None
+
+        kept = _drop(examples, empty, change)
         if change.count:
             change.what = (
                 f"Drop {plural(change.count, 'example')} with an empty prompt or completion"
@@ -60,8 +75,8 @@ class DropDuplicates(Fix):
         # A fingerprint per kept example, not its text: memory stays small. Equal
         # fingerprints are compared whole, so an unlucky hash drops nothing.
         first: dict[int, list[Example]] = {}
-        kept = []
-        for example in examples:
+
+        def repeat(example: Example) -> str | None:
             key = canonical(_identity(example.data))
             earlier = first.get(fingerprint(key))
             same = next(
@@ -69,9 +84,10 @@ class DropDuplicates(Fix):
             )
             if same is None:
                 first.setdefault(fingerprint(key), []).append(example)
-                kept.append(example)
-            else:
-                change.touched(example.line, f"same as line {same.line}", None)
+                return None
+            return f"same as line {same.line}"
+
+        kept = _drop(examples, repeat, change)
         if change.count:
             change.what = f"Drop {plural(change.count, 'exact duplicate')} of earlier examples"
         return kept
@@ -136,12 +152,16 @@ class DropConflicting(Fix):
             keys.append(key)
             if key is not None:
                 targets.setdefault(key, set()).add(canonical(_target(example.data)))
-        kept = []
-        for example, key in zip(examples, keys, strict=True):
-            if key is not None and len(targets[key]) > 1:
-                change.touched(example.line, shown_json(example.data), None)
-            else:
-                kept.append(example)
+        conflicting = {
+            id(example)
+            for example, key in zip(examples, keys, strict=True)
+            if key is not None and len(targets[key]) > 1
+        }
+        kept = _drop(
+            examples,
+            lambda example: shown_json(example.data) if id(example) in conflicting else None,
+            change,
+        )
         if change.count:
             change.what = (
                 f"Drop {plural(change.count, 'example')} whose input has more than one target"
@@ -161,17 +181,18 @@ class DropTooLong(Fix):
         spec = tokens.model_spec(settings.model, settings.config)
         count = tokens.ExampleCounter(tokens.counter(spec.encoding), spec.encoding)
         limit = spec.training_limit
-        kept = []
-        for example in examples:
+
+        def too_long(example: Example) -> str | None:
             # A token is at least one byte, and an example's JSON has more bytes of
             # structure than the service adds tokens, except for tool definitions:
             # an example of no more than half the limit in bytes fits.
             if len(canonical(example.data)) > limit // 2:
                 found = count(Record(example.line, b"", example.data, detect(example.data)))
                 if found > limit:
-                    change.touched(example.line, f"{found:,} tokens", None)
-                    continue
-            kept.append(example)
+                    return f"{found:,} tokens"
+            return None
+
+        kept = _drop(examples, too_long, change)
         if change.count:
             change.what = (
                 f"Drop {plural(change.count, 'example')} over the {limit:,} tokens "

@@ -8,28 +8,23 @@ tool's candidates that occurs nowhere in the data.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from pytest_finetune import conventions
-from pytest_finetune.checks.prompt_completion import FALLBACK_SEPARATOR, FALLBACK_STOP, KEYS
+from pytest_finetune.checks.prompt_completion import KEYS, common_prefix, letter_case
 from pytest_finetune.conventions import Task
-from pytest_finetune.findings import plural
+from pytest_finetune.findings import plural, quote
 from pytest_finetune.prepare.fixes.base import (
-    HEAD,
     PC,
+    SAMPLE_CHARS,
     Change,
     Fix,
     FixContext,
     blank,
     of_format,
     pc_texts,
-    short,
-    tail,
 )
 from pytest_finetune.prepare.read import Example
 
-_NOT_UPPER = bytes(b for b in range(256) if not 65 <= b <= 90)
-_NOT_LOWER = bytes(b for b in range(256) if not 97 <= b <= 122)
 _WORD_END = re.compile(r"\w+$")
 
 
@@ -41,7 +36,11 @@ class StripPromptWhitespace(Fix):
     formats = PC
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
-        prompts = [texts[0] for texts in map(pc_texts, (e.data for e in examples[:HEAD])) if texts]
+        prompts = [
+            texts[0]
+            for texts in map(pc_texts, (e.data for e in examples[: conventions.HEAD_RECORDS]))
+            if texts
+        ]
         # The check's rule: only where most prompts start without whitespace.
         if not prompts or sum(p[:1].isspace() for p in prompts) * 2 >= len(prompts):
             return examples
@@ -53,7 +52,7 @@ class StripPromptWhitespace(Fix):
             if separator and prompt.endswith(separator) and blank(prompt[: -len(separator)]):
                 continue  # nothing but the separator: stripping would break it
             example.data["prompt"] = prompt.lstrip()
-            change.touched(example.line, short(prompt), short(prompt.lstrip()))
+            change.edited(example.line, prompt, prompt.lstrip())
         if change.count:
             change.what = f"Remove the whitespace at the start of {plural(change.count, 'prompt')}"
         return examples
@@ -82,24 +81,31 @@ class AddSeparator(Fix):
                     "`separator = ...` in the configuration"
                 )
                 return examples
-        for example in of_format(examples, PC):
-            prompt = example.data.get("prompt")
-            if not isinstance(prompt, str) or blank(prompt) or prompt.endswith(separator):
-                continue
-            fixed = _end_with(prompt, separator)
-            example.data["prompt"] = fixed
-            change.touched(example.line, tail(prompt), tail(fixed))
-        if change.count:
-            change.what = f"Add {added} {separator!r} to {plural(change.count, 'prompt')}"
-        return examples
+        return _end_all_with(examples, "prompt", separator, added, change)
 
 
 def _unseen_separator(pairs: list[tuple[str, str]]) -> str | None:
     """The first legacy separator in no prompt and no completion (`` ->`` not for multi-line)."""
-    candidates = [*conventions.SEPARATOR_CANDIDATES, FALLBACK_SEPARATOR]
+    candidates = list(conventions.SEPARATOR_SUGGESTIONS)
     if any("\n" in prompt for prompt, _ in pairs):
         candidates.remove(" ->")
     return conventions.suggest(candidates, (text for pair in pairs for text in pair))
+
+
+def _end_all_with(
+    examples: list[Example], key: str, suffix: str, added: str, change: Change
+) -> list[Example]:
+    """End every non-empty ``key`` text with ``suffix`` (``added`` names it in the summary)."""
+    for example in of_format(examples, PC):
+        text = example.data.get(key)
+        if not isinstance(text, str) or blank(text) or text.endswith(suffix):
+            continue
+        fixed = _end_with(text, suffix)
+        example.data[key] = fixed
+        change.edited(example.line, text, fixed, end=True)
+    if change.count:
+        change.what = f"Add {added} {suffix!r} to {plural(change.count, key)}"
+    return examples
 
 
 def _end_with(text: str, suffix: str) -> str:
@@ -136,7 +142,7 @@ class AddLeadingSpace(Fix):
                 continue
             fixed = " " + body
             example.data["completion"] = fixed
-            change.touched(example.line, short(completion), short(fixed))
+            change.edited(example.line, completion, fixed)
         if change.count:
             change.what = f"Start {plural(change.count, 'completion')} with exactly one space"
         return examples
@@ -161,8 +167,7 @@ class AddStop(Fix):
             if conv.task is not Task.GENERATION:
                 return examples
             completions = [texts[1] for texts in (pc_texts(e.data) for e in examples) if texts]
-            candidates = [*conventions.STOP_CANDIDATES, FALLBACK_STOP]
-            stop = conventions.suggest(candidates, completions) or ""
+            stop = conventions.suggest(conventions.STOP_SUGGESTIONS, completions) or ""
             added = "the new stop sequence"
             if not stop:
                 change.note = (
@@ -170,16 +175,7 @@ class AddStop(Fix):
                     "with `stop = ...` in the configuration"
                 )
                 return examples
-        for example in of_format(examples, PC):
-            completion = example.data.get("completion")
-            if not isinstance(completion, str) or blank(completion) or completion.endswith(stop):
-                continue
-            fixed = _end_with(completion, stop)
-            example.data["completion"] = fixed
-            change.touched(example.line, tail(completion), tail(fixed))
-        if change.count:
-            change.what = f"Add {added} {stop!r} to {plural(change.count, 'completion')}"
-        return examples
+        return _end_all_with(examples, "completion", stop, added, change)
 
 
 class StripPromptPrefix(Fix):
@@ -216,7 +212,7 @@ def _strip_prefix(
     ]
     if len(set(texts)) < 2:
         return examples
-    prefix = _common_prefix(texts)
+    prefix = common_prefix(min(texts), max(texts))  # the common prefix of all texts
     if len(prefix) < shortest:
         return examples
     # A prefix that ends inside a word ("Classify: pos" of "positive", "posture") stops
@@ -227,8 +223,9 @@ def _strip_prefix(
     if len(prefix) < shortest or cut is None:
         change.note = f"The common {key} prefix ends inside a word; nothing was removed"
         return examples
+    shown = quote(prefix, SAMPLE_CHARS)
     if any(blank(text[len(prefix) :]) for text in texts):
-        change.note = f"Some {key}s are nothing but the prefix {short(prefix)}; nothing was removed"
+        change.note = f"Some {key}s are nothing but the prefix {shown}; nothing was removed"
         return examples
     for example in of_format(examples, PC):
         text = example.data.get(key)
@@ -236,20 +233,11 @@ def _strip_prefix(
             continue
         fixed = (keep if text.startswith(keep) else "") + text[len(prefix) :].lstrip()
         example.data[key] = fixed
-        change.touched(example.line, short(text), short(fixed))
-    change.what = f"Remove the prefix {short(prefix)} from {plural(change.count, key)}"
+        change.edited(example.line, text, fixed)
+    change.what = (
+        f"Remove the prefix {quote(prefix, SAMPLE_CHARS)} from {plural(change.count, key)}"
+    )
     return examples
-
-
-def _common_prefix(texts: Iterable[str]) -> str:
-    items = list(texts)
-    low, high = min(items), max(items)  # the common prefix of all is that of these two
-    length = 0
-    for a, b in zip(low, high, strict=False):
-        if a != b:
-            break
-        length += 1
-    return low[:length]
 
 
 class Lowercase(Fix):
@@ -287,7 +275,7 @@ class Lowercase(Fix):
                 fixed = body.lower() + suffix
                 if fixed != text:
                     example.data[key] = fixed
-                    change.touched(example.line, short(text), short(fixed))
+                    change.edited(example.line, text, fixed)
         if change.count:
             change.what = (
                 f"Lowercase the {' and '.join(f'{key}s' for key in lowered)} "
@@ -299,10 +287,8 @@ class Lowercase(Fix):
 
 
 def _upper_share(texts: list[str]) -> float:
-    data = "".join(texts).encode("utf-8", "surrogatepass")
-    upper = len(data.translate(None, _NOT_UPPER))
-    letters = upper + len(data.translate(None, _NOT_LOWER))
-    return upper / letters if letters else 0.0
+    upper, lower = letter_case("".join(texts))
+    return upper / (upper + lower) if upper + lower else 0.0
 
 
 #: Every fix, in the order they run.

@@ -1,0 +1,220 @@
+"""Tools and calls: the tools an example declares, and the calls its messages make."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from pytest_finetune.chat_schema.analysis import Analysis, Issue
+from pytest_finetune.findings import did_you_mean, kind, quote_value
+
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def declarations(
+    data: dict[str, Any], prefix: str, analysis: Analysis
+) -> tuple[frozenset[str] | None, bool]:
+    """The tool names that ``tools`` and ``functions`` declare, and the parallel setting.
+
+    The names are ``None`` when neither key is given.
+    """
+    names: set[str] | None = None
+    for key in ("tools", "functions"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            analysis.add(
+                Issue.INVALID_TOOL_DEFINITION,
+                f"`{prefix}{key}` must be a list of {key[:-1]} definitions, not {kind(value)}",
+            )
+            continue
+        names = set() if names is None else names
+        for index, item in enumerate(value):
+            where = f"{prefix}{key}[{index}]"
+            function = _function_of(item, where, analysis) if key == "tools" else item
+            if isinstance(function, dict):
+                _definition(
+                    function, f"{where}.function" if key == "tools" else where, names, analysis
+                )
+            elif key == "functions":
+                analysis.add(
+                    Issue.INVALID_TOOL_DEFINITION, f"`{where}` is {kind(item)}, not a definition"
+                )
+    parallel = data.get("parallel_tool_calls", True)
+    if not isinstance(parallel, bool):
+        analysis.add(
+            Issue.INVALID_TOOL_DEFINITION,
+            f"`{prefix}parallel_tool_calls` is {quote_value(parallel)}; it must be true or false",
+        )
+        parallel = True
+    return (None if names is None else frozenset(names)), parallel
+
+
+def _function_of(tool: object, where: str, analysis: Analysis) -> object:
+    """The function that an entry of ``tools`` declares (reporting a malformed entry)."""
+    if not isinstance(tool, dict):
+        analysis.add(Issue.INVALID_TOOL_DEFINITION, f"`{where}` is {kind(tool)}, not a definition")
+        return None
+    tool_type = tool.get("type")
+    if tool_type != "function":
+        what = "no type" if tool_type is None else f"the type {quote_value(tool_type)}"
+        analysis.add(
+            Issue.INVALID_TOOL_DEFINITION,
+            f'`{where}` has {what}; fine-tuning data declares function tools ("type": "function")',
+        )
+    function = tool.get("function")
+    if not isinstance(function, dict):
+        analysis.add(
+            Issue.INVALID_TOOL_DEFINITION,
+            f"`{where}` has no `function` object (name, description, parameters)",
+        )
+    return function
+
+
+def _definition(function: dict[str, Any], where: str, names: set[str], analysis: Analysis) -> None:
+    name = function.get("name")
+    if not isinstance(name, str) or not name:
+        analysis.add(Issue.INVALID_TOOL_DEFINITION, f"`{where}` has no name")
+    else:
+        if not _TOOL_NAME.fullmatch(name):
+            analysis.add(Issue.INVALID_TOOL_NAME, _bad_name(name, f"`{where}.name`"))
+        if name in names:
+            analysis.add(
+                Issue.INVALID_TOOL_DEFINITION, f"`{where}` declares {name!r} a second time"
+            )
+        names.add(name)
+    description = function.get("description")
+    if description is not None and not isinstance(description, str):
+        analysis.add(
+            Issue.INVALID_TOOL_DEFINITION,
+            f"`{where}.description` is {kind(description)}; it must be a string",
+        )
+    parameters = function.get("parameters")
+    if parameters is not None and not isinstance(parameters, dict):
+        analysis.add(
+            Issue.INVALID_TOOL_DEFINITION,
+            f"`{where}.parameters` is {kind(parameters)}; it must be a JSON Schema object",
+        )
+
+
+def _bad_name(name: str, where: str) -> str:
+    return (
+        f"{where} is {quote_value(name)}, not a valid tool name: "
+        "use 1 to 64 letters, digits, underscores or hyphens"
+    )
+
+
+def tool_calls(
+    analysis: Analysis,
+    calls: object,
+    path: str,
+    declared: frozenset[str] | None,
+    parallel: bool,
+) -> list[str]:
+    """Check a message's ``tool_calls``; return the ids of its calls."""
+    add = analysis.add
+    if not isinstance(calls, list):
+        add(
+            Issue.INVALID_TOOL_CALL,
+            f"`{path}.tool_calls` is {kind(calls)}; it must be a list of calls",
+        )
+        return []
+    if not calls:
+        add(
+            Issue.INVALID_TOOL_CALL,
+            f"`{path}.tool_calls` is empty; drop the key or add the call",
+        )
+    elif len(calls) > 1 and not parallel:
+        add(
+            Issue.TOO_MANY_TOOL_CALLS,
+            f"`{path}` makes {len(calls)} tool calls in one turn, but parallel_tool_calls "
+            "is false; make one call per assistant turn or allow parallel calls",
+        )
+    ids: list[str] = []
+    for index, call in enumerate(calls):
+        where = f"{path}.tool_calls[{index}]"
+        if not isinstance(call, dict):
+            add(Issue.INVALID_TOOL_CALL, f"`{where}` is {kind(call)}, not a call object")
+            continue
+        call_id = call.get("id")
+        if not isinstance(call_id, str) or not call_id:
+            add(
+                Issue.INVALID_TOOL_CALL,
+                f"`{where}` has no id; tool messages answer calls by id",
+            )
+        elif call_id in ids:
+            add(Issue.INVALID_TOOL_CALL, f"`{where}` repeats the id {call_id!r} of another call")
+        else:
+            ids.append(call_id)
+        call_type = call.get("type")
+        if call_type != "function":
+            what = "no type" if call_type is None else f"type {quote_value(call_type)}"
+            add(Issue.INVALID_TOOL_CALL, f'`{where}` has {what}; it must be "function"')
+        function = call.get("function")
+        if isinstance(function, dict):
+            function_call(analysis, function, f"{where}.function", declared)
+        else:
+            add(
+                Issue.INVALID_TOOL_CALL,
+                f"`{where}` has no `function` object with name and arguments",
+            )
+    return ids
+
+
+def function_call(
+    analysis: Analysis, function: object, where: str, declared: frozenset[str] | None
+) -> str | None:
+    """Check a call's name and arguments; return the name if it has one."""
+    add = analysis.add
+    if not isinstance(function, dict):
+        add(
+            Issue.INVALID_TOOL_CALL,
+            f"`{where}` is {kind(function)}; it must be an object with name and arguments",
+        )
+        return None
+    name = function.get("name")
+    if not isinstance(name, str) or not name:
+        add(Issue.INVALID_TOOL_CALL, f"`{where}` has no name")
+        name = None
+    elif declared is None:
+        add(
+            Issue.UNDECLARED_TOOL,
+            f"`{where}` calls {name!r}, but the example declares no tools; "
+            "add its definition to `tools`",
+        )
+    elif name not in declared:
+        add(
+            Issue.UNDECLARED_TOOL,
+            f"`{where}` calls {name!r}, which the example does not declare "
+            f"(declared: {', '.join(sorted(declared)) or 'none'})"
+            f"{did_you_mean(name, declared)}",
+        )
+    if name is not None and name not in (declared or ()) and not _TOOL_NAME.fullmatch(name):
+        add(Issue.INVALID_TOOL_NAME, _bad_name(name, f"`{where}.name`"))
+    arguments = function.get("arguments")
+    if arguments is None:
+        add(Issue.INVALID_TOOL_CALL, f'`{where}` has no arguments; use "{{}}" for none')
+    elif not isinstance(arguments, str):
+        add(
+            Issue.INVALID_TOOL_CALL,
+            f"`{where}.arguments` is {kind(arguments)}; it must be a string of JSON "
+            "(serialise it with json.dumps)",
+        )
+    else:
+        try:
+            parsed = orjson.loads(arguments)
+        except orjson.JSONDecodeError as error:
+            add(
+                Issue.INVALID_TOOL_CALL,
+                f"`{where}.arguments` is not valid JSON ({error}): {quote_value(arguments)}",
+            )
+        else:
+            if not isinstance(parsed, dict):
+                add(
+                    Issue.INVALID_TOOL_CALL,
+                    f"`{where}.arguments` is {kind(parsed)} in JSON, not an object",
+                )
+    return name

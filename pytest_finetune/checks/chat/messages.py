@@ -1,0 +1,122 @@
+"""FT201-FT204: the list of messages, the role of each, and the keys of messages and examples."""
+
+from __future__ import annotations
+
+from pytest_finetune.chat_schema import Issue, messages_problems
+from pytest_finetune.checks.chat.survey import CHAT, IssueCheck
+from pytest_finetune.checks.registry import Check, register
+from pytest_finetune.findings import Severity
+from pytest_finetune.formats import Record
+
+
+@register
+class InvalidMessages(Check):
+    """The example has no list of messages.
+
+    What it does:
+        Reports a chat example whose ``messages`` is missing (or spelled in another
+        case), is not a list, is empty, or holds items that are not objects.
+
+    Why it matters:
+        The service rejects the file: every chat example is a list of message objects.
+
+    Example:
+        ``{"messages": {"role": "user", "content": "Hi"}}`` (one message, not a list).
+
+    Fix:
+        Write ``"messages": [{"role": ..., "content": ...}, ...]`` with at least a user
+        message and the assistant reply to learn.
+    """
+
+    code = "FT201"
+    name = "invalid-messages"
+    severity = Severity.ERROR
+    formats = CHAT
+
+    def visit(self, record: Record) -> None:
+        for problem in messages_problems(record.data, "messages"):
+            self.report(record.line, problem)
+
+
+@register
+class InvalidRole(IssueCheck):
+    """A message has no role, or one that chat data does not know.
+
+    What it does:
+        Reports messages whose ``role`` is missing, not a string, or not one of
+        ``system``, ``developer``, ``user``, ``assistant``, ``tool`` and ``function``,
+        suggesting the right one for names from other formats (``human``, ``gpt``,
+        ``bot``, ``model``).
+
+    Why it matters:
+        The service rejects the example; ShareGPT-style names are the usual cause.
+
+    Example:
+        ``{"role": "human", "content": "Hi"}``
+
+    Fix:
+        Use one of the roles above (``human`` is ``user``; ``gpt`` and ``bot`` are
+        ``assistant``).
+    """
+
+    code = "FT202"
+    name = "invalid-role"
+    severity = Severity.ERROR
+    issue = Issue.INVALID_ROLE
+
+
+@register
+class UnknownMessageKey(IssueCheck):
+    """A message has a key that its role does not take.
+
+    What it does:
+        Compares each message's keys with those its role takes (``content`` and
+        ``name`` for system, developer and user; also ``tool_calls``,
+        ``function_call``, ``weight`` and ``refusal`` for assistant; ``tool_call_id``
+        for tool), names the role a key belongs to and suggests close spellings. A
+        ``name`` that is not a non-empty string is reported too.
+
+    Why it matters:
+        The message schema allows no other keys, so the service rejects the example.
+        A misspelled key (``contents``, ``tool_call``) also loses what it holds.
+
+    Example:
+        ``{"role": "user", "content": "Hi", "tool_call_id": "call_1"}``
+
+    Fix:
+        Remove the key, or move or rename it as the message suggests.
+    """
+
+    code = "FT203"
+    name = "unknown-message-key"
+    severity = Severity.ERROR
+    issue = Issue.UNKNOWN_MESSAGE_KEY
+
+
+@register
+class UnknownExampleKey(IssueCheck):
+    """An example has a top-level key that is not part of its format.
+
+    What it does:
+        Reports keys beside ``messages``, ``tools``, ``parallel_tool_calls`` and
+        ``functions`` in chat examples, and beside ``input``, ``preferred_output`` and
+        ``non_preferred_output`` (or their older names) in preference pairs, with a
+        did-you-mean for misspellings.
+
+    Why it matters:
+        The key does not train anything: at best the service ignores it, at worst it
+        rejects the file. Often it is metadata (``id``, ``source``) that belongs in a
+        separate file, or a misspelled ``tools``.
+
+    Example:
+        ``{"messages": [...], "source": "support-tickets"}``
+
+    Fix:
+        Remove the key (keep metadata in a separate file keyed by line), or correct
+        its spelling.
+    """
+
+    code = "FT204"
+    name = "unknown-example-key"
+    severity = Severity.WARNING
+    issue = Issue.UNKNOWN_EXAMPLE_KEY

@@ -1,0 +1,186 @@
+"""FT211-FT214, FT222-FT224: who speaks, in which order, and which replies train."""
+
+from __future__ import annotations
+
+from pytest_finetune.chat_schema import Issue
+from pytest_finetune.checks.chat.survey import CHAT, IssueCheck
+from pytest_finetune.checks.registry import register
+from pytest_finetune.findings import Severity
+
+
+@register
+class MissingAssistantMessage(IssueCheck):
+    """A chat example has no assistant message.
+
+    What it does:
+        Reports chat examples in which no message has the role ``assistant``.
+
+    Why it matters:
+        Fine-tuning learns the assistant's replies; without one the example trains
+        nothing and the service rejects it.
+
+    Example:
+        ``{"messages": [{"role": "user", "content": "Hi"}]}``
+
+    Fix:
+        Add the reply the model should learn, or drop the example.
+    """
+
+    code = "FT211"
+    name = "missing-assistant-message"
+    severity = Severity.ERROR
+    formats = CHAT
+    issue = Issue.NO_ASSISTANT
+
+
+@register
+class MissingUserMessage(IssueCheck):
+    """An example has no user message.
+
+    What it does:
+        Reports chat examples (and preference inputs) without a message of the role
+        ``user``. Examples without a system message are fine.
+
+    Why it matters:
+        The model learns to produce the reply unprompted, from the system message
+        alone; usually the user turn was lost when the data was converted.
+
+    Example:
+        ``[{"role": "system", ...}, {"role": "assistant", "content": "You're great!"}]``
+
+    Fix:
+        Add the user turn the reply answers.
+    """
+
+    code = "FT212"
+    name = "missing-user-message"
+    severity = Severity.WARNING
+    issue = Issue.NO_USER
+
+
+@register
+class InvalidWeight(IssueCheck):
+    """A message's weight is not 0 or 1, or is on a message that is not trained.
+
+    What it does:
+        Reports a ``weight`` other than the numbers 0 and 1 (``0.5``, ``"1"``,
+        ``true``), and any weight on a message that is not an assistant message.
+
+    Why it matters:
+        The service takes only 0 (do not train this reply) or 1 (train it), and only on
+        assistant messages; anything else is rejected.
+
+    Example:
+        ``{"role": "assistant", "content": "...", "weight": 0.5}``
+
+    Fix:
+        Use 0 or 1 on assistant messages; remove weights from the other roles.
+    """
+
+    code = "FT213"
+    name = "invalid-weight"
+    severity = Severity.ERROR
+    issue = Issue.INVALID_WEIGHT
+
+
+@register
+class NothingTrained(IssueCheck):
+    """Every assistant message of an example has weight 0.
+
+    What it does:
+        Reports chat examples whose assistant messages all carry ``"weight": 0``.
+
+    Why it matters:
+        The example trains nothing but is still paid for; it is usually a mask applied
+        to the wrong turns.
+
+    Example:
+        A conversation in which every assistant reply has ``"weight": 0``.
+
+    Fix:
+        Give the replies the model should learn weight 1 (or no weight), or drop the
+        example.
+    """
+
+    code = "FT214"
+    name = "nothing-trained"
+    severity = Severity.ERROR
+    formats = CHAT
+    issue = Issue.NOTHING_TRAINED
+
+
+@register
+class ConsecutiveSameRole(IssueCheck):
+    """Two messages in a row have the same role.
+
+    What it does:
+        Reports a message whose role is that of the message before it (tool messages
+        excepted: a turn with several calls has several results).
+
+    Why it matters:
+        Conversations alternate; two user or assistant messages in a row are usually
+        turns merged or split by mistake, and the model learns an odd rhythm.
+
+    Example:
+        ``user``, ``user``, ``assistant``.
+
+    Fix:
+        Merge the two messages, or add the missing turn between them.
+    """
+
+    code = "FT222"
+    name = "consecutive-same-role"
+    severity = Severity.WARNING
+    issue = Issue.CONSECUTIVE_ROLE
+
+
+@register
+class MisplacedSystemMessage(IssueCheck):
+    """A system or developer message comes after the conversation started.
+
+    What it does:
+        Reports system and developer messages that follow a user, assistant or tool
+        message.
+
+    Why it matters:
+        Instructions go first; one in the middle of a conversation is usually two
+        examples glued together, and the model learns to expect instructions mid-way.
+
+    Example:
+        ``user``, ``assistant``, ``system``, ``user``, ``assistant``.
+
+    Fix:
+        Move the instructions to the start, or split the example in two.
+    """
+
+    code = "FT223"
+    name = "misplaced-system-message"
+    severity = Severity.WARNING
+    issue = Issue.MISPLACED_SYSTEM
+
+
+@register
+class LastMessageNotTrained(IssueCheck):
+    """A chat example does not end on a trained assistant reply.
+
+    What it does:
+        Reports chat examples whose last message is not an assistant message with
+        weight 1 (or no weight), when an earlier one is.
+
+    Why it matters:
+        Whatever follows the last trained reply is paid for and not learned: a
+        trailing user or tool message is usually a conversation cut in the wrong place.
+
+    Example:
+        ``system``, ``user``, ``assistant``, ``user``.
+
+    Fix:
+        End the example on the reply the model should give, or drop the trailing
+        messages.
+    """
+
+    code = "FT224"
+    name = "last-message-not-trained"
+    severity = Severity.WARNING
+    formats = CHAT
+    issue = Issue.LAST_NOT_TRAINED

@@ -1,0 +1,61 @@
+"""The schema walk over each record, shared by every message-level FT2xx check.
+
+One walk per record (:func:`pytest_finetune.chat_schema.analyse`) finds every issue;
+each is reported by the member check of its kind, if that check is selected and
+applies to the record's format.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pytest_finetune.chat_schema import Issue, analyse
+from pytest_finetune.checks.survey import Survey, Surveyed
+from pytest_finetune.formats import Format, Record
+
+if TYPE_CHECKING:
+    from pytest_finetune.checks.chat.content import TooManyImages
+    from pytest_finetune.scan import ScanContext
+
+CHAT = frozenset({Format.CHAT})
+MESSAGES = frozenset({Format.CHAT, Format.PREFERENCE})
+
+
+class _Walk(Survey):
+    """The schema walk over each record, reported by the members of each issue's kind."""
+
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        super().__init__(context, head)
+        self.by_issue: dict[Issue, IssueCheck] = {}
+        self.images: TooManyImages | None = None
+
+    def visit(self, record: Record) -> None:
+        analysis = analyse(record)
+        if analysis.issues:
+            fmt = record.format
+            for issue, messages in analysis.issues.items():
+                member = self.by_issue.get(issue)
+                if member is not None and type(member).applies_to(fmt):
+                    for message in messages:
+                        member.report(record.line, message)
+        images = self.images
+        if images is not None and analysis.images > images.options.max_images:
+            images.found(record.line, analysis.images)
+
+
+class Walked(Surveyed):
+    """A check of chat messages: the file's schema walk visits the records for it."""
+
+    formats = MESSAGES
+    survey_type = _Walk
+    survey: _Walk
+
+
+class IssueCheck(Walked):
+    """A check that reports the issues of one kind that the schema walk finds."""
+
+    issue: ClassVar[Issue]
+
+    def begin(self, head: list[Record]) -> None:
+        super().begin(head)
+        self.survey.by_issue[self.issue] = self

@@ -1,0 +1,200 @@
+"""FT215-FT221: the tools an example declares and the calls its messages make and answer."""
+
+from __future__ import annotations
+
+from pytest_finetune.chat_schema import Issue
+from pytest_finetune.checks.chat.survey import IssueCheck
+from pytest_finetune.checks.registry import register
+from pytest_finetune.findings import Severity
+
+
+@register
+class InvalidToolCall(IssueCheck):
+    """A tool or function call is malformed.
+
+    What it does:
+        Checks each entry of ``tool_calls`` (a non-empty list) for an ``id``, the type
+        ``function`` and a ``function`` object with a ``name`` and ``arguments``, and
+        the deprecated ``function_call`` for a ``name`` and ``arguments``. Arguments
+        must be a string that parses as a JSON object.
+
+    Why it matters:
+        The service rejects the example; arguments written as an object instead of a
+        JSON string are the usual cause, and arguments that are not JSON teach the
+        model to call tools with text the application cannot parse.
+
+    Example:
+        ``{"id": "call_1", "type": "function", "function": {"name": "get_weather",
+        "arguments": {"city": "Paris"}}}``
+
+    Fix:
+        Give every call an id and ``"type": "function"``, and serialise the arguments
+        with ``json.dumps``.
+    """
+
+    code = "FT215"
+    name = "invalid-tool-call"
+    severity = Severity.ERROR
+    issue = Issue.INVALID_TOOL_CALL
+
+
+@register
+class UndeclaredTool(IssueCheck):
+    """A message calls a tool that the example does not declare.
+
+    What it does:
+        Compares the name of every tool and function call with the tools declared in
+        the example's ``tools`` (or deprecated ``functions``), with a did-you-mean.
+
+    Why it matters:
+        The model learns to call a tool it was never shown, so at inference it calls
+        tools that do not exist, or never learns when to call the real one.
+
+    Example:
+        ``tools`` declares ``get_weather`` and the assistant calls ``get_wether``.
+
+    Fix:
+        Declare every tool the example calls in its ``tools``, or correct the name.
+    """
+
+    code = "FT216"
+    name = "undeclared-tool"
+    severity = Severity.ERROR
+    issue = Issue.UNDECLARED_TOOL
+
+
+@register
+class InvalidToolName(IssueCheck):
+    """A tool name has characters or a length that the API does not allow.
+
+    What it does:
+        Checks the names of declared tools and functions (and of calls to undeclared
+        ones) against ``^[a-zA-Z0-9_-]{1,64}$``.
+
+    Why it matters:
+        The service rejects such names; names with spaces or dots (``weather.get``)
+        are the usual cause.
+
+    Example:
+        ``{"type": "function", "function": {"name": "get weather"}}``
+
+    Fix:
+        Rename the tool with letters, digits, ``_`` and ``-`` only, in the declaration
+        and in every call.
+    """
+
+    code = "FT217"
+    name = "invalid-tool-name"
+    severity = Severity.ERROR
+    issue = Issue.INVALID_TOOL_NAME
+
+
+@register
+class InvalidToolDefinition(IssueCheck):
+    """The example's tool declarations are malformed.
+
+    What it does:
+        Checks that ``tools`` is a list of ``{"type": "function", "function": {...}}``
+        and ``functions`` a list of function objects, each with a name (declared once),
+        a string description and a JSON Schema object as parameters; and that
+        ``parallel_tool_calls`` is true or false.
+
+    Why it matters:
+        The service rejects the example, and the model cannot learn when to call a
+        tool it cannot read.
+
+    Example:
+        ``"tools": [{"name": "get_weather", "parameters": {...}}]`` (without the
+        ``type`` and ``function`` wrapper).
+
+    Fix:
+        Declare tools as ``{"type": "function", "function": {"name": ...,
+        "description": ..., "parameters": {...}}}``.
+    """
+
+    code = "FT218"
+    name = "invalid-tool-definition"
+    severity = Severity.ERROR
+    issue = Issue.INVALID_TOOL_DEFINITION
+
+
+@register
+class UnmatchedToolResponse(IssueCheck):
+    """A tool message answers no call made just before it.
+
+    What it does:
+        Follows the conversation: a ``tool`` message must carry the ``tool_call_id`` of
+        a call made by the assistant message before it (with only tool messages in
+        between), answered once; a ``function`` message must follow a
+        ``function_call`` and give its name.
+
+    Why it matters:
+        The service rejects a tool result that answers no call, and an id copied from
+        another conversation teaches the model results for calls it never made.
+
+    Example:
+        An assistant call with id ``call_1`` followed by a tool message with
+        ``"tool_call_id": "call_2"``.
+
+    Fix:
+        Give each tool message the id of the call it answers, right after that call.
+    """
+
+    code = "FT219"
+    name = "unmatched-tool-response"
+    severity = Severity.ERROR
+    issue = Issue.UNMATCHED_TOOL_RESPONSE
+
+
+@register
+class UnansweredToolCall(IssueCheck):
+    """A tool call gets no answer before the conversation moves on.
+
+    What it does:
+        Reports calls of an assistant message that no tool (or function) message
+        answers before the next other message. An example may end on the call: that
+        trains the model to make it.
+
+    Why it matters:
+        The service rejects a conversation that goes on past a call without its
+        result, and the model learns replies that ignore what the tool returned.
+
+    Example:
+        An assistant message calling ``get_weather`` followed directly by another
+        assistant message.
+
+    Fix:
+        Add a tool message with each call's result after the calling message, or end
+        the example on the call.
+    """
+
+    code = "FT220"
+    name = "unanswered-tool-call"
+    severity = Severity.ERROR
+    issue = Issue.UNANSWERED_TOOL_CALL
+
+
+@register
+class TooManyToolCalls(IssueCheck):
+    """An assistant turn makes several calls although parallel tool calls are off.
+
+    What it does:
+        Reports assistant messages with more than one entry in ``tool_calls`` in an
+        example whose ``parallel_tool_calls`` is false.
+
+    Why it matters:
+        The example contradicts itself: the service rejects it, and the model is told
+        to make one call at a time while being shown several.
+
+    Example:
+        ``"parallel_tool_calls": false`` and an assistant message with two tool calls.
+
+    Fix:
+        Split the calls over consecutive turns (call, result, call, result), or drop
+        ``"parallel_tool_calls": false``.
+    """
+
+    code = "FT221"
+    name = "too-many-tool-calls"
+    severity = Severity.ERROR
+    issue = Issue.TOO_MANY_TOOL_CALLS

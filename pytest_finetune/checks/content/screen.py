@@ -1,0 +1,129 @@
+"""The screen: one cheap pass over a record that says which problems its texts may have.
+
+Most records have none of the FT4xx problems; the screen spares them the searches
+(:mod:`.searches`), which run only on the texts of the records it flags.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The screen's alphabet. Lowercase letters and spaces (most of any text) are dropped.
+# What could belong to a key or a card number (capitals, digits, '-', '_') becomes
+# 'A', so that a long run of 'A' is a long token. Bytes that start rarer problems
+# become '!'. Other punctuation becomes '.', which ends a run. Two variants: one reads
+# a record's raw JSON line (quotes, backslashes and openers stay, to tell JSON's own
+# braces and escapes from the text's), one reads the texts themselves.
+_TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+#: C0 controls other than tab, newline and carriage return, and DEL.
+_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_DROP = bytes(
+    byte for byte in range(256) if chr(byte).islower() or byte in b" \t\r\n" or byte >= 0x80
+)
+
+
+def _table(rare: bytes, kept: bytes) -> bytes:
+    return bytes(
+        ord("A")
+        if byte in _TOKEN
+        else ord("!")
+        if byte in rare
+        else byte
+        if byte in kept
+        else ord(".")
+        for byte in range(256)
+    )
+
+
+_RAW_TABLE = _table(b"@<|\x7f", b'"\\{[')
+_TEXT_TABLE = _table(b"@<|{[" + _CONTROLS, b"")
+#: A run this long in the screen is a token that may be a key or a card number.
+_LONG_RUN = b"A" * 13
+# In the raw line, control characters and surrogates hide behind escapes.
+_ESCAPE = re.compile(rb"\\[ubf]")
+
+
+class Flag:
+    """What a record may contain, as bits: the screen's answer."""
+
+    NON_ASCII = 1
+    CONTROL = 2  # a control character or a lone surrogate (an escape, in raw JSON)
+    EMAIL = 8
+    LONG_TOKEN = 16
+    BRACE = 32
+    BRACKET = 64
+    ANGLE = 128  # '<' or '|': a placeholder or a special token
+
+
+class Screen:
+    """One cheap pass over a record: the flags of the problems its texts may have.
+
+    ``need`` says which flags anyone wants; the others are not computed. A flag may be
+    a false alarm (the texts are then searched for nothing) but is never missing.
+    Most records are read through their raw JSON line, escapes and all; a
+    prompt/completion record with no other keys is read through its two texts, which
+    spares telling JSON's escapes and braces from the text's.
+    """
+
+    def __init__(self, need: int) -> None:
+        self.need = need
+        self.control = bool(need & Flag.CONTROL)
+        self.long = bool(need & Flag.LONG_TOKEN)
+        self.brace = bool(need & Flag.BRACE)
+        self.bracket = bool(need & Flag.BRACKET)
+
+    def raw(self, raw: bytes) -> int:
+        """The flags of a raw JSON line."""
+        found = 0 if raw.isascii() else Flag.NON_ASCII
+        rest = raw.translate(_RAW_TABLE, _DROP)
+        if b"!" in rest:
+            found |= _rare(raw)
+        if self.control and b"\\" in rest and _ESCAPE.search(raw):
+            found |= Flag.CONTROL
+        if self.long and _LONG_RUN in rest:
+            found |= Flag.LONG_TOKEN
+        # JSON's own braces and brackets open an object ('{"') or hold values ('[{',
+        # '["'); any other is in a text.
+        if self.brace and rest.count(b"{") > rest.count(b'{"'):
+            found |= Flag.BRACE
+        if (
+            self.bracket
+            and b"[" in rest
+            and rest.count(b"[") > rest.count(b"[{") + rest.count(b'["')
+        ):
+            found |= Flag.BRACKET
+        return found & self.need
+
+    def clean(self, texts: list[str]) -> bool:
+        """Whether none of ``texts`` can have a problem: one pass for many records."""
+        blob = ".".join(texts).encode("utf-8", "surrogatepass")
+        if self.need & Flag.NON_ASCII and not blob.isascii():
+            return False
+        rest = blob.translate(_TEXT_TABLE, _DROP)
+        return b"!" not in rest and not (self.long and _LONG_RUN in rest)
+
+    def texts(self, prompt: str, completion: str) -> int:
+        """The flags of a prompt and its completion."""
+        found = 0 if prompt.isascii() and completion.isascii() else Flag.NON_ASCII
+        text = f"{prompt}.{completion}".encode("utf-8", "surrogatepass")
+        rest = text.translate(_TEXT_TABLE, _DROP)
+        if b"!" in rest:
+            found |= _rare(text)
+            if b"{" in text:
+                found |= Flag.BRACE
+            if b"[" in text:
+                found |= Flag.BRACKET
+            if len(text.translate(None, _CONTROLS)) < len(text):
+                found |= Flag.CONTROL
+        if self.long and _LONG_RUN in rest:
+            found |= Flag.LONG_TOKEN
+        return found & self.need
+
+
+def _rare(data: bytes) -> int:
+    found = Flag.EMAIL if b"@" in data else 0
+    if b"<" in data or b"|" in data:
+        found |= Flag.ANGLE
+    if b"\x7f" in data:
+        found |= Flag.CONTROL
+    return found

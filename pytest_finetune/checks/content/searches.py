@@ -1,0 +1,159 @@
+"""The searches of the FT4xx checks, run on the texts of the records the screen flagged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pytest_finetune.formats import Format, Record
+
+# C0 controls other than tab, newline and carriage return; DEL; C1 controls.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL_NAMES = {
+    0: "NUL",
+    7: "BEL",
+    8: "BACKSPACE",
+    11: "VERTICAL TAB",
+    12: "FORM FEED",
+    27: "ESCAPE",
+    127: "DELETE",
+}
+
+# UTF-8 bytes that were decoded as Windows-1252 (or Latin-1) show up as a lead
+# character (Ã, â, å, ...) followed by continuation characters: Latin-1 0x80-0xBF or
+# what Windows-1252 makes of 0x80-0x9F (the euro sign, curly quotes, dashes, ...).
+_CP1252_HIGH = bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
+_CONTINUATION = f"[\x80-\xbf{_CP1252_HIGH}]"
+_MOJIBAKE = re.compile(
+    f"[\xc2-\xdf]{_CONTINUATION}|[\xe0-\xef]{_CONTINUATION}{{2}}|[\xf0-\xf4]{_CONTINUATION}{{3}}"
+)
+REPLACEMENT = "\ufffd"
+
+
+def _to_bytes(chars: str) -> bytes | None:
+    """The bytes a Windows-1252 or Latin-1 decoder turned into ``chars``."""
+    try:
+        return chars.encode("cp1252")
+    except UnicodeEncodeError:
+        pass
+    try:
+        return chars.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+
+
+def mojibake(text: str) -> Iterator[tuple[int, int, str]]:
+    """Spans of ``text`` that are UTF-8 decoded with the wrong encoding, and what they say.
+
+    Yields ``(start, end, description)``. A span counts only if its characters, encoded
+    back, are valid UTF-8: accented capitals followed by a quote are left alone.
+    """
+    for match in _MOJIBAKE.finditer(text):
+        raw = _to_bytes(match.group())
+        if raw is None:
+            continue
+        try:
+            meant = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        yield match.start(), match.end(), f"{match.group()!r} is {meant!r}"
+    start = text.find(REPLACEMENT)
+    if start >= 0:
+        yield start, start + 1, repr(REPLACEMENT)
+
+
+_CODE_MARKERS = (
+    "```",
+    "</",
+    "/>",
+    "def ",
+    "function",
+    "=>",
+    "import ",
+    "#include",
+    "print(",
+    "return ",
+    'f"',
+    "f'",
+    "{%",
+    "\\begin",
+    "\\frac",
+    "};",
+)
+_DOUBLE_BRACE = re.compile(r"\{\{\s*[A-Za-z_][\w.-]*\s*\}\}")
+# A single-brace placeholder: an identifier of three or more characters (or with an
+# underscore), not after a word character, '$', '\\' or '}' (LaTeX, shell, f-strings).
+_SINGLE_BRACE = re.compile(
+    r"(?<![\w$\\}{])\{(?:[A-Za-z][A-Za-z0-9]{2,}|[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)\}(?!\})"
+)
+_ANGLE = re.compile(
+    r"<(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|(?i:placeholder|insert|your|enter)\b[^<>\n]{0,40})>"
+)
+_BRACKET = re.compile(
+    r"(?<![\w\]])\[(?:(?i:insert|your|enter|placeholder|name of)\b[^\[\]\n]{0,40}"
+    r"|(?:[A-Z][\w']*\s){0,3}(?i:name|date|address|company|e-?mail|phone(?: number)?|title)"
+    r")\](?!\()"
+)
+
+
+def placeholders(text: str) -> Iterator[str]:
+    """Template placeholders left unfilled in ``text`` (``{{name}}``, ``[Your Name]``).
+
+    Text that looks like code is searched for none: ``{{ x }}`` is a Jinja template,
+    ``{name}`` an f-string, ``<T_KEY>`` a generic there.
+    """
+    if "{" not in text and "[" not in text and "<" not in text:
+        return
+    if any(marker in text for marker in _CODE_MARKERS):
+        return
+    for pattern in (_DOUBLE_BRACE, _SINGLE_BRACE, _ANGLE, _BRACKET):
+        for match in pattern.finditer(text):
+            yield match.group()
+
+
+_SPECIAL_TOKEN = re.compile(r"<\|[A-Za-z_][A-Za-z0-9_]{0,40}\|>")
+
+
+def special_tokens(text: str, record: Record, where: str, stop: str) -> Iterator[str]:
+    """Provider special tokens written into ``text`` (``<|endoftext|>``, ``<|im_start|>``).
+
+    The dataset's own stop sequence at the end of a completion is its convention, not
+    a mistake: it is left to the stop-sequence checks.
+    """
+    if "<|" not in text:
+        return
+    for match in _SPECIAL_TOKEN.finditer(text):
+        if (
+            record.format is Format.PROMPT_COMPLETION
+            and where == "completion"
+            and match.group() == stop
+            and match.end() == len(text)
+        ):
+            continue
+        yield match.group()
+
+
+def character(char: str) -> str:
+    """A character as findings name it: ``U+0007 (BEL)``."""
+    name = _CONTROL_NAMES.get(ord(char))
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def strings(data: dict[str, object]) -> Iterator[tuple[str, str]]:
+    """Every string in a record with its path: secrets leak from any field.
+
+    Iterative, so that JSON nested as deep as parsers allow cannot exhaust the stack.
+    """
+    stack: list[tuple[str, object]] = [(str(key), value) for key, value in data.items()]
+    stack.reverse()
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            yield where, value
+        elif isinstance(value, dict):
+            stack.extend(reversed([(f"{where}.{key}", item) for key, item in value.items()]))
+        elif isinstance(value, list):
+            stack.extend(
+                reversed([(f"{where}[{index}]", item) for index, item in enumerate(value)])
+            )

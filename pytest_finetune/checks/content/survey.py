@@ -1,0 +1,228 @@
+"""The one pass over each record that every FT4xx check shares.
+
+It fingerprints each example's input and target for the duplicate checks, and screens
+its texts (:mod:`.screen`), searching them (:mod:`.searches`) only where the screen
+flags something; each search's hits go to the member check of their kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from pytest_finetune import conventions
+from pytest_finetune.checks.content.screen import Flag, Screen
+from pytest_finetune.checks.content.searches import (
+    CONTROL,
+    SURROGATE,
+    mojibake,
+    placeholders,
+    special_tokens,
+    strings,
+)
+from pytest_finetune.checks.registry import Check
+from pytest_finetune.checks.survey import Survey, Surveyed
+from pytest_finetune.fingerprints import Fingerprints, Group, fingerprint
+from pytest_finetune.formats import Format, Record, freeze, last_assistant, texts
+from pytest_finetune.redact import SECRET_KINDS, Secret, find_secrets
+
+if TYPE_CHECKING:
+    from pytest_finetune.scan import ScanContext
+
+
+@dataclass
+class _Hit:
+    """The first problem of one kind in a record, and how many there were."""
+
+    where: str
+    what: str
+    count: int = 1
+
+
+_PROMPT_COMPLETION = Format.PROMPT_COMPLETION
+
+
+class _Pass(Survey):
+    """Visits each record once for every FT4xx check of the file.
+
+    It logs a fingerprint of each example's input and target (for FT401, FT402), and
+    screens its texts, searching them only when the screen flags something. Plain
+    prompt/completion records are screened :data:`BATCH` at a time: one pass over
+    many records costs less than one per record, and a clean batch (most are) needs
+    nothing more; a flagged batch is screened again record by record.
+    """
+
+    BATCH = 32
+
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        super().__init__(context, head)
+        self.log: Fingerprints | None = None
+        self.screen = Screen(0)
+        #: A prompt/completion dataset's stop sequence (FT409 leaves it to FT13x).
+        self.stop = ""
+        if context.format is Format.PROMPT_COMPLETION:
+            self.stop = conventions.of(context, head).stop.text
+        #: Plain prompt/completion records waiting to be screened, and their texts.
+        self._batch: list[Record] | None = None
+        self._texts: list[str] = []
+        self._add: Callable[[int, int, int], None] | None = None
+        self._groups: list[Group] | None = None
+
+    def join(self, check: Check) -> None:
+        super().join(check)
+        if not isinstance(check, ContentCheck):
+            return
+        if check.examples and self.log is None:
+            self.log = Fingerprints()
+            self._add = self.log.add
+        self.screen = Screen(self.screen.need | check.flags)
+        if self.screen.need and self._batch is None:
+            self._batch = []
+
+    def visit(self, record: Record) -> None:
+        data = record.data
+        if record.format is _PROMPT_COMPLETION:
+            prompt, completion = data.get("prompt"), data.get("completion")
+            if type(prompt) is str and type(completion) is str:
+                # formats.example, without a call per record.
+                if self._add is not None:
+                    self._add(hash(prompt), record.line, hash(completion))
+                if self._batch is not None and len(data) == 2:
+                    self._batch.append(record)
+                    self._texts.append(prompt)
+                    self._texts.append(completion)
+                    if len(self._batch) >= self.BATCH:
+                        self._flush()
+                    return
+        elif self.log is not None:
+            self._log(record)
+        if self.screen.need:
+            flags = self.screen.raw(record.raw)
+            if flags:
+                self._inspect(record, flags)
+
+    def _log(self, record: Record) -> None:
+        # The inputs and targets of formats.example, fingerprinted
+        # through canonical JSON: six times faster than hashing frozen tuples.
+        add, data = self._add, record.data
+        if add is None:
+            return
+        if record.format is Format.CHAT:
+            messages = data.get("messages")
+            if not isinstance(messages, list):
+                return
+            last = last_assistant(messages)
+            if last is None:
+                return
+            key = _canonical(messages[:last])
+            if data.get("tools"):
+                key = hash((key, _canonical(data["tools"])))
+            add(key, record.line, _canonical(messages[last]))
+        elif record.format is Format.PREFERENCE:
+            inputs = data.get("input")
+            if not isinstance(inputs, dict) or "preferred_output" not in data:
+                return
+            preferred = _canonical(data["preferred_output"])
+            other = _canonical(data.get("non_preferred_output"))
+            pair = (preferred, other) if preferred < other else (other, preferred)
+            add(hash((_canonical(inputs), pair)), record.line, preferred)
+
+    def _flush(self) -> None:
+        records, texts = self._batch, self._texts
+        if not records:
+            return
+        self._batch, self._texts = [], []
+        if self.screen.clean(texts):
+            return
+        for index, record in enumerate(records):
+            flags = self.screen.texts(texts[2 * index], texts[2 * index + 1])
+            if flags:
+                self._inspect(record, flags)
+
+    def conclude(self) -> None:
+        self._flush()
+
+    def groups(self) -> list[Group]:
+        """Fingerprints seen more than once (computed once for FT401 and FT402)."""
+        if self._groups is None:
+            self._groups = [] if self.log is None else list(self.log.groups())
+        return self._groups
+
+    def _inspect(self, record: Record, flags: int) -> None:
+        hits: dict[str, _Hit] = {}
+
+        def hit(code: str, where: str, what: str) -> None:
+            if code in hits:
+                hits[code].count += 1
+            else:
+                hits[code] = _Hit(where, what)
+
+        checks = self.members
+        if flags & (Flag.EMAIL | Flag.LONG_TOKEN) and ("FT404" in checks or "FT405" in checks):
+            for where, text in strings(record.data):
+                for secret in find_secrets(text):
+                    code = "FT404" if secret.kind in SECRET_KINDS else "FT405"
+                    if code in checks and not secret.reserved:
+                        hit(code, where, _describe_secret(secret))
+        for where, text in texts(record):
+            if not text.isascii():
+                if flags & (Flag.NON_ASCII | Flag.CONTROL):
+                    self._non_ascii(text, where, hit)
+            elif flags & Flag.CONTROL and "FT407" in checks:
+                for match in CONTROL.finditer(text):
+                    hit("FT407", where, match.group())
+            if flags & (Flag.BRACE | Flag.BRACKET | Flag.ANGLE) and "FT403" in checks:
+                for placeholder in placeholders(text):
+                    hit("FT403", where, placeholder)
+            if flags & Flag.ANGLE and "FT409" in checks:
+                for token in special_tokens(text, record, where, self.stop):
+                    hit("FT409", where, token)
+        for code, found in hits.items():
+            check = checks[code]
+            if isinstance(check, ContentCheck):
+                check.found(record, found)
+
+    def _non_ascii(self, text: str, where: str, hit: Callable[[str, str, str], None]) -> None:
+        checks = self.members
+        garbled: list[tuple[int, int]] = []
+        if "FT406" in checks:
+            for start, end, shown in mojibake(text):
+                garbled.append((start, end))
+                hit("FT406", where, shown)
+        if "FT407" in checks:
+            for match in CONTROL.finditer(text):
+                if not any(start <= match.start() < end for start, end in garbled):
+                    hit("FT407", where, match.group())
+        if "FT408" in checks:
+            for match in SURROGATE.finditer(text):
+                hit("FT408", where, match.group())
+
+
+class ContentCheck(Surveyed):
+    """An FT4xx check: the file's :class:`_Pass` visits the records for all of them."""
+
+    survey_type = _Pass
+    survey: _Pass
+    #: Whether the check needs the fingerprint log of examples (FT401, FT402).
+    examples: ClassVar[bool] = False
+    #: The screen flags of the problems the check looks for in texts.
+    flags: ClassVar[int] = 0
+
+    def found(self, record: Record, hit: _Hit) -> None:
+        """Report what the pass found in ``record``."""
+        more = f" ({hit.count} in this example)" if hit.count > 1 else ""
+        self.report(record.line, self.describe(hit.what, hit.where) + more)
+
+    def describe(self, what: str, where: str) -> str:
+        """The message for a problem (``what``) found at ``where`` in a record."""
+        raise NotImplementedError
+
+
+def _canonical(value: object) -> int:
+    """A fingerprint of parsed JSON that is equal for equal JSON, key order aside."""
+    return fingerprint(freeze(value))
+
+
+def _describe_secret(secret: Secret) -> str:
+    return f"{secret.description} {secret.masked!r}"

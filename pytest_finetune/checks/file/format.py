@@ -1,0 +1,95 @@
+"""FT016, FT017: is the file in a format that fine-tuning accepts, and in one only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pytest_finetune.checks.registry import Check, register
+from pytest_finetune.findings import Severity
+from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format
+
+
+@register
+class UnsupportedFormat(Check):
+    """The file's examples are not in a format fine-tuning accepts.
+
+    What it does:
+        Detects the format from the keys of the first examples. Data in a known shape
+        that the services do not take (Alpaca, ShareGPT, chosen/rejected transcripts,
+        TRL preference pairs, plain text) is named, with how to convert it; other data
+        is compared with the supported formats to suggest the closest one.
+
+    Why it matters:
+        The upload fails, or worse, succeeds and trains on nothing useful.
+
+    Example:
+        ``{"instruction": "Translate to French", "input": "cat", "output": "chat"}``
+
+    Fix:
+        Convert to prompt/completion (``prompt``, ``completion``), chat (``messages``) or
+        preference (``input``, ``preferred_output``, ``non_preferred_output``) data.
+    """
+
+    code = "FT016"
+    name = "unsupported-format"
+    severity = Severity.ERROR
+    formats = None
+
+    def begin(self, head: list[Record]) -> None:
+        fmt = self.context.format
+        if fmt.supported or not head:
+            return
+        if fmt is not Format.UNKNOWN:
+            self.report(
+                None,
+                f"This is {fmt.description} data, which fine-tuning does not accept; "
+                f"{CONVERSIONS[fmt]}",
+            )
+            return
+        keys = sorted({key for record in head for key in record.data})
+        closest, hints = closest_format(keys)
+        message = (
+            f"Unrecognised format (keys: {', '.join(keys) or 'none'}); expected "
+            "prompt/completion, chat (messages) or preference data"
+        )
+        if closest is not Format.UNKNOWN:
+            message += f"; closest: {closest.description}"
+            if hints:
+                message += f" (rename {', '.join(hints)})"
+        self.report(None, message)
+
+
+@register
+class MixedFormats(Check):
+    """Examples in one file are in different formats.
+
+    What it does:
+        Compares each example's format with the file's (the format of most of its first
+        examples) and reports the examples that differ.
+
+    Why it matters:
+        A file must be all prompt/completion, all chat or all preference data; one
+        odd line makes the service reject the file.
+
+    Example:
+        A chat file with one ``{"prompt": ..., "completion": ...}`` line pasted in.
+
+    Fix:
+        Convert the odd examples, or move them to a file of their own.
+    """
+
+    code = "FT017"
+    name = "mixed-formats"
+    severity = Severity.ERROR
+    formats = None
+
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
+        # Only records whose format is not the file's: nothing to do on the others.
+        return self.visit if fmt is not self.context.format else None
+
+    def visit(self, record: Record) -> None:
+        self.report(
+            record.line,
+            f"This example is {record.format.description} data in a "
+            f"{self.context.format.description} file",
+        )

@@ -1,0 +1,123 @@
+"""What a validation file needs of its training file, read once per process and version."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from pytest_finetune import conventions
+from pytest_finetune.checks.labels.survey import MAX_CLASSES
+from pytest_finetune.conventions import Conventions, Task, label_of
+from pytest_finetune.fingerprints import Fingerprints
+from pytest_finetune.formats import Record, detect, example
+from pytest_finetune.reader import Reader
+
+if TYPE_CHECKING:
+    from pytest_finetune.scan import ScanContext
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    """What a validation file needs to know of its training file (hashes, not texts)."""
+
+    #: Distinct input fingerprints, sorted, and the first line of each (NumPy arrays).
+    inputs: tuple[Any, Any]
+    #: Distinct (input, target) fingerprints, sorted, and the first line of each.
+    examples: tuple[Any, Any]
+    #: Label counts, if the training file is classification data.
+    labels: dict[str, int] | None
+
+
+def example_key(record: Record) -> tuple[int, int] | None:
+    """Fingerprints of a record's input and of its whole example, for leakage.
+
+    Surrounding whitespace does not count (a stray space makes no new example). An
+    empty input (open-ended data) is no key of its own: the whole example is.
+    """
+    source, target = example(record)
+    if source is None and target is None:
+        return None
+    if isinstance(source, str):
+        source = source.strip()
+    if isinstance(target, str):
+        target = target.strip()
+    whole = hash((source, target))
+    return (hash(source) if source else whole), whole
+
+
+def training_summary(path: Path, context: ScanContext) -> TrainingSummary:
+    """Summarise a training file in one streaming pass, once per process and file version."""
+    stat = path.stat()
+    key = f"labels.training:{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    found = context.shared.get(key)
+    if found is None:
+        found = context.shared[key] = _summarise(path, context)
+    summary: TrainingSummary = found
+    return summary
+
+
+def _summarise(path: Path, context: ScanContext) -> TrainingSummary:
+    inputs, examples = Fingerprints(), Fingerprints()
+    labels: dict[str, int] = {}
+    head: list[Record] | None = []
+    conv: Conventions | None = None
+
+    def add(record: Record) -> None:
+        keys = example_key(record)
+        if keys is not None:
+            inputs.add(keys[0], record.line)
+            examples.add(keys[1], record.line)
+        if conv is not None and conv.classification:
+            label = label_of(record, conv)
+            if label is not None and (label in labels or len(labels) < MAX_CLASSES):
+                labels[label] = labels.get(label, 0) + 1
+
+    for item in Reader(path, max_line_bytes=context.settings.max_line_bytes):
+        if type(item) is not tuple:
+            continue  # a syntax problem: the training file's own checks report it
+        line, raw, data = item
+        record = Record(line, raw, data, detect(data))
+        if head is None:
+            add(record)
+            continue
+        head.append(record)
+        if len(head) >= conventions.HEAD_RECORDS:
+            conv = conventions.infer(head, context.settings.config)
+            for held in head:
+                add(held)
+            head = None
+    if head is not None:
+        conv = conventions.infer(head, context.settings.config)
+        for held in head:
+            add(held)
+    classification = (
+        conv is not None
+        and conv.task is Task.CLASSIFICATION
+        and (
+            "task" in conv.declared
+            or len(labels) * conventions.CLASSIFICATION_RATIO < sum(labels.values())
+        )
+    )
+    return TrainingSummary(
+        inputs.first_lines(), examples.first_lines(), labels if classification else None
+    )
+
+
+def lookup(table: tuple[Any, Any], keys: Any) -> Any:
+    """The first line of each of ``keys`` in ``table`` (0 where absent)."""
+    import numpy as np  # noqa: PLC0415
+
+    distinct, lines = table
+    if not len(distinct):
+        return np.zeros(len(keys), dtype=np.int64)
+    at = np.minimum(np.searchsorted(distinct, keys), len(distinct) - 1)
+    return np.where(distinct[at] == keys, lines[at], 0)
+
+
+def shown_path(path: Path, context: ScanContext) -> str:
+    """How findings name another file: beside the scanned file, as findings show paths."""
+    if path.parent == context.path.resolve().parent:
+        return str(PurePosixPath(context.display_path).with_name(path.name))
+    return os.path.relpath(path).replace(os.sep, "/")

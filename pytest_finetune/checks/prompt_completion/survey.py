@@ -1,0 +1,389 @@
+"""The one look at each prompt/completion record that every FT1xx check shares.
+
+The survey learns the file's conventions from its head, then looks at each record
+once: it hands each problem to the member check that reports it (on the rare path, so
+that a clean record costs only cheap tests) and narrows the whole-file facts that the
+members judge at the end: common prefixes, identical texts, letter case, the
+separators and stop sequences no text holds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import sys
+from typing import TYPE_CHECKING, Any
+
+from pytest_finetune import conventions
+from pytest_finetune.checks.survey import Survey, Surveyed
+from pytest_finetune.conventions import Task
+from pytest_finetune.findings import plural, quote
+from pytest_finetune.formats import Format
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pytest_finetune.checks.prompt_completion.keys import (
+        EmptyText,
+        MissingKey,
+        NonStringValue,
+    )
+    from pytest_finetune.checks.prompt_completion.leading_space import (
+        CompletionMissingLeadingSpace,
+        PromptLeadingWhitespace,
+    )
+    from pytest_finetune.checks.prompt_completion.separator import (
+        PromptMissingSeparator,
+        SeparatorInsideText,
+    )
+    from pytest_finetune.checks.prompt_completion.stop import (
+        CompletionMissingStop,
+        StopInsideCompletion,
+    )
+    from pytest_finetune.formats import Record
+    from pytest_finetune.scan import ScanContext
+
+KEYS = ("prompt", "completion")
+#: Examples whose case is measured before sampling starts, and the sampling stride
+#: after them: the share of uppercase letters is a ratio of totals, which thousands of
+#: sampled examples estimate closely, at a fiftieth of the cost of counting them all.
+CASE_FULL = 1_000
+CASE_STRIDE = 50
+#: Distinct extra keys tracked by name; beyond this they are counted together.
+MAX_EXTRA_KEYS = 50
+
+_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_LOWER = bytes(range(ord("a"), ord("z") + 1))
+_NOT_UPPER = bytes(b for b in range(256) if b not in _UPPER)
+_NOT_LOWER = bytes(b for b in range(256) if b not in _LOWER)
+
+
+class _Survey(Survey):
+    """One look at each prompt/completion record for every FT1xx check."""
+
+    def __init__(self, context: ScanContext, head: list[Record]) -> None:
+        super().__init__(context, head)
+        conv = conventions.of(context, head)
+        self.conventions = conv
+        self.open_ended = conv.task is Task.OPEN_ENDED
+        prompts = [r.data["prompt"] for r in head if _texts(r)]
+        completions = [r.data["completion"] for r in head if _texts(r)]
+        self.separator = conv.separator.text
+        self.stop = conv.stop.text
+        # Shares are learned from the head; say so when the file may be longer.
+        of = "" if len(head) < conventions.HEAD_RECORDS else f"the first {len(prompts):,} "
+        self.expected_separator = _convention(
+            "separator", conv.separator, "separator" in conv.declared, f"{of}prompts"
+        )
+        self.expected_stop = _convention(
+            "stop sequence", conv.stop, "stop" in conv.declared, f"{of}completions"
+        )
+        self.separator_rare = (
+            _rarest(self.separator, prompts + completions) if self.separator else ""
+        )
+        self.stop_rare = _rarest(self.stop, completions) if self.stop else ""
+        # Prompts starting with whitespace are worth reporting where most do not.
+        stray = sum(p[:1].isspace() for p in prompts)
+        self.stray_whitespace_possible = bool(prompts) and stray * 2 < len(prompts)
+        # Candidates for a separator or stop the data lacks, dropped once seen.
+        self.separator_candidates = [
+            (candidate, _rarest(candidate, prompts))
+            for candidate in conventions.SEPARATOR_SUGGESTIONS
+        ]
+        self.stop_candidates = [
+            (candidate, _rarest(candidate, completions))
+            for candidate in conventions.STOP_SUGGESTIONS
+        ]
+        self.multiline_prompts = False
+        self.saw_prompt = False
+        self.saw_completion = False
+        # Whole-file facts, narrowed record by record.
+        self.prompt_start = CommonStart()
+        self.completion_start = CommonStart()
+        self.misnamed: dict[str, list[int]] = {}  # key -> [count, first line]
+        self.extra: dict[str, list[int]] = {}
+        # What the selected members need (see :meth:`Member.enlist`): the survey does
+        # only that. A member left ``None`` costs nothing per record.
+        self.missing_key: MissingKey | None = None
+        self.non_string: NonStringValue | None = None
+        self.empty_prompt: EmptyText | None = None
+        self.empty_completion: EmptyText | None = None
+        self.missing_separator: PromptMissingSeparator | None = None
+        self.separator_inside: SeparatorInsideText | None = None
+        self.stray_whitespace: PromptLeadingWhitespace | None = None
+        self.leading_space: CompletionMissingLeadingSpace | None = None
+        self.missing_stop: CompletionMissingStop | None = None
+        self.stop_inside: StopInsideCompletion | None = None
+        self.suggest_separator = False
+        self.suggest_stop = False
+        self.next_case_line = sys.maxsize
+        self.case = {key: Case() for key in KEYS}
+
+    # The hot path, in one function on purpose (a call per part would cost more than
+    # the part): cheap tests first, string searches only where a cheap test failed.
+    # ``text[0] <= " "`` is true for whitespace (and control characters): a comparison
+    # instead of a method call, confirmed with ``isspace`` on the rare path.
+    def visit(self, record: Record) -> None:
+        data = record.data
+        line = record.line
+        prompt = data.get("prompt")
+        completion = data.get("completion")
+        if len(data) != 2 or type(prompt) is not str or type(completion) is not str:
+            prompt, completion = self._keys(line, data, prompt, completion)
+        if prompt is not None:
+            if not prompt or (prompt[0] <= " " and prompt.isspace()):
+                if self.empty_prompt is not None:
+                    self.empty_prompt.found(line, prompt)
+            else:
+                separator = self.separator
+                if separator:
+                    end = len(prompt)
+                    if prompt.endswith(separator):
+                        end -= len(separator)
+                    elif self.missing_separator is not None:
+                        self.missing_separator.found(line, prompt)
+                    if (
+                        self.separator_inside is not None
+                        and 0 <= prompt.find(self.separator_rare) < end
+                    ):
+                        self.separator_inside.in_prompt(line, prompt, end)
+                elif self.suggest_separator:
+                    self._unseen_separators(prompt)
+                if prompt[0] <= " " and self.stray_whitespace is not None:
+                    self.stray_whitespace.found(line, prompt, completion)
+                if self.prompt_start.tracking:
+                    self.prompt_start.add(prompt)
+        if completion is not None:
+            if not completion or (completion[0] <= " " and completion.isspace()):
+                if self.empty_completion is not None:
+                    self.empty_completion.found(line, completion)
+            else:
+                # A completion that starts with a space has a second character (a
+                # lone space is empty, above).
+                if self.leading_space is not None and (
+                    completion[0] != " " or completion[1] <= " "
+                ):
+                    self.leading_space.found(line, completion)
+                stop = self.stop
+                if stop:
+                    end = len(completion)
+                    if completion.endswith(stop):
+                        end -= len(stop)
+                    elif self.missing_stop is not None:
+                        self.missing_stop.found(line)
+                    if self.stop_inside is not None and 0 <= completion.find(self.stop_rare) < end:
+                        self.stop_inside.found(line, completion, end)
+                elif self.suggest_stop:
+                    self._unseen_stops(completion)
+                if self.separator_inside is not None and self.separator_rare in completion:
+                    self.separator_inside.in_completion(line, completion)
+                if self.completion_start.tracking:
+                    self.completion_start.add(completion)
+        if line >= self.next_case_line:
+            self._measure_case(line, prompt, completion)
+
+    # -- the rare paths ---------------------------------------------------------------
+
+    def _keys(
+        self, line: int, data: dict[str, Any], prompt: object, completion: object
+    ) -> tuple[str | None, str | None]:
+        """Count misnamed and extra keys, report missing and non-string ones; the texts."""
+        values = {"prompt": prompt, "completion": completion}
+        present = {key for key in KEYS if key in data}
+        for key, value in data.items():
+            if key in KEYS:
+                continue
+            wanted = key.strip().lower()
+            if wanted in KEYS and wanted not in present:
+                present.add(wanted)
+                values[wanted] = value
+                _count(self.misnamed, key, line)
+            elif len(self.extra) < MAX_EXTRA_KEYS or key in self.extra:
+                _count(self.extra, key, line)
+            else:
+                _count(self.extra, "", line)  # "other keys"
+        for key in KEYS:
+            if key not in present and self.missing_key is not None:
+                self.missing_key.found(line, key, data)
+        texts: list[str | None] = []
+        for key in KEYS:
+            value = values[key]
+            if key in present and not isinstance(value, str):
+                if self.non_string is not None:
+                    self.non_string.found(line, key, value)
+                value = None
+            texts.append(value if isinstance(value, str) else None)
+        return texts[0], texts[1]
+
+    def _measure_case(self, line: int, prompt: str | None, completion: str | None) -> None:
+        self.next_case_line = line + 1 if line < CASE_FULL else line + CASE_STRIDE
+        if prompt:
+            self.case["prompt"].add(line, prompt)
+        if completion:
+            self.case["completion"].add(line, completion)
+
+    def _unseen_separators(self, prompt: str) -> None:
+        self.saw_prompt = True
+        self._drop_seen(self.separator_candidates, prompt)
+        if not self.multiline_prompts and "\n" in prompt:
+            self.multiline_prompts = True
+
+    def _unseen_stops(self, completion: str) -> None:
+        self.saw_completion = True
+        self._drop_seen(self.stop_candidates, completion)
+
+    @staticmethod
+    def _drop_seen(candidates: list[tuple[str, str]], text: str) -> None:
+        for item in candidates:
+            candidate, rare = item
+            if rare in text and candidate in text:
+                candidates[:] = [c for c in candidates if c[0] not in text]
+                return
+
+    def start(self, key: str) -> CommonStart:
+        """What every text of the column ``key`` starts with."""
+        return self.prompt_start if key == "prompt" else self.completion_start
+
+
+class Member(Surveyed):
+    """A check of the prompt/completion family: the survey looks at records for it."""
+
+    formats = frozenset({Format.PROMPT_COMPLETION})
+    survey_type = _Survey
+    survey: _Survey
+
+    def begin(self, head: list[Record]) -> None:
+        super().begin(head)
+        self.enlist()
+
+    def enlist(self) -> None:
+        """Tell the survey what to look for on this check's behalf (nothing, by default)."""
+
+
+class Case:
+    """Uppercase and lowercase ASCII letters of one column, and its most uppercase rows."""
+
+    def __init__(self, threshold: float = 1 / 3, keep: int = 5) -> None:
+        self.upper = 0
+        self.lower = 0
+        self.threshold = threshold
+        self.keep = keep
+        #: ``(share, letters, -line)`` of the rows over the threshold, a bounded heap
+        #: (ties go to the rows with more letters, then to the earlier ones).
+        self.worst: list[tuple[float, int, int]] = []
+
+    def add(self, line: int, text: str) -> None:
+        """Count the letters of one row."""
+        upper, lower = letter_case(text)
+        self.upper += upper
+        self.lower += lower
+        letters = upper + lower
+        if letters and upper > self.threshold * letters:
+            item = (upper / letters, letters, -line)
+            if len(self.worst) < self.keep:
+                heapq.heappush(self.worst, item)
+            else:
+                heapq.heappushpop(self.worst, item)
+
+    @property
+    def share(self) -> float:
+        """The share of uppercase letters in the column."""
+        letters = self.upper + self.lower
+        return self.upper / letters if letters else 0.0
+
+
+class CommonStart:
+    """What every text of one column starts with: a common prefix, or all of the text.
+
+    Tracked while it can still be reported: once the texts differ and their common
+    prefix is no longer than ``floor``, ``tracking`` stops.
+    """
+
+    def __init__(self) -> None:
+        self.tracking = False
+        self.floor = -1
+        self.prefix: str | None = None
+        #: The first text, and how many texts equal it (while none differs).
+        self.first: str | None = None
+        self.repeats = 0
+        self.differ = False
+
+    def add(self, text: str) -> None:
+        """Narrow the common start with one more text."""
+        prefix = self.prefix
+        if prefix is None:
+            self.prefix = self.first = text
+            self.repeats = 1
+            return
+        if not self.differ:
+            if text == self.first:
+                self.repeats += 1
+            else:
+                self.differ = True
+        if not text.startswith(prefix):
+            prefix = self.prefix = common_prefix(prefix, text)
+        if self.differ and len(prefix) <= self.floor:
+            self.tracking = False
+
+
+def letter_case(text: str) -> tuple[int, int]:
+    """How many uppercase and lowercase letters (A to Z) ``text`` holds."""
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _NOT_UPPER)), len(data.translate(None, _NOT_LOWER))
+
+
+def common_prefix(a: str, b: str) -> str:
+    """The longest start that ``a`` and ``b`` share."""
+    # A binary search over slice comparisons (done in C), not a loop over characters.
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return a[:low]
+
+
+def too_few(context: ScanContext) -> bool:
+    """Whether a file has too few examples to show a convention (one shares nothing)."""
+    return context.stats.examples < 2
+
+
+def in_examples(count: int, context: ScanContext) -> str:
+    """Where a finding about ``count`` examples is: ``in 3 examples, the first here``."""
+    if count == context.stats.examples:
+        return f"all {plural(count, 'example')}, the first here"
+    if count == 1:
+        return "this example only"
+    return f"{plural(count, 'example')}, the first here"
+
+
+def _rarest(needle: str, texts: Iterable[str]) -> str:
+    """The character of ``needle`` least frequent in ``texts``: searched for first.
+
+    Looking for one character is a ``memchr``; looking for a string is a much slower
+    scan. Most texts lack the needle's rarest character, so most texts cost only that.
+    """
+    sample = "".join(texts)
+    return min(needle, key=sample.count)
+
+
+def _convention(kind: str, suffix: conventions.Suffix, declared: bool, texts: str) -> str:
+    """``the separator ' ->' that 97% of prompts end with``, for messages."""
+    if declared:
+        return f"the {kind} {quote(suffix.text)} declared in the configuration"
+    return f"the {kind} {quote(suffix.text)} that {suffix.share:.0%} of {texts} end with"
+
+
+def _texts(record: Record) -> bool:
+    """Whether ``record`` has a string prompt and a string completion."""
+    data = record.data
+    return isinstance(data.get("prompt"), str) and isinstance(data.get("completion"), str)
+
+
+def _count(counts: dict[str, list[int]], key: str, line: int) -> None:
+    found = counts.get(key)
+    if found is None:
+        counts[key] = [1, line]
+    else:
+        found[0] += 1

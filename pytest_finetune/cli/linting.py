@@ -1,0 +1,120 @@
+"""What ``check`` and ``stats`` share: the configuration pytest would use, and the lint itself."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_finetune import overrides
+from pytest_finetune.cli.status import FAILED, OK, USAGE
+from pytest_finetune.config import Settings
+from pytest_finetune.lint import NORECURSEDIRS, find_datasets, plan
+from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.prepare.run import shown
+from pytest_finetune.scan import scan
+from pytest_finetune.schema import KEYS, Key
+
+
+def selection_options(command: argparse.ArgumentParser) -> None:
+    """The plugin's ``--finetune-*`` configuration options, under their short names."""
+    for name, option in overrides.OPTIONS.items():
+        # argparse's help is lowercase, without a full stop; pytest's is sentences.
+        text = option["help"]
+        help_text = (text[0].lower() + text[1:]).rstrip(".")
+        command.add_argument(f"--{name}", **{**option, "help": help_text})
+
+
+@dataclass
+class Linted:
+    """What linting the datasets found."""
+
+    results: RunResults = field(default_factory=RunResults)
+    #: How many findings fail (``fail-on``).
+    failing: int = 0
+    #: One line for each check that crashed.
+    crashes: list[str] = field(default_factory=list)
+
+    def exit_status(self, *, findings_fail: bool) -> int:
+        """Say which checks crashed; the exit status (``findings_fail``: failing findings count)."""
+        for crash in self.crashes:
+            print(crash, file=sys.stderr)
+        if self.crashes:
+            return USAGE
+        return FAILED if findings_fail and self.failing else OK
+
+
+def lint(args: argparse.Namespace) -> Linted | None:
+    """Lint every dataset under ``args.paths``, configured as pytest would be.
+
+    ``None`` (after saying why) when a path does not exist.
+    """
+    paths: Sequence[Path] = args.paths
+    defaults, skip = ini_defaults(paths)
+    given = overrides.table(lambda name: getattr(args, name.replace("-", "_"), None))
+    settings = Settings(defaults=defaults, overrides=given)
+    missing = [path for path in paths if not path.exists()]
+    if missing:
+        for path in missing:
+            print(f"pytest-finetune: {path}: no such file or folder", file=sys.stderr)
+        return None
+    linted = Linted()
+    shared: dict[str, Any] = {}
+    for path in find_datasets(paths, settings, skip=skip):
+        fmt, file_settings = plan(path, settings)
+        result = scan(path, shown(path), fmt, file_settings, shared)
+        linted.results.add_scan(result, file_settings.fail_on)
+        for outcome in result.outcomes.values():
+            linted.failing += outcome.failing(file_settings.fail_on)
+            if outcome.crash is not None:
+                linted.crashes.append(
+                    f"pytest-finetune bug: check {outcome.code} crashed on {shown(path)} "
+                    f"{outcome.crash}"
+                )
+    for path in paths:
+        if path.is_file() and not settings.is_dataset(path):
+            print(
+                f"pytest-finetune: {path}: skipped, not a dataset by the configuration's "
+                "include and exclude (as pytest would)",
+                file=sys.stderr,
+            )
+    return linted
+
+
+def ini_defaults(paths: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
+    """The ``finetune_*`` keys and ``norecursedirs`` of the pytest configuration for ``paths``.
+
+    Found as pytest finds its configuration file, with pytest's own function (``None``
+    of it, on a pytest whose internals moved: the keys are then not read).
+    """
+    try:
+        from _pytest.config.findpaths import locate_config  # noqa: PLC0415
+
+        try:
+            found = locate_config(Path.cwd(), list(paths))
+        except TypeError:  # pytest before 8.1 took the arguments only
+            found = locate_config(list(paths))  # type: ignore[call-arg, arg-type]
+        values: dict[str, Any] = dict(found[2])
+    except Exception:  # a pytest that reads its configuration otherwise
+        return {}, list(NORECURSEDIRS)
+    table: dict[str, Any] = {}
+    for name, key in KEYS.items():
+        value = _ini_value(values.get(Key.ini_name(name)), key.ini)
+        if key.ini and value:
+            table[name] = value
+    skip = _ini_value(values.get("norecursedirs"), "args")
+    return table, (skip if isinstance(skip, list) else list(NORECURSEDIRS))
+
+
+def _ini_value(raw: Any, kind: str | None) -> Any:
+    value = getattr(raw, "value", raw)  # pytest 9 wraps values with their origin
+    if isinstance(value, str):
+        if kind == "linelist":
+            return [line.strip() for line in value.splitlines() if line.strip()]
+        if kind == "args":
+            return value.split()
+        return value.strip()
+    return value

@@ -1,0 +1,154 @@
+"""``pytest-finetune prepare``: fix what can be fixed safely, and split train/valid."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytest_finetune.cli.linting import ini_defaults
+from pytest_finetune.cli.status import FAILED, OK, USAGE
+from pytest_finetune.config import Settings
+from pytest_finetune.findings import did_you_mean
+from pytest_finetune.prepare import fixes
+from pytest_finetune.prepare.read import SHOWN_PROBLEMS, PrepareError
+from pytest_finetune.prepare.run import Options, prepare
+from pytest_finetune.prepare.split import DEFAULT_SEED
+
+
+def add_parser(commands: Any) -> None:
+    """Add the command to ``commands`` (argparse's subparsers)."""
+    command = commands.add_parser(
+        "prepare",
+        help="fix what can be fixed safely and split train/valid",
+        description="Read a dataset (JSON Lines, JSON, CSV or TSV), apply the safe fixes of "
+        "the checks, split it into training and validation files (classification data, "
+        "or --split) and say what to do next. The input file is never modified and no "
+        "existing file is overwritten.",
+        epilog=_fix_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    command.add_argument("path", type=Path, metavar="FILE", help="the data to prepare")
+    command.add_argument(
+        "-o",
+        "--out-dir",
+        type=Path,
+        metavar="DIR",
+        help="where to write the prepared files (default: beside FILE)",
+    )
+    splitting = command.add_mutually_exclusive_group()
+    splitting.add_argument(
+        "--split",
+        action="store_true",
+        default=None,
+        help="write _prepared_train.jsonl and _prepared_valid.jsonl (default for "
+        "classification data)",
+    )
+    splitting.add_argument(
+        "--no-split", dest="split", action="store_false", help="write one _prepared.jsonl"
+    )
+    command.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"seed of the split (default {DEFAULT_SEED})"
+    )
+    command.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="NAME[,NAME]",
+        help="also apply these fixes (the opt-in ones below, or a safe one the "
+        "configuration's selection leaves out)",
+    )
+    command.add_argument(
+        "--no-fix",
+        action="append",
+        default=[],
+        metavar="NAME[,NAME]",
+        help="do not apply these safe fixes",
+    )
+    command.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would change, with examples, and write nothing",
+    )
+    command.add_argument(
+        "--model", metavar="MODEL", help="model for token limits and cost (default: configuration)"
+    )
+    command.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the command."""
+    named = _fix_names(args.fix, "--fix")
+    skipped = _fix_names(args.no_fix, "--no-fix")
+    if named is None or skipped is None:
+        return USAGE
+    both = sorted(set(named) & set(skipped))
+    if both:
+        print(
+            f"pytest-finetune prepare: {', '.join(both)} given to both --fix and --no-fix",
+            file=sys.stderr,
+        )
+        return USAGE
+    # Imported here: the summary imports what the rest of the command line does not need.
+    from pytest_finetune.prepare import summary  # noqa: PLC0415
+
+    defaults, _skip = ini_defaults([args.path])
+    settings = Settings(defaults=defaults, overrides={"model": args.model} if args.model else {})
+    options = Options(
+        path=args.path,
+        out_dir=args.out_dir,
+        split=args.split,
+        seed=args.seed,
+        fixes=tuple(named),
+        skip=tuple(skipped),
+        dry_run=args.dry_run,
+    )
+    try:
+        prepared = prepare(options, settings)
+    except PrepareError as error:
+        _refusal(error)
+        return FAILED
+    for line in summary.render(prepared):
+        print(line)
+    return OK
+
+
+def _fix_list() -> str:
+    lines = ["fixes (safe ones run by default; opt-in ones only when named with --fix):"]
+    width = max(len(fix.name) for fix in fixes.FIXES)
+    for fix in fixes.FIXES:
+        kind = "always" if fix.always else "safe" if fix.safe else "opt-in"
+        lines.append(
+            f"  {fix.name:<{width}}  {kind:<6}  {','.join(fix.codes):<11}  "
+            + fix.summary().replace("``", "")
+        )
+    return "\n".join(lines)
+
+
+def _fix_names(values: list[str], option: str) -> list[str] | None:
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    for name in names:
+        if name not in fixes.BY_NAME:
+            hint = did_you_mean(name, fixes.BY_NAME)
+            print(
+                f"pytest-finetune prepare: {option}: unknown fix {name!r}{hint} (see --help)",
+                file=sys.stderr,
+            )
+            return None
+        if option == "--no-fix" and fixes.BY_NAME[name].always:
+            print(
+                f"pytest-finetune prepare: --no-fix: {name!r} is part of writing JSON Lines "
+                "and cannot be turned off",
+                file=sys.stderr,
+            )
+            return None
+    return names
+
+
+def _refusal(error: PrepareError) -> None:
+    print(f"pytest-finetune prepare: {error.message}", file=sys.stderr)
+    for detail in error.details[:SHOWN_PROBLEMS]:
+        print(f"  {detail}", file=sys.stderr)
+    if len(error.details) > SHOWN_PROBLEMS:
+        print(f"  ... and {len(error.details) - SHOWN_PROBLEMS:,} more", file=sys.stderr)

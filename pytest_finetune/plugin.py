@@ -230,11 +230,12 @@ class Reporter:
             return
         write = terminalreporter.write_line
         terminalreporter.section("pytest-finetune")
-        if self.results.training:
-            for line in summary.training_table(self.results):
-                write(line)
-            if not self.results.datasets:
-                return
+        training = summary.training_table(self.results)
+        for line in training:
+            write(line)
+        if not self.results.datasets:
+            return
+        if training:
             write("")
         for line in summary.dataset_table(self.results):
             write(line)

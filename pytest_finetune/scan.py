@@ -1,7 +1,7 @@
 """One pass over one file: every record to every selected check, findings out.
 
 The scan reads the file once, whatever the number of checks. It holds the first
-records (the head) until it has :data:`HEAD_RECORDS` of them, so that checks can learn
+records (the head) until it has ``conventions.HEAD_RECORDS`` of them, so that checks can learn
 the dataset's conventions (its separator, its stop sequence, whether it is
 classification) before judging any record; after that, memory is whatever the checks
 keep, which by contract does not grow with the file except for hashes of examples.
@@ -17,13 +17,12 @@ from typing import Any
 
 from pytest_finetune.checks.registry import Check
 from pytest_finetune.config import FileSettings
+from pytest_finetune.conventions import HEAD_RECORDS
 from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format, Record, detect
 from pytest_finetune.reader import Problem, Reader, SyntaxProblem
 from pytest_finetune.redact import redact
 
-#: Records the checks see in ``begin`` before any ``visit``.
-HEAD_RECORDS = 1000
 #: Findings kept per check and file; beyond this they are only counted.
 MAX_STORED_FINDINGS = 1000
 

@@ -35,6 +35,8 @@ def dataset_table(results: RunResults) -> list[str]:
 
 def training_table(results: RunResults) -> list[str]:
     """One row per trained model: backend, model, measured accuracy and F1, cost, verdict."""
+    if not results.training:
+        return []
     header = ("training", "backend", "model", "accuracy", "f1", "cost", "result")
     rows = [header]
     for entry in sorted(results.training, key=lambda e: str(e.get("nodeid"))):

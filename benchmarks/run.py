@@ -4,9 +4,11 @@
     python benchmarks/run.py --rows 100000        # a quicker look
     python benchmarks/run.py --kind chat --rows 200000
 
-Each measurement runs in its own process, so that its peak memory (max RSS) is its own.
-Printed: wall time and peak memory of each, and the ratios the project's targets are
-stated in (full lint within 2x of orjson-only parsing, under 200 MiB).
+Each measurement runs in its own process, so that its peak memory (max RSS) is its own;
+the quick modes run ``--repeat`` times, interleaved, and the fastest run counts (the
+machine's noise only ever adds time). Printed: wall time and peak memory of each, and
+the ratios the project's targets are stated in (full lint within 2x of orjson-only
+parsing, under 200 MiB).
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--modes", default=",".join(MODES), help="comma-separated subset")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each quick mode (legacy runs once)"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -75,20 +80,29 @@ def main() -> None:
         )
     size = path.stat().st_size
     print(f"{path.name}: {args.rows:,} rows, {size / 1e6:,.0f} MB, Python {sys.version.split()[0]}")
-    results = {}
-    for mode in args.modes.split(","):
-        if mode == "legacy" and args.kind != "prompt_completion":
-            continue
-        out = subprocess.run(
-            [sys.executable, __file__, "--measure", mode, "--file", str(path)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        results[mode] = json.loads(out.stdout.strip().splitlines()[-1])
-        r = results[mode]
+    modes = [
+        mode
+        for mode in args.modes.split(",")
+        if not (mode == "legacy" and args.kind != "prompt_completion")
+    ]
+    results: dict[str, dict[str, float]] = {}
+    for attempt in range(args.repeat):
+        for mode in modes:
+            if mode == "legacy" and attempt:
+                continue
+            out = subprocess.run(
+                [sys.executable, __file__, "--measure", mode, "--file", str(path)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            run = json.loads(out.stdout.strip().splitlines()[-1])
+            best = results.get(mode)
+            if best is None or run["seconds"] < best["seconds"]:
+                results[mode] = run
+    for mode, r in results.items():
         print(
-            f"  {mode:<12} {r['seconds']:8.1f} s  {r['peak_mib']:8.0f} MiB peak   "
+            f"  {mode:<12} {r['seconds']:8.2f} s  {r['peak_mib']:8.0f} MiB peak   "
             f"{size / 1e6 / r['seconds']:6.0f} MB/s   {MODES[mode]}"
         )
     base = results.get("orjson")

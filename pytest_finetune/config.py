@@ -220,7 +220,7 @@ class Settings:
         overrides: dict[str, Any] | None = None,
     ) -> None:
         self.defaults = validate(defaults or {}, "pytest ini (finetune_*)")
-        self.overrides = validate(overrides or {}, "command line (--finetune-*)")
+        self.overrides = validate(overrides or {}, "command line")
         self._sources: dict[Path, ConfigSource | None] = {}
 
     def source_for(self, path: Path) -> ConfigSource | None:

@@ -18,7 +18,7 @@ from pytest_finetune import overrides
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
 from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState, TrainItem
-from pytest_finetune.outputs import github, report, sarif, summary
+from pytest_finetune.outputs import github, plots, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.schema import KEYS, ConfigError, Key
 from pytest_finetune.training.session import (
@@ -89,7 +89,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         type=Path,
         default=None,
-        help="Write each trained model's metrics and confusion matrix as HTML into DIR.",
+        help="Write charts as HTML into DIR: each trained model's metrics and confusion "
+        "matrix, and the class balance of the datasets.",
     )
     group.addoption(
         "--finetune-retrain",
@@ -255,6 +256,16 @@ class Reporter:
             write('warnings (they do not fail the run unless fail-on = "warning"):')
             for line in warnings:
                 write(line)
+        plots_folder = self.config.getoption("finetune_plots")
+        if plots_folder:
+            try:
+                chart = plots.write_class_balance(self.results, plots_folder)
+            except plots.PlotsUnavailable as missing:
+                write(str(missing))
+            else:
+                if chart is not None:
+                    write("")
+                    write(f"class balance: {chart}")
         if self._github():
             for line in github.commands(self.results.findings()):
                 write(line)

@@ -143,3 +143,25 @@ def test_report_files_are_written_whole(lint, tmp_path, option):
     lint({"data/train.jsonl": GOOD}, f"{option}={target}")
     assert json.loads(target.read_text())
     assert [p.name for p in target.parent.iterdir()] == ["out.json"]
+
+
+def test_class_balance_is_drawn_for_each_classification_dataset(lint, tmp_path):
+    pytest.importorskip("plotly")
+    charts = tmp_path / "charts"
+    run = lint(
+        {"data/a.jsonl": GOOD, "data/chat.jsonl": '{"messages": []}\n'},
+        f"--finetune-plots={charts}",
+    )
+    chart = charts / "class-balance.html"
+    run.result.stdout.fnmatch_lines([f"class balance: {chart}"])
+    html = chart.read_text()
+    assert "a.jsonl: 3 classes, 100 examples" in html
+    assert "chat.jsonl" not in html  # no classes, no chart
+    # Labels as the model sees them (here without the stop sequence), quoted.
+    assert '"x":["\' shipping\'","\' account\'","\' billing\'"],"y":[34,33,33]' in html
+
+
+def test_no_class_balance_chart_without_classes(lint, tmp_path):
+    charts = tmp_path / "charts"
+    lint({"data/chat.jsonl": '{"messages": []}\n'}, f"--finetune-plots={charts}")
+    assert not (charts / "class-balance.html").exists()

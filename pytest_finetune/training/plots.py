@@ -10,8 +10,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pytest_finetune.outputs.plots import PlotsUnavailable, plotly
+
 if TYPE_CHECKING:
     from pytest_finetune.training.run import FinetuneResult
+
+__all__ = ["PlotsUnavailable", "plot_file_name", "write_plots"]
 
 #: Columns drawn on the loss chart and on the accuracy chart.
 _LOSSES = ("train_loss", "valid_loss", "full_valid_loss")
@@ -24,10 +28,6 @@ _ACCURACIES = (
 )
 
 
-class PlotsUnavailable(Exception):
-    """plotly is not installed."""
-
-
 def plot_file_name(nodeid: str) -> str:
     """A file name for an item's charts: its node id with unsafe characters replaced."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_") + ".html"
@@ -35,13 +35,8 @@ def plot_file_name(nodeid: str) -> str:
 
 def write_plots(result: FinetuneResult, path: Path) -> Path:
     """Write the charts of ``result`` to ``path`` (an .html file) and return it."""
-    try:  # an optional dependency (the plots extra)
-        import plotly.graph_objects as go  # noqa: PLC0415
-        from plotly.subplots import make_subplots  # noqa: PLC0415
-    except ImportError:
-        raise PlotsUnavailable(
-            "--finetune-plots needs plotly: pip install 'pytest-finetune[plots]'"
-        ) from None
+    go, subplots = plotly()
+    make_subplots = subplots.make_subplots
     metrics = result.metrics
     confusion = result.evaluation.confusion() if result.evaluation.classes else None
     rows = 2 if confusion is not None else 1

@@ -230,6 +230,8 @@ class Reporter:
         if not self.results.datasets and not self.results.training:
             return
         write = terminalreporter.write_line
+        # Ends the progress line first, or the section's first line starts with a blank.
+        terminalreporter.ensure_newline()
         terminalreporter.section("pytest-finetune")
         training = summary.training_table(self.results)
         for line in training:

@@ -24,8 +24,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MODES = {
     "orjson": "parse every line with orjson, nothing else",
-    "lint-engine": "pytest-finetune, file and syntax checks only (FT0)",
-    "lint": "pytest-finetune, every check",
+    "lint-engine": "pytest-finetune, the default file and syntax checks (FT0)",
+    "lint": "pytest-finetune, the default checks (all but the opt-in FT010)",
+    "lint-all": "pytest-finetune, every check (select = ALL)",
     "legacy": "pandas.read_json(lines=True) + the legacy validators",
 }
 
@@ -40,10 +41,15 @@ def measure(mode: str, path: Path) -> dict[str, float]:
             for line in stream:
                 orjson.loads(line)
     elif mode.startswith("lint"):
-        from pytest_finetune import Settings
+        from pytest_finetune import REGISTRY, Family, Settings
         from pytest_finetune.lint import lint
 
-        overrides = {"select": ["FT0"]} if mode == "lint-engine" else {}
+        overrides: dict[str, list[str]] = {}
+        if mode == "lint-engine":
+            file_checks = [c for c in REGISTRY.values() if c.family() is Family.FILE and c.default]
+            overrides = {"select": [check.code for check in file_checks]}
+        elif mode == "lint-all":
+            overrides = {"select": ["ALL"]}
         result = lint(path, Settings(overrides=overrides))
         assert result.stats.examples > 0
     elif mode == "legacy":

@@ -56,10 +56,11 @@ def render_page(check: type[Check], folder: Path) -> str:
         "",
         check.summary(),
         "",
-        "| Family | Severity | Formats | Safe fix |",
-        "|---|---|---|---|",
+        "| Family | Severity | Formats | Safe fix | Runs by default |",
+        "|---|---|---|---|---|",
         f"| {check.family().title} | {check.severity} | {formats} | "
-        f"{'yes' if check.fixable else 'no'} |",
+        f"{'yes' if check.fixable else 'no'} | "
+        f"{'yes' if check.default else 'no: select it'} |",
     ]
     for heading in ("What it does", "Why it matters", "Example", "Fix"):
         lines += ["", f"## {heading}", "", sections[heading]]

@@ -323,7 +323,8 @@ def _glob_match(name: str, relative: str, globs: Iterable[str]) -> bool:
 
 
 def _selected(table: dict[str, Any], relative: str) -> list[type[Check]]:
-    chosen = [*table.get("select", ["ALL"]), *table.get("extend-select", [])]
+    explicit = table.get("select")
+    chosen = [*(explicit or []), *table.get("extend-select", [])]
     ignored = list(table.get("ignore", []))
     name = relative.rsplit("/", 1)[-1]
     for glob, codes in table.get("per-file-ignores", {}).items():
@@ -332,6 +333,8 @@ def _selected(table: dict[str, Any], relative: str) -> list[type[Check]]:
     selected = []
     for check in sorted(REGISTRY.values(), key=lambda c: c.code):
         best_select = max((specificity(s, check) for s in chosen if matches(s, check)), default=-1)
+        if explicit is None and check.default:
+            best_select = max(best_select, 0)  # the default set, as specific as ALL
         best_ignore = max((specificity(s, check) for s in ignored if matches(s, check)), default=-1)
         if best_select >= 0 and best_select > best_ignore:
             selected.append(check)

@@ -193,3 +193,16 @@ def test_include_and_exclude_choose_the_dataset_files(lint):
     )
     collected = {line.split("::")[0] for line in run.result.stdout.lines if "::" in line}
     assert collected == {"data/a.ndjson", "data/b.jsonl"}
+
+
+def test_opt_in_checks_run_only_when_named(tmp_path):
+    assert "FT010" not in selected(tmp_path, "")
+    for config in (
+        'select = ["ALL"]',
+        'select = ["FT0"]',
+        'extend-select = ["FT010"]',
+        'extend-select = ["duplicate-key"]',
+    ):
+        assert "FT010" in selected(tmp_path, f"[tool.pytest_finetune]\n{config}\n"), config
+    # The default set is as specific as ALL: a family prefix ignores all of it.
+    assert selected(tmp_path, '[tool.pytest_finetune]\nignore = ["FT0"]\n')[0] == "FT101"

@@ -102,7 +102,7 @@ def test_duplicate_keys_are_reported_at_any_depth(lint):
         '{"prompt": "a ->", "completion": " x", "completion": " y"}\n'
         '{"messages": [{"role": "user", "content": "a", "role": "assistant"}]}\n'
     )
-    run = lint({"data/train.jsonl": data})
+    run = lint({"data/train.jsonl": data}, "--finetune-extend-select=FT010")
     assert_clean_exit(run)
     assert run.lines("data/train.jsonl", "FT010") == [N + 1, N + 2]
 
@@ -154,7 +154,7 @@ def test_every_problem_in_a_file_is_reported_not_just_the_first(lint):
         '"text"\n'
         '{"prompt": "c ->", "completion": " y", "prompt": "d"}\n'
     )
-    run = lint({"data/train.jsonl": data})
+    run = lint({"data/train.jsonl": data}, "--finetune-select=ALL")
     assert_clean_exit(run)
     # The file and syntax findings; the two examples' contents are other checks' concern.
     syntax = [(line, code) for line, code in run.findings("data/train.jsonl") if code < "FT1"]

@@ -79,6 +79,10 @@ class Check:
     #: The formats the check applies to; ``None``: every file, whatever its format.
     formats: ClassVar[frozenset[Format] | None] = SUPPORTED
     fixable: ClassVar[bool] = False
+    #: Whether the check runs when ``select`` is not set. An opt-in check (``False``)
+    #: runs when named: by code, prefix, name or ``ALL``, as ruff's rules outside its
+    #: default set.
+    default: ClassVar[bool] = True
     #: The syntax problems (from the reader) this check reports; FT0xx checks only.
     problems: ClassVar[frozenset[Problem]] = frozenset()
     Options: ClassVar[type[Any]] = NoOptions

@@ -59,9 +59,10 @@ def run(args: argparse.Namespace) -> int:
         width = max(len(check.name) for check in checks)
         for check in checks:
             fix = "[*]" if check.fixable else "   "
+            opt_in = "" if check.default else " (opt-in)"
             print(
                 f"{check.code}  {check.name:<{width}}  {check.severity!s:<7}  {fix}  "
-                f"{check.summary()}"
+                f"{check.summary()}{opt_in}"
             )
     return OK
 
@@ -73,6 +74,7 @@ def _rule_json(check: type[Check]) -> dict[str, object]:
         "family": check.family().title,
         "severity": str(check.severity),
         "fixable": check.fixable,
+        "default": check.default,
         "formats": None if check.formats is None else sorted(f.value for f in check.formats),
         "summary": check.summary(),
         "sections": check.sections(),
@@ -85,7 +87,8 @@ def _rule_json(check: type[Check]) -> dict[str, object]:
 
 def _rule_text(check: type[Check]) -> str:
     lines = [
-        f"{check.code} {check.name} ({check.severity}{', safe fix' if check.fixable else ''})",
+        f"{check.code} {check.name} ({check.severity}"
+        f"{', safe fix' if check.fixable else ''}{'' if check.default else ', opt-in'})",
         "",
         check.summary(),
     ]

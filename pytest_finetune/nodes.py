@@ -46,6 +46,21 @@ class RunState:
     settings: Settings
     #: Work shared across files within this process (tokenizers, split pairs, ...).
     shared: dict[str, Any] = field(default_factory=dict)
+    #: Dataset node id -> the codes of its check items still selected, once known.
+    _selected: dict[str, set[str]] | None = None
+
+    def selected(self, session: pytest.Session, dataset: pytest.File) -> set[str]:
+        """The codes of ``dataset``'s check items left after ``-k`` and deselection.
+
+        Gathered from the session's items once for every dataset: asking each file to
+        walk all items would cost files times items.
+        """
+        if self._selected is None:
+            self._selected = {}
+            for item in session.items:
+                if isinstance(item, CheckItem):
+                    self._selected.setdefault(item.parent.nodeid, set()).add(item.check.code)
+        return self._selected.get(dataset.nodeid, set())
 
 
 STATE = pytest.StashKey[RunState]()
@@ -103,16 +118,12 @@ class DatasetFile(pytest.File):
     def result(self) -> ScanResult:
         """The scan of this file, done on first use by the checks still selected."""
         if self._result is None:
-            selected = {
-                item.check.code
-                for item in self.session.items
-                if isinstance(item, CheckItem) and item.parent is self
-            }
+            state = self.config.stash[STATE]
+            selected = state.selected(self.session, self)
             settings = dataclasses.replace(
                 self.settings,
                 checks=[check for check in self.settings.checks if check.code in selected],
             )
-            state = self.config.stash[STATE]
             self._result = scan(self.path, self.display_path, self.format, settings, state.shared)
         return self._result
 

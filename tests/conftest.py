@@ -71,6 +71,14 @@ class Lint:
         return [line for line, _ in self.findings(path, code)]
 
 
+@pytest.fixture(autouse=True)
+def _terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The output of inner pytest runs (the short summary's " - reason" tails, the
+    # summary table) depends on the terminal width: pin it, so that a CI runner's wide
+    # or narrow terminal reads the same as a developer's.
+    monkeypatch.setenv("COLUMNS", "80")
+
+
 def write_files(root: Path, files: Mapping[str, str | bytes]) -> None:
     for name, content in files.items():
         path = root / name

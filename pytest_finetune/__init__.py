@@ -2,13 +2,14 @@
 
 The public API, re-exported here, is what plugins and scripts may rely on:
 the check registry and base class (to write checks), findings, formats, and the scan
-(to lint a file outside pytest).
+(``lint`` a file outside pytest).
 """
 
 from pytest_finetune.checks import REGISTRY, Check, Family, option, register
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.lint import lint
 from pytest_finetune.scan import DatasetStats, ScanResult, scan
 from pytest_finetune.schema import ConfigError
 
@@ -28,6 +29,7 @@ __all__ = [
     "Settings",
     "Severity",
     "__version__",
+    "lint",
     "option",
     "register",
     "scan",

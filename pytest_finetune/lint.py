@@ -32,14 +32,19 @@ def plan(path: Path, settings: Settings) -> tuple[Format, FileSettings]:
 
 
 def lint(
-    path: Path,
-    settings: Settings,
+    path: str | os.PathLike[str],
+    settings: Settings | None = None,
     *,
     display_path: str | None = None,
     shared: dict[str, Any] | None = None,
 ) -> ScanResult:
-    """Run every selected check on one file."""
-    fmt, file_settings = plan(path, settings)
+    """Run every selected check on one file, configured as pytest would configure it.
+
+    ``settings`` defaults to the closest ``pyproject.toml`` (or ``finetune.toml``)
+    above the file, as in a pytest run; pass ``Settings(overrides={...})`` to select.
+    """
+    path = Path(path)
+    fmt, file_settings = plan(path, settings or Settings())
     return scan(path, display_path or path.as_posix(), fmt, file_settings, shared)
 
 

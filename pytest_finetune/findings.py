@@ -10,6 +10,8 @@ from typing import Any
 
 import orjson
 
+from pytest_finetune.redact import redact
+
 
 class Severity(enum.IntEnum):
     """How bad a finding is; ordered so that ``severity >= fail_on`` decides failure."""
@@ -119,10 +121,21 @@ def file_size(size: int) -> str:
 
 
 def quote(text: str, limit: int = 60) -> str:
-    r"""``text`` as a short Python literal, invisible characters escaped (``'\n'``)."""
+    r"""``text`` as a short Python literal, invisible characters escaped (``'\n'``).
+
+    Secrets are masked before the text is cut: cut first, a secret would no longer
+    match its pattern, and its first part would show.
+    """
+    text = _masked(text, limit)
     if len(text) <= limit:
         return repr(text)
     return repr(text[:limit]) + "..."
+
+
+def quote_end(text: str, limit: int = 60) -> str:
+    """As :func:`quote`, keeping the end of a long text (where suffixes change)."""
+    text = redact(text[-(limit + _SECRET_ROOM) :])
+    return repr(text) if len(text) <= limit else "..." + repr(text[-limit:])
 
 
 def quote_value(value: object, limit: int = 60) -> str:
@@ -131,10 +144,23 @@ def quote_value(value: object, limit: int = 60) -> str:
     Strings as ``repr`` (so that ``\n`` shows), other values as JSON (``true``, ``null``).
     """
     if isinstance(value, str):
-        text = repr(value[: limit + 1])
+        text = repr(_masked(value, limit)[: limit + 1])
     else:
         text = orjson.dumps(value, default=str).decode("utf-8", "replace")
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+#: How far past a quote's end secrets are looked for: a private key block is the longest.
+_SECRET_ROOM = 10_000
+
+
+def _masked(text: str, limit: int) -> str:
+    """The start of ``text`` that a quote of ``limit`` characters may show, secrets masked.
+
+    Only the start is searched, with room for the longest secret (a private key block)
+    to be recognised whole: the rest is never shown.
+    """
+    return redact(text[: limit + _SECRET_ROOM])
 
 
 def article(word: str) -> str:

@@ -61,6 +61,17 @@ def test_class_counts_go_to_the_report_and_the_summary_table(lint):
     result.result.stdout.re_match_lines([r"data/train\.jsonl\s+prompt_completion\s+100\s+3\s"])
 
 
+def test_labels_that_hold_secrets_are_masked_in_the_report(lint):
+    records = classified({" shipping": 40, " jo@gmail.com": 30, " jan@gmail.com": 30})
+    result = lint({"data/train.jsonl": jsonl(*records)})
+    assert result.dataset("data/train.jsonl")["classes"] == {
+        " shipping": 40,
+        " j***@***.com": 30,
+        " j***@***.com (2)": 30,
+    }
+    assert "gmail" not in result.output
+
+
 def test_classes_are_counted_over_the_whole_file(lint):
     records = classified({" shipping": 900, " billing": 900, " account": 200})
     result = lint({"data/train.jsonl": jsonl(*records)})

@@ -492,6 +492,21 @@ def test_dry_run_writes_nothing(project, capsys):
     assert "data/a_prepared_train.jsonl  9 examples" in out
 
 
+def test_dry_run_samples_mask_secrets(project, capsys):
+    key = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAB7CD0EF"
+    rows = [pc(f"Q{i} ->", f" A{i}\n") for i in range(12)]
+    rows[0] = pc("Q0 ->", f"use {key} for the tests")
+    rows[1] = pc("my card is 4111111111111111 ->", "")
+    Path("a.jsonl").write_text(jsonl(*rows), "utf-8")
+    assert prepare("a.jsonl", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "line 1: 'use sk-*** for the tests' -> ' use sk-*** for the tests'" in out
+    assert "line 1: ' use sk-*** for the tests' -> ' use sk-*** for the tests\\n'" in out
+    assert 'line 2: dropped \'{"completion":"","prompt":"my card is ****1111 ->"}\'' in out
+    assert "Ab3dEf" not in out
+    assert "41111111" not in out
+
+
 def test_an_existing_output_is_never_overwritten(project, capsys):
     Path("a.jsonl").write_text(jsonl(*intents(30)), "utf-8")
     Path("a_prepared_valid.jsonl").write_text("mine\n", "utf-8")

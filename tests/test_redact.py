@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_finetune import redact as redaction
+from pytest_finetune.findings import quote, quote_end, quote_value
 from pytest_finetune.redact import find_secrets, luhn_valid, redact
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
@@ -114,3 +115,65 @@ def test_remembered_values_are_masked_wherever_they_appear():
         assert "0123456789" not in redact("auth failed for my-azure-key-0123456789")
     finally:
         redaction._known.discard("my-azure-key-0123456789")
+
+
+def test_a_private_key_cut_before_its_end_line_is_masked_whole():
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC"
+    assert redact(f"key: -----BEGIN PRIVATE KEY-----\n{body}\n{body}") == (
+        "key: -----BEGIN PRIVATE KEY-----***"
+    )
+    # As a message quotes it, its newlines escaped.
+    assert redact(repr(f"-----BEGIN PRIVATE KEY-----\n{body}")) == (
+        "'-----BEGIN PRIVATE KEY-----***'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        (
+            "Pay with number 4111111111111111 thanks",
+            "'Pay with number ****1111 thanks'",
+            "'Pay with number ****1111 thanks'",
+        ),
+        (
+            f"Use the key {OPENAI} to call the service, then wait",
+            "'Use the key sk-*** to call the service, then wait'",
+            "'Use the key sk-*** to call the service, then wait'",
+        ),
+        (
+            f"{'a long text that pushes the secret past the cut ' * 2}{OPENAI} and on",
+            "'a long text that pushes the secret past the cut a long '...",
+            "...' past the cut a long text that pushes the secret past the cut sk-*** and on'",
+        ),
+    ],
+)
+def test_quotes_mask_secrets_before_cutting_the_text(text, start, end):
+    # Cut first, "4111111111111" or "sk-proj-EXAMPLEexa" would match no pattern and show.
+    assert quote(text, 55) == start
+    assert quote_end(text, 75) == end
+
+
+def test_quoted_values_mask_secrets_before_cutting():
+    assert quote_value(f"card 4111111111111111, key {OPENAI}", 20) == "'card ****1111, k..."
+
+
+def test_keys_masked_alike_stay_apart():
+    counts = {" billing": 12, " jo@gmail.com": 2, " jan@gmail.com": 1}
+    assert redaction.redact_keys(counts) == {
+        " billing": 12,
+        " j***@***.com": 2,
+        " j***@***.com (2)": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("token xoxb-1234567890 here", "token xox*** here"),  # the shortest key: 15
+        ("card 4222222222222.", "card ****2222."),  # the fewest digits: 13
+        ("card 4222 2222 22222 ok", "card ****2222 ok"),
+    ],
+)
+def test_the_shortest_secrets_pass_the_screen_before_the_patterns(text, masked):
+    assert redact(text) == masked

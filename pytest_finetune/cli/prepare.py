@@ -15,6 +15,7 @@ from pytest_finetune.prepare import fixes
 from pytest_finetune.prepare.read import SHOWN_PROBLEMS, PrepareError
 from pytest_finetune.prepare.run import Options, prepare
 from pytest_finetune.prepare.split import DEFAULT_SEED
+from pytest_finetune.redact import redact
 
 
 def add_parser(commands: Any) -> None:
@@ -147,8 +148,8 @@ def _fix_names(values: list[str], option: str) -> list[str] | None:
 
 
 def _refusal(error: PrepareError) -> None:
-    print(f"pytest-finetune prepare: {error.message}", file=sys.stderr)
+    print(f"pytest-finetune prepare: {redact(error.message)}", file=sys.stderr)
     for detail in error.details[:SHOWN_PROBLEMS]:
-        print(f"  {detail}", file=sys.stderr)
+        print(f"  {redact(detail)}", file=sys.stderr)
     if len(error.details) > SHOWN_PROBLEMS:
         print(f"  ... and {len(error.details) - SHOWN_PROBLEMS:,} more", file=sys.stderr)

@@ -16,6 +16,7 @@ from pytest_finetune.outputs import summary
 from pytest_finetune.prepare.fixes import Change
 from pytest_finetune.prepare.read import SourceKind
 from pytest_finetune.prepare.run import Output, Prepared, relative_to_config, shown
+from pytest_finetune.redact import redact
 from pytest_finetune.tokens import default_epochs
 
 #: Classes named in the summary; the rest are counted.
@@ -56,7 +57,8 @@ def render(prepared: Prepared) -> list[str]:
         lines += [_INDENT + line for line in remaining]
     lines += ["", "Next:"]
     lines += [_INDENT + line for line in _next(prepared)]
-    return lines
+    # Samples, prefixes and class labels quote the data: mask what a secret in it shows.
+    return [redact(line) for line in lines]
 
 
 def _changes(changes: list[Change], *, samples: bool) -> list[str]:

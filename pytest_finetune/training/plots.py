@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_finetune.outputs.plots import PlotsUnavailable, plotly
+from pytest_finetune.redact import redact
 
 if TYPE_CHECKING:
     from pytest_finetune.training.run import FinetuneResult
@@ -69,9 +70,11 @@ def write_plots(result: FinetuneResult, path: Path) -> Path:
                 col=position,
             )
     if confusion is not None:
-        labels = [repr(label) for label in confusion.index]
+        # Labels as written (a leading space shows), secrets masked as in messages.
+        labels = [redact(repr(label)) for label in confusion.index]
         predicted = [
-            repr(label) if label in confusion.index else label for label in confusion.columns
+            redact(repr(label)) if label in confusion.index else label
+            for label in confusion.columns
         ]
         figure.add_trace(
             go.Heatmap(

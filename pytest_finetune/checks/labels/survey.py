@@ -8,6 +8,7 @@ from pytest_finetune import conventions
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import label_of
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.redact import redact_keys
 
 if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext
@@ -65,7 +66,8 @@ class _Classes(Survey):
         if not declared and len(counts) * conventions.CLASSIFICATION_RATIO >= examples:
             return
         self.classes = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-        self.context.stats.classes = self.classes
+        # The summary, reports and plots show the labels: secrets masked, as in messages.
+        self.context.stats.classes = redact_keys(self.classes)
 
 
 class Member(Surveyed):

@@ -8,6 +8,7 @@ from pytest_finetune import tokens
 from pytest_finetune.checks.labels.survey import Member
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity, quote
+from pytest_finetune.redact import redact
 from pytest_finetune.schema import ConfigError
 
 
@@ -70,11 +71,12 @@ class MultiTokenLabel(_TokenMember):
             pieces = [encoding.decode([token]) for token in encoding.encode_ordinary(label)]
             if len(pieces) > 1:
                 how = _how(pieces[0], "use labels of one token")
+                # The pieces of a secret would spell out what its mask hides.
+                shown = "" if redact(label) != label else f" ({', '.join(map(quote, pieces))})"
                 self.report(
                     self.survey.first[label],
-                    f"The label {quote(label)} is {len(pieces)} tokens for {spec.name} "
-                    f"({', '.join(quote(piece) for piece in pieces)}); a one-token answer "
-                    f"holds only the first: {how}",
+                    f"The label {quote(label)} is {len(pieces)} tokens for {spec.name}"
+                    f"{shown}; a one-token answer holds only the first: {how}",
                 )
 
 

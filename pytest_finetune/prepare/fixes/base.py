@@ -12,7 +12,7 @@ import orjson
 from pytest_finetune import conventions
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.conventions import Conventions
-from pytest_finetune.findings import quote
+from pytest_finetune.findings import quote, quote_end
 from pytest_finetune.formats import SUPPORTED, Format, Record, detect
 from pytest_finetune.prepare.read import Example, Source
 
@@ -25,11 +25,6 @@ SAMPLES = 3
 SAMPLE_CHARS = 50
 PC = frozenset({Format.PROMPT_COMPLETION})
 PREFERENCE = frozenset({Format.PREFERENCE})
-
-
-def _tail(text: str, limit: int) -> str:
-    """``text`` as a Python literal, its end kept if it is long (where suffixes change)."""
-    return repr(text) if len(text) <= limit else "..." + repr(text[-limit:])
 
 
 @dataclass
@@ -62,7 +57,7 @@ class Change:
 
     def edited(self, line: int, before: str, after: str, *, end: bool = False) -> None:
         """Count one text changed, shown by its start (``end``: by its end, where it changed)."""
-        show = _tail if end else quote
+        show = quote_end if end else quote
         self.touched(line, show(before, SAMPLE_CHARS), show(after, SAMPLE_CHARS))
 
 

@@ -55,6 +55,41 @@ def test_catalog_is_written_where_asked(tmp_path, capsys):
     assert capsys.readouterr().out.endswith(f"0 page(s) changed under {tmp_path}\n")
 
 
+def test_catalog_keeps_the_example_files_beside_its_pages(tmp_path, capsys):
+    folder = tmp_path / "FT003-invalid-json"
+    folder.mkdir()
+    (folder / "fail.jsonl").write_text("{oops\n", "utf-8")
+    (folder / "expected.txt").write_text("fail.jsonl:1:2: FT003 Invalid JSON\n", "utf-8")
+    assert main(["rules", "--catalog", str(tmp_path)]) == 0
+    assert (folder / "fail.jsonl").read_text("utf-8") == "{oops\n"
+    assert (folder / "expected.txt").read_text("utf-8") == "fail.jsonl:1:2: FT003 Invalid JSON\n"
+    assert "Invalid JSON" in (folder / "README.md").read_text("utf-8")
+
+
+def test_catalog_overwrites_no_file_it_did_not_generate(tmp_path, capsys):
+    (tmp_path / "README.md").write_text("precious\n", "utf-8")
+    page = tmp_path / "FT120-completion-missing-leading-space" / "README.md"
+    page.parent.mkdir()
+    page.write_text("mine too\n", "utf-8")
+    assert main(["rules", "--catalog", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"pytest-finetune: will not overwrite {page}, {tmp_path / 'README.md'}: not generated "
+        "by `pytest-finetune rules --catalog`; move them away or choose another folder\n"
+    )
+    assert (tmp_path / "README.md").read_text("utf-8") == "precious\n"
+    assert page.read_text("utf-8") == "mine too\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [page.parent.name, "README.md"]
+
+
+def test_catalog_regenerates_its_own_stale_pages(tmp_path, capsys):
+    assert main(["rules", "--catalog", str(tmp_path)]) == 0
+    page = tmp_path / "FT003-invalid-json" / "README.md"
+    page.write_text(page.read_text("utf-8").replace("# FT003", "# FT033"), "utf-8")
+    capsys.readouterr()
+    assert main(["rules", "--catalog", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == f"wrote {page}\n1 page(s) changed under {tmp_path}\n"
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "rules" in capsys.readouterr().out

@@ -16,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pytest_finetune.catalog import CatalogError
 from pytest_finetune.cli import check, prepare, rules, stats
 from pytest_finetune.cli.status import OK, USAGE
 from pytest_finetune.schema import ConfigError
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `pytest-finetune rules | head`
         sys.stderr.close()
         return OK
-    except ConfigError as error:
+    except (ConfigError, CatalogError) as error:
         print(f"pytest-finetune: {error}", file=sys.stderr)
         return USAGE
     return status

@@ -174,9 +174,11 @@ class CatalogError(Exception):
 def write(root: Path) -> list[Path]:
     """Regenerate the catalog pages under ``root``; return the files that changed.
 
-    Raises :class:`CatalogError`, having written nothing, when something other than a
-    generated page stands where a page goes.
+    Raises :class:`CatalogError`, having written nothing, when ``root`` is not a folder
+    or something other than a generated page stands where a page goes.
     """
+    if root.exists() and not root.is_dir():
+        raise CatalogError(f"{root} is not a folder; give --catalog the folder to write in")
     generated = pages(root)
     foreign = sorted(str(path) for path in map(_in_the_way, generated) if path is not None)
     if foreign:

@@ -90,6 +90,16 @@ def test_catalog_regenerates_its_own_stale_pages(tmp_path, capsys):
     assert capsys.readouterr().out == f"wrote {page}\n1 page(s) changed under {tmp_path}\n"
 
 
+def test_catalog_in_a_file_is_a_usage_error(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.touch()
+    assert main(["rules", "--catalog", str(afile)]) == 2
+    assert capsys.readouterr().err == (
+        f"pytest-finetune: {afile} is not a folder; give --catalog the folder to write in\n"
+    )
+    assert afile.read_text("utf-8") == ""
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "rules" in capsys.readouterr().out

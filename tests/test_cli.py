@@ -100,6 +100,14 @@ def test_catalog_in_a_file_is_a_usage_error(tmp_path, capsys):
     assert afile.read_text("utf-8") == ""
 
 
+def test_catalog_takes_no_check_selection(tmp_path, capsys):
+    assert main(["rules", "--catalog", str(tmp_path), "FT120"]) == 2
+    assert capsys.readouterr().err == (
+        "pytest-finetune: --catalog regenerates every page; name no CHECK with it\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "rules" in capsys.readouterr().out

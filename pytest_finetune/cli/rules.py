@@ -27,7 +27,7 @@ def add_parser(commands: Any) -> None:
         "--catalog",
         metavar="DIR",
         type=Path,
-        help="regenerate the catalog pages under DIR (the repository's checks/)",
+        help="regenerate every page of the catalog under DIR (the repository's checks/)",
     )
     rules.set_defaults(run=run)
 
@@ -35,6 +35,13 @@ def add_parser(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
     if args.catalog:
+        if args.checks:
+            # The index links every page: a catalog of some checks would be half a catalog.
+            print(
+                "pytest-finetune: --catalog regenerates every page; name no CHECK with it",
+                file=sys.stderr,
+            )
+            return USAGE
         changed = catalog.write(args.catalog)
         for path in changed:
             print(f"wrote {path}")

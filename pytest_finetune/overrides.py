@@ -1,7 +1,8 @@
 """The configuration keys a command line overrides, in ``pytest`` and in ``pytest-finetune``.
 
 ``pytest`` takes them as ``--finetune-NAME``, ``pytest-finetune check`` and ``stats`` as
-``--NAME``; either way they replace the configuration's key of the same name.
+``--NAME`` (``stats`` all but ``fail-on``: it fails on no finding); either way they
+replace the configuration's key of the same name.
 """
 
 from __future__ import annotations

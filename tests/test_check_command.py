@@ -185,6 +185,17 @@ def test_stats_prints_the_summary_of_one_file(project, capsys):
     assert (dataset["format"], dataset["examples"]) == ("chat", 3)
 
 
+def test_stats_summarises_and_fails_on_no_finding(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("empty.jsonl").write_text("", "utf-8")
+    assert main(["stats", "empty.jsonl"]) == 0
+    assert "1  FT001  empty-file  error" in capsys.readouterr().out.splitlines()
+    with pytest.raises(SystemExit) as exited:  # failing is `check`'s job
+        main(["stats", "--fail-on", "error", "empty.jsonl"])
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --fail-on" in capsys.readouterr().err
+
+
 def test_pre_commit_hook_runs_check_on_jsonl_files():
     text = (ROOT / ".pre-commit-hooks.yaml").read_text("utf-8")
     hooks = re.findall(r"^- id: (.+)$", text, re.MULTILINE)

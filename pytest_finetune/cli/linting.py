@@ -19,9 +19,11 @@ from pytest_finetune.scan import scan
 from pytest_finetune.schema import KEYS, Key
 
 
-def selection_options(command: argparse.ArgumentParser) -> None:
+def selection_options(command: argparse.ArgumentParser, *, without: Sequence[str] = ()) -> None:
     """The plugin's ``--finetune-*`` configuration options, under their short names."""
     for name, option in overrides.OPTIONS.items():
+        if name in without:
+            continue
         # argparse's help is lowercase, without a full stop; pytest's is sentences.
         text = option["help"]
         help_text = (text[0].lower() + text[1:]).rstrip(".")

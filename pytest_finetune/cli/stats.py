@@ -20,11 +20,13 @@ def add_parser(commands: Any) -> None:
         "stats",
         help="the summary table for datasets: format, examples, classes, tokens, cost, findings",
         description="Lint datasets and print the summary: format, examples, classes, "
-        "tokens, estimated cost and findings by code.",
+        "tokens, estimated cost and findings by code. Exit status: 2 on a usage or "
+        "configuration error, 0 otherwise, whatever the findings (`check` fails on them).",
     )
     stats.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="dataset files")
     stats.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    selection_options(stats)
+    # No --fail-on: stats prints a summary and fails on no finding (`check` does).
+    selection_options(stats, without=("fail-on",))
     stats.set_defaults(run=run)
 
 

@@ -41,6 +41,9 @@ needs_encodings = pytest.mark.skipif(
     not ENCODINGS, reason="tiktoken's encoding files are unavailable (offline, no ../shared)"
 )
 
+#: For tests of named pipes (a reader blocks until a writer opens one) and /dev/null.
+needs_fifos = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+
 
 @dataclass
 class Lint:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy  # noqa: F401  (pytester unloads modules a test imports; numpy cannot reload)
 import pytest
-from conftest import REAL, ROOT, needs_encodings, write_files
+from conftest import REAL, ROOT, needs_encodings, needs_fifos, write_files
 from helpers import intents, jsonl, pc
 
 from pytest_finetune.cli import main
@@ -124,6 +125,31 @@ def test_usage_and_configuration_errors_exit_2(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit) as exited:
         check("--format", "xml", "a.jsonl")
     assert exited.value.code == 2
+
+
+@needs_fifos
+@pytest.mark.parametrize("command", ["check", "stats"])
+def test_pipes_and_devices_are_refused_without_being_opened(tmp_path, monkeypatch, capsys, command):
+    monkeypatch.chdir(tmp_path)
+    os.mkfifo("pipe.jsonl")  # opening it to read would wait for a writer forever
+    assert main([command, "pipe.jsonl", "/dev/null"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "pytest-finetune: pipe.jsonl: not a regular file (a pipe or a device); "
+        "name dataset files or folders",
+        "pytest-finetune: /dev/null: not a regular file (a pipe or a device); "
+        "name dataset files or folders",
+    ]
+
+
+@needs_fifos
+def test_a_pipe_in_a_folder_is_not_a_dataset(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("data").mkdir()
+    os.mkfifo("data/pipe.jsonl")
+    Path("data/train.jsonl").write_text(jsonl(*intents(120)), "utf-8")
+    assert check("--format", "json", "data") == 0
+    paths = [d["path"] for d in json.loads(capsys.readouterr().out)["datasets"]]
+    assert paths == ["data/train.jsonl"]
 
 
 def test_sarif_and_github_formats(project, capsys):

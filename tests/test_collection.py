@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from conftest import needs_fifos
 from helpers import intents, jsonl
 
 from pytest_finetune import nodes
@@ -119,3 +121,12 @@ def test_report_paths_are_relative_to_the_rootdir(lint, pytester):
     assert [d["path"] for d in run.report["datasets"]] == ["sub/data/train.jsonl"]
     run.result.stdout.fnmatch_lines(["sub/data/train.jsonl:1:2: FT003*"])
     assert json.dumps(run.report)
+
+
+@needs_fifos
+def test_a_pipe_named_like_a_dataset_is_not_collected(lint, pytester):
+    (pytester.path / "data").mkdir()
+    os.mkfifo(pytester.path / "data" / "pipe.jsonl")  # reading it would block the run
+    run = lint({"data/train.jsonl": GOOD})
+    assert run.result.ret == 0
+    assert [d["path"] for d in run.report["datasets"]] == ["data/train.jsonl"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import textwrap
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REAL, needs_encodings
+from conftest import REAL, needs_encodings, needs_fifos
 from helpers import intents, jsonl, pc
 
 from pytest_finetune import REGISTRY, Settings, catalog
@@ -618,3 +619,15 @@ def test_bad_input_is_refused_with_file_and_line(project, capsys, name, content,
     for text in message:
         assert text in captured.err
     assert digest(project) == before
+
+
+@needs_fifos
+def test_pipes_and_devices_are_refused_without_being_opened(project, capsys):
+    os.mkfifo("pipe.jsonl")  # opening it to read would wait for a writer forever
+    for name in ("pipe.jsonl", "/dev/null"):
+        assert prepare(name) == 1
+        assert capsys.readouterr().err == (
+            f"pytest-finetune prepare: {name}: not a regular file (a pipe or a device); "
+            "prepare a dataset file\n"
+        )
+    assert sorted(path.name for path in project.iterdir()) == ["pipe.jsonl"]

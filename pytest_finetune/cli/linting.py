@@ -52,16 +52,23 @@ class Linted:
 def lint(args: argparse.Namespace) -> Linted | None:
     """Lint every dataset under ``args.paths``, configured as pytest would be.
 
-    ``None`` (after saying why) when a path does not exist.
+    ``None`` (after saying why) when a path is neither a file nor a folder.
     """
     paths: Sequence[Path] = args.paths
     defaults, skip = ini_defaults(paths)
     given = overrides.table(lambda name: getattr(args, name.replace("-", "_"), None))
     settings = Settings(defaults=defaults, overrides=given)
-    missing = [path for path in paths if not path.exists()]
-    if missing:
-        for path in missing:
-            print(f"pytest-finetune: {path}: no such file or folder", file=sys.stderr)
+    # Checked before anything is opened: reading a pipe would wait for a writer forever.
+    unreadable = [
+        f"{path}: no such file or folder"
+        if not path.exists()
+        else f"{path}: not a regular file (a pipe or a device); name dataset files or folders"
+        for path in paths
+        if not (path.is_file() or path.is_dir())
+    ]
+    if unreadable:
+        for problem in unreadable:
+            print(f"pytest-finetune: {problem}", file=sys.stderr)
         return None
     linted = Linted()
     shared: dict[str, Any] = {}

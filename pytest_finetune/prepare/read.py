@@ -78,8 +78,12 @@ def read(path: Path, display: str) -> Source:
     """Read ``path`` (shown as ``display`` in messages) into examples, or raise PrepareError."""
     if path.is_dir():
         raise PrepareError(f"{display} is a folder; prepare takes one file")
-    if not path.is_file():
+    if not path.exists():
         raise PrepareError(f"{display}: no such file")
+    if not path.is_file():  # not opened: reading a pipe would wait for a writer forever
+        raise PrepareError(
+            f"{display}: not a regular file (a pipe or a device); prepare a dataset file"
+        )
     suffix = path.suffix.lower()
     if suffix in _SPREADSHEETS:
         raise PrepareError(

@@ -178,14 +178,23 @@ def read_config_file(path: Path) -> ConfigSource | None:
             document = tomllib.load(stream)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path}: not UTF-8 text; a configuration file must be UTF-8 TOML: save it as UTF-8"
+        ) from None
     if path.name == CONFIG_FILE:
         table: Any = document
         where = str(path)
     else:
-        table = document.get(TABLE[0], {}).get(TABLE[1])
+        tool = document.get(TABLE[0], {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: [tool] must be a table")
+        table = tool.get(TABLE[1])
         if table is None:
             return None
         where = f"{path} [tool.pytest_finetune]"
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where} must be a table, got {table!r}")
     return ConfigSource(validate(table, where), path, path.parent)
 
 

@@ -306,8 +306,8 @@ def _sentence(value: object) -> str:
     return _text(value).removesuffix(".")
 
 
-def _spec(name: str, value: Any) -> ModelSpec:
-    where = f"models.{name}"
+def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
+    where = f"{within}models.{name}"
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table of encoding, training-limit, training-price")
     unknown = sorted(set(value) - {"encoding", "training-limit", "training-price"})
@@ -336,7 +336,7 @@ def _models(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table of model tables")
     for name, spec in value.items():
-        _spec(name, spec)  # validates
+        _spec(name, spec, where.removesuffix("models"))  # validates
     return value
 
 

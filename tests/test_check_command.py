@@ -122,6 +122,12 @@ def test_usage_and_configuration_errors_exit_2(tmp_path, monkeypatch, capsys):
     Path("finetune.toml").write_text("fail-on = 3\n", "utf-8")
     assert check("a.jsonl") == 2
     assert "fail-on must be a string" in capsys.readouterr().err
+    Path("finetune.toml").write_bytes('model = "x"\n'.encode("utf-16"))
+    assert check("a.jsonl") == 2
+    assert capsys.readouterr().err == (
+        f"pytest-finetune: {tmp_path / 'finetune.toml'}: not UTF-8 text; a configuration file "
+        "must be UTF-8 TOML: save it as UTF-8\n"
+    )
     with pytest.raises(SystemExit) as exited:
         check("--format", "xml", "a.jsonl")
     assert exited.value.code == 2

@@ -124,6 +124,86 @@ def test_configuration_errors_name_the_file_and_the_fix(tmp_path, config, messag
     assert "finetune.toml" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("finetune.toml", 'model = "x"\n'),
+        ("pyproject.toml", '[tool.pytest_finetune]\nmodel = "x"\n'),
+    ],
+)
+def test_a_configuration_file_that_is_not_utf8_is_an_error_naming_it(tmp_path, name, config):
+    write_files(tmp_path, {f"data/{name}": config.encode("utf-16"), "data/train.jsonl": GOOD})
+    with pytest.raises(ConfigError) as error:
+        Settings().for_file(tmp_path / "data/train.jsonl")
+    assert str(error.value) == (
+        f"{tmp_path / 'data' / name}: not UTF-8 text; a configuration file must be UTF-8 "
+        "TOML: save it as UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("tool = 3\n", "pyproject.toml: [tool] must be a table"),
+        (
+            "[tool]\npytest_finetune = 3\n",
+            "pyproject.toml [tool.pytest_finetune] must be a table, got 3",
+        ),
+        (
+            "[tool.pytest_finetune]\nchecks = 3\n",
+            "pyproject.toml [tool.pytest_finetune]: checks must be a table",
+        ),
+        (
+            "[tool.pytest_finetune.checks]\nclass-imbalance = 3\n",
+            "pyproject.toml [tool.pytest_finetune]: checks.class-imbalance must be a table of "
+            "options",
+        ),
+        (
+            "[tool.pytest_finetune]\ntrain = 3\n",
+            "pyproject.toml [tool.pytest_finetune]: train must be an array of tables: "
+            "[[tool.pytest_finetune.train]]",
+        ),
+        (
+            "[tool.pytest_finetune]\ntrain = [3]\n",
+            "pyproject.toml [tool.pytest_finetune]: train must be an array of tables: "
+            "[[tool.pytest_finetune.train]]",
+        ),
+        (
+            "[tool.pytest_finetune]\nmodels = 3\n",
+            "pyproject.toml [tool.pytest_finetune]: models must be a table of model tables",
+        ),
+        (
+            "[tool.pytest_finetune.models]\ngpt-x = 3\n",
+            "models.gpt-x must be a table of encoding, training-limit, training-price",
+        ),
+        (
+            "[tool.pytest_finetune]\nper-file-ignores = 3\n",
+            "pyproject.toml [tool.pytest_finetune]: per-file-ignores must be a table of "
+            "glob = [codes]",
+        ),
+        (
+            "[tool.pytest_finetune.training]\nopenai = 3\n",
+            "pyproject.toml [tool.pytest_finetune]: training.openai must be a table",
+        ),
+    ],
+)
+def test_a_value_where_a_table_belongs_is_an_error_at_every_level(tmp_path, config, message):
+    write_files(tmp_path, {"data/pyproject.toml": config, "data/train.jsonl": GOOD})
+    with pytest.raises(ConfigError) as error:
+        Settings().for_file(tmp_path / "data/train.jsonl")
+    assert str(error.value).endswith(message)
+    assert str(error.value).startswith(str(tmp_path / "data"))
+
+
+def test_a_table_that_is_not_a_table_stops_pytest_with_a_usage_error(lint, pytester):
+    run = lint({"pyproject.toml": "[tool]\npytest_finetune = 3\n", "data/train.jsonl": GOOD})
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert run.result.stderr.lines[0] == (
+        f"ERROR: {pytester.path / 'pyproject.toml'} [tool.pytest_finetune] must be a table, got 3"
+    )
+    assert "INTERNALERROR" not in run.output
+
+
 def test_an_error_in_the_project_configuration_stops_pytest_at_once(lint):
     run = lint(
         {"pyproject.toml": "[tool.pytest_finetune]\nignroe = ['FT001']\n", "data/train.jsonl": GOOD}

@@ -111,6 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
         source = settings.source_for(config.rootpath / "pyproject.toml")
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
+    _check_output_paths(config)
     if source is not None:
         for index, entry in enumerate(source.table.get("train", [])):
             train = entry_train_path(entry, source.root)
@@ -122,6 +123,31 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE] = RunState(settings)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Reporter(config), "finetune-reporter")
+
+
+def _check_output_paths(config: pytest.Config) -> None:
+    """Refuse output paths that cannot be written now, not after every test has run."""
+    for option in ("--finetune-report", "--finetune-sarif"):
+        path: Path | None = config.getoption(option)
+        if path is None:
+            continue
+        if path.is_dir():
+            raise pytest.UsageError(f"{option}: {path} is a folder; give the path of a file")
+        blocking = report.not_a_folder(path.parent)
+        if blocking is not None:
+            raise pytest.UsageError(f"{option}: cannot write {path}: {blocking} is not a folder")
+    folder: Path | None = config.getoption("--finetune-plots")
+    if folder is not None:
+        blocking = report.not_a_folder(folder)
+        if blocking == folder:
+            raise pytest.UsageError(
+                f"--finetune-plots: {folder} is not a folder; give a folder for the charts "
+                "(created if missing)"
+            )
+        if blocking is not None:
+            raise pytest.UsageError(
+                f"--finetune-plots: cannot create the folder {folder}: {blocking} is not a folder"
+            )
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -9,7 +9,7 @@ from helpers import intents, jsonl
 
 from pytest_finetune import REGISTRY
 from pytest_finetune.findings import Finding, Severity
-from pytest_finetune.outputs import github
+from pytest_finetune.outputs import github, report
 
 GOOD = jsonl(*intents(100))
 BROKEN = GOOD + "".join(f'{{"prompt": "x{i}",}}\n' for i in range(25))
@@ -143,6 +143,56 @@ def test_report_files_are_written_whole(lint, tmp_path, option):
     lint({"data/train.jsonl": GOOD}, f"{option}={target}")
     assert json.loads(target.read_text())
     assert [p.name for p in target.parent.iterdir()] == ["out.json"]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--finetune-report=adir", "--finetune-report: adir is a folder; give the path of a file"),
+        ("--finetune-sarif=adir", "--finetune-sarif: adir is a folder; give the path of a file"),
+        (
+            "--finetune-report=afile/out.json",
+            "--finetune-report: cannot write afile/out.json: afile is not a folder",
+        ),
+        (
+            "--finetune-sarif=afile/sub/out.sarif",
+            "--finetune-sarif: cannot write afile/sub/out.sarif: afile is not a folder",
+        ),
+        (
+            "--finetune-plots=afile",
+            "--finetune-plots: afile is not a folder; give a folder for the charts "
+            "(created if missing)",
+        ),
+        (
+            "--finetune-plots=afile/sub",
+            "--finetune-plots: cannot create the folder afile/sub: afile is not a folder",
+        ),
+    ],
+)
+def test_output_paths_that_cannot_be_written_stop_the_run_before_any_test(
+    lint, pytester, option, message
+):
+    (pytester.path / "adir").mkdir()
+    run = lint({"afile": "", "data/train.jsonl": GOOD}, option)
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert run.result.stderr.lines[0] == f"ERROR: {message}"
+    assert "INTERNALERROR" not in run.output
+    assert sorted(p.name for p in pytester.path.iterdir()) == ["adir", "afile", "data"]
+    assert list((pytester.path / "adir").iterdir()) == []
+
+
+def test_missing_folders_of_output_paths_are_created(lint, tmp_path):
+    target = tmp_path / "new" / "deeper" / "out.json"
+    run = lint({"data/train.jsonl": GOOD}, f"--finetune-sarif={target}")
+    assert run.result.ret == 0
+    assert json.loads(target.read_text())["version"] == "2.1.0"
+
+
+def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(IsADirectoryError):
+        report.write_json(tmp_path / "adir", {"a": 1})
+    assert [p.name for p in tmp_path.iterdir()] == ["adir"]
 
 
 def test_class_balance_is_drawn_for_each_classification_dataset(lint, tmp_path):

@@ -17,13 +17,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pytest_finetune.outputs.report import write_json
 
 #: The job metadata field that carries the key, so the provider's job list finds it.
 METADATA_KEY = "pytest_finetune_key"
@@ -111,16 +112,7 @@ class JobStore:
         return jobs if isinstance(jobs, dict) else {}
 
     def _write(self, entries: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        document = {"version": 1, "jobs": dict(sorted(entries.items()))}
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=self.path.parent, prefix=f".{self.path.name}.", delete=False
-        ) as stream:
-            json.dump(document, stream, indent=2)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(stream.name).replace(self.path)
+        write_json(self.path, {"version": 1, "jobs": dict(sorted(entries.items()))})
 
     @contextlib.contextmanager
     def _locked(self, lock: Path) -> Iterator[None]:

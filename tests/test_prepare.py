@@ -527,10 +527,27 @@ def test_a_folder_or_an_unwritable_destination_is_refused(project, capsys):
     assert "data is a folder; prepare takes one file" in capsys.readouterr().err
     Path("a.jsonl").write_text(jsonl(*intents(30)), "utf-8")
     Path("taken").write_text("a file, not a folder\n", "utf-8")
+    before = digest(project)
     assert prepare("a.jsonl", "--out-dir", "taken") == 1
-    err = capsys.readouterr().err
-    assert "cannot write taken/a_prepared_train.jsonl" in err
-    assert "Traceback" not in err
+    assert capsys.readouterr().err == (
+        "pytest-finetune prepare: --out-dir: taken is not a folder; give a folder to write "
+        "into (created if missing)\n"
+    )
+    assert prepare("a.jsonl", "--out-dir", "taken/sub") == 1
+    assert capsys.readouterr().err == (
+        "pytest-finetune prepare: --out-dir: cannot create the folder taken/sub: taken is not "
+        "a folder\n"
+    )
+    assert digest(project) == before
+
+
+def test_a_symlink_loop_is_refused_as_one(project, capsys):
+    Path("loop.jsonl").symlink_to("loop.jsonl")
+    assert prepare("loop.jsonl") == 1
+    assert capsys.readouterr().err == (
+        "pytest-finetune prepare: loop.jsonl is a symlink loop: it cannot be resolved to a "
+        "file; point the link at the data\n"
+    )
 
 
 def test_text_json_cannot_encode_is_written_escaped(project):

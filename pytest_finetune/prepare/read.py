@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import errno
 import io
 import json
 import re
@@ -76,6 +77,14 @@ class PrepareError(Exception):
 
 def read(path: Path, display: str) -> Source:
     """Read ``path`` (shown as ``display`` in messages) into examples, or raise PrepareError."""
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise PrepareError(
+                f"{display} is a symlink loop: it cannot be resolved to a file; point the "
+                "link at the data"
+            ) from None
     if path.is_dir():
         raise PrepareError(f"{display} is a folder; prepare takes one file")
     if not path.exists():

@@ -21,6 +21,7 @@ from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.conventions import CLASSIFICATION_RATIO, Conventions, Task, label_of
 from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format, detect, detect_file
 from pytest_finetune.lint import DETECTION_RECORDS
+from pytest_finetune.outputs.report import not_a_folder
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.prepare import fixes, split, write
 from pytest_finetune.prepare.fixes import Change, Fix, FixContext
@@ -83,7 +84,7 @@ def shown(path: Path) -> str:
     """How messages name a path: relative to the working folder when under it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
         return path.as_posix()
 
 
@@ -104,6 +105,8 @@ def chosen_fixes(
 def prepare(options: Options, settings: Settings) -> Prepared:
     """Prepare one file; raises PrepareError (with what to do) when it cannot."""
     source_shown = shown(options.path)
+    if options.out_dir is not None:
+        _check_out_dir(options.out_dir)
     source = read(options.path, source_shown)
     fmt = detect_file(example.data for example in source.examples[:DETECTION_RECORDS])
     if not fmt.supported:
@@ -161,6 +164,21 @@ def prepare(options: Options, settings: Settings) -> Prepared:
         options=options,
         notes=notes,
     )
+
+
+def _check_out_dir(folder: Path) -> None:
+    """Refuse an ``--out-dir`` that is, or is under, a file: before any work is done."""
+    blocking = not_a_folder(folder)
+    if blocking == folder:
+        raise PrepareError(
+            f"--out-dir: {shown(folder)} is not a folder; give a folder to write into "
+            "(created if missing)"
+        )
+    if blocking is not None:
+        raise PrepareError(
+            f"--out-dir: cannot create the folder {shown(folder)}: {shown(blocking)} is not "
+            "a folder"
+        )
 
 
 def _unsupported(where: str, fmt: Format, examples: list[Example]) -> str:

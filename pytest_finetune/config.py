@@ -259,6 +259,19 @@ class Settings:
         table = {**self.defaults, **(source.table if source else {})}
         for key, value in self.overrides.items():
             table[key] = [*table.get(key, []), *value] if key in _ADDITIVE else value
+        if "model" in table:
+            # Checked on the merged table: the command line's model may be one that the
+            # file's [models] tables add.
+            try:
+                tokens.model_spec(table["model"], table)
+            except ConfigError as error:
+                if "model" in self.overrides:
+                    where = "command line"
+                elif source is not None and "model" in source.table:
+                    where = source.name
+                else:
+                    where = "pytest ini (finetune_*)"
+                raise ConfigError(f"{where}: model: {error}") from None
         return table, source
 
     def is_dataset(self, path: Path) -> bool:

@@ -108,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         settings = Settings(defaults=_ini_table(config), overrides=_cli_table(config))
         # Report a broken project configuration now, not once per dataset.
-        source = settings.source_for(config.rootpath / "pyproject.toml")
+        _table, source = settings.table_for(config.rootpath / "pyproject.toml")
     except ConfigError as error:
         raise pytest.UsageError(str(error)) from None
     _check_output_paths(config)

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from pytest_finetune.findings import did_you_mean
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.schema import ConfigError, Key, add_key
 
@@ -76,9 +77,11 @@ def model_spec(model: str | None, config: dict[str, Any] | None = None) -> Model
     for prefix in sorted(table, key=len, reverse=True):
         if base.startswith(prefix):
             return replace(table[prefix], name=name)
+    hint = did_you_mean(base, table)
     raise ConfigError(
-        f"Unknown model {name!r}: add it to [tool.pytest_finetune.models.{name!r}] with its "
-        "encoding, training-limit and training-price"
+        f"unknown model {name!r}{hint + ' Or add' if hint else '; add'} it as "
+        f"[tool.pytest_finetune.models.{base!r}] with its encoding, training-limit and "
+        "training-price"
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import write_files
 from helpers import intents, jsonl
 
-from pytest_finetune import Settings
+from pytest_finetune import Settings, tokens
 from pytest_finetune.schema import ConfigError
 
 GOOD = jsonl(*intents(100))
@@ -202,6 +202,79 @@ def test_a_table_that_is_not_a_table_stops_pytest_with_a_usage_error(lint, pytes
         f"ERROR: {pytester.path / 'pyproject.toml'} [tool.pytest_finetune] must be a table, got 3"
     )
     assert "INTERNALERROR" not in run.output
+
+
+ADD_IT = "with its encoding, training-limit and training-price"
+
+
+@pytest.mark.parametrize(
+    ("config", "cli", "message"),
+    [
+        (
+            "",
+            "gpt4o-mini",
+            "command line: model: unknown model 'gpt4o-mini'; did you mean 'gpt-4o-mini'? Or "
+            f"add it as [tool.pytest_finetune.models.'gpt4o-mini'] {ADD_IT}",
+        ),
+        (
+            'model = "no-such-model"\n',
+            None,
+            "{file}: model: unknown model 'no-such-model'; add it as "
+            f"[tool.pytest_finetune.models.'no-such-model'] {ADD_IT}",
+        ),
+        (
+            'model = "gtp-4o-mini"\n[models.gpt-x]\ntraining-limit = 100\n',
+            None,
+            "{file}: model: unknown model 'gtp-4o-mini'; did you mean 'gpt-4o-mini'? Or add it "
+            f"as [tool.pytest_finetune.models.'gtp-4o-mini'] {ADD_IT}",
+        ),
+        (
+            "[models.gpt-x]\ntraining-limit = 100\n",
+            "ft:gpt-y:org::abc",
+            "command line: model: unknown model 'ft:gpt-y:org::abc'; did you mean 'gpt-x'? Or "
+            f"add it as [tool.pytest_finetune.models.'gpt-y'] {ADD_IT}",
+        ),
+    ],
+)
+def test_an_unknown_model_is_an_error_with_a_did_you_mean(tmp_path, config, cli, message):
+    write_files(tmp_path, {"data/finetune.toml": config, "data/train.jsonl": GOOD})
+    settings = Settings(overrides={"model": cli} if cli else {})
+    with pytest.raises(ConfigError) as error:
+        settings.for_file(tmp_path / "data/train.jsonl")
+    assert str(error.value) == message.format(file=tmp_path / "data" / "finetune.toml")
+
+
+@pytest.mark.parametrize(
+    ("config", "cli", "resolved"),
+    [
+        ("", "gpt-4o-mini-2024-07-18", "gpt-4o-mini"),  # a dated snapshot: its family
+        ("", "ft:gpt-4o-mini-2024-07-18:org::abc", "gpt-4o-mini"),  # a fine-tuned model
+        ("", "gpt-3.5-turbo-1106", "gpt-3.5-turbo"),
+        ("[models.my-own]\ntraining-limit = 100\n", None, "my-own"),
+        ("[models.my-own]\ntraining-limit = 100\n", "my-own-v2", "my-own"),
+    ],
+)
+def test_models_that_resolve_by_prefix_or_the_models_table_are_accepted(
+    tmp_path, config, cli, resolved
+):
+    if cli is None:
+        config = 'model = "my-own"\n' + config
+    write_files(tmp_path, {"data/finetune.toml": config, "data/train.jsonl": GOOD})
+    settings = Settings(overrides={"model": cli} if cli else {})
+    file = settings.for_file(tmp_path / "data/train.jsonl")
+    spec = tokens.model_spec(file.model, file.config)
+    assert spec.name == (cli or "my-own")
+    limit = 100 if resolved == "my-own" else tokens.MODELS[resolved].training_limit
+    assert spec.training_limit == limit
+
+
+def test_an_unknown_model_on_the_command_line_stops_pytest_at_once(lint):
+    run = lint({"data/train.jsonl": GOOD}, "--finetune-model=gpt4o-mini")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert run.result.stderr.lines[0] == (
+        "ERROR: command line: model: unknown model 'gpt4o-mini'; did you mean 'gpt-4o-mini'? "
+        f"Or add it as [tool.pytest_finetune.models.'gpt4o-mini'] {ADD_IT}"
+    )
 
 
 def test_an_error_in_the_project_configuration_stops_pytest_at_once(lint):

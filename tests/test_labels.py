@@ -185,12 +185,6 @@ def test_without_the_encoding_the_token_checks_say_nothing(tmp_path, monkeypatch
     assert run(tmp_path, {"train.jsonl": records}, "FT503", "FT504") == {"train.jsonl": []}
 
 
-def test_an_unknown_model_is_not_a_label_problem(tmp_path):
-    records = classified({" class_a": 10, " class_b": 10})
-    found = run(tmp_path, {"t.jsonl": records}, "FT503", "FT504", config='model = "my-own"\n')
-    assert found == {"t.jsonl": []}
-
-
 # -- leakage -----------------------------------------------------------------------------
 
 

@@ -443,7 +443,7 @@ def test_fix_names_are_checked(project, capsys):
     assert "cannot be turned off" in capsys.readouterr().err
     assert prepare("a.jsonl", "--fix", "lowercase", "--no-fix", "lowercase") == 2
     assert prepare("a.jsonl", "--model", "gpt-5-turbo-max") == 2
-    assert "Unknown model 'gpt-5-turbo-max'" in capsys.readouterr().err
+    assert "unknown model 'gpt-5-turbo-max'" in capsys.readouterr().err
     assert not list(project.glob("*_prepared*"))
 
 

@@ -22,6 +22,7 @@ from pytest_finetune.checks import tokens as token_checks
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.lint import lint
 from pytest_finetune.scan import ScanResult
+from pytest_finetune.schema import ConfigError
 
 if not ENCODINGS:
     pytest.skip("tiktoken's encoding files are unavailable", allow_module_level=True)
@@ -202,12 +203,14 @@ def test_tool_definitions_can_outweigh_their_bytes_and_are_counted(tmp_path):
     assert [int(f.split(":")[1]) for f in rendered(result, "FT601")] == [1]
 
 
-def test_an_unknown_model_is_reported_not_a_crash(tmp_path):
-    result = scan(tmp_path, jsonl(*intents(12)), "FT601", "FT602", config='model = "llama-3-8b"\n')
-    [finding] = rendered(result, "FT601")
-    assert finding.startswith("train.jsonl: FT601 Unknown model 'llama-3-8b': add it to")
-    assert rendered(result, "FT602") == []
-    assert result.stats.tokens is None
+def test_an_unknown_model_is_a_configuration_error_not_a_finding(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        scan(tmp_path, jsonl(*intents(12)), "FT601", "FT602", config='model = "llama-3-8b"\n')
+    assert str(error.value) == (
+        f"{tmp_path / 'finetune.toml'}: model: unknown model 'llama-3-8b'; add it as "
+        "[tool.pytest_finetune.models.'llama-3-8b'] with its encoding, training-limit and "
+        "training-price"
+    )
 
 
 # -- totals, cost and the policy for large files -------------------------------------

@@ -55,7 +55,7 @@ class _Tally(Survey):
         self.spec = ModelSpec("", "", 0)
         try:
             self.spec = model_spec(context.settings.model, context.settings.config)
-        except ConfigError as error:
+        except ConfigError as error:  # settings built by hand: Settings refuses the model
             self.problem = str(error)
             self.active = False
             return

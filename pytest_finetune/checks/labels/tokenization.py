@@ -30,7 +30,7 @@ class _TokenMember(Member):
         try:
             spec = tokens.model_spec(settings.model, settings.config)
         except ConfigError:
-            return None  # an unknown model is the configuration's finding, not a label's
+            return None  # settings built by hand, with a model the configuration would refuse
         encoding = tokens.tiktoken_encoding(spec.encoding, self.context.shared)
         return None if encoding is None else (spec, encoding)
 

@@ -149,6 +149,9 @@ def _check_options(check: type[Check], options: dict[str, Any], where: str) -> d
             choices = ", ".join(known)
             raise ConfigError(f"{where}: unknown option {name!r}{hint} (options: {choices})")
         result[name] = _coerce(value, spec.default, f"{where}.{name}")
+        minimum = spec.metadata.get("minimum")
+        if minimum is not None and result[name] < minimum:
+            raise ConfigError(f"{where}.{name} must be at least {minimum}, got {value!r}")
     return result
 
 

@@ -322,6 +322,17 @@ def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
     price = value.get("training-price", base.training_price)
     if not isinstance(encoding, str):
         raise ConfigError(f"{where}.encoding must be a tiktoken encoding name")
+    if "encoding" in value:
+        # Imported only here: most runs add no model (see _load_encoding).
+        import tiktoken  # noqa: PLC0415
+
+        known = tiktoken.list_encoding_names()
+        if encoding not in known:
+            # Counts would quietly become estimates: refuse the name instead.
+            raise ConfigError(
+                f"{where}.encoding: unknown tiktoken encoding {encoding!r}"
+                f"{did_you_mean(encoding, known)} (encodings: {', '.join(known)})"
+            )
     if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
         raise ConfigError(f"{where}.training-limit must be a positive integer")
     if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import write_files
 from helpers import intents, jsonl
 
-from pytest_finetune import Settings, tokens
+from pytest_finetune import REGISTRY, Check, Settings, Severity, option, register, tokens
 from pytest_finetune.schema import ConfigError
 
 GOOD = jsonl(*intents(100))
@@ -113,6 +114,21 @@ def test_check_options_and_severity_come_from_check_tables_by_code_or_name(tmp_p
         ('[checks.FT013]\nmin-examples = "five"', "min-examples must be int"),
         ("[checks.FT0133]\nmin-examples = 5", "unknown check 'FT0133'"),
         ("max-line-bytes = -1", "max-line-bytes must be a positive integer"),
+        (
+            "[checks.class-imbalance]\nmax-ratio = -1",
+            "checks.class-imbalance.max-ratio must be at least 1, got -1",
+        ),
+        ("[checks.FT602]\nmax-cost = -5", "checks.FT602.max-cost must be at least 0, got -5"),
+        ("[checks.FT140]\nrows = 0", "checks.FT140.rows must be at least 1, got 0"),
+        (
+            '[models.gpt-x]\nencoding = "o200k"',
+            "models.gpt-x.encoding: unknown tiktoken encoding 'o200k'; did you mean "
+            "'o200k_base'? (encodings: gpt2, r50k_base,",
+        ),
+        (
+            '[models.gpt-x]\nencoding = "nope"',
+            "models.gpt-x.encoding: unknown tiktoken encoding 'nope' (encodings: gpt2,",
+        ),
         ("select = [", "not valid TOML"),
     ],
 )
@@ -275,6 +291,52 @@ def test_an_unknown_model_on_the_command_line_stops_pytest_at_once(lint):
         "ERROR: command line: model: unknown model 'gpt4o-mini'; did you mean 'gpt-4o-mini'? "
         f"Or add it as [tool.pytest_finetune.models.'gpt4o-mini'] {ADD_IT}"
     )
+
+
+def test_options_at_their_minimum_are_accepted(tmp_path):
+    write_files(
+        tmp_path,
+        {
+            "data/finetune.toml": "[checks.class-imbalance]\nmax-ratio = 1\n"
+            "[checks.FT602]\nmax-cost = 0\n",
+            "data/train.jsonl": GOOD,
+        },
+    )
+    file = Settings().for_file(tmp_path / "data/train.jsonl")
+    assert file.options["FT501"].max_ratio == 1.0
+    assert file.options["FT602"].max_cost == 0.0
+
+
+def test_an_option_that_defaults_below_its_minimum_is_refused_when_declared():
+    @dataclass(frozen=True)
+    class Options:
+        limit: int = option(-1, "A limit.", minimum=0)
+
+    class Broken(Check):
+        """A check.
+
+        What it does:
+            Nothing.
+
+        Why it matters:
+            Nothing.
+
+        Example:
+            None.
+
+        Fix:
+            None.
+        """
+
+        code = "FT999"
+        name = "broken"
+        severity = Severity.ERROR
+
+    Broken.Options = Options
+    with pytest.raises(TypeError) as error:
+        register(Broken)
+    assert str(error.value).endswith("Broken: option limit defaults below its minimum 0")
+    assert "FT999" not in REGISTRY
 
 
 def test_an_error_in_the_project_configuration_stops_pytest_at_once(lint):

@@ -308,8 +308,9 @@ class _BiasOptions:
         0.9,
         "Report when the preferred answer is the longer one, or the shorter one, in more "
         "than this share of the pairs.",
+        minimum=0,
     )
-    min_pairs: int = option(20, "Fewer pairs than this are too few to measure a bias.")
+    min_pairs: int = option(20, "Fewer pairs than this are too few to measure a bias.", minimum=1)
 
 
 @register

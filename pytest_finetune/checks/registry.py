@@ -65,9 +65,13 @@ class NoOptions:
     """A check without options."""
 
 
-def option(default: Any, doc: str) -> Any:
-    """Declare a check option: its default and the sentence that documents it."""
-    return dataclasses.field(default=default, metadata={"doc": doc})
+def option(default: Any, doc: str, *, minimum: float | None = None) -> Any:
+    """Declare a check option: its default, the sentence that documents it, its least value.
+
+    ``minimum`` (inclusive) is for numbers below which the option means nothing, such as
+    a negative count; the configuration refuses such values.
+    """
+    return dataclasses.field(default=default, metadata={"doc": doc, "minimum": minimum})
 
 
 class Check:
@@ -194,6 +198,11 @@ def _declaration_problems(cls: type[Check]) -> list[str]:
         problems.append("severity is not a Severity")
     if not dataclasses.is_dataclass(cls.Options):
         problems.append("Options is not a dataclass")
+    else:
+        for spec in dataclasses.fields(cls.Options):
+            minimum = spec.metadata.get("minimum")
+            if minimum is not None and spec.default < minimum:
+                problems.append(f"option {spec.name} defaults below its minimum {minimum}")
     sections = list(_split_sections(inspect.cleandoc(cls.__doc__ or "")))
     if sections != list(DOC_SECTIONS):
         problems.append(f"docstring sections are {sections}, expected {list(DOC_SECTIONS)}")

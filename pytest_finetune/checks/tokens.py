@@ -221,8 +221,12 @@ class ExampleTooLong(_TokenCheck):
 
 @dataclass(frozen=True)
 class _BudgetOptions:
-    max_cost: float = option(0.0, "Most US dollars one training run may cost (0: no limit).")
-    max_billed_tokens: int = option(0, "Most tokens one training run may bill (0: no limit).")
+    max_cost: float = option(
+        0.0, "Most US dollars one training run may cost (0: no limit).", minimum=0
+    )
+    max_billed_tokens: int = option(
+        0, "Most tokens one training run may bill (0: no limit).", minimum=0
+    )
 
 
 @register

@@ -147,7 +147,7 @@ class UnsupportedContentPart(IssueCheck):
 
 @dataclass(frozen=True)
 class _ImageOptions:
-    max_images: int = option(10, "The most images one example may hold.")
+    max_images: int = option(10, "The most images one example may hold.", minimum=0)
 
 
 @register

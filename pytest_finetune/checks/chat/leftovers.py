@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class _LeftoverOptions:
-    min_turns: int = option(10, "Fewer turns than this are too few to call a habit.")
+    min_turns: int = option(10, "Fewer turns than this are too few to call a habit.", minimum=1)
 
 
 #: Examples named in a leftover finding.

@@ -11,7 +11,9 @@ from pytest_finetune.findings import Severity, file_size, plural
 
 @dataclass(frozen=True)
 class _MinimumOptions:
-    min_examples: int = option(10, "Fewer examples than this is an error (the service minimum).")
+    min_examples: int = option(
+        10, "Fewer examples than this is an error (the service minimum).", minimum=0
+    )
 
 
 @register
@@ -48,9 +50,11 @@ class TooFewExamples(Check):
 
 @dataclass(frozen=True)
 class _RecommendedOptions:
-    prompt_completion: int = option(100, "Recommended minimum for prompt/completion data.")
-    chat: int = option(50, "Recommended minimum for chat data.")
-    preference: int = option(50, "Recommended minimum for preference data.")
+    prompt_completion: int = option(
+        100, "Recommended minimum for prompt/completion data.", minimum=0
+    )
+    chat: int = option(50, "Recommended minimum for chat data.", minimum=0)
+    preference: int = option(50, "Recommended minimum for preference data.", minimum=0)
 
 
 @register
@@ -96,7 +100,7 @@ class FewExamples(Check):
 
 @dataclass(frozen=True)
 class _SizeOptions:
-    max_bytes: int = option(512 * 1000 * 1000, "The upload limit in bytes (512 MB).")
+    max_bytes: int = option(512 * 1000 * 1000, "The upload limit in bytes (512 MB).", minimum=1)
 
 
 @register

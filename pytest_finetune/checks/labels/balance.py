@@ -12,7 +12,12 @@ from pytest_finetune.findings import Severity, closest, plural, quote
 
 @dataclass(frozen=True)
 class _ImbalanceOptions:
-    max_ratio: float = option(10.0, "Largest tolerated ratio of the largest class to the smallest.")
+    max_ratio: float = option(
+        10.0,
+        "Largest tolerated ratio of the largest class to the smallest.",
+        # The ratio is 1 or more: below 1, every dataset with classes would fail.
+        minimum=1,
+    )
 
 
 @register
@@ -59,7 +64,7 @@ class ClassImbalance(Member):
 
 @dataclass(frozen=True)
 class _RareOptions:
-    min_examples: int = option(10, "Fewer examples than this makes a class rare.")
+    min_examples: int = option(10, "Fewer examples than this makes a class rare.", minimum=0)
 
 
 @register

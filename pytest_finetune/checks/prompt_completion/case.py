@@ -11,8 +11,8 @@ from pytest_finetune.findings import Severity
 
 @dataclass(frozen=True)
 class _UppercaseOptions:
-    max_share: float = option(1 / 3, "Largest share of uppercase letters in a column.")
-    rows: int = option(5, "How many of the most uppercase rows to name.")
+    max_share: float = option(1 / 3, "Largest share of uppercase letters in a column.", minimum=0)
+    rows: int = option(5, "How many of the most uppercase rows to name.", minimum=1)
 
 
 @register

@@ -12,7 +12,9 @@ from pytest_finetune.findings import Severity, plural, quote
 
 @dataclass(frozen=True)
 class _PromptPrefixOptions:
-    max_length: int = option(12, "Longest common prompt prefix tolerated, in characters.")
+    max_length: int = option(
+        12, "Longest common prompt prefix tolerated, in characters.", minimum=0
+    )
 
 
 @register
@@ -59,7 +61,9 @@ class LongCommonPromptPrefix(Member):
 
 @dataclass(frozen=True)
 class _CompletionPrefixOptions:
-    min_length: int = option(5, "Shortest common completion prefix reported, in characters.")
+    min_length: int = option(
+        5, "Shortest common completion prefix reported, in characters.", minimum=1
+    )
 
 
 @register

@@ -70,7 +70,7 @@ def render_page(check: type[Check], folder: Path) -> str:
     options = check.option_docs()
     if options:
         lines += ["| Option | Default | Meaning |", "|---|---|---|"]
-        lines += [f"| `{name}` | `{default!r}` | {doc} |" for name, default, doc in options]
+        lines += [f"| `{o.name}` | `{o.default!r}` | {o.text} |" for o in options]
         lines.append("")
     else:
         lines += ["This check has no options of its own.", ""]

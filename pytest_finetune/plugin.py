@@ -299,12 +299,24 @@ class Reporter:
                 write(line)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        report_path = self.config.getoption("finetune_report")
-        if report_path:
-            report.write_json(report_path, report.build(self.results))
-        sarif_path = self.config.getoption("finetune_sarif")
-        if sarif_path:
-            report.write_json(sarif_path, sarif.build(self.results))
+        for option, build in (("finetune_report", report.build), ("finetune_sarif", sarif.build)):
+            path = self.config.getoption(option)
+            if not path:
+                continue
+            try:
+                report.write_json(path, build(self.results))
+            except OSError as error:  # a full disk, a folder gone read-only
+                # Paths were checked before the run; what fails now is the machine's.
+                terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+                if terminal is not None:
+                    where = (
+                        f" ({error.filename})" if error.filename not in (None, str(path)) else ""
+                    )
+                    terminal.write_line(
+                        f"finetune: cannot write {path}: {error.strerror or error}{where}", red=True
+                    )
+                if session.exitstatus == pytest.ExitCode.OK:
+                    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def _github(self) -> bool:
         chosen = self.config.getoption("finetune_github")

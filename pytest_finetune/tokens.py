@@ -80,8 +80,8 @@ def model_spec(model: str | None, config: dict[str, Any] | None = None) -> Model
     hint = did_you_mean(base, table)
     raise ConfigError(
         f"unknown model {name!r}{hint + ' Or add' if hint else '; add'} it as "
-        f"[tool.pytest_finetune.models.{base!r}] with its encoding, training-limit and "
-        "training-price"
+        f"[tool.pytest_finetune.models.{base!r}] (in pyproject.toml; [models.{base!r}] in "
+        "finetune.toml) with its encoding, training-limit and training-price"
     )
 
 

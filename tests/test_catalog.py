@@ -55,8 +55,8 @@ def test_declaration_is_complete(check):
     assert list(sections) == list(DOC_SECTIONS)
     assert all(sections.values()), "a docstring section is empty"
     assert check.summary().endswith(".")
-    for name, _default, doc in check.option_docs():
-        assert doc, f"option {name} is undocumented"
+    for option in check.option_docs():
+        assert option.doc, f"option {option.name} is undocumented"
 
 
 def test_pages_are_generated_from_the_registry():

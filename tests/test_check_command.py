@@ -147,6 +147,19 @@ def test_pipes_and_devices_are_refused_without_being_opened(tmp_path, monkeypatc
     ]
 
 
+def test_links_to_nothing_and_missing_paths_are_told_apart(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("loop.jsonl").symlink_to("loop.jsonl")
+    Path("broken.jsonl").symlink_to("gone.jsonl")
+    assert main(["check", "loop.jsonl", "broken.jsonl", "missing.jsonl"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "pytest-finetune: loop.jsonl: a link to nothing (broken, or a loop); point it at a dataset",
+        "pytest-finetune: broken.jsonl: a link to nothing (broken, or a loop); "
+        "point it at a dataset",
+        "pytest-finetune: missing.jsonl: no such file or folder",
+    ]
+
+
 @needs_fifos
 def test_a_pipe_in_a_folder_is_not_a_dataset(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

@@ -38,6 +38,7 @@ def test_rules_as_json(capsys):
             "name": "min-examples",
             "default": 10,
             "doc": "Fewer examples than this is an error (the service minimum).",
+            "minimum": 0,
         }
     ]
 

@@ -230,25 +230,25 @@ ADD_IT = "with its encoding, training-limit and training-price"
             "",
             "gpt4o-mini",
             "command line: model: unknown model 'gpt4o-mini'; did you mean 'gpt-4o-mini'? Or "
-            f"add it as [tool.pytest_finetune.models.'gpt4o-mini'] {ADD_IT}",
+            f"add it as [tool.pytest_finetune.models.'gpt4o-mini'] (in pyproject.toml; [models.'gpt4o-mini'] in finetune.toml) {ADD_IT}",
         ),
         (
             'model = "no-such-model"\n',
             None,
             "{file}: model: unknown model 'no-such-model'; add it as "
-            f"[tool.pytest_finetune.models.'no-such-model'] {ADD_IT}",
+            f"[tool.pytest_finetune.models.'no-such-model'] (in pyproject.toml; [models.'no-such-model'] in finetune.toml) {ADD_IT}",
         ),
         (
             'model = "gtp-4o-mini"\n[models.gpt-x]\ntraining-limit = 100\n',
             None,
             "{file}: model: unknown model 'gtp-4o-mini'; did you mean 'gpt-4o-mini'? Or add it "
-            f"as [tool.pytest_finetune.models.'gtp-4o-mini'] {ADD_IT}",
+            f"as [tool.pytest_finetune.models.'gtp-4o-mini'] (in pyproject.toml; [models.'gtp-4o-mini'] in finetune.toml) {ADD_IT}",
         ),
         (
             "[models.gpt-x]\ntraining-limit = 100\n",
             "ft:gpt-y:org::abc",
             "command line: model: unknown model 'ft:gpt-y:org::abc'; did you mean 'gpt-x'? Or "
-            f"add it as [tool.pytest_finetune.models.'gpt-y'] {ADD_IT}",
+            f"add it as [tool.pytest_finetune.models.'gpt-y'] (in pyproject.toml; [models.'gpt-y'] in finetune.toml) {ADD_IT}",
         ),
     ],
 )
@@ -289,7 +289,7 @@ def test_an_unknown_model_on_the_command_line_stops_pytest_at_once(lint):
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR
     assert run.result.stderr.lines[0] == (
         "ERROR: command line: model: unknown model 'gpt4o-mini'; did you mean 'gpt-4o-mini'? "
-        f"Or add it as [tool.pytest_finetune.models.'gpt4o-mini'] {ADD_IT}"
+        f"Or add it as [tool.pytest_finetune.models.'gpt4o-mini'] (in pyproject.toml; [models.'gpt4o-mini'] in finetune.toml) {ADD_IT}"
     )
 
 

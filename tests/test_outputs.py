@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import write_files
 from helpers import intents, jsonl
 
 from pytest_finetune import REGISTRY
@@ -193,6 +194,29 @@ def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path):
     with pytest.raises(IsADirectoryError):
         report.write_json(tmp_path / "adir", {"a": 1})
     assert [p.name for p in tmp_path.iterdir()] == ["adir"]
+
+
+def test_a_report_that_cannot_be_written_at_the_end_fails_the_run_without_a_traceback(
+    pytester,
+):
+    write_files(
+        pytester.path,
+        {
+            "data/a.jsonl": GOOD,
+            # The folder was there when the run began, and is a file by its end.
+            "conftest.py": (
+                "import pathlib, shutil\n"
+                "def pytest_collection_finish(session):\n"
+                "    shutil.rmtree('out')\n"
+                "    pathlib.Path('out').write_text('')\n"
+            ),
+        },
+    )
+    (pytester.path / "out").mkdir()
+    result = pytester.runpytest("-p", "no:cacheprovider", "--finetune-report=out/r.json")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["finetune: cannot write out/r.json: File exists (out)"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 def test_class_balance_is_drawn_for_each_classification_dataset(lint, tmp_path):

@@ -208,8 +208,8 @@ def test_an_unknown_model_is_a_configuration_error_not_a_finding(tmp_path):
         scan(tmp_path, jsonl(*intents(12)), "FT601", "FT602", config='model = "llama-3-8b"\n')
     assert str(error.value) == (
         f"{tmp_path / 'finetune.toml'}: model: unknown model 'llama-3-8b'; add it as "
-        "[tool.pytest_finetune.models.'llama-3-8b'] with its encoding, training-limit and "
-        "training-price"
+        "[tool.pytest_finetune.models.'llama-3-8b'] (in pyproject.toml; [models.'llama-3-8b'] "
+        "in finetune.toml) with its encoding, training-limit and training-price"
     )
 
 

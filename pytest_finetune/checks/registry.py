@@ -65,6 +65,21 @@ class NoOptions:
     """A check without options."""
 
 
+@dataclasses.dataclass(frozen=True)
+class OptionDoc:
+    """What the catalog and ``rules`` say of one option of a check."""
+
+    name: str
+    default: Any
+    doc: str
+    minimum: float | None = None
+
+    @property
+    def text(self) -> str:
+        """The documenting sentence, with the least value if there is one."""
+        return self.doc if self.minimum is None else f"{self.doc} At least {self.minimum:g}."
+
+
 def option(default: Any, doc: str, *, minimum: float | None = None) -> Any:
     """Declare a check option: its default, the sentence that documents it, its least value.
 
@@ -157,10 +172,15 @@ class Check:
         return _split_sections(inspect.cleandoc(cls.__doc__ or ""))
 
     @classmethod
-    def option_docs(cls) -> list[tuple[str, Any, str]]:
-        """``(kebab-name, default, doc)`` for each option."""
+    def option_docs(cls) -> list[OptionDoc]:
+        """The documentation of each option."""
         return [
-            (field.name.replace("_", "-"), field.default, field.metadata.get("doc", ""))
+            OptionDoc(
+                field.name.replace("_", "-"),
+                field.default,
+                field.metadata.get("doc", ""),
+                field.metadata.get("minimum"),
+            )
             for field in dataclasses.fields(cls.Options)
         ]
 

@@ -59,13 +59,7 @@ def lint(args: argparse.Namespace) -> Linted | None:
     given = overrides.table(lambda name: getattr(args, name.replace("-", "_"), None))
     settings = Settings(defaults=defaults, overrides=given)
     # Checked before anything is opened: reading a pipe would wait for a writer forever.
-    unreadable = [
-        f"{path}: no such file or folder"
-        if not path.exists()
-        else f"{path}: not a regular file (a pipe or a device); name dataset files or folders"
-        for path in paths
-        if not (path.is_file() or path.is_dir())
-    ]
+    unreadable = [_unreadable(path) for path in paths if not (path.is_file() or path.is_dir())]
     if unreadable:
         for problem in unreadable:
             print(f"pytest-finetune: {problem}", file=sys.stderr)
@@ -127,3 +121,12 @@ def _ini_value(raw: Any, kind: str | None) -> Any:
             return value.split()
         return value.strip()
     return value
+
+
+def _unreadable(path: Path) -> str:
+    """Why ``path``, neither a file nor a folder, cannot be linted."""
+    if path.is_symlink() and not path.exists():
+        return f"{path}: a link to nothing (broken, or a loop); point it at a dataset"
+    if not path.exists():
+        return f"{path}: no such file or folder"
+    return f"{path}: not a regular file (a pipe or a device); name dataset files or folders"

@@ -86,8 +86,8 @@ def _rule_json(check: type[Check]) -> dict[str, object]:
         "summary": check.summary(),
         "sections": check.sections(),
         "options": [
-            {"name": name, "default": default, "doc": doc}
-            for name, default, doc in check.option_docs()
+            {"name": o.name, "default": o.default, "doc": o.doc, "minimum": o.minimum}
+            for o in check.option_docs()
         ],
     }
 
@@ -104,5 +104,5 @@ def _rule_text(check: type[Check]) -> str:
     options = check.option_docs()
     if options:
         lines += ["", "Options:"]
-        lines += [f"    {name} = {default!r}: {doc}" for name, default, doc in options]
+        lines += [f"    {o.name} = {o.default!r}: {o.text}" for o in options]
     return "\n".join(lines)

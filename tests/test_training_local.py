@@ -325,6 +325,30 @@ def test_the_openai_backend_needs_a_model(pytester):
     )
 
 
+@pytest.mark.parametrize("backend", ["openai", "local"])
+def test_an_unknown_model_fails_the_item_with_a_suggestion_before_any_training(pytester, backend):
+    # The local baseline too: the paid run of the same declaration could not train it.
+    write_files(
+        pytester.path,
+        {
+            "test_model.py": marked_test(
+                train="data/intent_train.jsonl", backend=backend, model="gpt4o-mini"
+            ),
+            **intent_files(),
+        },
+    )
+    result, _ = run(pytester, "--finetune-train", "test_model.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"{backend}:gpt4o-mini: model: unknown model "
+            "'gpt4o-mini'; did you mean 'gpt-4o-mini'? Or add it as *"
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert "Created" not in result.stdout.str()  # no job, not even a local one
+
+
 def test_the_fixture_without_the_marker_says_what_is_missing(pytester):
     write_files(pytester.path, {"test_model.py": "def test_model(finetune):\n    pass\n"})
     result, _ = run(pytester, "--finetune-train")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_finetune import tokens
 from pytest_finetune.config import Settings
 from pytest_finetune.findings import Finding, plural
 from pytest_finetune.lint import lint
@@ -185,6 +186,9 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
     )
     from pytest_finetune.training.run import RunOptions, TrainingFailed, run  # noqa: PLC0415
 
+    unknown = _unknown_model(spec, settings)
+    if unknown:
+        return Outcome(spec, error=unknown)
     if not spec.allow_check_errors:
         blocked = _check_errors(spec, settings, config.rootpath)
         if blocked:
@@ -222,6 +226,22 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
         f"{len(result.predictions)} examples"
     )
     return outcome
+
+
+def _unknown_model(spec: TrainSpec, settings: Settings) -> str | None:
+    """Why the declaration's model is unknown (also to the project's ``models``), or ``None``.
+
+    Checked for every backend: a local baseline declared with a model that the paid
+    run could not train would pass today and fail the night it matters.
+    """
+    if not spec.model:
+        return None
+    table, _source = settings.table_for(spec.train)
+    try:
+        tokens.model_spec(spec.model, table)
+    except ConfigError as error:
+        return f"{spec.label}: model: {error}"
+    return None
 
 
 def _check_errors(spec: TrainSpec, settings: Settings, rootpath: Path) -> str | None:

@@ -188,6 +188,8 @@ class TrainItem(pytest.Item):
         self.index = index
         self.root = root
         self.outcome: Outcome | None = None
+        # As a marked test is: `-m finetune` and `-m "not finetune"` select it.
+        self.add_marker("finetune")
 
     def setup(self) -> None:
         if not self.config.getoption("finetune_train"):

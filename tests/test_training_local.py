@@ -74,6 +74,22 @@ def test_a_train_declaration_adds_an_item_beside_the_datasets_check_items(pytest
 # -- the gate ------------------------------------------------------------------------
 
 
+def test_train_items_carry_the_finetune_marker_as_marked_tests_do(pytester):
+    write_files(
+        pytester.path,
+        {
+            "pyproject.toml": config(),
+            "test_model.py": marked_test(train="data/intent_train.jsonl", backend="local"),
+            **intent_files(),
+        },
+    )
+    result = pytester.runpytest("--collect-only", "-q", "-m", "finetune")
+    assert result.outlines[:2] == [
+        "data/intent_train.jsonl::finetune[local]",
+        "test_model.py::test_intent_model",
+    ]
+
+
 def test_pytest_data_gates_on_accuracy_with_no_python_test_file(pytester):
     write_files(
         pytester.path, {"pyproject.toml": config(LOCAL + "min-accuracy = 0.9\n"), **intent_files()}

@@ -13,6 +13,7 @@ from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.outputs import github, report
 
 GOOD = jsonl(*intents(100))
+UNSPACED = [{"prompt": f"Ticket {i} is late ->", "completion": "shipping\n"} for i in (1, 2)]
 BROKEN = GOOD + "".join(f'{{"prompt": "x{i}",}}\n' for i in range(25))
 
 
@@ -55,6 +56,31 @@ def test_summary_table_and_statistics(lint):
             "data/urgent.jsonl: FT014 30 examples; at least 100 are recommended*",
         ]
     )
+
+
+def test_statistics_show_the_severity_findings_had_after_overrides(lint):
+    # few-examples is a warning and FT120 an error by default; the project says
+    # otherwise, and other/ overrides few-examples again: one row per severity.
+    run = lint(
+        {
+            "pyproject.toml": (
+                "[tool.pytest_finetune.checks.few-examples]\nseverity = 'error'\n"
+                "[tool.pytest_finetune.checks.FT120]\nseverity = 'warning'\n"
+            ),
+            "other/finetune.toml": "[checks.FT014]\nseverity = 'info'\n",
+            "data/urgent.jsonl": jsonl(*intents(30), *UNSPACED),
+            "other/urgent.jsonl": jsonl(*intents(30)),
+        }
+    )
+    lines = run.result.stdout.lines
+    start = lines.index("2  FT120  completion-missing-leading-space  warning  [*]")
+    assert lines[start : start + 5] == [
+        "2  FT120  completion-missing-leading-space  warning  [*]",
+        "1  FT014  few-examples                      error",
+        "1  FT014  few-examples                      info",
+        "1  FT502  rare-class                        warning",
+        "",
+    ]
 
 
 def test_json_report_follows_schema_version_1(lint):

@@ -82,17 +82,22 @@ def figures(results: RunResults) -> list[str]:
 
 
 def statistics(results: RunResults) -> list[str]:
-    """Findings per code across the run, most frequent first; ``[*]`` marks a safe fix."""
-    totals: Counter[str] = Counter()
+    """Findings per code and severity across the run, most frequent first; ``[*]``: a safe fix.
+
+    The severity is the one the findings had, after any override; a code whose findings
+    had several severities (overridden for some files only) has a row for each.
+    """
+    totals: Counter[tuple[str, Severity]] = Counter()
     for dataset in results.datasets.values():
-        totals.update(dataset.code_counts())
+        for code, by_severity in dataset.counts.items():
+            totals.update({(code, severity): n for severity, n in by_severity.items() if n})
     rows = []
-    for code, count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+    ordered = sorted(totals.items(), key=lambda item: (-item[1], item[0][0], -item[0][1]))
+    for (code, severity), count in ordered:
         check = REGISTRY.get(code)
         name = check.name if check else ""
         fixable = "[*]" if check and check.fixable else ""
-        severity = str(check.severity) if check else ""
-        rows.append((f"{count:,}", code, name, severity, fixable))
+        rows.append((f"{count:,}", code, name, str(severity), fixable))
     return _align(rows, right={0}) if rows else []
 
 

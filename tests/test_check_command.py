@@ -190,6 +190,14 @@ def test_sarif_and_github_formats(project, capsys):
     assert len(lines) == 3
 
 
+def test_sarif_points_file_level_findings_at_line_1(project, capsys):
+    # GitHub code scanning rejects a result without region.startLine (rule GH1003).
+    check("--format", "sarif", "data/intents_train.jsonl")
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    regions = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"] for r in results}
+    assert regions == {"FT501": {"startLine": 1}, "FT113": {"startLine": 41}}
+
+
 def test_folders_are_searched_as_pytest_collects(project, capsys):
     write_files(project, {".hidden/x.jsonl": "{oops\n", "node_modules/y.jsonl": "{oops\n"})
     check("--format", "json", ".")

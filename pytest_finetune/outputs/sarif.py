@@ -33,12 +33,12 @@ def build(results: RunResults) -> dict[str, Any]:
     ]
     sarif_results = []
     for finding in results.findings():
-        location: dict[str, Any] = {"artifactLocation": {"uri": finding.path}}
-        if finding.line is not None:
-            region: dict[str, Any] = {"startLine": finding.line}
-            if finding.column is not None:
-                region["startColumn"] = finding.column
-            location["region"] = region
+        # GitHub code scanning rejects a result without region.startLine (GH1003):
+        # a finding about the whole file points at its first line.
+        region: dict[str, Any] = {"startLine": 1 if finding.line is None else finding.line}
+        if finding.line is not None and finding.column is not None:
+            region["startColumn"] = finding.column
+        location = {"artifactLocation": {"uri": finding.path}, "region": region}
         sarif_results.append(
             {
                 "ruleId": finding.code,

@@ -11,7 +11,8 @@ are declared in configuration::
 
 with paths relative to the configuration file. The label and leakage checks (FT5xx)
 compare a validation file with its training file; the few-examples check (FT014) leaves
-validation files alone, since they are small on purpose.
+validation files alone, since they are small on purpose, and the token figures do not
+bill them (they are not trained on).
 """
 
 from __future__ import annotations

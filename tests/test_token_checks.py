@@ -331,6 +331,26 @@ def test_summary_and_report_show_tokens_and_cost(lint):
     assert "$" not in valid_row
 
 
+def test_a_declared_validation_file_is_not_billed_either(lint):
+    # Named neither *_train nor *_valid: the pair is declared, as the split checks read it.
+    rows = intents(60)
+    run = lint(
+        {
+            "finetune.toml": (
+                'pairs = [{train = "data/intents.jsonl", valid = "data/held_out/intents.jsonl"}]\n'
+            ),
+            "data/intents.jsonl": jsonl(*rows[:40]),
+            "data/held_out/intents.jsonl": jsonl(*rows[40:]),
+        }
+    )
+    valid = run.dataset("data/held_out/intents.jsonl")["tokens"]
+    assert (valid["epochs"], valid["billed"], valid["estimated_cost"]) == (None, None, None)
+    assert run.dataset("data/intents.jsonl")["tokens"]["epochs"] == 3
+    table = [line for line in run.output.splitlines() if "prompt_completion" in line]
+    [valid_row] = [line for line in table if line.startswith("data/held_out/")]
+    assert valid_row.split()[-2:] == ["-", "-"]  # cost, findings
+
+
 # -- FT602 over-budget ---------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from pytest_finetune import splits
 from pytest_finetune.checks.registry import option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
@@ -44,6 +45,19 @@ _VALIDATION = re.compile(r"(?:^|[_.-])(?:valid|validation|val)$", re.IGNORECASE)
 def is_validation(path: str) -> bool:
     """Whether a file is named as a validation split (``valid.jsonl``, ``x_val.jsonl``)."""
     return bool(_VALIDATION.search(PurePosixPath(path).stem))
+
+
+def is_billed(context: ScanContext) -> bool:
+    """Whether training bills the file: not if it is the validation half of a pair.
+
+    The pair is found as the split checks find it (declared in ``pairs``, or by name
+    beside its training file); a file in no pair is still unbilled if named as a
+    validation split, as a lone ``valid.jsonl`` is not trained on either.
+    """
+    split = splits.of(context)
+    if split is not None:
+        return split.role is splits.Role.TRAIN
+    return not is_validation(context.display_path)
 
 
 class _Tally(Survey):
@@ -138,9 +152,8 @@ class _Tally(Survey):
         estimated = round(ratio * self.rest_bytes)
         total = self.counted + estimated
         capped = self.capped + round(ratio * (self.rest_bytes - self.giant_bytes))
-        validation = is_validation(self.context.display_path)
-        epochs = None if validation else default_epochs(self.examples)
-        billed = None if epochs is None else epochs * capped
+        epochs = default_epochs(self.examples) if is_billed(self.context) else None
+        billed_tokens = None if epochs is None else epochs * capped
         price = self.spec.training_price
         self.context.stats.tokens = {
             "total": total,
@@ -151,11 +164,11 @@ class _Tally(Survey):
             "limit": self.spec.training_limit,
             "over_limit": self.over_limit,
             "epochs": epochs,
-            "billed": billed,
+            "billed": billed_tokens,
             "price": price,
             "estimated_cost": None
-            if billed is None or price is None
-            else round(billed * price / 1_000_000, 4),
+            if billed_tokens is None or price is None
+            else round(billed_tokens * price / 1_000_000, 4),
         }
 
 

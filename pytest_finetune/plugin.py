@@ -250,7 +250,9 @@ class Reporter:
             self.results.add_check(payload)
         training = getattr(report, "finetune_training", None)
         if training is not None:
-            self.results.training.append(training)
+            # The item's outcome, final only here (a marked test's body runs after the
+            # thresholds are judged); a copy, as other plugins read the report too.
+            self.results.training.append({**training, "passed": report.passed})
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results.datasets and not self.results.training:

@@ -142,7 +142,9 @@ def test_a_threshold_a_model_misses_fails_naming_metric_value_and_threshold(pyte
             f"Measured on 45 validation examples: accuracy {accuracy:.3f}, macro F1 *",
         ]
     )
+    assert f"finetune: local thresholds not met: accuracy {accuracy:.3f}" in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
+    assert (training["passed"], training["thresholds_passed"]) == (False, False)
     passed = {(v["threshold"], v["label"]): v["passed"] for v in training["verdicts"]}
     assert passed == {
         ("min_accuracy", None): False,
@@ -182,6 +184,74 @@ def test_the_fixture_gives_the_model_its_figures_and_confusion_matrix(pytester):
     )
     result, _ = run(pytester, "--finetune-train", "test_model.py")
     result.assert_outcomes(passed=1)
+
+
+def test_a_body_that_fails_after_the_thresholds_fails_in_the_table_and_report(pytester):
+    # No thresholds: training "passes", then the test's own assertion fails it.
+    body = "    assert finetune.accuracy > 0.99\n"
+    write_files(
+        pytester.path,
+        {
+            "pyproject.toml": PROJECT,
+            "test_model.py": marked_test(body, train="data/intent_train.jsonl", backend="local"),
+            **intent_files(),
+        },
+    )
+    result, report = run(pytester, "--finetune-train", "test_model.py")
+    result.assert_outcomes(failed=1)
+    [training] = report["training"]
+    assert (training["passed"], training["thresholds_passed"]) == (False, True)
+    accuracy = training["metrics"]["accuracy"]
+    assert accuracy < 0.99
+    result.stdout.fnmatch_lines(
+        [
+            f"finetune: local no thresholds: accuracy {accuracy:.3f} on 45 examples",
+            "training * result",
+            "test_model.py::test_intent_model * local * failed: test body",
+        ]
+    )
+    assert f"passed: accuracy {accuracy:.3f}" not in result.stdout.str()
+
+
+def test_with_xdist_the_report_has_the_test_outcome_too(pytester):
+    # The outcome comes from the call report, which workers send to the controller.
+    body = "    assert finetune.accuracy > 0.99\n"
+    write_files(
+        pytester.path,
+        {
+            "pyproject.toml": PROJECT,
+            "test_model.py": marked_test(body, train="data/intent_train.jsonl", backend="local"),
+            **intent_files(),
+        },
+    )
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess(
+        f"--finetune-report={report}", "--finetune-train", "-n", "2", "test_model.py"
+    )
+    result.assert_outcomes(failed=1)
+    [training] = json.loads(report.read_text())["training"]
+    assert (training["passed"], training["thresholds_passed"]) == (False, True)
+    result.stdout.fnmatch_lines(["test_model.py::test_intent_model * failed: test body"])
+
+
+def test_the_progress_line_tells_whether_the_thresholds_were_met(pytester):
+    write_files(
+        pytester.path,
+        {
+            "pyproject.toml": PROJECT,
+            "test_model.py": marked_test(
+                train="data/intent_train.jsonl", backend="local", min_accuracy=0.5
+            ),
+            **intent_files(),
+        },
+    )
+    result, report = run(pytester, "--finetune-train", "test_model.py")
+    result.assert_outcomes(passed=1)
+    [training] = report["training"]
+    assert (training["passed"], training["thresholds_passed"]) == (True, True)
+    result.stdout.fnmatch_lines(
+        ["finetune: local thresholds met: accuracy * on 45 examples", "*test_model.py::* passed"]
+    )
 
 
 def test_a_marker_path_may_be_relative_to_the_test_file(pytester):

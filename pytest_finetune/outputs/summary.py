@@ -46,6 +46,8 @@ def training_table(results: RunResults) -> list[str]:
             verdict = "error"
         elif failed:
             verdict = "failed: " + ", ".join(dict.fromkeys(failed))
+        elif not entry.get("passed", True):
+            verdict = "failed: test body"  # every threshold met, an assertion not
         else:
             verdict = "passed"
         cost = (entry.get("cost") or {}).get("usd")

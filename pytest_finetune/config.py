@@ -8,16 +8,20 @@ it: a ``finetune.toml`` (the table at top level) or a ``pyproject.toml`` with a
 ``[tool.pytest_finetune]`` table. The pytest ini keys ``finetune_*`` are defaults
 below it and the command line overrides it. Selection speaks ruff's vocabulary:
 ``select``, ``extend-select``, ``ignore``, ``per-file-ignores``; codes, code prefixes
-(``FT1``), check names and ``ALL``; the most specific selector wins and, at equal
-specificity, ignoring wins. Anything unknown is an error with a did-you-mean.
+(``FT1``), check names and ``ALL``. Selection is layered as in ruff (built-in default
+set < ini < file < command line): a layer that sets ``select`` starts a new set; within
+a layer the most specific selector wins and, at equal specificity, ignoring wins; the
+per-file-ignores then remove their checks whatever selected them. Anything unknown is
+an error with a did-you-mean.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,10 +129,19 @@ def _check_tables(value: Any, where: str) -> dict[str, dict[str, Any]]:
         raise ConfigError(f"{where} must be a table of check tables, e.g. [checks.FT501]")
     by_name = {check.name: check for check in REGISTRY.values()}
     tables: dict[str, dict[str, Any]] = {}
+    #: The selector each check's table was given under, to name both of a pair.
+    given: dict[str, str] = {}
     for selector, options in value.items():
         check = REGISTRY.get(selector) or by_name.get(selector)
         if check is None:
             raise ConfigError(f"{where}: unknown check {selector!r}{_did_you_mean_check(selector)}")
+        if check.code in given:
+            # One table would silently replace the other: which options win is a guess.
+            raise ConfigError(
+                f"{where}: checks.{given[check.code]} and checks.{selector} are the same "
+                f"check ({check.code} {check.name}); merge them into one table"
+            )
+        given[check.code] = selector
         if not isinstance(options, dict):
             raise ConfigError(f"{where}.{selector} must be a table of options")
         tables[check.code] = _check_options(check, options, f"{where}.{selector}")
@@ -219,7 +232,8 @@ class FileSettings:
     source: ConfigSource | None = None
 
 
-_ADDITIVE = frozenset({"ignore", "extend-select"})
+#: The keys that choose checks, resolved layer by layer (see :func:`_selection`).
+SELECTION = ("select", "extend-select", "ignore")
 
 
 class Settings:
@@ -255,13 +269,11 @@ class Settings:
     def table_for(self, path: Path) -> tuple[dict[str, Any], ConfigSource | None]:
         """The merged table for ``path``: ini defaults, its config file, command line.
 
-        A key in the file replaces the ini default; on the command line, ``ignore``
-        and ``extend-select`` add to what the file says and other keys replace it.
+        Each key replaces the one below it; ``select``, ``extend-select`` and ``ignore``
+        are resolved layer by layer instead, by :meth:`for_file`.
         """
         source = self.source_for(path)
-        table = {**self.defaults, **(source.table if source else {})}
-        for key, value in self.overrides.items():
-            table[key] = [*table.get(key, []), *value] if key in _ADDITIVE else value
+        table = {**self.defaults, **(source.table if source else {}), **self.overrides}
         if "model" in table:
             # Checked on the merged table: the command line's model may be one that the
             # file's [models] tables add.
@@ -283,14 +295,49 @@ class Settings:
         include = table.get("include", ["*.jsonl"])
         exclude = table.get("exclude", [])
         relative = _relative(path, source)
-        return _glob_match(path.name, relative, include) and not _glob_match(
-            path.name, relative, exclude
-        )
+        root = _root(source)
+        return _glob_match(relative, include, root) and not _glob_match(relative, exclude, root)
+
+    def layers(self, source: ConfigSource | None) -> list[tuple[str, dict[str, Any]]]:
+        """The tables that choose checks, lowest first, each with how messages name it."""
+        return [
+            ("pytest ini (finetune_*)", self.defaults),
+            *([(source.name, source.table)] if source else []),
+            ("command line", self.overrides),
+        ]
+
+    def why_unselected(self, path: Path) -> str:
+        """Where the configuration of ``path`` chooses its checks, for "no check selected"."""
+        table, source = self.table_for(path)
+        where = [
+            f"{'/'.join(key for key in SELECTION if key in layer)} in {name}"
+            for name, layer in self.layers(source)
+            if any(key in layer for key in SELECTION)
+        ]
+        relative, root = _relative(path, source), _root(source)
+        globs = [
+            glob
+            for glob in table.get("per-file-ignores", {})
+            if _glob_match(relative, [glob], root)
+        ]
+        if globs and source is not None:
+            where.append(f"per-file-ignores {', '.join(map(repr, globs))} in {source.name}")
+        return "; ".join(where) or "the default selection"
 
     def for_file(self, path: Path) -> FileSettings:
         """The resolved settings of one dataset file."""
         table, source = self.table_for(path)
-        selected = _selected(table, _relative(path, source))
+        chosen = _selection(table for _, table in self.layers(source))
+        relative = _relative(path, source)
+        root = _root(source)
+        for glob, codes in table.get("per-file-ignores", {}).items():
+            if _glob_match(relative, [glob], root):
+                # After selection, as in ruff: a matching file never runs these checks,
+                # however specifically something selected them.
+                chosen -= {
+                    code for code in chosen if any(matches(c, REGISTRY[code]) for c in codes)
+                }
+        selected = [REGISTRY[code] for code in sorted(chosen)]
         tables = table.get("checks", {})
         options: dict[str, Any] = {}
         severities: dict[str, Severity] = {}
@@ -322,45 +369,89 @@ def _read_folder(folder: Path) -> ConfigSource | None:
     return None
 
 
+def _root(source: ConfigSource | None) -> Path:
+    """The folder that relative globs start from: the configuration file's, or the cwd."""
+    return source.root if source else Path.cwd()
+
+
 def _relative(path: Path, source: ConfigSource | None) -> str:
-    root = source.root if source else Path.cwd()
+    root = _root(source)
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
 
-def _glob_match(name: str, relative: str, globs: Iterable[str]) -> bool:
+def _glob_match(relative: str, globs: Iterable[str], root: Path) -> bool:
     """Match globs as ruff does.
 
-    A glob with a slash matches the relative path; others match the file name or any
-    folder on the way.
+    A glob with a slash (or a leading ``./``) matches the path relative to ``root``,
+    or a folder above it; ``**/`` matches zero or more folders; an absolute glob under
+    ``root`` is made relative to it. Others match the file name or any folder on the way.
     """
     parts = relative.split("/")
-    for glob in globs:
-        if "/" in glob:
-            folder = glob.rstrip("/") + "/*"
-            if fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(relative, folder):
-                return True
-        elif any(fnmatch.fnmatch(part, glob) for part in parts) or fnmatch.fnmatch(name, glob):
+    for raw in globs:
+        glob, anchored = _anchor(raw, root)
+        if anchored:
+            for variant in _zero_folders(glob):
+                folder = variant.rstrip("/") + "/*"
+                if fnmatch.fnmatch(relative, variant) or fnmatch.fnmatch(relative, folder):
+                    return True
+        elif any(fnmatch.fnmatch(part, glob) for part in parts):
             return True
     return False
 
 
-def _selected(table: dict[str, Any], relative: str) -> list[type[Check]]:
-    explicit = table.get("select")
-    chosen = [*(explicit or []), *table.get("extend-select", [])]
-    ignored = list(table.get("ignore", []))
-    name = relative.rsplit("/", 1)[-1]
-    for glob, codes in table.get("per-file-ignores", {}).items():
-        if _glob_match(name, relative, [glob]):
-            ignored.extend(codes)
-    selected = []
-    for check in sorted(REGISTRY.values(), key=lambda c: c.code):
-        best_select = max((specificity(s, check) for s in chosen if matches(s, check)), default=-1)
-        if explicit is None and check.default:
-            best_select = max(best_select, 0)  # the default set, as specific as ALL
-        best_ignore = max((specificity(s, check) for s in ignored if matches(s, check)), default=-1)
-        if best_select >= 0 and best_select > best_ignore:
-            selected.append(check)
-    return selected
+def _anchor(glob: str, root: Path) -> tuple[str, bool]:
+    """``glob`` relative to ``root``, and whether it is anchored there (not a bare name)."""
+    glob = glob.replace(os.sep, "/")
+    if Path(glob).is_absolute():
+        # Both spellings: the folder may be reached through a link (/tmp on macOS).
+        for base in dict.fromkeys((root.as_posix(), root.resolve().as_posix())):
+            prefix = base.rstrip("/") + "/"
+            if glob.startswith(prefix):
+                return glob[len(prefix) :], True
+        return glob, True
+    anchored = "/" in glob
+    while glob.startswith("./"):
+        glob = glob[2:]
+    return glob, anchored
+
+
+def _zero_folders(glob: str) -> list[str]:
+    """``glob`` and its spellings with any ``**/`` matching no folder (fnmatch needs one)."""
+    at = glob.find("**/")
+    if at < 0:
+        return [glob]
+    head, tails = glob[:at], _zero_folders(glob[at + 3 :])
+    return [head + "**/" + tail for tail in tails] + [head + tail for tail in tails]
+
+
+def _selection(layers: Iterable[dict[str, Any]]) -> set[str]:
+    """The codes that ``select``, ``extend-select`` and ``ignore`` choose, as ruff layers them.
+
+    The built-in default set comes first. A layer that sets ``select`` starts a new set,
+    dropping what the layers below it selected or ignored; one that does not turns its
+    ``extend-select`` on and its ``ignore`` off in the set so far. Within one layer the
+    most specific selector wins; at equal specificity, ignoring wins.
+    """
+    chosen = {check.code for check in REGISTRY.values() if check.default}
+    for layer in layers:
+        select: Sequence[str] | None = layer.get("select")
+        including = [*(select or []), *layer.get("extend-select", [])]
+        ignoring = layer.get("ignore", [])
+        on: set[str] = set()
+        off: set[str] = set()
+        for check in REGISTRY.values():
+            best_on = max(
+                (specificity(s, check) for s in including if matches(s, check)), default=-1
+            )
+            best_off = max(
+                (specificity(s, check) for s in ignoring if matches(s, check)), default=-1
+            )
+            if best_on > best_off:
+                on.add(check.code)
+            elif best_off >= 0:
+                off.add(check.code)
+        chosen = on if select is not None else (chosen - off) | on
+    return chosen

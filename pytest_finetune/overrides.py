@@ -1,13 +1,15 @@
 """The configuration keys a command line overrides, in ``pytest`` and in ``pytest-finetune``.
 
 ``pytest`` takes them as ``--finetune-NAME``, ``pytest-finetune check`` and ``stats`` as
-``--NAME`` (``stats`` all but ``fail-on``: it fails on no finding); either way they
-replace the configuration's key of the same name.
+``--NAME`` (``stats`` all but ``fail-on``: it fails on no finding). They are the last
+layer of the configuration: see :mod:`pytest_finetune.config` for how ``select``,
+``extend-select`` and ``ignore`` combine with the file's; other keys replace the file's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 #: Each option's ``add_argument`` keywords, by configuration key.
@@ -25,8 +27,14 @@ OPTIONS: dict[str, dict[str, Any]] = {
     },
     "model": {"metavar": "MODEL", "help": "Target model for token limits and cost."},
 }
-#: The options that take comma-separated checks.
-_LISTS = frozenset({"select", "extend-select", "ignore"})
+#: The keys that take lists of checks: comma- or space-separated on a command line or
+#: an ini line.
+LISTS = frozenset({"select", "extend-select", "ignore"})
+
+
+def split_checks(values: Iterable[str]) -> list[str]:
+    """``["FT1,FT014", "FT2 FT3"]`` -> ``["FT1", "FT014", "FT2", "FT3"]``."""
+    return [part for value in values for part in re.split(r"[,\s]+", value) if part]
 
 
 def table(given: Callable[[str], Any]) -> dict[str, Any]:
@@ -34,8 +42,8 @@ def table(given: Callable[[str], Any]) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     for name in OPTIONS:
         value = given(name)
-        if value and name in _LISTS:
-            overrides[name] = [part.strip() for part in value.split(",") if part.strip()]
+        if value and name in LISTS:
+            overrides[name] = split_checks([value])
         elif value:
             overrides[name] = value
     return overrides

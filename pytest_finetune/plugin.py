@@ -332,6 +332,8 @@ def _ini_table(config: pytest.Config) -> dict[str, Any]:
     for name, key in KEYS.items():
         if key.ini:
             value = config.getini(Key.ini_name(name))
+            if value and name in overrides.LISTS:
+                value = overrides.split_checks(value)
             if value:
                 table[name] = value
     return table

@@ -268,3 +268,52 @@ def test_console_script_runs_check(pytester: pytest.Pytester):
     assert result.outlines[0] == (
         "train.jsonl: FT013 Only 9 examples; fine-tuning needs at least 10"
     )
+
+
+def test_command_line_select_starts_a_new_set_over_the_configurations_ignore(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    write_files(
+        tmp_path,
+        {
+            "finetune.toml": 'ignore = ["FT014"]\nextend-select = ["FT010"]\n',
+            "data/x.jsonl": jsonl(*intents(20)),
+        },
+    )
+    assert check("--format", "json", "--select", "FT014", "data/") == 0
+    codes = {
+        f["code"] for d in json.loads(capsys.readouterr().out)["datasets"] for f in d["findings"]
+    }
+    assert codes == {"FT014"}
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "why"),
+    [
+        ('ignore = ["ALL"]\n', [], "ignore in {config}"),
+        ("select = []\n", [], "select in {config}"),
+        (
+            'ignore = ["FT014"]\n',
+            ["--select", "FT2"],
+            "ignore in {config}; select in command line",
+        ),
+        ('[per-file-ignores]\n"data/*" = ["ALL"]\n', [], "per-file-ignores 'data/*' in {config}"),
+    ],
+)
+def test_datasets_with_no_check_selected_are_named_not_reported_missing(
+    tmp_path, monkeypatch, capsys, config, args, why
+):
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {"finetune.toml": config, "data/x.jsonl": jsonl(*intents(20))})
+    assert check(*args, "data/") == 0
+    captured = capsys.readouterr()
+    assert captured.out == "No check ran on 1 dataset: none selected applies to it.\n"
+    reason = why.format(config=tmp_path / "finetune.toml")
+    if "FT2" in args:  # a chat family on a prompt/completion file: selected, none applies
+        assert captured.err == (
+            "pytest-finetune: no selected check applies to data/x.jsonl "
+            "(a prompt_completion dataset)\n"
+        )
+    else:
+        assert captured.err == f"pytest-finetune: no check selected for data/x.jsonl ({reason})\n"

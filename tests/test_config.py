@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from conftest import write_files
 from helpers import intents, jsonl
 
 from pytest_finetune import REGISTRY, Check, Settings, Severity, option, register, tokens
+from pytest_finetune.cli import main
 from pytest_finetune.schema import ConfigError
 
 GOOD = jsonl(*intents(100))
@@ -17,7 +19,7 @@ GOOD = jsonl(*intents(100))
 
 def selected(tmp_path: Path, config: str, name: str = "data/train.jsonl", **cli) -> list[str]:
     write_files(tmp_path, {"pyproject.toml": config, name: GOOD})
-    settings = Settings(overrides=cli)
+    settings = Settings(overrides={key.replace("_", "-"): value for key, value in cli.items()})
     return [check.code for check in settings.for_file(tmp_path / name).checks]
 
 
@@ -53,11 +55,14 @@ def test_per_file_ignores_match_globs_relative_to_the_config_file(tmp_path):
     assert selected(tmp_path, config, "data/train.jsonl") == ["FT001", "FT002"]
 
 
-def test_command_line_select_replaces_and_ignore_adds(tmp_path):
+def test_command_line_select_starts_a_new_set_and_ignore_adds(tmp_path):
+    # As in ruff, the command line is the last layer: its select discards what the file
+    # selected and ignored; its ignore and extend-select change the file's set.
     config = '[tool.pytest_finetune]\nselect = ["FT001"]\nignore = ["FT002"]\n'
-    assert selected(tmp_path, config, select=["FT002", "FT003"]) == ["FT003"]
+    assert selected(tmp_path, config, select=["FT002", "FT003"]) == ["FT002", "FT003"]
     assert selected(tmp_path, config, select=["FT00"], ignore=["FT003"]) == [
         "FT001",
+        "FT002",
         "FT004",
         "FT005",
         "FT006",
@@ -65,6 +70,98 @@ def test_command_line_select_replaces_and_ignore_adds(tmp_path):
         "FT008",
         "FT009",
     ]
+    assert selected(tmp_path, config, ignore=["FT001"], extend_select=["FT003"]) == ["FT003"]
+
+
+def test_command_line_select_discards_the_files_ignore_and_extend_select(tmp_path):
+    config = '[tool.pytest_finetune]\nignore = ["FT014"]\nextend-select = ["FT010"]\n'
+    assert selected(tmp_path, config, select=["FT014"]) == ["FT014"]
+    fast = selected(tmp_path, config, select=["FT12"])
+    assert fast and all(code.startswith("FT12") for code in fast)
+
+
+def test_each_layer_that_selects_starts_a_new_set(tmp_path):
+    # ini < file < command line: the file's select discards the ini's ignore and
+    # extend-select; the command line's ignore then changes the file's set.
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.pytest_finetune]\nselect = ["FT00"]\n',
+            "other/finetune.toml": 'ignore = ["FT002"]\n',
+        },
+    )
+    ini = {"ignore": ["FT001"], "extend-select": ["FT013"]}
+    settings = Settings(defaults=ini, overrides={"ignore": ["FT003"]})
+    codes = [check.code for check in settings.for_file(tmp_path / "data/train.jsonl").checks]
+    assert codes == ["FT001", "FT002", *(f"FT00{i}" for i in range(4, 10))]
+    # A file without select adds its ignore to the ini's.
+    codes = [check.code for check in settings.for_file(tmp_path / "other/train.jsonl").checks]
+    assert [c for c in codes if c < "FT014"] == [
+        "FT004",
+        "FT005",
+        "FT006",
+        "FT007",
+        "FT008",
+        "FT009",
+        "FT011",
+        "FT012",
+        "FT013",
+    ]
+
+
+def test_per_file_ignores_remove_checks_however_specifically_selected(tmp_path):
+    config = (
+        '[tool.pytest_finetune]\nselect = ["FT120", "FT014"]\n'
+        "[tool.pytest_finetune.per-file-ignores]\n'data/legacy/*' = ['FT1']\n"
+    )
+    assert selected(tmp_path, config, "data/legacy/old.jsonl") == ["FT014"]
+    assert selected(tmp_path, config, "data/train.jsonl") == ["FT014", "FT120"]
+    # The command line's select does not discard them either.
+    assert selected(tmp_path, config, "data/legacy/old.jsonl", select=["FT120"]) == []
+    assert selected(tmp_path, config, "data/legacy/old.jsonl", extend_select=["FT120"]) == ["FT014"]
+
+
+@pytest.mark.parametrize(
+    ("glob", "name", "ignored"),
+    [
+        ("data/legacy/*", "data/legacy/old.jsonl", True),
+        ("data/legacy/", "data/legacy/old.jsonl", True),
+        ("**/legacy/*.jsonl", "data/legacy/old.jsonl", True),
+        ("**/legacy/*.jsonl", "legacy/old.jsonl", True),  # **/ matches no folder too
+        ("legacy", "data/legacy/old.jsonl", True),
+        ("./data/legacy/*", "data/legacy/old.jsonl", True),
+        ("./legacy", "data/legacy/old.jsonl", False),  # ./ anchors to the config folder
+        ("./legacy", "legacy/old.jsonl", True),
+        ("data/**/*.jsonl", "data/answers_train.jsonl", True),
+        ("data/**/*.jsonl", "data/a/b/answers_train.jsonl", True),
+        ("data/**/*.jsonl", "other/answers_train.jsonl", False),
+        ("{root}/data/legacy/*", "data/legacy/old.jsonl", True),
+        ("{root}/data/legacy/*", "data/new.jsonl", False),
+        ("/elsewhere/data/legacy/*", "data/legacy/old.jsonl", False),
+    ],
+)
+def test_per_file_ignores_take_the_glob_forms_ruff_takes(tmp_path, glob, name, ignored):
+    glob = glob.format(root=tmp_path.as_posix())
+    config = (
+        "[tool.pytest_finetune]\nselect = ['FT001', 'FT002']\n"
+        f"[tool.pytest_finetune.per-file-ignores]\n'{glob}' = ['FT001']\n"
+    )
+    assert selected(tmp_path, config, name) == (["FT002"] if ignored else ["FT001", "FT002"])
+
+
+def test_include_and_exclude_take_the_same_glob_forms(tmp_path):
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.pytest_finetune]\ninclude = ['./data/**/*.jsonl']\n"
+            f"exclude = ['{tmp_path.as_posix()}/data/skip/*']\n",
+        },
+    )
+    settings = Settings()
+    assert settings.is_dataset(tmp_path / "data/train.jsonl")
+    assert settings.is_dataset(tmp_path / "data/a/train.jsonl")
+    assert not settings.is_dataset(tmp_path / "data/skip/train.jsonl")
+    assert not settings.is_dataset(tmp_path / "other/train.jsonl")
 
 
 def test_the_nearest_configuration_file_wins(tmp_path):
@@ -113,6 +210,11 @@ def test_check_options_and_severity_come_from_check_tables_by_code_or_name(tmp_p
         ),
         ('[checks.FT013]\nmin-examples = "five"', "min-examples must be int"),
         ("[checks.FT0133]\nmin-examples = 5", "unknown check 'FT0133'"),
+        (
+            "[checks.FT014]\nchat = 5\n[checks.few-examples]\nchat = 6",
+            "checks.FT014 and checks.few-examples are the same check (FT014 few-examples); "
+            "merge them into one table",
+        ),
         ("max-line-bytes = -1", "max-line-bytes must be a positive integer"),
         (
             "[checks.class-imbalance]\nmax-ratio = -1",
@@ -421,3 +523,22 @@ def test_opt_in_checks_run_only_when_named(tmp_path):
         assert "FT010" in selected(tmp_path, f"[tool.pytest_finetune]\n{config}\n"), config
     # The default set is as specific as ALL: a family prefix ignores all of it.
     assert selected(tmp_path, '[tool.pytest_finetune]\nignore = ["FT0"]\n')[0] == "FT101"
+
+
+def test_ini_lists_of_checks_take_commas_and_spaces_like_the_options(lint, monkeypatch, capsys):
+    files = {
+        "pytest.ini": "[pytest]\nfinetune_select = FT013,FT014\n  FT017 FT201\n"
+        "finetune_ignore = FT201, FT017\n",
+        "data/train.jsonl": jsonl(*intents(3)),
+    }
+    run = lint(files, "--collect-only", "-q")
+    assert run.result.ret == pytest.ExitCode.OK, run.output
+    run.result.stdout.fnmatch_lines(
+        ["data/train.jsonl::FT013-too-few-examples", "data/train.jsonl::FT014-few-examples"]
+    )
+    assert run.result.parseoutcomes() == {"tests": 2}
+    # pytest-finetune check reads the same keys the same way.
+    capsys.readouterr()
+    assert main(["check", "--format", "json", "data/"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert {f["code"] for d in report["datasets"] for f in d["findings"]} == {"FT013"}

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from pytest_finetune.checks import REGISTRY
-from pytest_finetune.cli.linting import lint, selection_options
+from pytest_finetune.cli.linting import Linted, lint, selection_options
 from pytest_finetune.cli.status import USAGE
 from pytest_finetune.findings import Severity, plural
 from pytest_finetune.outputs import github, report, sarif, summary
-from pytest_finetune.outputs.results import RunResults
 
 
 def add_parser(commands: Any) -> None:
@@ -57,15 +56,16 @@ def run(args: argparse.Namespace) -> int:
         for line in github.commands(results.findings()):
             print(line)
     else:
-        for line in _text(results):
+        for line in _text(linted):
             print(line)
     return linted.exit_status(findings_fail=True)
 
 
-def _text(results: RunResults) -> list[str]:
+def _text(linted: Linted) -> list[str]:
     """Findings as ``path:line: CODE message``, then the summary and the statistics (ruff)."""
+    results = linted.results
     if not results.datasets:
-        return ["No dataset found."]
+        return [linted.nothing_ran()]
     lines = []
     for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
         lines += [finding.render() for finding in dataset.all_findings()]

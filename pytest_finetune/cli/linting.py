@@ -12,6 +12,8 @@ from typing import Any
 from pytest_finetune import overrides
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import Settings
+from pytest_finetune.findings import plural
+from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, find_datasets, plan
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.prepare.run import shown
@@ -39,6 +41,16 @@ class Linted:
     failing: int = 0
     #: One line for each check that crashed.
     crashes: list[str] = field(default_factory=list)
+    #: Datasets found that no check ran on (the configuration selects none for them).
+    unchecked: int = 0
+
+    def nothing_ran(self) -> str:
+        """What the text output says when no dataset has results."""
+        if self.unchecked:
+            datasets = plural(self.unchecked, "dataset")
+            them = "it" if self.unchecked == 1 else "them"
+            return f"No check ran on {datasets}: none selected applies to {them}."
+        return "No dataset found."
 
     def exit_status(self, *, findings_fail: bool) -> int:
         """Say which checks crashed; the exit status (``findings_fail``: failing findings count)."""
@@ -68,6 +80,10 @@ def lint(args: argparse.Namespace) -> Linted | None:
     shared: dict[str, Any] = {}
     for path in find_datasets(paths, settings, skip=skip):
         fmt, file_settings = plan(path, settings)
+        if not file_settings.checks:
+            linted.unchecked += 1
+            print(f"pytest-finetune: {_unchecked(path, fmt, settings)}", file=sys.stderr)
+            continue
         result = scan(path, shown(path), fmt, file_settings, shared)
         linted.results.add_scan(result, file_settings.fail_on)
         for outcome in result.outcomes.values():
@@ -85,6 +101,13 @@ def lint(args: argparse.Namespace) -> Linted | None:
                 file=sys.stderr,
             )
     return linted
+
+
+def _unchecked(path: Path, fmt: Format, settings: Settings) -> str:
+    """Why no check runs on ``path``: none is selected, or none of those applies to ``fmt``."""
+    if settings.for_file(path).checks:
+        return f"no selected check applies to {shown(path)} (a {fmt.value} dataset)"
+    return f"no check selected for {shown(path)} ({settings.why_unselected(path)})"
 
 
 def ini_defaults(paths: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
@@ -106,6 +129,12 @@ def ini_defaults(paths: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
     table: dict[str, Any] = {}
     for name, key in KEYS.items():
         value = _ini_value(values.get(Key.ini_name(name)), key.ini)
+        if (
+            name in overrides.LISTS
+            and isinstance(value, list)
+            and all(isinstance(item, str) for item in value)
+        ):
+            value = overrides.split_checks(value)
         if key.ini and value:
             table[name] = value
     skip = _ini_value(values.get("norecursedirs"), "args")

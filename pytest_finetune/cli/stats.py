@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.cli.linting import lint, selection_options
+from pytest_finetune.cli.linting import Linted, lint, selection_options
 from pytest_finetune.cli.status import USAGE
 from pytest_finetune.findings import plural
 from pytest_finetune.outputs import report, summary
-from pytest_finetune.outputs.results import RunResults
 
 
 def add_parser(commands: Any) -> None:
@@ -38,14 +37,15 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.build(linted.results), indent=2, ensure_ascii=False))
     else:
-        for line in _text(linted.results):
+        for line in _text(linted):
             print(line)
     return linted.exit_status(findings_fail=False)
 
 
-def _text(results: RunResults) -> list[str]:
+def _text(linted: Linted) -> list[str]:
+    results = linted.results
     if not results.datasets:
-        return ["No dataset found."]
+        return [linted.nothing_ran()]
     lines = summary.dataset_table(results)
     for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
         classes = dataset.stats.get("classes")

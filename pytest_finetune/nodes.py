@@ -43,11 +43,23 @@ if TYPE_CHECKING:
 class RunState:
     """What the plugin keeps for one pytest run (one per process under xdist)."""
 
-    settings: Settings
+    #: ``None`` when the configuration is broken: then ``error`` says why.
+    valid: Settings | None
+    #: The configuration error found when pytest started: reported once finetune is used.
+    error: str | None = None
+    #: Whether a ``*.jsonl`` file was left uncollected because of ``error``.
+    refused: bool = False
     #: Work shared across files within this process (tokenizers, split pairs, ...).
     shared: dict[str, Any] = field(default_factory=dict)
     #: Dataset node id -> the codes of its check items still selected, once known.
     _selected: dict[str, set[str]] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The configuration; a :class:`ConfigError` (the one found at start) if it is broken."""
+        if self.valid is None:
+            raise ConfigError(self.error or "invalid configuration")
+        return self.valid
 
     def selected(self, session: pytest.Session, dataset: pytest.File) -> set[str]:
         """The codes of ``dataset``'s check items left after ``-k`` and deselection.

@@ -105,24 +105,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
+    settings, error = _settings(config)
+    if error is not None and _distributes(config) and not _informs(config):
+        # The workers collect, not this process: it cannot tell whether datasets are
+        # among the tests, and says so at once rather than from every worker.
+        raise pytest.UsageError(error)
+    _check_output_paths(config)
+    config.stash[STATE] = RunState(settings, error)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Reporter(config), "finetune-reporter")
+
+
+def _settings(config: pytest.Config) -> tuple[Settings | None, str | None]:
+    """The project's configuration, or why it is broken (reported once datasets are collected).
+
+    A broken configuration does not stop ``--help``, ``--markers``, ``--fixtures``,
+    ``--no-finetune`` or a run of Python tests only: like the configuration of a
+    linter, it matters when there is something to lint.
+    """
     try:
         settings = Settings(defaults=_ini_table(config), overrides=_cli_table(config))
-        # Report a broken project configuration now, not once per dataset.
+        # Check the project's file once now, not once per dataset.
         _table, source = settings.table_for(config.rootpath / "pyproject.toml")
-    except ConfigError as error:
-        raise pytest.UsageError(str(error)) from None
-    _check_output_paths(config)
-    if source is not None:
-        for index, entry in enumerate(source.table.get("train", [])):
-            train = entry_train_path(entry, source.root)
-            if train is not None and not train.is_file():
-                raise pytest.UsageError(
+        for index, entry in enumerate(source.table.get("train", []) if source else []):
+            train = entry_train_path(entry, source.root) if source else None
+            if source is not None and train is not None and not train.is_file():
+                raise ConfigError(
                     f"{source.name}: [[train]] #{index + 1}: train file {entry['train']!r} "
                     f"not found (looked for {train})"
                 )
-    config.stash[STATE] = RunState(settings)
-    if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(Reporter(config), "finetune-reporter")
+    except ConfigError as error:
+        return None, str(error)
+    return settings, None
+
+
+def _distributes(config: pytest.Config) -> bool:
+    """Whether this is the controller of pytest-xdist workers."""
+    return not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") != "no"
+
+
+def _informs(config: pytest.Config) -> bool:
+    """Whether pytest only shows help, markers or fixtures (or collects no dataset)."""
+    option = config.option
+    return any(
+        getattr(option, name, False)
+        for name in ("help", "markers", "showfixtures", "show_fixtures_per_test", "no_finetune")
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    state = config.stash[STATE]
+    if state.error is not None and state.refused and not _informs(config):
+        # Datasets are among the tests: the broken configuration is a usage error, as
+        # it would be for `pytest-finetune check`.
+        raise pytest.UsageError(state.error)
 
 
 def _check_output_paths(config: pytest.Config) -> None:
@@ -151,17 +188,26 @@ def _check_output_paths(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    source = config.stash[STATE].settings.source_for(config.rootpath / "pyproject.toml")
-    where = source.name if source else "defaults"
+    state = config.stash[STATE]
+    if state.valid is None:
+        where = "invalid (an error once datasets are collected)"
+    else:
+        source = state.valid.source_for(config.rootpath / "pyproject.toml")
+        where = source.name if source else "defaults"
     return f"finetune: {len(REGISTRY)} checks, configuration: {where}"
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DatasetFile | None:
     if parent.config.getoption("no_finetune"):
         return None
-    settings = parent.config.stash[STATE].settings
+    state = parent.config.stash[STATE]
+    if state.valid is None:
+        # Which files are datasets is the broken configuration's to say; a file by the
+        # default include makes the error a usage error after collection.
+        state.refused = state.refused or file_path.suffix == ".jsonl"
+        return None
     try:
-        wanted = settings.is_dataset(file_path)
+        wanted = state.valid.is_dataset(file_path)
     except ConfigError:
         # Collect it anyway so that the configuration error is reported on it.
         wanted = file_path.suffix == ".jsonl"
@@ -189,8 +235,8 @@ def finetune(request: pytest.FixtureRequest) -> Any:
 def _marked_outcome(item: pytest.Item) -> Outcome:
     """Train once for a marked test (in the fixture, or before the test body)."""
     if OUTCOME not in item.stash:
-        settings = item.config.stash[STATE].settings
         try:
+            settings = item.config.stash[STATE].settings  # a broken configuration fails it
             spec = marker_spec(item, settings)
         except ConfigError as error:
             item.stash[OUTCOME] = Outcome(None, error=str(error))
@@ -301,6 +347,8 @@ class Reporter:
                 write(line)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if session.exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return  # nothing ran: a report would say the datasets were clean
         for option, build in (("finetune_report", report.build), ("finetune_sarif", sarif.build)):
             path = self.config.getoption(option)
             if not path:

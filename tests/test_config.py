@@ -525,6 +525,66 @@ def test_opt_in_checks_run_only_when_named(tmp_path):
     assert selected(tmp_path, '[tool.pytest_finetune]\nignore = ["FT0"]\n')[0] == "FT101"
 
 
+BROKEN = {
+    "pyproject.toml": '[tool.pytest_finetune]\nselect = ["FT9"]\n',
+    "data/train.jsonl": GOOD,
+    "test_code.py": "def test_code():\n    assert 1 + 1 == 2\n",
+}
+FT9 = "unknown check 'FT9'"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["--version"],
+        ["--markers"],
+        ["--fixtures"],
+        ["--no-finetune"],  # the datasets are not collected: their configuration is unused
+        ["test_code.py"],  # Python tests only: nothing to lint
+    ],
+)
+def test_a_broken_configuration_stops_no_run_that_does_not_lint(lint, args):
+    run = lint(BROKEN, *args)
+    assert run.result.ret == pytest.ExitCode.OK, run.output
+    assert FT9 not in run.result.stderr.str()
+    if args[0] in ("--no-finetune", "test_code.py"):
+        assert run.result.parseoutcomes() == {"passed": 1}
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (BROKEN, f"[tool.pytest_finetune]: select: {FT9}; did you mean 'FT409'?"),
+        (
+            {**BROKEN, "pyproject.toml": "", "pytest.ini": "[pytest]\nfinetune_fail_on = fatal\n"},
+            "pytest ini (finetune_*): fail-on must be one of error, warning, info, got 'fatal'",
+        ),
+    ],
+)
+@pytest.mark.parametrize("args", [[], ["--collect-only"], ["data/"]])
+def test_a_broken_configuration_is_a_usage_error_once_datasets_are_collected(
+    lint, files, message, args
+):
+    run = lint(files, *args)
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert run.result.stderr.lines[0].startswith("ERROR: ")
+    assert run.result.stderr.lines[0].endswith(message)
+    assert "passed" not in run.output
+    assert not run.report  # nothing ran: no report that says the datasets are clean
+
+
+def test_a_broken_configuration_fails_a_marked_test_that_trains(lint):
+    marked = (
+        "import pytest\n\n@pytest.mark.finetune(train='data/train.jsonl')\n"
+        "def test_model(finetune):\n    pass\n"
+    )
+    run = lint({**BROKEN, "test_model.py": marked}, "--no-finetune", "--finetune-train")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    assert run.result.parseoutcomes() == {"passed": 1, "failed": 1}
+    assert FT9 in run.output
+
+
 def test_ini_lists_of_checks_take_commas_and_spaces_like_the_options(lint, monkeypatch, capsys):
     files = {
         "pytest.ini": "[pytest]\nfinetune_select = FT013,FT014\n  FT017 FT201\n"

@@ -37,3 +37,11 @@ def test_loadfile_distribution_gives_every_dataset(lint):
     run = lint(FILES, "-n", "2", "--dist", "loadfile", subprocess=True)
     assert run.result.ret == 1
     assert {d["path"] for d in run.report["datasets"]} == set(FILES)
+
+
+def test_a_broken_configuration_is_a_usage_error_before_workers_start(lint):
+    # The controller collects nothing, so it cannot wait to see datasets: it says so at once.
+    files = {**FILES, "pyproject.toml": '[tool.pytest_finetune]\nselect = ["FT9"]\n'}
+    run = lint(files, "-n", "2", subprocess=True)
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "select: unknown check 'FT9'" in run.result.stderr.lines[0]

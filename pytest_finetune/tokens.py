@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from pytest_finetune.findings import did_you_mean
-from pytest_finetune.formats import Format, Record
+from pytest_finetune.formats import SUPPORTED, Format, Record
 from pytest_finetune.schema import ConfigError, Key, add_key
 
 #: The model assumed when none is configured: the usual base for fine-tuning.
@@ -44,23 +44,31 @@ class ModelSpec:
     training_limit: int
     #: US dollars per million training tokens (``None``: unknown).
     training_price: float | None = None
+    #: The formats of data the model fine-tunes on (every supported one unless known).
+    formats: frozenset[Format] = SUPPORTED
 
+
+#: What OpenAI's models fine-tune on: the base models prompt/completion only, the chat
+#: models chat, and the newer ones preference (DPO) data too.
+_LEGACY = frozenset({Format.PROMPT_COMPLETION})
+_CHAT = frozenset({Format.CHAT})
+_CHAT_AND_DPO = frozenset({Format.CHAT, Format.PREFERENCE})
 
 #: OpenAI's fine-tunable models, by name prefix (a dated snapshot matches its family).
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
-        ModelSpec("gpt-4.1-nano", "o200k_base", 65_536, 1.50),
-        ModelSpec("gpt-4.1-mini", "o200k_base", 65_536, 5.00),
-        ModelSpec("gpt-4.1", "o200k_base", 65_536, 25.00),
-        ModelSpec("gpt-4o-mini", "o200k_base", 65_536, 3.00),
-        ModelSpec("gpt-4o", "o200k_base", 65_536, 25.00),
-        ModelSpec("o4-mini", "o200k_base", 65_536, None),
-        ModelSpec("gpt-3.5-turbo-0613", "cl100k_base", 4_096, 8.00),
-        ModelSpec("gpt-3.5-turbo", "cl100k_base", 16_385, 8.00),
-        ModelSpec("gpt-4", "cl100k_base", 8_192, None),
-        ModelSpec("davinci-002", "cl100k_base", 16_384, 6.00),
-        ModelSpec("babbage-002", "cl100k_base", 16_384, 0.40),
+        ModelSpec("gpt-4.1-nano", "o200k_base", 65_536, 1.50, _CHAT_AND_DPO),
+        ModelSpec("gpt-4.1-mini", "o200k_base", 65_536, 5.00, _CHAT_AND_DPO),
+        ModelSpec("gpt-4.1", "o200k_base", 65_536, 25.00, _CHAT_AND_DPO),
+        ModelSpec("gpt-4o-mini", "o200k_base", 65_536, 3.00, _CHAT_AND_DPO),
+        ModelSpec("gpt-4o", "o200k_base", 65_536, 25.00, _CHAT_AND_DPO),
+        ModelSpec("o4-mini", "o200k_base", 65_536, None, _CHAT),
+        ModelSpec("gpt-3.5-turbo-0613", "cl100k_base", 4_096, 8.00, _CHAT),
+        ModelSpec("gpt-3.5-turbo", "cl100k_base", 16_385, 8.00, _CHAT),
+        ModelSpec("gpt-4", "cl100k_base", 8_192, None, _CHAT),
+        ModelSpec("davinci-002", "cl100k_base", 16_384, 6.00, _LEGACY),
+        ModelSpec("babbage-002", "cl100k_base", 16_384, 0.40, _LEGACY),
     )
 }
 
@@ -72,8 +80,7 @@ def model_spec(model: str | None, config: dict[str, Any] | None = None) -> Model
     """
     name = model or DEFAULT_MODEL
     base = name.split(":")[1] if name.startswith("ft:") else name
-    custom = (config or {}).get("models", {})
-    table = {**MODELS, **{key: _spec(key, value) for key, value in custom.items()}}
+    table = _table(config)
     for prefix in sorted(table, key=len, reverse=True):
         if base.startswith(prefix):
             return replace(table[prefix], name=name)
@@ -83,6 +90,38 @@ def model_spec(model: str | None, config: dict[str, Any] | None = None) -> Model
         f"[tool.pytest_finetune.models.{base!r}] (in pyproject.toml; [models.{base!r}] in "
         "finetune.toml) with its encoding, training-limit and training-price"
     )
+
+
+def models_for(fmt: Format, config: dict[str, Any] | None = None) -> list[str]:
+    """The built-in models (as the configuration overrides them) that fine-tune on ``fmt``.
+
+    Cheapest first, those of unknown price last: what to suggest instead of a model that
+    does not take the data. Models the configuration adds are the user's to choose.
+    """
+    table = _table(config)
+    takes = [table[name] for name in MODELS if fmt in table[name].formats]
+    takes.sort(key=lambda spec: (spec.training_price is None, spec.training_price or 0.0))
+    return [spec.name for spec in takes]
+
+
+#: How messages name the data of each format a model may fine-tune on.
+FORMAT_NAMES = {
+    Format.PROMPT_COMPLETION: "prompt/completion",
+    Format.CHAT: "chat",
+    Format.PREFERENCE: "preference",
+}
+
+
+def formats_text(formats: frozenset[Format]) -> str:
+    """``chat and preference``: the formats of a model, in the order of :data:`FORMAT_NAMES`."""
+    names = [name for fmt, name in FORMAT_NAMES.items() if fmt in formats]
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+
+
+def _table(config: dict[str, Any] | None) -> dict[str, ModelSpec]:
+    """The built-in models with the configuration's ``[models]`` added or overriding them."""
+    custom = (config or {}).get("models", {})
+    return {**MODELS, **{key: _spec(key, value) for key, value in custom.items()}}
 
 
 def default_epochs(examples: int) -> int:
@@ -312,14 +351,22 @@ def _sentence(value: object) -> str:
 def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
     where = f"{within}models.{name}"
     if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table of encoding, training-limit, training-price")
-    unknown = sorted(set(value) - {"encoding", "training-limit", "training-price"})
+        raise ConfigError(
+            f"{where} must be a table of encoding, training-limit, training-price, formats"
+        )
+    unknown = sorted(set(value) - set(_MODEL_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}"
+            f"{did_you_mean(unknown[0], _MODEL_KEYS)} (keys: {', '.join(_MODEL_KEYS)})"
+        )
+    # An added model takes every format unless it says otherwise: the linter does not
+    # know it, so FT603 must not guess; an override keeps the built-in model's formats.
     base = MODELS.get(name, ModelSpec(name, "o200k_base", 0))
     encoding = value.get("encoding", base.encoding)
     limit = value.get("training-limit", base.training_limit)
     price = value.get("training-price", base.training_price)
+    formats = _formats(value["formats"], where) if "formats" in value else base.formats
     if not isinstance(encoding, str):
         raise ConfigError(f"{where}.encoding must be a tiktoken encoding name")
     if "encoding" in value:
@@ -337,7 +384,29 @@ def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
         raise ConfigError(f"{where}.training-limit must be a positive integer")
     if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):
         raise ConfigError(f"{where}.training-price must be a number (USD per 1M tokens)")
-    return ModelSpec(name, encoding, limit, None if price is None else float(price))
+    return ModelSpec(name, encoding, limit, None if price is None else float(price), formats)
+
+
+_MODEL_KEYS = ("encoding", "training-limit", "training-price", "formats")
+
+
+def _formats(value: Any, where: str) -> frozenset[Format]:
+    """A model's ``formats`` list: names of the formats a fine-tuning service accepts."""
+    names = sorted(fmt.value for fmt in SUPPORTED)
+    if not isinstance(value, list) or not value:
+        raise ConfigError(
+            f"{where}.formats must be a list of the formats the model fine-tunes on, "
+            f"some of {', '.join(names)}"
+        )
+    formats = set()
+    for item in value:
+        if not isinstance(item, str) or item not in names:
+            hint = did_you_mean(item, names) if isinstance(item, str) else ""
+            raise ConfigError(
+                f"{where}.formats: unknown format {item!r}{hint} (formats: {', '.join(names)})"
+            )
+        formats.add(Format(item))
+    return frozenset(formats)
 
 
 def _non_negative_int(value: Any, where: str) -> int:
@@ -359,7 +428,8 @@ add_key(
     Key(
         _models,
         "Extra models or overrides: encoding, training-limit, "
-        "training-price (USD per 1M training tokens).",
+        "training-price (USD per 1M training tokens), formats (the data it fine-tunes "
+        "on: prompt_completion, chat, preference; every one if not given).",
     ),
 )
 add_key(

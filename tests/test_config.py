@@ -231,6 +231,21 @@ def test_check_options_and_severity_come_from_check_tables_by_code_or_name(tmp_p
             '[models.gpt-x]\nencoding = "nope"',
             "models.gpt-x.encoding: unknown tiktoken encoding 'nope' (encodings: gpt2,",
         ),
+        (
+            '[models.gpt-x]\nformats = ["chats"]',
+            "models.gpt-x.formats: unknown format 'chats'; did you mean 'chat'? (formats: chat, "
+            "preference, prompt_completion)",
+        ),
+        (
+            '[models.gpt-x]\nformats = "chat"',
+            "models.gpt-x.formats must be a list of the formats the model fine-tunes on, some "
+            "of chat, preference, prompt_completion",
+        ),
+        (
+            '[models.gpt-x]\nformat = ["chat"]',
+            "models.gpt-x: unknown key(s) format; did you mean 'formats'? (keys: encoding, "
+            "training-limit, training-price, formats)",
+        ),
         ("select = [", "not valid TOML"),
     ],
 )
@@ -292,7 +307,7 @@ def test_a_configuration_file_that_is_not_utf8_is_an_error_naming_it(tmp_path, n
         ),
         (
             "[tool.pytest_finetune.models]\ngpt-x = 3\n",
-            "models.gpt-x must be a table of encoding, training-limit, training-price",
+            "models.gpt-x must be a table of encoding, training-limit, training-price, formats",
         ),
         (
             "[tool.pytest_finetune]\nper-file-ignores = 3\n",

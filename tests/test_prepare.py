@@ -122,7 +122,7 @@ def test_real_files_keep_what_was_right(project):
 
 @needs_encodings
 def test_the_summary_gives_the_data_its_cost_and_the_exact_next_step(pytester, capsys):
-    pytester.makepyprojecttoml('[tool.pytest_finetune]\nmodel = "gpt-4.1-mini-2025-04-14"\n')
+    pytester.makepyprojecttoml('[tool.pytest_finetune]\nmodel = "davinci-002"\n')
     shutil.copy(REAL / "azuresamples__context_switching_prepared_train.jsonl", "azure.jsonl")
     assert prepare("azure.jsonl", "-o", "data") == 0
     out = capsys.readouterr().out
@@ -136,12 +136,13 @@ def test_the_summary_gives_the_data_its_cost_and_the_exact_next_step(pytester, c
         "' 4' 48 (27%), ' 3' 29 (16%)",
         "Examples: 178 read, 178 kept",
         "data/azure_prepared_train.jsonl  142 examples (' 1' 41, ' 2' 40, ' 4' 38, ' 3' 23)",
-        f"{train['total']:,} tokens in the training file (exact, o200k_base)",
-        f"{valid['total']:,} tokens in the validation file (exact, o200k_base)",
-        "Training gpt-4.1-mini-2025-04-14: 3 epochs (the default for 142 examples), "
+        f"{train['total']:,} tokens in the training file (exact, cl100k_base)",
+        f"{valid['total']:,} tokens in the validation file (exact, cl100k_base)",
+        "Training davinci-002: 3 epochs (the default for 142 examples), "
         f"{train['billed']:,} tokens billed, about ${train['estimated_cost']:,.2f}",
         "1. Lint the prepared files as your tests will:\n       pytest data/\n",
         "2. To train a model and gate on its accuracy, add to pyproject.toml:",
+        '       model = "davinci-002"\n',
         "3. When you call the fine-tuned model, end each prompt with ' ->'.",
     ):
         assert text in out
@@ -151,9 +152,44 @@ def test_the_summary_gives_the_data_its_cost_and_the_exact_next_step(pytester, c
     with Path("pyproject.toml").open("a", encoding="utf-8") as config:
         config.write("\n" + textwrap.dedent(block))
     result = pytester.runpytest_subprocess("--collect-only", "-q", "data/")
-    result.stdout.fnmatch_lines(
-        ["data/azure_prepared_train.jsonl::finetune[openai:gpt-4.1-mini-2025-04-14]"]
-    )
+    result.stdout.fnmatch_lines(["data/azure_prepared_train.jsonl::finetune[openai:davinci-002]"])
+
+
+BABBAGE = '"babbage-002"    # the cheapest model for prompt/completion data; or "davinci-002"'
+
+
+def chat_examples(count: int) -> list[dict]:
+    return [
+        {
+            "messages": [
+                {"role": "user", "content": f"Where is parcel {i}?"},
+                {"role": "assistant", "content": f"Parcel {i} left the depot today."},
+            ]
+        }
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("config", "chat", "model"),
+    [
+        # The default model is a chat model: prompt/completion data gets babbage-002.
+        ("", False, BABBAGE),
+        ('model = "gpt-4.1-mini-2025-04-14"\n', False, BABBAGE),
+        ('model = "davinci-002"\n', False, '"davinci-002"'),
+        ("", True, '"gpt-4o-mini-2024-07-18"'),
+        ('model = "gpt-4.1-mini-2025-04-14"\n', True, '"gpt-4.1-mini-2025-04-14"'),
+    ],
+    ids=["pc-default", "pc-chat-model", "pc-davinci", "chat-default", "chat-configured"],
+)
+def test_the_next_step_names_a_model_that_fine_tunes_on_the_data(
+    project, capsys, config, chat, model
+):
+    Path("finetune.toml").write_text(config, "utf-8")
+    rows = chat_examples(60) if chat else intents(60)
+    Path("data.jsonl").write_text(jsonl(*rows), "utf-8")
+    assert prepare("data.jsonl", "--split") == 0
+    assert f"\n       model = {model}\n" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("real", sorted(REAL.glob("*.jsonl")), ids=lambda path: path.stem)

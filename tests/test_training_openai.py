@@ -418,9 +418,11 @@ def test_no_api_key_says_which_variable_to_set(pytester, fake, monkeypatch):
 
 def test_a_failed_job_reports_its_error_code_and_message_and_is_not_retried(pytester, fake):
     # Prompt/completion data for a chat model: the service validates and fails the job.
-    project(
-        pytester, fake, marked_test(train="data/intent_train.jsonl", model="gpt-4o-mini-2024-07-18")
+    # FT603 would stop it before the upload (see the next test): let it through.
+    test = marked_test(
+        train="data/intent_train.jsonl", model="gpt-4o-mini-2024-07-18", allow_check_errors=True
     )
+    project(pytester, fake, test)
     result, _ = run(pytester)
     result.assert_outcomes(failed=1)
     job = fake.job()
@@ -438,6 +440,24 @@ def test_a_failed_job_reports_its_error_code_and_message_and_is_not_retried(pyte
     assert fake.count(*CREATE) == 1  # the same data would fail the same way
     run(pytester, "--finetune-retrain")[0].assert_outcomes(failed=1)
     assert fake.count(*CREATE) == 2
+
+
+def test_data_the_model_does_not_fine_tune_on_is_refused_before_any_upload(pytester, fake):
+    project(
+        pytester, fake, marked_test(train="data/intent_train.jsonl", model="gpt-4o-mini-2024-07-18")
+    )
+    result, report = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "Not trained: the data has 2 check errors (FT603), *",
+            "  data/intent_train.jsonl: FT603 Prompt/completion data, but gpt-4o-mini-2024-07-18 "
+            "fine-tunes on chat and preference data only: convert the examples to chat "
+            "messages, or train babbage-002 or davinci-002",
+        ]
+    )
+    assert report["training"][0]["error"].startswith("Not trained: the data has 2 check errors")
+    assert not fake.requests
 
 
 def test_unreachable_service_is_a_clear_failure(pytester, fake):

@@ -18,19 +18,22 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import splits
-from pytest_finetune.checks.registry import option, register
+from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record, texts
 from pytest_finetune.schema import ConfigError
 from pytest_finetune.tokens import (
     EXACT_TOKENS_MAX_BYTES,
+    FORMAT_NAMES,
     MAX_TOKEN_BYTES,
     ExampleCounter,
     ModelSpec,
     counter,
     default_epochs,
+    formats_text,
     model_spec,
+    models_for,
 )
 
 if TYPE_CHECKING:
@@ -294,3 +297,85 @@ class OverBudget(_TokenCheck):
 
 def _dollars(amount: float) -> str:
     return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
+
+
+@register
+class FormatNotForModel(Check):
+    """The target model does not fine-tune on data of the file's format.
+
+    What it does:
+        Compares the file's format with the formats the configured model fine-tunes
+        on: babbage-002 and davinci-002 take prompt/completion data only; the chat
+        models (gpt-4o, gpt-4.1, gpt-3.5-turbo, gpt-4, o4-mini, their minis and
+        snapshots) take chat data, and gpt-4o, gpt-4o-mini, gpt-4.1, gpt-4.1-mini and
+        gpt-4.1-nano preference data too. It runs only when a model is chosen:
+        ``model`` in the configuration, ``--finetune-model``, or the model a training
+        declaration trains; the default model is an assumption, not a choice. A model
+        added in ``[tool.pytest_finetune.models]`` takes every format unless its
+        ``formats`` key lists them.
+
+    Why it matters:
+        The service refuses the file only once the job starts, after the upload
+        (``invalid_training_file``: the model "requires data in the chat-completion
+        format"); every other check passes such a file.
+
+    Example:
+        Prompt/completion data with ``model = "gpt-4o-mini-2024-07-18"``.
+
+    Fix:
+        Convert the data to a format the model takes (prompt/completion examples to
+        chat messages), or train a model that takes the data as it is: babbage-002 or
+        davinci-002 for prompt/completion.
+    """
+
+    code = "FT603"
+    name = "format-not-for-model"
+    severity = Severity.ERROR
+
+    def finish(self) -> None:
+        settings = self.context.settings
+        if settings.model is None:
+            return
+        try:
+            spec = model_spec(settings.model, settings.config)
+        except ConfigError:  # settings built by hand: FT601 reports the model
+            return
+        fmt = self.context.format
+        if fmt not in spec.formats:
+            self.report(None, wrong_format(fmt, spec, settings.config))
+
+
+#: Models named as the alternative; beyond these, "such as".
+_NAMED_MODELS = 3
+#: How data of one format becomes data of another, where it can.
+_CONVERSIONS = {
+    (Format.PROMPT_COMPLETION, Format.CHAT): "convert the examples to chat messages",
+    (Format.CHAT, Format.PROMPT_COMPLETION): "convert the examples to prompt/completion pairs",
+    (Format.PREFERENCE, Format.CHAT): "train on the preferred outputs as chat examples",
+}
+
+
+def wrong_format(fmt: Format, spec: ModelSpec, config: dict[str, Any]) -> str:
+    """FT603's message: what the data is, what the model takes, and what to do."""
+    name = FORMAT_NAMES[fmt]
+    fixes = [
+        _CONVERSIONS[fmt, to]
+        for to in FORMAT_NAMES
+        if to in spec.formats and (fmt, to) in _CONVERSIONS
+    ]
+    others = models_for(fmt, config)
+    if len(others) > _NAMED_MODELS:
+        such = _or(others[:_NAMED_MODELS])
+        fixes.append(f"train a model that takes {name} data, such as {such}")
+    elif others:
+        fixes.append(f"train {_or(others)}")
+    if not fixes:
+        fixes.append(f"train a model that takes {name} data")
+    return (
+        f"{name[0].upper()}{name[1:]} data, but {spec.name} fine-tunes on "
+        f"{formats_text(spec.formats)} data only: {', or '.join(fixes)}"
+    )
+
+
+def _or(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -17,7 +17,7 @@ from pytest_finetune.prepare.fixes import Change
 from pytest_finetune.prepare.read import SourceKind
 from pytest_finetune.prepare.run import Output, Prepared, relative_to_config, shown
 from pytest_finetune.redact import redact
-from pytest_finetune.tokens import default_epochs
+from pytest_finetune.tokens import FORMAT_NAMES, default_epochs, model_spec, models_for
 
 #: Classes named in the summary; the rest are counted.
 SHOWN_CLASSES = 8
@@ -201,12 +201,13 @@ def _next(prepared: Prepared) -> list[str]:
             else "# add a threshold: max-valid-loss or min-valid-token-accuracy"
         )
         train, valid = (relative_to_config(output.path, prepared.settings) for output in outputs)
+        model, note = _model_for(prepared)
         lines += [
             f"2. To train a model and gate on its accuracy, add to {config}:",
             f"     {table}",
             f"     train = {json.dumps(train)}",
             f"     valid = {json.dumps(valid)}",
-            f"     model = {json.dumps(prepared.model)}",
+            f"     model = {json.dumps(model)}" + (f"    # {note}" if note else ""),
             '     backend = "openai"    # or "local": a free baseline, no key needed',
             f"     {threshold}",
             "   (or mark a test: @pytest.mark.finetune(train=..., valid=..., ...)), then run:",
@@ -226,3 +227,23 @@ def _next(prepared: Prepared) -> list[str]:
             asks.append(f"pass stop=[{json.dumps(conv.stop.text)}]")
         lines.append(f"3. When you call the fine-tuned model, {' and '.join(asks)}.")
     return lines
+
+
+def _model_for(prepared: Prepared) -> tuple[str, str | None]:
+    """The model the training snippet names, with a note on it when it is not the usual one.
+
+    The configured model (or the default) if it fine-tunes on the data's format; else
+    the cheapest that does, since the job would fail (FT603): for prompt/completion
+    data, babbage-002, the default model being a chat model.
+    """
+    config = prepared.settings.config
+    if prepared.format in model_spec(prepared.model, config).formats:
+        return prepared.model, None
+    takes = models_for(prepared.format, config)
+    if not takes:  # every built-in model overridden away: nothing better to name
+        return prepared.model, None
+    name = FORMAT_NAMES[prepared.format]
+    if len(takes) == 1:
+        return takes[0], f"the model for {name} data"
+    others = " or ".join(json.dumps(other) for other in takes[1:])
+    return takes[0], f"the cheapest model for {name} data; or {others}"

@@ -24,6 +24,9 @@ from pytest_finetune.schema import ConfigError, Key, add_key
 
 #: The model assumed when none is configured: the usual base for fine-tuning.
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
+#: The model assumed for prompt/completion data, which chat models do not fine-tune on:
+#: the cheaper of the two that do.
+DEFAULT_COMPLETIONS_MODEL = "babbage-002"
 #: Characters per token in the offline estimate.
 CHARS_PER_TOKEN = 4
 #: Files up to this size get exact token totals; larger ones an estimate from a sample.
@@ -73,12 +76,15 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def model_spec(model: str | None, config: dict[str, Any] | None = None) -> ModelSpec:
-    """The spec of ``model`` (the default model if ``None``), from the config or the table.
+def model_spec(
+    model: str | None, config: dict[str, Any] | None = None, fmt: Format | None = None
+) -> ModelSpec:
+    """The spec of ``model``, from the config or the table.
 
+    Without a model, the default one for data of format ``fmt`` (:func:`default_model`).
     A fine-tuned model's id (``ft:gpt-4o-mini-2024-07-18:org::abc``) resolves to its base.
     """
-    name = model or DEFAULT_MODEL
+    name = model or default_model(fmt)
     base = name.split(":")[1] if name.startswith("ft:") else name
     table = _table(config)
     for prefix in sorted(table, key=len, reverse=True):
@@ -90,6 +96,15 @@ def model_spec(model: str | None, config: dict[str, Any] | None = None) -> Model
         f"[tool.pytest_finetune.models.{base!r}] (in pyproject.toml; [models.{base!r}] in "
         "finetune.toml) with its encoding, training-limit and training-price"
     )
+
+
+def default_model(fmt: Format | None = None) -> str:
+    """The model assumed for data of format ``fmt`` when none is configured.
+
+    Token counts, limits and prices are those of a model that can train the data:
+    ``babbage-002`` for prompt/completion data, ``gpt-4o-mini`` for the rest.
+    """
+    return DEFAULT_COMPLETIONS_MODEL if fmt is Format.PROMPT_COMPLETION else DEFAULT_MODEL
 
 
 def models_for(fmt: Format, config: dict[str, Any] | None = None) -> list[str]:

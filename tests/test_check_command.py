@@ -230,7 +230,8 @@ def test_stats_prints_the_summary_of_one_file(project, capsys):
     )
     assert any(re.match(r"  ' 1' +51  +28\.7%", line) for line in out)
     assert re.search(
-        r"\n\S+: 2,373 tokens \(exact, o200k_base\), the longest example 19; 3 epochs ",
+        r"\n\S+: 2,386 tokens \(exact, cl100k_base\), the longest example 19; 3 epochs of "
+        r"babbage-002, 7,158 tokens billed, about \$0\.0029\n",
         "\n".join(out),
     )
     assert main(["stats", "--format", "json", "data/chat.jsonl"]) == 0

@@ -173,8 +173,9 @@ def chat_examples(count: int) -> list[dict]:
 @pytest.mark.parametrize(
     ("config", "chat", "model"),
     [
-        # The default model is a chat model: prompt/completion data gets babbage-002.
-        ("", False, BABBAGE),
+        # Without a model, prompt/completion data is meant for babbage-002; a chat
+        # model cannot train it, so the snippet names babbage-002 instead, with a note.
+        ("", False, '"babbage-002"'),
         ('model = "gpt-4.1-mini-2025-04-14"\n', False, BABBAGE),
         ('model = "davinci-002"\n', False, '"davinci-002"'),
         ("", True, '"gpt-4o-mini-2024-07-18"'),

@@ -221,8 +221,10 @@ def exact_total(rows: list[dict[str, str]], encoding: tiktoken.Encoding) -> list
 
 
 def test_totals_epochs_billed_tokens_and_cost(tmp_path):
+    # Without a model, prompt/completion data is counted and priced for babbage-002:
+    # chat models do not fine-tune on it.
     rows = intents(40)
-    counts = exact_total(rows, O200K)
+    counts = exact_total(rows, CL100K)
     result = scan(tmp_path, jsonl(*rows), "FT601")
     epochs = tokens.default_epochs(40)
     assert epochs == 3
@@ -231,15 +233,32 @@ def test_totals_epochs_billed_tokens_and_cost(tmp_path):
         "total": sum(counts),
         "max": max(counts),
         "exact": True,
-        "model": tokens.DEFAULT_MODEL,
-        "encoding": "o200k_base",
-        "limit": 65_536,
+        "model": "babbage-002",
+        "encoding": "cl100k_base",
+        "limit": 16_384,
         "over_limit": 0,
         "epochs": epochs,
         "billed": billed,
-        "price": 3.0,
-        "estimated_cost": round(billed * 3.0 / 1_000_000, 4),
+        "price": 0.4,
+        "estimated_cost": round(billed * 0.4 / 1_000_000, 4),
     }
+
+
+def test_without_a_model_chat_data_is_counted_for_the_default_chat_model(tmp_path):
+    chats = [
+        {
+            "messages": [
+                {"role": "user", "content": f"Hi {n}"},
+                {"role": "assistant", "content": "Hello"},
+            ]
+        }
+        for n in range(12)
+    ]
+    result = scan(tmp_path, jsonl(*chats), "FT601")
+    assert (result.stats.tokens["model"], result.stats.tokens["encoding"]) == (
+        tokens.DEFAULT_MODEL,
+        "o200k_base",
+    )
 
 
 def test_billed_tokens_cap_each_example_at_the_limit(tmp_path):
@@ -356,18 +375,18 @@ def test_a_declared_validation_file_is_not_billed_either(lint):
 
 def test_budgets_fail_when_training_would_cost_more(tmp_path):
     rows = intents(40)
-    billed = 3 * sum(exact_total(rows, O200K))
-    cost = billed * 3.0 / 1_000_000
-    config = f"[checks.FT602]\nmax-billed-tokens = {billed - 1}\nmax-cost = {cost / 2}\n"
+    billed = 3 * sum(exact_total(rows, CL100K))
+    cost = billed * 6.0 / 1_000_000
+    model = 'model = "davinci-002"\n'
+    config = f"{model}[checks.FT602]\nmax-billed-tokens = {billed - 1}\nmax-cost = {cost / 2}\n"
     result = scan(tmp_path, jsonl(*rows), "FT602", config=config)
     assert rendered(result, "FT602") == [
-        f"train.jsonl: FT602 Training bills {billed:,} tokens (3 epochs of "
-        f"{tokens.DEFAULT_MODEL}), over max-billed-tokens = {billed - 1:,}; trim the data or "
-        "raise the budget",
+        f"train.jsonl: FT602 Training bills {billed:,} tokens (3 epochs of davinci-002), over "
+        f"max-billed-tokens = {billed - 1:,}; trim the data or raise the budget",
         f"train.jsonl: FT602 Training costs ${round(cost, 4):.4f} ({billed:,} tokens, 3 epochs of "
-        f"{tokens.DEFAULT_MODEL} at $3.00 per million), over max-cost = ${cost / 2:.4f}; trim "
-        "the data or raise the budget",
+        f"davinci-002 at $6.00 per million), over max-cost = ${cost / 2:.4f}; trim the data or "
+        "raise the budget",
     ]
-    within = f"[checks.FT602]\nmax-billed-tokens = {billed}\nmax-cost = {cost * 2}\n"
+    within = f"{model}[checks.FT602]\nmax-billed-tokens = {billed}\nmax-cost = {cost * 2}\n"
     assert rendered(scan(tmp_path, jsonl(*rows), "FT602", config=within), "FT602") == []
     assert rendered(scan(tmp_path, jsonl(*rows), "FT602", config="[checks.FT602]\n"), "FT602") == []

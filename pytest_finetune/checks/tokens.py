@@ -71,7 +71,7 @@ class _Tally(Survey):
         self.problem: str | None = None
         self.spec = ModelSpec("", "", 0)
         try:
-            self.spec = model_spec(context.settings.model, context.settings.config)
+            self.spec = model_spec(context.settings.model, context.settings.config, context.format)
         except ConfigError as error:  # settings built by hand: Settings refuses the model
             self.problem = str(error)
             self.active = False
@@ -290,7 +290,7 @@ class OverBudget(_TokenCheck):
             self.report(
                 None,
                 f"Training costs {about}{_dollars(cost)} ({billed:,} tokens, {run} at "
-                f"{_dollars(price)} per million), over max-cost = "
+                f"${price:,.2f} per million), over max-cost = "
                 f"{_dollars(self.options.max_cost)}; trim the data or raise the budget",
             )
 

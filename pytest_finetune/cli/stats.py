@@ -11,6 +11,7 @@ from pytest_finetune.cli.linting import Linted, lint, selection_options
 from pytest_finetune.cli.status import USAGE
 from pytest_finetune.findings import plural
 from pytest_finetune.outputs import report, summary
+from pytest_finetune.training.cost import dollars
 
 
 def add_parser(commands: Any) -> None:
@@ -86,5 +87,5 @@ def _token_line(tokens: dict[str, Any]) -> str:
         if tokens.get("billed") is not None:
             line += f", {tokens['billed']:,} tokens billed"
         if tokens.get("estimated_cost") is not None:
-            line += f", about ${tokens['estimated_cost']:,.2f}"
+            line += f", about {dollars(tokens['estimated_cost'])}"
     return line

@@ -129,7 +129,7 @@ def _tokens(tokens: dict[str, Any] | None) -> str:
 def _cost(tokens: dict[str, Any] | None) -> str:
     if not tokens or tokens.get("estimated_cost") is None:
         return "-"
-    return f"${tokens['estimated_cost']:,.2f}"
+    return dollars(tokens["estimated_cost"])
 
 
 def _align(rows: Sequence[tuple[str, ...]], right: set[int]) -> list[str]:

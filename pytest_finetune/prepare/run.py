@@ -115,7 +115,7 @@ def prepare(options: Options, settings: Settings) -> Prepared:
     guess = write.output_paths(options.path, options.out_dir, split=False)[0]
     file_settings = settings.for_file(guess)
     # An unknown model is a configuration error: say so before writing anything.
-    model = tokens.model_spec(file_settings.model, file_settings.config).name
+    model = tokens.model_spec(file_settings.model, file_settings.config, fmt).name
     context = FixContext(fmt, source, file_settings)
     examples, changes = fixes.run(
         list(source.examples), chosen_fixes(file_settings, options.fixes, options.skip), context

@@ -18,6 +18,7 @@ from pytest_finetune.prepare.read import SourceKind
 from pytest_finetune.prepare.run import Output, Prepared, relative_to_config, shown
 from pytest_finetune.redact import redact
 from pytest_finetune.tokens import FORMAT_NAMES, default_epochs, model_spec, models_for
+from pytest_finetune.training.cost import dollars
 
 #: Classes named in the summary; the rest are counted.
 SHOWN_CLASSES = 8
@@ -172,7 +173,7 @@ def _training(prepared: Prepared) -> list[str]:
         line += f", {billed:,} tokens billed"
     cost = figures.get("estimated_cost")
     if cost is not None:
-        line += f", about ${cost:,.2f}"
+        line += f", about {dollars(cost)}"
     elif figures.get("price") is None:
         line += "; its price is unknown: set training-price in [tool.pytest_finetune.models]"
     lines.append(line)

@@ -28,7 +28,7 @@ class _TokenMember(Member):
         """The target model and its tiktoken encoding; ``None`` offline or if unknown."""
         settings = self.context.settings
         try:
-            spec = tokens.model_spec(settings.model, settings.config)
+            spec = tokens.model_spec(settings.model, settings.config, self.context.format)
         except ConfigError:
             return None  # settings built by hand, with a model the configuration would refuse
         encoding = tokens.tiktoken_encoding(spec.encoding, self.context.shared)

@@ -178,7 +178,7 @@ class DropTooLong(Fix):
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
         settings = context.settings
-        spec = tokens.model_spec(settings.model, settings.config)
+        spec = tokens.model_spec(settings.model, settings.config, context.format)
         count = tokens.ExampleCounter(tokens.counter(spec.encoding), spec.encoding)
         limit = spec.training_limit
 

@@ -134,33 +134,45 @@ def quote(text: str, limit: int = 60) -> str:
 
 def quote_end(text: str, limit: int = 60) -> str:
     """As :func:`quote`, keeping the end of a long text (where suffixes change)."""
-    text = redact(text[-(limit + _SECRET_ROOM) :])
+    text = _masked(text, limit, end=True)
     return repr(text) if len(text) <= limit else "..." + repr(text[-limit:])
 
 
 def quote_value(value: object, limit: int = 60) -> str:
     r"""A JSON value as messages quote it, cut to about ``limit`` characters.
 
-    Strings as ``repr`` (so that ``\n`` shows), other values as JSON (``true``, ``null``).
+    Strings as ``repr`` (so that ``\n`` shows), other values as JSON (``true``, ``null``);
+    secrets masked before the cut, as in :func:`quote`.
     """
     if isinstance(value, str):
         text = repr(_masked(value, limit)[: limit + 1])
     else:
-        text = orjson.dumps(value, default=str).decode("utf-8", "replace")
+        text = _masked(orjson.dumps(value, default=str).decode("utf-8", "replace"), limit)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-#: How far past a quote's end secrets are looked for: a private key block is the longest.
+#: How far past a quote's end secrets are first looked for: a private key block is the
+#: longest secret.
 _SECRET_ROOM = 10_000
+#: Longer than any secret but a private key (whose mask runs to the end of what is
+#: searched): a secret cut at the edge of the search cannot reach this far into it.
+_LONGEST_KEY = 300
 
 
-def _masked(text: str, limit: int) -> str:
-    """The start of ``text`` that a quote of ``limit`` characters may show, secrets masked.
+def _masked(text: str, limit: int, *, end: bool = False) -> str:
+    """The start (``end``: the end) of ``text`` that a quote may show, secrets masked.
 
-    Only the start is searched, with room for the longest secret (a private key block)
-    to be recognised whole: the rest is never shown.
+    Only that part is searched, with room for the longest secret to be recognised
+    whole. Masks shorten the text: while what is left could bring a secret cut at the
+    edge of the search into view, the search widens.
     """
-    return redact(text[: limit + _SECRET_ROOM])
+    window = limit + _SECRET_ROOM
+    while True:
+        part = text[-window:] if end else text[:window]
+        masked = redact(part)
+        if len(part) == len(text) or len(masked) >= limit + _LONGEST_KEY:
+            return masked
+        window *= 4
 
 
 def article(word: str) -> str:

@@ -298,7 +298,9 @@ class Reporter:
         if training is not None:
             # The item's outcome, final only here (a marked test's body runs after the
             # thresholds are judged); a copy, as other plugins read the report too.
-            self.results.training.append({**training, "passed": report.passed})
+            self.results.training.append(
+                {**training, "passed": report.passed, "outcome": _outcome(report)}
+            )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results.datasets and not self.results.training:
@@ -373,6 +375,13 @@ class Reporter:
         if chosen is None:
             return os.environ.get("GITHUB_ACTIONS") == "true"
         return bool(chosen)
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    """The outcome as pytest's summary words it: passed, failed, skipped, x(fail|pass)ed."""
+    if hasattr(report, "wasxfail"):
+        return "xpassed" if report.passed else "xfailed"
+    return report.outcome
 
 
 def _ini_table(config: pytest.Config) -> dict[str, Any]:

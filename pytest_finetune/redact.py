@@ -14,8 +14,11 @@ boundaries and the local part of e-mail addresses are checked around each match.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
+
+_V = TypeVar("_V")
 
 #: Kinds that give access to something: they fail a build (FT404).
 SECRET_KINDS = frozenset(
@@ -229,16 +232,16 @@ def _may_hold_secrets(text: str) -> bool:
     ) >= _CARD_DIGITS or _SHORTEST_KEY in data.translate(_AS_KEY_CHARS)
 
 
-def redact_keys(counts: dict[str, int]) -> dict[str, int]:
-    """``counts`` with each key redacted; keys masked alike stay apart (``' j***@***.com' (2)``)."""
-    shown: dict[str, int] = {}
-    for key, count in counts.items():
+def redact_keys(mapping: Mapping[str, _V]) -> dict[str, _V]:
+    """``mapping`` with keys redacted; keys masked alike stay apart (``j***@***.com (2)``)."""
+    shown: dict[str, _V] = {}
+    for key, value in mapping.items():
         masked = candidate = redact(key)
         number = 1
         while candidate in shown:
             number += 1
             candidate = f"{masked} ({number})"
-        shown[candidate] = count
+        shown[candidate] = value
     return shown
 
 

@@ -75,6 +75,15 @@ def of(context: ScanContext) -> Split | None:
     return found
 
 
+def named_as_validation(path: str | Path) -> bool:
+    """Whether a file's name says it holds validation data (``valid.jsonl``, ``x_val.jsonl``).
+
+    Its last split word (as in pairs found by name) is ``valid``, ``validation`` or ``val``.
+    """
+    matches = list(_WORD.finditer(Path(path).name))
+    return bool(matches) and matches[-1].group(1) in _VALID_WORDS
+
+
 def is_validation(context: ScanContext) -> bool:
     """Whether the file being scanned is the validation half of a pair."""
     split = of(context)

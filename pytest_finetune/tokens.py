@@ -377,7 +377,9 @@ def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
         )
     # An added model takes every format unless it says otherwise: the linter does not
     # know it, so FT603 must not guess; an override keeps the built-in model's formats.
-    base = MODELS.get(name, ModelSpec(name, "o200k_base", 0))
+    # A dated snapshot overrides its family's figures ("gpt-4o-mini-2024-07-18").
+    family = max((prefix for prefix in MODELS if name.startswith(prefix)), key=len, default=None)
+    base = MODELS[family] if family else ModelSpec(name, "o200k_base", 0)
     encoding = value.get("encoding", base.encoding)
     limit = value.get("training-limit", base.training_limit)
     price = value.get("training-price", base.training_price)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_finetune import Settings, lint
+from pytest_finetune import REGISTRY, Settings, lint
 
 EXAMPLES = [
     {"prompt": f"Ticket {n}: where is my order? ->", "completion": " shipping\n"} for n in range(6)
@@ -39,6 +39,6 @@ def test_lint_selects_by_overrides(tmp_path):
 
     result = lint(path, Settings(overrides={"select": ["FT1"]}))
 
-    assert result.outcomes
-    assert all(code.startswith("FT1") for code in result.outcomes)
-    assert all(outcome.count == 0 for outcome in result.outcomes.values())
+    expected = sorted(c.code for c in REGISTRY.values() if c.code.startswith("FT1"))
+    assert sorted(result.outcomes) == expected
+    assert [code for code, outcome in result.outcomes.items() if outcome.count] == []

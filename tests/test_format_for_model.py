@@ -85,8 +85,12 @@ def test_chat_data_for_a_base_model_fails(tmp_path):
         pytest.param(
             PROMPT_COMPLETION, 'model = "ft:babbage-002:acme::abc"\n', id="pc-fine-tuned-babbage"
         ),
-        # No model configured: the default (a chat model) is an assumption, not a choice.
+        # No model configured: the default is an assumption, not a choice, even where the
+        # configuration makes the default for the format unable to train it.
         pytest.param(PROMPT_COMPLETION, "", id="pc-no-model"),
+        pytest.param(
+            PREFERENCE, '[models.gpt-4o-mini]\nformats = ["chat"]\n', id="preference-no-model"
+        ),
         # A model the user adds takes every format unless it says which.
         pytest.param(
             PROMPT_COMPLETION,
@@ -134,3 +138,13 @@ def test_overriding_a_built_in_model_keeps_its_formats_unless_given():
     }
     chat_only = {"models": {"gpt-4o-mini": {"formats": ["chat"]}}}
     assert tokens.model_spec("gpt-4o-mini-2024-07-18", chat_only).formats == {Format.CHAT}
+
+
+def test_overriding_a_dated_snapshot_starts_from_its_family():
+    snapshot = {"models": {"gpt-4o-mini-2024-07-18": {"training-price": 2}}}
+    spec = tokens.model_spec("gpt-4o-mini-2024-07-18", snapshot)
+    assert (spec.training_limit, spec.training_price, spec.formats) == (
+        65_536,
+        2.0,
+        {Format.CHAT, Format.PREFERENCE},
+    )

@@ -156,6 +156,18 @@ def test_quotes_mask_secrets_before_cutting_the_text(text, start, end):
 
 def test_quoted_values_mask_secrets_before_cutting():
     assert quote_value(f"card 4111111111111111, key {OPENAI}", 20) == "'card ****1111, k..."
+    # Lists and objects, quoted as JSON, too: cut first, the key would match nothing.
+    assert quote_value(["please use the following key now:", OPENAI]) == (
+        '["please use the following key now:","sk-***"]'
+    )
+    assert quote_value({"card": "4111111111111111 and more text"}, 20) == '{"card":"****1111...'
+
+
+def test_a_quote_cut_after_a_long_masked_secret_still_masks_what_follows():
+    # A private key without its END line masks to the end of what was searched; the
+    # search widens so that a secret cut at its edge never comes into view.
+    text = "-----BEGIN PRIVATE KEY-----" + "A" * 10_010 + "!" + OPENAI
+    assert quote(text) == "'-----BEGIN PRIVATE KEY-----***!sk-***'"
 
 
 def test_keys_masked_alike_stay_apart():

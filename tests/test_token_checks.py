@@ -17,7 +17,7 @@ from conftest import ENCODINGS
 from helpers import intents, jsonl, pc
 from test_tokens import offline
 
-from pytest_finetune import Settings, tokens
+from pytest_finetune import Settings, splits, tokens
 from pytest_finetune.checks import tokens as token_checks
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.lint import lint
@@ -330,8 +330,8 @@ def test_offline_counts_are_marked_estimates(tmp_path, monkeypatch):
         ("validate_me.jsonl", False),
     ],
 )
-def test_validation_files_are_not_billed(name, validation):
-    assert token_checks.is_validation(f"data/{name}") is validation
+def test_files_named_as_validation_data_are_not_billed(name, validation):
+    assert splits.named_as_validation(f"data/{name}") is validation
 
 
 def test_summary_and_report_show_tokens_and_cost(lint):

@@ -186,9 +186,8 @@ def test_the_fixture_gives_the_model_its_figures_and_confusion_matrix(pytester):
     result.assert_outcomes(passed=1)
 
 
-def test_a_body_that_fails_after_the_thresholds_fails_in_the_table_and_report(pytester):
-    # No thresholds: training "passes", then the test's own assertion fails it.
-    body = "    assert finetune.accuracy > 0.99\n"
+def local_project(pytester: pytest.Pytester, body: str) -> None:
+    """The intent split and a test of ``body`` marked to train it with the local backend."""
     write_files(
         pytester.path,
         {
@@ -197,6 +196,12 @@ def test_a_body_that_fails_after_the_thresholds_fails_in_the_table_and_report(py
             **intent_files(),
         },
     )
+
+
+def test_a_body_that_fails_after_the_thresholds_fails_in_the_table_and_report(pytester):
+    # No thresholds: training "passes", then the test's own assertion fails it.
+    body = "    assert finetune.accuracy > 0.99\n"
+    local_project(pytester, body)
     result, report = run(pytester, "--finetune-train", "test_model.py")
     result.assert_outcomes(failed=1)
     [training] = report["training"]
@@ -213,17 +218,26 @@ def test_a_body_that_fails_after_the_thresholds_fails_in_the_table_and_report(py
     assert f"passed: accuracy {accuracy:.3f}" not in result.stdout.str()
 
 
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        ("    pytest.skip('not today')\n", "skipped"),
+        ("    pytest.xfail('known to be weak')\n", "xfailed"),
+    ],
+)
+def test_a_body_that_skips_or_xfails_is_not_called_a_failure(pytester, body, outcome):
+    local_project(pytester, body)
+    result, report = run(pytester, "--finetune-train", "test_model.py")
+    result.assert_outcomes(**{outcome: 1})
+    [training] = report["training"]
+    assert (training["outcome"], training["passed"]) == (outcome, False)
+    result.stdout.fnmatch_lines([f"test_model.py::test_intent_model * local * {outcome}"])
+
+
 def test_with_xdist_the_report_has_the_test_outcome_too(pytester):
     # The outcome comes from the call report, which workers send to the controller.
     body = "    assert finetune.accuracy > 0.99\n"
-    write_files(
-        pytester.path,
-        {
-            "pyproject.toml": PROJECT,
-            "test_model.py": marked_test(body, train="data/intent_train.jsonl", backend="local"),
-            **intent_files(),
-        },
-    )
+    local_project(pytester, body)
     report = pytester.path / "report.json"
     result = pytester.runpytest_subprocess(
         f"--finetune-report={report}", "--finetune-train", "-n", "2", "test_model.py"

@@ -21,7 +21,13 @@ from pytest_finetune.training.cost import (
     dollars,
     guard,
 )
-from pytest_finetune.training.evaluate import OTHER, gather_answers, match_label, measure
+from pytest_finetune.training.evaluate import (
+    OTHER,
+    gather_answers,
+    match_label,
+    measure,
+    to_dict,
+)
 from pytest_finetune.training.examples import Example, read_examples
 from pytest_finetune.training.results import (
     ResultsError,
@@ -186,6 +192,15 @@ def test_a_training_label_the_validation_split_lacks_is_its_own_column():
     confusion = evaluation.confusion()
     assert list(confusion.columns) == [" a", " b", " c"]
     assert confusion.loc[" b", " c"] == 1
+
+
+def test_the_reports_view_of_an_evaluation_masks_labels_that_hold_secrets():
+    examples = [Example(1, " jo@gmail.com"), Example(2, " 4111111111111111")]
+    evaluation = measure(examples, ["jo@gmail.com", "ann@corp.io"], classification=True)
+    report = to_dict(evaluation)
+    assert list(report["per_class"]) == [" ****1111", " j***@***.com"]
+    assert report["confusion_matrix"]["labels"] == [" ****1111", " j***@***.com"]
+    assert report["confusion_matrix"]["predicted"] == [" ****1111", " j***@***.com", OTHER]
 
 
 def test_open_ended_answers_are_right_when_they_are_the_expected_text():

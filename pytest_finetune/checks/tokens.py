@@ -12,9 +12,7 @@ counted sample of about :data:`SAMPLE_BYTES` spread over the file, and marked
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import splits
@@ -42,12 +40,6 @@ if TYPE_CHECKING:
 #: Bytes of a large file counted exactly to estimate its totals (on average).
 SAMPLE_BYTES = 1_000_000
 _GOLDEN = 2654435761  # 2**32 divided by the golden ratio
-_VALIDATION = re.compile(r"(?:^|[_.-])(?:valid|validation|val)$", re.IGNORECASE)
-
-
-def is_validation(path: str) -> bool:
-    """Whether a file is named as a validation split (``valid.jsonl``, ``x_val.jsonl``)."""
-    return bool(_VALIDATION.search(PurePosixPath(path).stem))
 
 
 def is_billed(context: ScanContext) -> bool:
@@ -60,7 +52,7 @@ def is_billed(context: ScanContext) -> bool:
     split = splits.of(context)
     if split is not None:
         return split.role is splits.Role.TRAIN
-    return not is_validation(context.display_path)
+    return not splits.named_as_validation(context.display_path)
 
 
 class _Tally(Survey):
@@ -296,6 +288,8 @@ class OverBudget(_TokenCheck):
 
 
 def _dollars(amount: float) -> str:
+    # Not cost.dollars (cents above one cent): a cost and the budget it exceeds must
+    # read different, and $0.0112 over $0.0100 would read "$0.01 over $0.01".
     return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
 
 

@@ -21,7 +21,8 @@ def add_parser(commands: Any) -> None:
         help="the summary table for datasets: format, examples, classes, tokens, cost, findings",
         description="Lint datasets and print the summary: format, examples, classes, "
         "tokens, estimated cost and findings by code. Exit status: 2 on a usage or "
-        "configuration error, 0 otherwise, whatever the findings (`check` fails on them).",
+        "configuration error or a check that crashed, 0 otherwise, whatever the findings "
+        "(`check` fails on them).",
     )
     stats.add_argument("paths", nargs="+", type=Path, metavar="FILE", help="dataset files")
     stats.add_argument("--format", choices=("text", "json"), default="text", help="output format")

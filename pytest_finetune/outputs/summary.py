@@ -46,10 +46,10 @@ def training_table(results: RunResults) -> list[str]:
             verdict = "error"
         elif failed:
             verdict = "failed: " + ", ".join(dict.fromkeys(failed))
-        elif not entry.get("passed", True):
+        elif entry.get("outcome", "passed") == "failed":
             verdict = "failed: test body"  # every threshold met, an assertion not
         else:
-            verdict = "passed"
+            verdict = entry.get("outcome", "passed")  # or skipped, xfailed, xpassed
         cost = (entry.get("cost") or {}).get("usd")
         rows.append(
             (

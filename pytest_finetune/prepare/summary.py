@@ -233,9 +233,8 @@ def _next(prepared: Prepared) -> list[str]:
 def _model_for(prepared: Prepared) -> tuple[str, str | None]:
     """The model the training snippet names, with a note on it when it is not the usual one.
 
-    The configured model (or the default) if it fine-tunes on the data's format; else
-    the cheapest that does, since the job would fail (FT603): for prompt/completion
-    data, babbage-002, the default model being a chat model.
+    The configured model (or the default for the data's format) if it fine-tunes on
+    the data's format; else the cheapest that does, since the job would fail (FT603).
     """
     config = prepared.settings.config
     if prepared.format in model_spec(prepared.model, config).formats:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from pytest_finetune.redact import redact, redact_keys
 from pytest_finetune.training.backends.base import Retryable
 from pytest_finetune.training.examples import Example
 
@@ -241,12 +242,13 @@ def to_dict(evaluation: Evaluation) -> dict[str, Any]:
         "precision": evaluation.precision,
         "recall": evaluation.recall,
         "f1": evaluation.f1,
-        "per_class": {label: m.to_dict() for label, m in evaluation.per_class.items()},
+        # Labels are data, and the report shows them: secrets masked as in messages.
+        "per_class": redact_keys({label: m.to_dict() for label, m in evaluation.per_class.items()}),
         "confusion_matrix": None
         if confusion is None
         else {
-            "labels": list(confusion.index),
-            "predicted": list(confusion.columns),
+            "labels": [redact(label) for label in confusion.index],
+            "predicted": [redact(label) for label in confusion.columns],
             "counts": confusion.to_numpy().tolist(),
         },
     }

@@ -73,7 +73,7 @@ def write_plots(result: FinetuneResult, path: Path) -> Path:
         # Labels as written (a leading space shows), secrets masked as in messages.
         labels = [redact(repr(label)) for label in confusion.index]
         predicted = [
-            redact(repr(label)) if label in confusion.index else label
+            redact(repr(label) if label in confusion.index else label)
             for label in confusion.columns
         ]
         figure.add_trace(

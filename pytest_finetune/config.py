@@ -31,6 +31,7 @@ from pytest_finetune import conventions, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity
 from pytest_finetune.findings import Severity, did_you_mean
+from pytest_finetune.overrides import SELECTION
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES
 from pytest_finetune.schema import (
     KEYS,
@@ -230,10 +231,6 @@ class FileSettings:
     #: The merged configuration table, for feature keys (training, splits, ...).
     config: dict[str, Any] = field(default_factory=dict)
     source: ConfigSource | None = None
-
-
-#: The keys that choose checks, resolved layer by layer (see :func:`_selection`).
-SELECTION = ("select", "extend-select", "ignore")
 
 
 class Settings:

@@ -27,9 +27,9 @@ OPTIONS: dict[str, dict[str, Any]] = {
     },
     "model": {"metavar": "MODEL", "help": "Target model for token limits and cost."},
 }
-#: The keys that take lists of checks: comma- or space-separated on a command line or
-#: an ini line.
-LISTS = frozenset({"select", "extend-select", "ignore"})
+#: The keys that take lists of checks, in the order messages name them: comma- or
+#: space-separated on a command line or an ini line.
+SELECTION = ("select", "extend-select", "ignore")
 
 
 def split_checks(values: Iterable[str]) -> list[str]:
@@ -37,12 +37,19 @@ def split_checks(values: Iterable[str]) -> list[str]:
     return [part for value in values for part in re.split(r"[,\s]+", value) if part]
 
 
+def ini_value(name: str, value: Any) -> Any:
+    """An ini key's value as the configuration takes it: lists of checks split."""
+    if name in SELECTION and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return split_checks(value)
+    return value
+
+
 def table(given: Callable[[str], Any]) -> dict[str, Any]:
     """The configuration table of the options given; ``given(name)`` reads option ``name``."""
     overrides: dict[str, Any] = {}
     for name in OPTIONS:
         value = given(name)
-        if value and name in LISTS:
+        if value and name in SELECTION:
             overrides[name] = split_checks([value])
         elif value:
             overrides[name] = value

@@ -388,9 +388,7 @@ def _ini_table(config: pytest.Config) -> dict[str, Any]:
     table = {}
     for name, key in KEYS.items():
         if key.ini:
-            value = config.getini(Key.ini_name(name))
-            if value and name in overrides.LISTS:
-                value = overrides.split_checks(value)
+            value = overrides.ini_value(name, config.getini(Key.ini_name(name)))
             if value:
                 table[name] = value
     return table

@@ -128,13 +128,7 @@ def ini_defaults(paths: Sequence[Path]) -> tuple[dict[str, Any], list[str]]:
         return {}, list(NORECURSEDIRS)
     table: dict[str, Any] = {}
     for name, key in KEYS.items():
-        value = _ini_value(values.get(Key.ini_name(name)), key.ini)
-        if (
-            name in overrides.LISTS
-            and isinstance(value, list)
-            and all(isinstance(item, str) for item in value)
-        ):
-            value = overrides.split_checks(value)
+        value = overrides.ini_value(name, _ini_value(values.get(Key.ini_name(name)), key.ini))
         if key.ini and value:
             table[name] = value
     skip = _ini_value(values.get("norecursedirs"), "args")

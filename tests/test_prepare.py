@@ -193,6 +193,16 @@ def test_the_next_step_names_a_model_that_fine_tunes_on_the_data(
     assert f"\n       model = {model}\n" in capsys.readouterr().out
 
 
+def test_the_cost_of_a_model_that_cannot_train_the_data_says_so(project, capsys):
+    Path("finetune.toml").write_text('model = "gpt-4.1-mini-2025-04-14"\n', "utf-8")
+    Path("data.jsonl").write_text(jsonl(*intents(60)), "utf-8")
+    assert prepare("data.jsonl", "--split") == 0
+    assert (
+        "\n  gpt-4.1-mini-2025-04-14 does not fine-tune on prompt/completion data (FT603): "
+        "the next step names babbage-002, which does\n"
+    ) in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("real", sorted(REAL.glob("*.jsonl")), ids=lambda path: path.stem)
 def test_every_real_file_prepared_lints_clean_of_what_has_a_safe_fix(real, project):
     shutil.copy(real, real.name)

@@ -35,6 +35,7 @@ from pytest_finetune.training.results import (
     metrics_frame,
     read_results_file,
 )
+from pytest_finetune.training.session import Outcome
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.spec import SpecError, parse
 from pytest_finetune.training.state import JobEntry, JobStore, StateError, job_key
@@ -418,6 +419,20 @@ def test_min_class_f1_as_a_number_applies_to_every_class():
     evaluation = measure(examples, ["a", "a"], classification=True)
     verdicts = check({"min_class_f1": 0.5}, {}, evaluation.per_class)
     assert [(v.label, v.passed) for v in verdicts] == [(" a", True), (" b", False)]
+
+
+def test_the_reports_training_entry_masks_class_labels_in_thresholds_and_verdicts(tmp_path):
+    label = " jo@gmail.com"
+    spec = parse(
+        {"train": str(TRAIN), "model": "m", "min_class_f1": {label: 0.9}},
+        where="t",
+        bases=(tmp_path,),
+    )
+    evaluation = measure([Example(1, label)], ["jo@gmail.com"], classification=True)
+    outcome = Outcome(spec, verdicts=check(spec.thresholds, {}, evaluation.per_class))
+    entry = outcome.payload("test_x.py::test_x", tmp_path)
+    assert entry["thresholds"] == {"min_class_f1": {" j***@***.com": 0.9}}
+    assert [verdict["label"] for verdict in entry["verdicts"]] == [" j***@***.com"]
 
 
 def test_the_state_path_is_relative_to_the_configuration(tmp_path):

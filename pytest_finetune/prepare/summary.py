@@ -177,6 +177,13 @@ def _training(prepared: Prepared) -> list[str]:
     elif figures.get("price") is None:
         line += "; its price is unknown: set training-price in [tool.pytest_finetune.models]"
     lines.append(line)
+    suggested, _note = _model_for(prepared)
+    if suggested != prepared.model:
+        # Priced as configured, but that model cannot train the data (FT603).
+        lines.append(
+            f"{prepared.model} does not fine-tune on {FORMAT_NAMES[prepared.format]} data "
+            f"(FT603): the next step names {suggested}, which does"
+        )
     return lines
 
 

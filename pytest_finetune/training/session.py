@@ -20,7 +20,7 @@ from pytest_finetune import tokens
 from pytest_finetune.config import Settings
 from pytest_finetune.findings import Finding, plural
 from pytest_finetune.lint import lint
-from pytest_finetune.redact import redact
+from pytest_finetune.redact import redact, redact_keys
 from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.backends.base import Unsupported
 from pytest_finetune.training.progress import Progress, terminal_writer
@@ -85,13 +85,17 @@ class Outcome:
             "train": _display(spec.train, rootpath) if spec else None,
             "valid": _display(spec.valid, rootpath) if spec else None,
             "metrics": {},
-            "thresholds": dict(spec.thresholds) if spec else {},
+            # min_class_f1 may name classes: labels are data, masked as in messages.
+            "thresholds": {
+                name: redact_keys(limit) if isinstance(limit, dict) else limit
+                for name, limit in (spec.thresholds if spec else {}).items()
+            },
             "verdicts": [verdict.to_dict() for verdict in self.verdicts],
             # The controller replaces it with the test's outcome (see Reporter), which
             # a marked test's body may fail after every threshold was met.
             "passed": self.passed,
             "thresholds_passed": self.passed,
-            "error": self.error,
+            "error": None if self.error is None else redact(self.error),
             "plot": self.plot,
         }
         if self.result is not None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_finetune.redact import redact
 from pytest_finetune.training.spec import THRESHOLDS
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ class Verdict:
         return {
             "threshold": self.threshold,
             "metric": self.metric,
-            "label": self.label,
+            # A class label is data: masked as in messages.
+            "label": None if self.label is None else redact(self.label),
             "limit": self.limit,
             "value": self.value,
             "passed": self.passed,

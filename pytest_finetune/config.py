@@ -18,8 +18,6 @@ an error with a did-you-mean.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from pytest_finetune import conventions, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity
 from pytest_finetune.findings import Severity, did_you_mean
+from pytest_finetune.globs import glob_match
 from pytest_finetune.overrides import SELECTION
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES
 from pytest_finetune.schema import (
@@ -293,7 +292,7 @@ class Settings:
         exclude = table.get("exclude", [])
         relative = _relative(path, source)
         root = _root(source)
-        return _glob_match(relative, include, root) and not _glob_match(relative, exclude, root)
+        return glob_match(relative, include, root) and not glob_match(relative, exclude, root)
 
     def layers(self, source: ConfigSource | None) -> list[tuple[str, dict[str, Any]]]:
         """The tables that choose checks, lowest first, each with how messages name it."""
@@ -313,9 +312,7 @@ class Settings:
         ]
         relative, root = _relative(path, source), _root(source)
         globs = [
-            glob
-            for glob in table.get("per-file-ignores", {})
-            if _glob_match(relative, [glob], root)
+            glob for glob in table.get("per-file-ignores", {}) if glob_match(relative, [glob], root)
         ]
         if globs and source is not None:
             where.append(f"per-file-ignores {', '.join(map(repr, globs))} in {source.name}")
@@ -328,7 +325,7 @@ class Settings:
         relative = _relative(path, source)
         root = _root(source)
         for glob, codes in table.get("per-file-ignores", {}).items():
-            if _glob_match(relative, [glob], root):
+            if glob_match(relative, [glob], root):
                 # After selection, as in ruff: a matching file never runs these checks,
                 # however specifically something selected them.
                 chosen -= {
@@ -377,51 +374,6 @@ def _relative(path: Path, source: ConfigSource | None) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def _glob_match(relative: str, globs: Iterable[str], root: Path) -> bool:
-    """Match globs as ruff does.
-
-    A glob with a slash (or a leading ``./``) matches the path relative to ``root``,
-    or a folder above it; ``**/`` matches zero or more folders; an absolute glob under
-    ``root`` is made relative to it. Others match the file name or any folder on the way.
-    """
-    parts = relative.split("/")
-    for raw in globs:
-        glob, anchored = _anchor(raw, root)
-        if anchored:
-            for variant in _zero_folders(glob):
-                folder = variant.rstrip("/") + "/*"
-                if fnmatch.fnmatch(relative, variant) or fnmatch.fnmatch(relative, folder):
-                    return True
-        elif any(fnmatch.fnmatch(part, glob) for part in parts):
-            return True
-    return False
-
-
-def _anchor(glob: str, root: Path) -> tuple[str, bool]:
-    """``glob`` relative to ``root``, and whether it is anchored there (not a bare name)."""
-    glob = glob.replace(os.sep, "/")
-    if Path(glob).is_absolute():
-        # Both spellings: the folder may be reached through a link (/tmp on macOS).
-        for base in dict.fromkeys((root.as_posix(), root.resolve().as_posix())):
-            prefix = base.rstrip("/") + "/"
-            if glob.startswith(prefix):
-                return glob[len(prefix) :], True
-        return glob, True
-    anchored = "/" in glob
-    while glob.startswith("./"):
-        glob = glob[2:]
-    return glob, anchored
-
-
-def _zero_folders(glob: str) -> list[str]:
-    """``glob`` and its spellings with any ``**/`` matching no folder (fnmatch needs one)."""
-    at = glob.find("**/")
-    if at < 0:
-        return [glob]
-    head, tails = glob[:at], _zero_folders(glob[at + 3 :])
-    return [head + "**/" + tail for tail in tails] + [head + tail for tail in tails]
 
 
 def _selection(layers: Iterable[dict[str, Any]]) -> set[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 # Feature modules register their own configuration keys when imported.
-from pytest_finetune import conventions, tokens, training  # noqa: F401
+from pytest_finetune import conventions, models, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity
 from pytest_finetune.findings import Severity, did_you_mean
@@ -274,7 +274,7 @@ class Settings:
             # Checked on the merged table: the command line's model may be one that the
             # file's [models] tables add.
             try:
-                tokens.model_spec(table["model"], table)
+                models.model_spec(table["model"], table)
             except ConfigError as error:
                 if "model" in self.overrides:
                     where = "command line"

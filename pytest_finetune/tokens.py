@@ -1,10 +1,9 @@
-"""Tokens: each model's encoding, training limit and price, and counting with tiktoken.
+"""Tokens: counting them with each model's tiktoken encoding (the models: :mod:`.models`).
 
 Counting is exact with the model's tiktoken encoding. tiktoken downloads encodings on
 first use; offline and without a cache (``TIKTOKEN_CACHE_DIR``), counts fall back to an
 estimate (a token per four characters) that every figure marks as such, instead of
-failing. The model table holds OpenAI's published figures; ``[tool.pytest_finetune.models]``
-adds or overrides models.
+failing.
 
 Whole examples are counted as the service counts them (:class:`ExampleCounter`):
 prompt plus completion; for chat, OpenAI's cookbook rule (3 tokens per message, 1 per
@@ -15,18 +14,12 @@ preference data, the input with the longer of its two outputs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pytest_finetune.findings import did_you_mean
-from pytest_finetune.formats import SUPPORTED, Format, Record
+from pytest_finetune.formats import Format, Record
 from pytest_finetune.schema import ConfigError, Key, add_key
 
-#: The model assumed when none is configured: the usual base for fine-tuning.
-DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
-#: The model assumed for prompt/completion data, which chat models do not fine-tune on:
-#: the cheaper of the two that do.
-DEFAULT_COMPLETIONS_MODEL = "babbage-002"
 #: Characters per token in the offline estimate.
 CHARS_PER_TOKEN = 4
 #: Files up to this size get exact token totals; larger ones an estimate from a sample.
@@ -34,124 +27,6 @@ EXACT_TOKENS_MAX_BYTES = 16_000_000
 #: The longest token of cl100k_base and o200k_base, in bytes: a text of N bytes has at
 #: least N / 128 tokens.
 MAX_TOKEN_BYTES = 128
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the linter needs to know of a model it may fine-tune."""
-
-    name: str
-    #: tiktoken encoding name.
-    encoding: str
-    #: Most tokens one training example may have; longer ones are truncated.
-    training_limit: int
-    #: US dollars per million training tokens (``None``: unknown).
-    training_price: float | None = None
-    #: The formats of data the model fine-tunes on (every supported one unless known).
-    formats: frozenset[Format] = SUPPORTED
-
-
-#: What OpenAI's models fine-tune on: the base models prompt/completion only, the chat
-#: models chat, and the newer ones preference (DPO) data too.
-_LEGACY = frozenset({Format.PROMPT_COMPLETION})
-_CHAT = frozenset({Format.CHAT})
-_CHAT_AND_DPO = frozenset({Format.CHAT, Format.PREFERENCE})
-
-#: OpenAI's fine-tunable models, by name prefix (a dated snapshot matches its family).
-MODELS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in (
-        ModelSpec("gpt-4.1-nano", "o200k_base", 65_536, 1.50, _CHAT_AND_DPO),
-        ModelSpec("gpt-4.1-mini", "o200k_base", 65_536, 5.00, _CHAT_AND_DPO),
-        ModelSpec("gpt-4.1", "o200k_base", 65_536, 25.00, _CHAT_AND_DPO),
-        ModelSpec("gpt-4o-mini", "o200k_base", 65_536, 3.00, _CHAT_AND_DPO),
-        ModelSpec("gpt-4o", "o200k_base", 65_536, 25.00, _CHAT_AND_DPO),
-        ModelSpec("o4-mini", "o200k_base", 65_536, None, _CHAT),
-        ModelSpec("gpt-3.5-turbo-0613", "cl100k_base", 4_096, 8.00, _CHAT),
-        ModelSpec("gpt-3.5-turbo", "cl100k_base", 16_385, 8.00, _CHAT),
-        ModelSpec("gpt-4", "cl100k_base", 8_192, None, _CHAT),
-        ModelSpec("davinci-002", "cl100k_base", 16_384, 6.00, _LEGACY),
-        ModelSpec("babbage-002", "cl100k_base", 16_384, 0.40, _LEGACY),
-    )
-}
-
-
-def model_spec(
-    model: str | None, config: dict[str, Any] | None = None, fmt: Format | None = None
-) -> ModelSpec:
-    """The spec of ``model``, from the config or the table.
-
-    Without a model, the default one for data of format ``fmt`` (:func:`default_model`).
-    A fine-tuned model's id (``ft:gpt-4o-mini-2024-07-18:org::abc``) resolves to its base.
-    """
-    name = model or default_model(fmt)
-    base = name.split(":")[1] if name.startswith("ft:") else name
-    table = _table(config)
-    for prefix in sorted(table, key=len, reverse=True):
-        if base.startswith(prefix):
-            return replace(table[prefix], name=name)
-    hint = did_you_mean(base, table)
-    raise ConfigError(
-        f"unknown model {name!r}{hint + ' Or add' if hint else '; add'} it as "
-        f"[tool.pytest_finetune.models.{base!r}] (in pyproject.toml; [models.{base!r}] in "
-        "finetune.toml) with its encoding, training-limit and training-price"
-    )
-
-
-def default_model(fmt: Format | None = None) -> str:
-    """The model assumed for data of format ``fmt`` when none is configured.
-
-    Token counts, limits and prices are those of a model that can train the data:
-    ``babbage-002`` for prompt/completion data, ``gpt-4o-mini`` for the rest.
-    """
-    return DEFAULT_COMPLETIONS_MODEL if fmt is Format.PROMPT_COMPLETION else DEFAULT_MODEL
-
-
-def models_for(fmt: Format, config: dict[str, Any] | None = None) -> list[str]:
-    """The built-in models (as the configuration overrides them) that fine-tune on ``fmt``.
-
-    Cheapest first, those of unknown price last: what to suggest instead of a model that
-    does not take the data. Models the configuration adds are the user's to choose.
-    """
-    table = _table(config)
-    takes = [table[name] for name in MODELS if fmt in table[name].formats]
-    takes.sort(key=lambda spec: (spec.training_price is None, spec.training_price or 0.0))
-    return [spec.name for spec in takes]
-
-
-#: How messages name the data of each format a model may fine-tune on.
-FORMAT_NAMES = {
-    Format.PROMPT_COMPLETION: "prompt/completion",
-    Format.CHAT: "chat",
-    Format.PREFERENCE: "preference",
-}
-
-
-def formats_text(formats: frozenset[Format]) -> str:
-    """``chat and preference``: the formats of a model, in the order of :data:`FORMAT_NAMES`."""
-    names = [name for fmt, name in FORMAT_NAMES.items() if fmt in formats]
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
-
-
-def _table(config: dict[str, Any] | None) -> dict[str, ModelSpec]:
-    """The built-in models with the configuration's ``[models]`` added or overriding them."""
-    custom = (config or {}).get("models", {})
-    return {**MODELS, **{key: _spec(key, value) for key, value in custom.items()}}
-
-
-def default_epochs(examples: int) -> int:
-    """The service's default number of epochs for ``examples`` training examples (cookbook rule).
-
-    Three, raised so that small files see about 100 examples, lowered so that large ones
-    see about 25,000, always within 1 to 25.
-    """
-    if examples <= 0:
-        return 0
-    if examples * 3 < 100:
-        return min(25, 100 // examples)
-    if examples * 3 > 25_000:
-        return max(1, 25_000 // examples)
-    return 3
 
 
 class Counter(Protocol):
@@ -363,92 +238,12 @@ def _sentence(value: object) -> str:
     return _text(value).removesuffix(".")
 
 
-def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
-    where = f"{within}models.{name}"
-    if not isinstance(value, dict):
-        raise ConfigError(
-            f"{where} must be a table of encoding, training-limit, training-price, formats"
-        )
-    unknown = sorted(set(value) - set(_MODEL_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}"
-            f"{did_you_mean(unknown[0], _MODEL_KEYS)} (keys: {', '.join(_MODEL_KEYS)})"
-        )
-    # An added model takes every format unless it says otherwise: the linter does not
-    # know it, so FT603 must not guess; an override keeps the built-in model's formats.
-    # A dated snapshot overrides its family's figures ("gpt-4o-mini-2024-07-18").
-    family = max((prefix for prefix in MODELS if name.startswith(prefix)), key=len, default=None)
-    base = MODELS[family] if family else ModelSpec(name, "o200k_base", 0)
-    encoding = value.get("encoding", base.encoding)
-    limit = value.get("training-limit", base.training_limit)
-    price = value.get("training-price", base.training_price)
-    formats = _formats(value["formats"], where) if "formats" in value else base.formats
-    if not isinstance(encoding, str):
-        raise ConfigError(f"{where}.encoding must be a tiktoken encoding name")
-    if "encoding" in value:
-        # Imported only here: most runs add no model (see _load_encoding).
-        import tiktoken  # noqa: PLC0415
-
-        known = tiktoken.list_encoding_names()
-        if encoding not in known:
-            # Counts would quietly become estimates: refuse the name instead.
-            raise ConfigError(
-                f"{where}.encoding: unknown tiktoken encoding {encoding!r}"
-                f"{did_you_mean(encoding, known)} (encodings: {', '.join(known)})"
-            )
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-        raise ConfigError(f"{where}.training-limit must be a positive integer")
-    if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):
-        raise ConfigError(f"{where}.training-price must be a number (USD per 1M tokens)")
-    return ModelSpec(name, encoding, limit, None if price is None else float(price), formats)
-
-
-_MODEL_KEYS = ("encoding", "training-limit", "training-price", "formats")
-
-
-def _formats(value: Any, where: str) -> frozenset[Format]:
-    """A model's ``formats`` list: names of the formats a fine-tuning service accepts."""
-    names = sorted(fmt.value for fmt in SUPPORTED)
-    if not isinstance(value, list) or not value:
-        raise ConfigError(
-            f"{where}.formats must be a list of the formats the model fine-tunes on, "
-            f"some of {', '.join(names)}"
-        )
-    formats = set()
-    for item in value:
-        if not isinstance(item, str) or item not in names:
-            hint = did_you_mean(item, names) if isinstance(item, str) else ""
-            raise ConfigError(
-                f"{where}.formats: unknown format {item!r}{hint} (formats: {', '.join(names)})"
-            )
-        formats.add(Format(item))
-    return frozenset(formats)
-
-
 def _non_negative_int(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigError(f"{where} must be a number of bytes (0 or more), got {value!r}")
     return value
 
 
-def _models(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a table of model tables")
-    for name, spec in value.items():
-        _spec(name, spec, where.removesuffix("models"))  # validates
-    return value
-
-
-add_key(
-    "models",
-    Key(
-        _models,
-        "Extra models or overrides: encoding, training-limit, "
-        "training-price (USD per 1M training tokens), formats (the data it fine-tunes "
-        "on: prompt_completion, chat, preference; every one if not given).",
-    ),
-)
 add_key(
     "exact-tokens-max-bytes",
     Key(

@@ -10,7 +10,7 @@ import pytest
 from conftest import write_files
 from helpers import intents, jsonl
 
-from pytest_finetune import REGISTRY, Check, Settings, Severity, option, register, tokens
+from pytest_finetune import REGISTRY, Check, Settings, Severity, models, option, register
 from pytest_finetune.cli import main
 from pytest_finetune.schema import ConfigError
 
@@ -395,9 +395,9 @@ def test_models_that_resolve_by_prefix_or_the_models_table_are_accepted(
     write_files(tmp_path, {"data/finetune.toml": config, "data/train.jsonl": GOOD})
     settings = Settings(overrides={"model": cli} if cli else {})
     file = settings.for_file(tmp_path / "data/train.jsonl")
-    spec = tokens.model_spec(file.model, file.config)
+    spec = models.model_spec(file.model, file.config)
     assert spec.name == (cli or "my-own")
-    limit = 100 if resolved == "my-own" else tokens.MODELS[resolved].training_limit
+    limit = 100 if resolved == "my-own" else models.MODELS[resolved].training_limit
     assert spec.training_limit == limit
 
 

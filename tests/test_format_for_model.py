@@ -13,7 +13,7 @@ import pytest
 from chat_corpus import assistant, chat, pair, user
 from helpers import intents, jsonl
 
-from pytest_finetune import Settings, tokens
+from pytest_finetune import Settings, models
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import lint
 
@@ -127,22 +127,22 @@ def test_the_built_in_table_says_what_each_model_fine_tunes_on():
         "gpt-4.1-mini-2025-04-14": chat_and_dpo,
         "gpt-4.1-nano-2025-04-14": chat_and_dpo,
     }
-    assert {model: set(tokens.model_spec(model).formats) for model in expected} == expected
+    assert {model: set(models.model_spec(model).formats) for model in expected} == expected
 
 
 def test_overriding_a_built_in_model_keeps_its_formats_unless_given():
     price = {"models": {"gpt-4o-mini": {"training-price": 1.5}}}
-    assert tokens.model_spec("gpt-4o-mini-2024-07-18", price).formats == {
+    assert models.model_spec("gpt-4o-mini-2024-07-18", price).formats == {
         Format.CHAT,
         Format.PREFERENCE,
     }
     chat_only = {"models": {"gpt-4o-mini": {"formats": ["chat"]}}}
-    assert tokens.model_spec("gpt-4o-mini-2024-07-18", chat_only).formats == {Format.CHAT}
+    assert models.model_spec("gpt-4o-mini-2024-07-18", chat_only).formats == {Format.CHAT}
 
 
 def test_overriding_a_dated_snapshot_starts_from_its_family():
     snapshot = {"models": {"gpt-4o-mini-2024-07-18": {"training-price": 2}}}
-    spec = tokens.model_spec("gpt-4o-mini-2024-07-18", snapshot)
+    spec = models.model_spec("gpt-4o-mini-2024-07-18", snapshot)
     assert (spec.training_limit, spec.training_price, spec.formats) == (
         65_536,
         2.0,

@@ -17,7 +17,7 @@ from conftest import ENCODINGS
 from helpers import intents, jsonl, pc
 from test_tokens import offline
 
-from pytest_finetune import Settings, splits, tokens
+from pytest_finetune import Settings, models, splits, tokens
 from pytest_finetune.checks import tokens as token_checks
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.lint import lint
@@ -226,7 +226,7 @@ def test_totals_epochs_billed_tokens_and_cost(tmp_path):
     rows = intents(40)
     counts = exact_total(rows, CL100K)
     result = scan(tmp_path, jsonl(*rows), "FT601")
-    epochs = tokens.default_epochs(40)
+    epochs = models.default_epochs(40)
     assert epochs == 3
     billed = epochs * sum(counts)
     assert result.stats.tokens == {
@@ -256,7 +256,7 @@ def test_without_a_model_chat_data_is_counted_for_the_default_chat_model(tmp_pat
     ]
     result = scan(tmp_path, jsonl(*chats), "FT601")
     assert (result.stats.tokens["model"], result.stats.tokens["encoding"]) == (
-        tokens.DEFAULT_MODEL,
+        models.DEFAULT_MODEL,
         "o200k_base",
     )
 

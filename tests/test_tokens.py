@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_finetune import tokens
+from pytest_finetune import models, tokens
 from pytest_finetune.schema import ConfigError
 
 
@@ -20,12 +20,12 @@ from pytest_finetune.schema import ConfigError
     ],
 )
 def test_models_resolve_by_family_prefix(model, encoding, limit):
-    spec = tokens.model_spec(model)
+    spec = models.model_spec(model)
     assert (spec.name, spec.encoding, spec.training_limit) == (model, encoding, limit)
 
 
 def test_default_model_when_none_is_configured():
-    assert tokens.model_spec(None).name == tokens.DEFAULT_MODEL
+    assert models.model_spec(None).name == models.DEFAULT_MODEL
 
 
 def test_configuration_adds_and_overrides_models():
@@ -35,14 +35,14 @@ def test_configuration_adds_and_overrides_models():
             "gpt-4o-mini": {"training-price": 1.5},
         }
     }
-    assert tokens.model_spec("my-model-v2", config).training_limit == 2048
-    assert tokens.model_spec("gpt-4o-mini-2024-07-18", config).training_price == 1.5
-    assert tokens.model_spec("gpt-4o-mini-2024-07-18", config).training_limit == 65_536
+    assert models.model_spec("my-model-v2", config).training_limit == 2048
+    assert models.model_spec("gpt-4o-mini-2024-07-18", config).training_price == 1.5
+    assert models.model_spec("gpt-4o-mini-2024-07-18", config).training_limit == 65_536
 
 
 def test_unknown_model_says_how_to_declare_it():
     with pytest.raises(ConfigError, match=r"\[tool.pytest_finetune.models"):
-        tokens.model_spec("llama-3-8b")
+        models.model_spec("llama-3-8b")
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_unknown_model_says_how_to_declare_it():
     ],
 )
 def test_default_epochs_follow_the_service_rule(examples, epochs):
-    assert tokens.default_epochs(examples) == epochs
+    assert models.default_epochs(examples) == epochs
 
 
 def test_exact_counts_with_the_offline_encoding_files():

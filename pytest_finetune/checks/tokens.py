@@ -20,19 +20,16 @@ from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record, texts
-from pytest_finetune.schema import ConfigError
-from pytest_finetune.tokens import (
-    EXACT_TOKENS_MAX_BYTES,
+from pytest_finetune.models import (
     FORMAT_NAMES,
-    MAX_TOKEN_BYTES,
-    ExampleCounter,
     ModelSpec,
-    counter,
     default_epochs,
     formats_text,
     model_spec,
     models_for,
 )
+from pytest_finetune.schema import ConfigError
+from pytest_finetune.tokens import EXACT_TOKENS_MAX_BYTES, MAX_TOKEN_BYTES, ExampleCounter, counter
 
 if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext

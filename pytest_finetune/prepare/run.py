@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune import tokens
+from pytest_finetune import models
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.conventions import CLASSIFICATION_RATIO, Conventions, Task, label_of
@@ -115,7 +115,7 @@ def prepare(options: Options, settings: Settings) -> Prepared:
     guess = write.output_paths(options.path, options.out_dir, split=False)[0]
     file_settings = settings.for_file(guess)
     # An unknown model is a configuration error: say so before writing anything.
-    model = tokens.model_spec(file_settings.model, file_settings.config, fmt).name
+    model = models.model_spec(file_settings.model, file_settings.config, fmt).name
     context = FixContext(fmt, source, file_settings)
     examples, changes = fixes.run(
         list(source.examples), chosen_fixes(file_settings, options.fixes, options.skip), context

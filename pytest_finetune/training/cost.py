@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune import tokens
+from pytest_finetune import models, tokens
 from pytest_finetune.formats import Format, detect
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, Reader, SyntaxProblem
 from pytest_finetune.schema import ConfigError
@@ -91,7 +91,7 @@ class CostEstimate:
 def price(model: str | None, config: Mapping[str, Any] | None = None) -> float | None:
     """US dollars per million training tokens of ``model`` (``None``: not known)."""
     try:
-        return tokens.model_spec(model, dict(config or {})).training_price
+        return models.model_spec(model, dict(config or {})).training_price
     except ConfigError:
         return None
 
@@ -104,7 +104,7 @@ def estimate(
 ) -> CostEstimate:
     """The cost of fine-tuning ``model`` on the file at ``path``."""
     try:
-        spec: tokens.ModelSpec | None = tokens.model_spec(model, dict(config or {}))
+        spec: models.ModelSpec | None = models.model_spec(model, dict(config or {}))
     except ConfigError:  # a model the table does not know: no price, usual encoding
         spec = None
     count = tokens.counter(spec.encoding if spec else _FALLBACK_ENCODING)
@@ -116,7 +116,7 @@ def estimate(
         examples += 1
         length = _record_tokens(item[2], count)
         total += min(length, limit) if limit else length
-    epochs = int(hyperparameters.get("n_epochs") or tokens.default_epochs(examples))
+    epochs = int(hyperparameters.get("n_epochs") or models.default_epochs(examples))
     price = spec.training_price if spec else None
     return CostEstimate(model, examples, total, epochs, count.exact, price)
 

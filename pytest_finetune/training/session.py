@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_finetune import tokens
+from pytest_finetune import models
 from pytest_finetune.config import Settings
 from pytest_finetune.findings import Finding, plural
 from pytest_finetune.lint import lint
@@ -249,7 +249,7 @@ def _unknown_model(spec: TrainSpec, settings: Settings) -> str | None:
         return None
     table, _source = settings.table_for(spec.train)
     try:
-        tokens.model_spec(spec.model, table)
+        models.model_spec(spec.model, table)
     except ConfigError as error:
         return f"{spec.label}: model: {error}"
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_finetune import tokens
+from pytest_finetune import models, tokens
 from pytest_finetune.checks.labels.survey import Member
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity, quote
@@ -21,14 +21,14 @@ class _TokenMember(Member):
         if classes and found is not None:
             self.judge_tokens(classes, *found)
 
-    def judge_tokens(self, classes: dict[str, int], spec: tokens.ModelSpec, encoding: Any) -> None:
+    def judge_tokens(self, classes: dict[str, int], spec: models.ModelSpec, encoding: Any) -> None:
         """Report what the target model's ``encoding`` makes of the labels."""
 
-    def _encoding(self) -> tuple[tokens.ModelSpec, Any] | None:
+    def _encoding(self) -> tuple[models.ModelSpec, Any] | None:
         """The target model and its tiktoken encoding; ``None`` offline or if unknown."""
         settings = self.context.settings
         try:
-            spec = tokens.model_spec(settings.model, settings.config, self.context.format)
+            spec = models.model_spec(settings.model, settings.config, self.context.format)
         except ConfigError:
             return None  # settings built by hand, with a model the configuration would refuse
         encoding = tokens.tiktoken_encoding(spec.encoding, self.context.shared)
@@ -66,7 +66,7 @@ class MultiTokenLabel(_TokenMember):
     name = "multi-token-label"
     severity = Severity.WARNING
 
-    def judge_tokens(self, classes: dict[str, int], spec: tokens.ModelSpec, encoding: Any) -> None:
+    def judge_tokens(self, classes: dict[str, int], spec: models.ModelSpec, encoding: Any) -> None:
         for label in classes:
             pieces = [encoding.decode([token]) for token in encoding.encode_ordinary(label)]
             if len(pieces) > 1:
@@ -106,7 +106,7 @@ class LabelsShareFirstToken(_TokenMember):
     name = "labels-share-first-token"
     severity = Severity.WARNING
 
-    def judge_tokens(self, classes: dict[str, int], spec: tokens.ModelSpec, encoding: Any) -> None:
+    def judge_tokens(self, classes: dict[str, int], spec: models.ModelSpec, encoding: Any) -> None:
         by_token: dict[int, list[str]] = {}
         for label in classes:
             ids = encoding.encode_ordinary(label)

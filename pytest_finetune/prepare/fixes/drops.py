@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pytest_finetune import tokens
+from pytest_finetune import models, tokens
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import plural
 from pytest_finetune.fingerprints import fingerprint
@@ -178,7 +178,7 @@ class DropTooLong(Fix):
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
         settings = context.settings
-        spec = tokens.model_spec(settings.model, settings.config, context.format)
+        spec = models.model_spec(settings.model, settings.config, context.format)
         count = tokens.ExampleCounter(tokens.counter(spec.encoding), spec.encoding)
         limit = spec.training_limit
 

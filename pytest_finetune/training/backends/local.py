@@ -23,7 +23,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.pipeline import FeatureUnion
 
 from pytest_finetune.formats import Format
-from pytest_finetune.tokens import default_epochs
+from pytest_finetune.models import default_epochs
 from pytest_finetune.training.backends.base import (
     Backend,
     Job,

@@ -4,8 +4,10 @@ Billed tokens are the training file's tokens (counted with the base model's enco
 with the chat overhead the service adds, each example capped at the model's training
 limit as the service truncates it) times the number of epochs (given, or the
 service's default for the dataset's size), priced from the model table of
-:mod:`pytest_finetune.tokens` (``[tool.pytest_finetune.models]`` adds or overrides
-prices). Above ``--finetune-max-cost`` the job is not created.
+:mod:`pytest_finetune.models` (``[tool.pytest_finetune.models]`` adds or overrides
+prices). Examples are counted as the token checks count them
+(:class:`~pytest_finetune.tokens.ExampleCounter`), so the guard and FT602 agree.
+Above ``--finetune-max-cost`` the job is not created.
 """
 
 from __future__ import annotations
@@ -16,14 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from pytest_finetune import models, tokens
-from pytest_finetune.formats import Format, detect
+from pytest_finetune.formats import Record, detect
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, Reader, SyntaxProblem
 from pytest_finetune.schema import ConfigError
 
-#: Chat overhead as the service counts it.
-_TOKENS_PER_MESSAGE = 3
-_TOKENS_PER_NAME = 1
-_PRIMING_TOKENS = 3
 #: The encoding assumed for a model the table does not know.
 _FALLBACK_ENCODING = "o200k_base"
 
@@ -107,14 +105,16 @@ def estimate(
         spec: models.ModelSpec | None = models.model_spec(model, dict(config or {}))
     except ConfigError:  # a model the table does not know: no price, usual encoding
         spec = None
-    count = tokens.counter(spec.encoding if spec else _FALLBACK_ENCODING)
+    encoding = spec.encoding if spec else _FALLBACK_ENCODING
+    count = tokens.ExampleCounter(tokens.counter(encoding), encoding)
     limit = spec.training_limit if spec else None
     examples = total = 0
     for item in Reader(path, max_line_bytes=DEFAULT_MAX_LINE_BYTES):
         if isinstance(item, SyntaxProblem):
             continue
         examples += 1
-        length = _record_tokens(item[2], count)
+        line, raw, data = item
+        length = count(Record(line, raw, data, detect(data)))
         total += min(length, limit) if limit else length
     epochs = int(hyperparameters.get("n_epochs") or models.default_epochs(examples))
     price = spec.training_price if spec else None
@@ -137,34 +137,3 @@ def guard(cost: CostEstimate, max_cost: float | None) -> None:
             f"--finetune-max-cost={max_cost:g}. Raise the limit, train fewer epochs or "
             "on fewer examples."
         )
-
-
-def _record_tokens(data: dict[str, Any], count: tokens.Counter) -> int:
-    fmt = detect(data)
-    if fmt is Format.PROMPT_COMPLETION:
-        return sum(
-            count(value)
-            for value in (data.get("prompt"), data.get("completion"))
-            if isinstance(value, str)
-        )
-    messages: list[Any] = []
-    if fmt is Format.CHAT:
-        messages = data.get("messages") or []
-    elif fmt is Format.PREFERENCE:
-        source = data.get("input")
-        messages = list(source.get("messages") or []) if isinstance(source, dict) else []
-        for key in ("preferred_output", "non_preferred_output"):
-            messages += data.get(key) or []
-    total = _PRIMING_TOKENS
-    for message in messages if isinstance(messages, list) else []:
-        if not isinstance(message, dict):
-            continue
-        total += _TOKENS_PER_MESSAGE
-        for key, value in message.items():
-            if isinstance(value, str):
-                total += count(value)
-            elif value is not None and key != "weight":
-                total += count(str(value))
-            if key == "name":
-                total += _TOKENS_PER_NAME
-    return total

@@ -32,6 +32,11 @@ class Format(str, enum.Enum):
     TRANSCRIPTS = "chosen_rejected"
     TRL_PREFERENCE = "trl_preference"
     TEXT = "text"
+    SHAREGPT_PREFERENCE = "sharegpt_preference"
+    UNPAIRED_PREFERENCE = "unpaired_preference"
+    GEMINI = "gemini"
+    CLAUDE = "claude"
+    NOVA = "nova"
     UNKNOWN = "unknown"
 
     @property
@@ -59,6 +64,11 @@ _DESCRIPTIONS = {
     Format.TRANSCRIPTS: "chosen/rejected transcripts",
     Format.TRL_PREFERENCE: "TRL preference (prompt/chosen/rejected)",
     Format.TEXT: "plain text (a single text field)",
+    Format.SHAREGPT_PREFERENCE: "ShareGPT preference (conversations with chosen/rejected turns)",
+    Format.UNPAIRED_PREFERENCE: "unpaired preference (prompt/completion/label)",
+    Format.GEMINI: "Gemini (contents with parts, systemInstruction)",
+    Format.CLAUDE: "Claude messages (system and messages)",
+    Format.NOVA: "Amazon Nova (schemaVersion bedrock-conversation-2024)",
     Format.UNKNOWN: "unrecognised",
 }
 
@@ -74,6 +84,15 @@ CONVERSIONS = {
     "rejected to non_preferred_output, each as a list of messages",
     Format.TEXT: "fine-tuning APIs train on prompt/completion or chat examples, not raw "
     "text; split each text into a prompt and its completion",
+    Format.SHAREGPT_PREFERENCE: "convert conversations to input.messages, chosen to "
+    "preferred_output and rejected to non_preferred_output",
+    Format.UNPAIRED_PREFERENCE: "pair each prompt's desirable and undesirable completions "
+    "into input, preferred_output and non_preferred_output",
+    Format.GEMINI: "convert contents to messages: role model to assistant, parts to content, "
+    "systemInstruction to a system message",
+    Format.CLAUDE: "move the top-level system prompt into a first system message",
+    Format.NOVA: "convert to messages: the system blocks to a system message, each "
+    "message's content blocks to its content",
 }
 
 #: The keys that identify each shape, for naming the closest one to unknown data.
@@ -86,6 +105,11 @@ SIGNATURES: dict[Format, frozenset[str]] = {
     Format.TRANSCRIPTS: frozenset({"chosen", "rejected"}),
     Format.TRL_PREFERENCE: frozenset({"prompt", "chosen", "rejected"}),
     Format.TEXT: frozenset({"text"}),
+    Format.SHAREGPT_PREFERENCE: frozenset({"conversations", "chosen", "rejected"}),
+    Format.UNPAIRED_PREFERENCE: frozenset({"prompt", "completion", "label"}),
+    Format.GEMINI: frozenset({"contents"}),
+    Format.CLAUDE: frozenset({"system", "messages"}),
+    Format.NOVA: frozenset({"schemaVersion", "messages"}),
 }
 
 
@@ -102,7 +126,13 @@ class Record:
 def detect(data: dict[str, Any]) -> Format:
     """The format of one record, from its keys."""
     if "messages" in data:
-        return Format.CHAT
+        if "schemaVersion" in data:
+            return Format.NOVA
+        # OpenAI chat keeps the system prompt among the messages; a top-level one is
+        # Anthropic's layout (Bedrock's Claude models).
+        return Format.CLAUDE if "system" in data else Format.CHAT
+    if "contents" in data:
+        return Format.GEMINI
     if "input" in data and (
         "preferred_output" in data
         or "non_preferred_output" in data
@@ -111,7 +141,13 @@ def detect(data: dict[str, Any]) -> Format:
     ):
         return Format.PREFERENCE
     if "chosen" in data and "rejected" in data:
+        if "conversations" in data:
+            return Format.SHAREGPT_PREFERENCE
         return Format.TRL_PREFERENCE if "prompt" in data else Format.TRANSCRIPTS
+    # TRL's unpaired preference (KTO) marks each completion good or bad; a label of any
+    # other type is a classification dataset's own column.
+    if isinstance(data.get("label"), bool) and "prompt" in data and "completion" in data:
+        return Format.UNPAIRED_PREFERENCE
     if "prompt" in data or "completion" in data:
         return Format.PROMPT_COMPLETION
     if "instruction" in data and "output" in data:

@@ -77,11 +77,13 @@ class _Leftover(Check):
         """The non-empty texts of this role's messages."""
         return turn_texts(record, self.context.cache).get(self.role, [])
 
-    def learn(self, texts: list[str]) -> str | None:
+    @classmethod
+    def learn(cls, texts: list[str]) -> str | None:
         """The marker every turn of the head carries, if it looks like a leftover."""
         raise NotImplementedError
 
-    def carries(self, text: str, marker: str) -> bool:
+    @classmethod
+    def carries(cls, text: str, marker: str) -> bool:
         """Whether one turn carries the marker."""
         return text.endswith(marker)
 
@@ -164,17 +166,20 @@ class AssistantLeadingSpace(_Leftover):
         every line.
 
     Fix:
-        Strip the leading whitespace from the replies (``content.lstrip()``).
+        Strip the leading whitespace from the replies (``pytest-finetune prepare`` does).
     """
 
     code = "FT225"
+    fixable = True
     name = "assistant-leading-space"
     role = "assistant"
 
-    def learn(self, texts: list[str]) -> str | None:
+    @classmethod
+    def learn(cls, texts: list[str]) -> str | None:
         return " " if texts and all(text[0].isspace() for text in texts) else None
 
-    def carries(self, text: str, marker: str) -> bool:
+    @classmethod
+    def carries(cls, text: str, marker: str) -> bool:
         return text[0].isspace()
 
     def describe(self, marker: str) -> str:
@@ -204,14 +209,16 @@ class AssistantEndMarker(_Leftover):
         Every reply ending with ``!!!``: ``"... #### 72!!!"``.
 
     Fix:
-        Remove the marker from the end of the replies.
+        Remove the marker from the end of the replies (``pytest-finetune prepare`` does).
     """
 
     code = "FT226"
+    fixable = True
     name = "assistant-end-marker"
     role = "assistant"
 
-    def learn(self, texts: list[str]) -> str | None:
+    @classmethod
+    def learn(cls, texts: list[str]) -> str | None:
         return leftover_marker(common_suffix(texts), (_SYMBOL_RUN, _STOP_WORD))
 
     def describe(self, marker: str) -> str:
@@ -242,14 +249,17 @@ class UserTurnSeparator(_Leftover):
         Every user message ending with ``\nSolution:``.
 
     Fix:
-        Remove the separator from the end of the user messages.
+        Remove the separator from the end of the user messages (``pytest-finetune prepare``
+        does).
     """
 
     code = "FT227"
+    fixable = True
     name = "user-turn-separator"
     role = "user"
 
-    def learn(self, texts: list[str]) -> str | None:
+    @classmethod
+    def learn(cls, texts: list[str]) -> str | None:
         return leftover_marker(common_suffix(texts), (_SYMBOL_RUN, _ARROW, _LABEL))
 
     def describe(self, marker: str) -> str:

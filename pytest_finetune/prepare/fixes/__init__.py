@@ -17,6 +17,11 @@ from collections.abc import Iterable
 
 from pytest_finetune.formats import Format
 from pytest_finetune.prepare.fixes.base import Change, Fix, FixContext, Sample
+from pytest_finetune.prepare.fixes.chat import (
+    StripAssistantEndMarker,
+    StripAssistantLeadingSpace,
+    StripUserSeparator,
+)
 from pytest_finetune.prepare.fixes.drops import (
     DropConflicting,
     DropDuplicates,
@@ -35,6 +40,7 @@ from pytest_finetune.prepare.fixes.keys import (
     RenameLegacyPreferenceKeys,
     StripExtraKeys,
 )
+from pytest_finetune.prepare.fixes.labels import DropLabelSpace
 from pytest_finetune.prepare.fixes.texts import (
     AddLeadingSpace,
     AddSeparator,
@@ -65,6 +71,10 @@ FIXES: tuple[type[Fix], ...] = (
     AddLeadingSpace,
     AddStop,
     Lowercase,
+    StripAssistantLeadingSpace,
+    StripAssistantEndMarker,
+    StripUserSeparator,
+    DropLabelSpace,
     DropConflicting,
     DropTooLong,
     DropDuplicates,

@@ -27,7 +27,7 @@ from typing import Any
 # Feature modules register their own configuration keys when imported.
 from pytest_finetune import conventions, models, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
-from pytest_finetune.checks.registry import is_selector, matches, specificity
+from pytest_finetune.checks.registry import is_selector, matches, specificity, suggestion
 from pytest_finetune.findings import Severity, did_you_mean
 from pytest_finetune.globs import glob_match
 from pytest_finetune.overrides import SELECTION
@@ -72,7 +72,10 @@ def _per_file_ignores(value: Any, where: str) -> dict[str, list[str]]:
 
 for _name, _key in {
     "select": Key(
-        _selectors, "Checks to run (codes, prefixes, names, ALL); default ALL.", "linelist"
+        _selectors,
+        "Checks to run (codes, prefixes, names, ALL); default: all but the opt-in ones "
+        "(`pytest-finetune rules` marks them).",
+        "linelist",
     ),
     "extend-select": Key(_selectors, "Checks to run in addition to select.", "linelist"),
     "ignore": Key(_selectors, "Checks not to run.", "linelist"),
@@ -183,8 +186,7 @@ def _coerce(value: Any, default: Any, where: str) -> Any:
 
 
 def _did_you_mean_check(selector: str) -> str:
-    names = [check.code for check in REGISTRY.values()] + [c.name for c in REGISTRY.values()]
-    return did_you_mean(selector, names)
+    return suggestion(selector)
 
 
 def read_config_file(path: Path) -> ConfigSource | None:
@@ -201,6 +203,20 @@ def read_config_file(path: Path) -> ConfigSource | None:
     if path.name == CONFIG_FILE:
         table: Any = document
         where = str(path)
+        if TABLE[0] in document:
+            # pyproject.toml's table pasted in is the same keys one level down: taken
+            # alone, and anything beside it is a question of which was meant.
+            tool = document[TABLE[0]]
+            if not (isinstance(tool, dict) and list(tool) == [TABLE[1]] and len(document) == 1):
+                raise ConfigError(
+                    f"{path}: a {CONFIG_FILE} takes the keys of [tool.pytest_finetune] at "
+                    "top level (select = [...]), or that one table alone; move every key "
+                    "to one of the two and other tools' tables out of it"
+                )
+            table = tool[TABLE[1]]
+            where = f"{path} [tool.pytest_finetune]"
+            if not isinstance(table, dict):
+                raise ConfigError(f"{where} must be a table, got {table!r}")
     else:
         tool = document.get(TABLE[0], {})
         if not isinstance(tool, dict):

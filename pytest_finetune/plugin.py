@@ -190,11 +190,13 @@ def _check_output_paths(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     state = config.stash[STATE]
     if state.valid is None:
-        where = "invalid (an error once datasets are collected)"
-    else:
-        source = state.valid.source_for(config.rootpath / "pyproject.toml")
-        where = source.name if source else "defaults"
-    return f"finetune: {len(REGISTRY)} checks, configuration: {where}"
+        return "finetune: configuration: invalid (an error once datasets are collected)"
+    # The checks the root's configuration selects; a folder's own file may select others.
+    here = config.rootpath / "pyproject.toml"
+    source = state.valid.source_for(here)
+    where = source.name if source else "defaults"
+    selected = len(state.valid.for_file(here).checks)
+    return f"finetune: {selected} of {len(REGISTRY)} checks selected, configuration: {where}"
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DatasetFile | None:

@@ -90,11 +90,15 @@ def test_text_output_is_one_finding_a_line_then_the_statistics(project, capsys):
     assert check("more/broken.jsonl", "data/intents_train.jsonl") == 1
     out = capsys.readouterr().out.splitlines()
     # File-level findings first, then by line; a folder's finetune.toml applies (FT501).
-    assert out[0].startswith("data/intents_train.jsonl: FT501 The largest class ' shipping'")
-    assert out[1].startswith("data/intents_train.jsonl:41: FT113 The prompt starts with")
-    assert out[2] == "more/broken.jsonl:13:1: FT003 Invalid JSON: unexpected end of data"
-    assert out[3].startswith("more/broken.jsonl:14: FT111 The prompt does not end with")
-    assert out[4].startswith("more/broken.jsonl:14: FT120 The completion does not start with")
+    assert out[0].startswith(
+        "data/intents_train.jsonl: FT501 [warning] The largest class ' shipping'"
+    )
+    assert out[1].startswith("data/intents_train.jsonl:41: FT113 [warning] The prompt starts with")
+    assert out[2] == "more/broken.jsonl:13:1: FT003 [error] Invalid JSON: unexpected end of data"
+    assert out[3].startswith("more/broken.jsonl:14: FT111 [error] The prompt does not end with")
+    assert out[4].startswith(
+        "more/broken.jsonl:14: FT120 [error] The completion does not start with"
+    )
     assert out[5] == ""
     assert re.match(r"dataset +format +examples +classes +tokens +cost +findings$", out[6])
     assert "1  FT003  invalid-json" in "\n".join(out)
@@ -267,7 +271,7 @@ def test_console_script_runs_check(pytester: pytest.Pytester):
     result = pytester.run(script, "check", "train.jsonl")
     assert result.ret == 1
     assert result.outlines[0] == (
-        "train.jsonl: FT013 Only 9 examples; fine-tuning needs at least 10"
+        "train.jsonl: FT013 [error] Only 9 examples; fine-tuning needs at least 10"
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import write_files
 from helpers import intents, jsonl
 
-from pytest_finetune import REGISTRY, Check, Settings, Severity, models, option, register
+from pytest_finetune import REGISTRY, Check, Family, Settings, Severity, models, option, register
 from pytest_finetune.cli import main
 from pytest_finetune.schema import ConfigError
 
@@ -546,6 +546,12 @@ BROKEN = {
     "test_code.py": "def test_code():\n    assert 1 + 1 == 2\n",
 }
 FT9 = "unknown check 'FT9'"
+#: What follows an unknown code near no check: the families, and where the codes are.
+NO_SUCH_CODE = (
+    "; no check has that code (families: "
+    + ", ".join(f"{family.value} {family.title.lower()}" for family in Family)
+    + "; `pytest-finetune rules` lists all)"
+)
 
 
 @pytest.mark.parametrize(
@@ -570,7 +576,7 @@ def test_a_broken_configuration_stops_no_run_that_does_not_lint(lint, args):
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        (BROKEN, f"[tool.pytest_finetune]: select: {FT9}; did you mean 'FT409'?"),
+        (BROKEN, f"[tool.pytest_finetune]: select: {FT9}{NO_SUCH_CODE}"),
         (
             {**BROKEN, "pyproject.toml": "", "pytest.ini": "[pytest]\nfinetune_fail_on = fatal\n"},
             "pytest ini (finetune_*): fail-on must be one of error, warning, info, got 'fatal'",

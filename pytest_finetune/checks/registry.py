@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_finetune.findings import Severity
+from pytest_finetune.findings import Severity, closest
 from pytest_finetune.formats import SUPPORTED, Format
 
 if TYPE_CHECKING:
@@ -163,13 +163,13 @@ class Check:
 
     @classmethod
     def summary(cls) -> str:
-        """The first line of the docstring."""
-        return inspect.cleandoc(cls.__doc__ or "").partition("\n")[0]
+        """The first line of the docstring, in Markdown."""
+        return _markdown(inspect.cleandoc(cls.__doc__ or "").partition("\n")[0])
 
     @classmethod
     def sections(cls) -> dict[str, str]:
-        """The docstring's sections by heading (``What it does``, ...)."""
-        return _split_sections(inspect.cleandoc(cls.__doc__ or ""))
+        """The docstring's sections by heading (``What it does``, ...), in Markdown."""
+        return _split_sections(_markdown(inspect.cleandoc(cls.__doc__ or "")))
 
     @classmethod
     def option_docs(cls) -> list[OptionDoc]:
@@ -178,7 +178,7 @@ class Check:
             OptionDoc(
                 field.name.replace("_", "-"),
                 field.default,
-                field.metadata.get("doc", ""),
+                _markdown(field.metadata.get("doc", "")),
                 field.metadata.get("minimum"),
             )
             for field in dataclasses.fields(cls.Options)
@@ -229,6 +229,14 @@ def _declaration_problems(cls: type[Check]) -> list[str]:
     return problems
 
 
+_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def _markdown(doc: str) -> str:
+    """A docstring as users read it: reStructuredText's double backquotes as Markdown's one."""
+    return _LITERAL.sub(r"`\1`", doc)
+
+
 def _split_sections(doc: str) -> dict[str, str]:
     sections: dict[str, str] = {}
     current: str | None = None
@@ -265,3 +273,42 @@ def specificity(selector: str, check: type[Check]) -> int:
 def is_selector(selector: str) -> bool:
     """Whether ``selector`` names at least one registered check."""
     return any(matches(selector, check) for check in REGISTRY.values())
+
+
+#: Characters typed for the digits they look like: ``FT12O`` is ``FT120``.
+_LOOKALIKE_DIGITS = str.maketrans("OoIiLl", "001111")
+
+
+def suggestion(selector: str) -> str:
+    """What to say after ``unknown check 'X'``: the check meant, or where the codes are.
+
+    A code is compared as a code: letters that look like digits are read as them, and
+    of the codes one digit away the one sharing the longest start wins (``FT12O`` is
+    ``FT120``, not ``FT212``). A name is compared with the names by spelling.
+    """
+    text = selector.strip()
+    if text[:2].upper() == "FT" and 3 <= len(text) <= 6:
+        code = "FT" + text[2:].translate(_LOOKALIKE_DIGITS)
+        for candidate in (code, code[:5]):
+            if is_selector(candidate):
+                return f"; did you mean {candidate!r}?"
+        near = [
+            other
+            for other in REGISTRY
+            if len(other) == len(code)
+            and sum(a != b for a, b in zip(other, code, strict=True)) == 1
+        ]
+        if near:
+            best = max(sorted(near), key=lambda other: _common_start(other, code))
+            return f"; did you mean {best!r}?"
+        families = ", ".join(f"{family.value} {family.title.lower()}" for family in Family)
+        return f"; no check has that code (families: {families}; `pytest-finetune rules` lists all)"
+    close = closest(text.lower(), sorted(check.name for check in REGISTRY.values()))
+    if close is not None:
+        return f"; did you mean {close!r}?"
+    return "; `pytest-finetune rules` lists every check by code and name"
+
+
+def _common_start(one: str, other: str) -> int:
+    """How many characters ``one`` and ``other`` share from the start."""
+    return next((i for i, (a, b) in enumerate(zip(one, other, strict=True)) if a != b), len(one))

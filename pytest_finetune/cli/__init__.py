@@ -16,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pytest_finetune import __version__
 from pytest_finetune.catalog import CatalogError
 from pytest_finetune.cli import check, prepare, rules, stats
 from pytest_finetune.cli.status import OK, USAGE
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-finetune",
         description="Lint fine-tuning datasets; see also `pytest DATA_DIR`.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="show the version"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for command in (rules, check, stats, prepare):

@@ -35,8 +35,8 @@ def add_parser(commands: Any) -> None:
         "--format",
         choices=("text", "json", "sarif", "github"),
         default="text",
-        help="text: path:line: CODE message lines, then the statistics; json: the report "
-        "of --finetune-report; sarif: SARIF 2.1.0; github: GitHub Actions annotations",
+        help="text: path:line: CODE [severity] message lines, then the statistics; json: the "
+        "report of --finetune-report; sarif: SARIF 2.1.0; github: GitHub Actions annotations",
     )
     selection_options(check)
     check.set_defaults(run=run)
@@ -62,13 +62,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(linted: Linted) -> list[str]:
-    """Findings as ``path:line: CODE message``, then the summary and the statistics (ruff)."""
+    """Findings as ``path:line: CODE [severity] message``, then the summary and statistics.
+
+    As ruff prints, with the severity that an error and a warning would otherwise not
+    show (as yamllint's ``[error]``).
+    """
     results = linted.results
     if not results.datasets:
         return [linted.nothing_ran()]
     lines = []
     for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
-        lines += [finding.render() for finding in dataset.all_findings()]
+        lines += [
+            f"{finding.location()}: {finding.code} [{finding.severity}] {finding.message}"
+            for finding in dataset.all_findings()
+        ]
         for code, findings in sorted(dataset.findings.items()):
             more = sum(dataset.counts.get(code, {}).values()) - len(findings)
             if more > 0:

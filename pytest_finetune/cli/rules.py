@@ -11,6 +11,7 @@ from typing import Any
 
 from pytest_finetune import catalog
 from pytest_finetune.checks import REGISTRY, Check
+from pytest_finetune.checks.registry import suggestion
 from pytest_finetune.cli.status import OK, USAGE
 
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         for name in args.checks:
             check = REGISTRY.get(name.upper()) or by_name.get(name)
             if check is None:
-                print(f"pytest-finetune: unknown check {name!r}", file=sys.stderr)
+                print(f"pytest-finetune: unknown check {name!r}{suggestion(name)}", file=sys.stderr)
                 return USAGE
             wanted.append(check)
         checks = wanted

@@ -1,0 +1,116 @@
+"""What a new user meets first: the version, the header, help, words and names of checks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+from helpers import intents, jsonl, pc
+
+from pytest_finetune import REGISTRY, __version__
+from pytest_finetune.cli import main
+
+
+def test_version_is_printed_as_every_command_prints_it(pytester: pytest.Pytester):
+    script = Path(sys.executable).with_name("pytest-finetune")
+    result = pytester.run(script, "--version")
+    assert result.ret == 0
+    assert result.outlines == [f"pytest-finetune {__version__}"]
+
+
+def test_header_counts_the_checks_selected_not_the_registry(pytester: pytest.Pytester):
+    pytester.makefile(".jsonl", train=jsonl(*intents(12)))
+    family = sum(code.startswith("FT1") for code in REGISTRY)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--finetune-select=FT1")
+    result.stdout.fnmatch_lines(
+        [f"finetune: {family} of {len(REGISTRY)} checks selected, configuration: defaults"]
+    )
+    # By default, every check but the opt-in ones (FT010).
+    opt_in = sum(not check.default for check in REGISTRY.values())
+    assert opt_in >= 1
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([f"finetune: {len(REGISTRY) - opt_in} of {len(REGISTRY)} *"])
+
+
+def test_help_does_not_claim_every_check_runs_by_default(pytester: pytest.Pytester):
+    result = pytester.runpytest("--help")
+    text = " ".join(result.stdout.str().split())
+    assert "finetune_select (linelist): pytest-finetune: Checks to run" in text
+    assert "default ALL" not in text
+    assert "default: all but the opt-in ones" in text
+
+
+def test_rules_speak_markdown_not_restructuredtext(capsys):
+    assert main(["rules"]) == 0
+    listing = capsys.readouterr().out
+    assert main(["rules", *REGISTRY]) == 0
+    explained = capsys.readouterr().out
+    assert "``" not in listing + explained
+    assert "Convert with `pytest-finetune prepare FILE`" in explained
+
+
+def test_check_lines_show_the_severity(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rows = [pc(f"Question {i} ->", f" Answer {i}.\n") for i in range(12)]
+    rows[3] = pc("Question 3 ->", "Answer 3.\n")
+    Path("answers.jsonl").write_text(jsonl(*rows), "utf-8")
+    assert main(["check", "answers.jsonl"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("answers.jsonl: FT014 [warning] 12 examples; at least 100")
+    assert out[1].startswith("answers.jsonl:4: FT120 [error] The completion does not start")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("FT12O", "FT120"),  # a letter O for a zero: FT120, not FT212
+        ("ft120", "FT120"),
+        ("FT21l", "FT211"),
+        ("FT1200", "FT120"),
+        ("FT121", "FT120"),  # one digit off: the code sharing the longest start
+        ("few-exampels", "few-examples"),
+    ],
+)
+def test_a_mistyped_check_suggests_the_one_meant(typed, meant, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Path("a.jsonl").write_text(jsonl(*intents(12)), "utf-8")
+    assert main(["check", "--select", typed, "a.jsonl"]) == 2
+    assert capsys.readouterr().err == (
+        f"pytest-finetune: command line: select: unknown check {typed!r}; did you mean {meant!r}?\n"
+    )
+    if typed.upper() not in REGISTRY:  # rules takes codes in any case
+        assert main(["rules", typed]) == 2
+        assert f"; did you mean {meant!r}?" in capsys.readouterr().err
+
+
+def test_a_code_near_no_check_says_where_the_codes_are(capsys):
+    assert main(["rules", "FT999"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pytest-finetune: unknown check 'FT999'; no check has that code ")
+    assert "FT0 file and syntax" in err
+    assert "`pytest-finetune rules` lists all" in err
+
+
+def test_finetune_toml_takes_the_pyproject_table_pasted_in(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    write_files(
+        tmp_path,
+        {
+            "finetune.toml": '[tool.pytest_finetune]\nselect = ["FT014"]\n',
+            "a.jsonl": jsonl(*intents(20)),
+        },
+    )
+    assert main(["check", "a.jsonl"]) == 0
+    assert "a.jsonl: FT014 [warning] 20 examples" in capsys.readouterr().out
+    # Both forms at once, or another tool's table: which was meant is a guess.
+    Path("finetune.toml").write_text(
+        'ignore = ["FT1"]\n[tool.pytest_finetune]\nselect = ["FT014"]\n', "utf-8"
+    )
+    assert main(["check", "a.jsonl"]) == 2
+    assert capsys.readouterr().err == (
+        f"pytest-finetune: {tmp_path / 'finetune.toml'}: a finetune.toml takes the keys of "
+        "[tool.pytest_finetune] at top level (select = [...]), or that one table alone; move "
+        "every key to one of the two and other tools' tables out of it\n"
+    )

@@ -103,7 +103,10 @@ def test_text_output_is_one_finding_a_line_then_the_statistics(project, capsys):
     assert re.match(r"dataset +format +examples +classes +tokens +cost +findings$", out[6])
     assert "1  FT003  invalid-json" in "\n".join(out)
     assert out[-2] == "Found 5 findings in 2 files (3 errors, 2 warnings)."
-    assert out[-1] == "[*] 3 findings have a safe fix: run `pytest-finetune prepare FILE`."
+    assert (
+        out[-1]
+        == "[*] 3 findings have a safe fix: run `pytest-finetune check --fix` (--diff to preview)."
+    )
 
 
 def test_exit_status_follows_fail_on(tmp_path, monkeypatch, capsys):

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.cli.linting import Linted, lint, selection_options
-from pytest_finetune.cli.status import USAGE
+from pytest_finetune.cli.status import FAILED, OK, USAGE
+from pytest_finetune.config import FileSettings
 from pytest_finetune.findings import Severity, plural
 from pytest_finetune.outputs import github, report, sarif, summary
+from pytest_finetune.prepare import in_place
+from pytest_finetune.prepare.read import PrepareError
+from pytest_finetune.prepare.run import shown
+from pytest_finetune.redact import redact
 
 
 def add_parser(commands: Any) -> None:
@@ -38,15 +45,32 @@ def add_parser(commands: Any) -> None:
         help="text: path:line: CODE [severity] message lines, then the statistics; json: the "
         "report of --finetune-report; sarif: SARIF 2.1.0; github: GitHub Actions annotations",
     )
+    check.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes ([*]) to the datasets in place, then report what is "
+        "left; a file that cannot be read whole is left alone",
+    )
+    check.add_argument(
+        "--diff",
+        action="store_true",
+        help="print what --fix would change as a unified diff, and change nothing; exit "
+        "status 1 if anything would change",
+    )
     selection_options(check)
     check.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the command."""
-    linted = lint(args)
+    if args.diff:
+        return _diff(args)
+    fixer = _Fixer() if args.fix else None
+    linted = lint(args, fixer)
     if linted is None:
         return USAGE
+    if fixer is not None and fixer.fixed:
+        print(f"Fixed {plural(fixer.fixed, 'example')} in {plural(fixer.files, 'file')}.")
     results = linted.results
     if args.format == "json":
         print(json.dumps(report.build(results), indent=2, ensure_ascii=False))
@@ -108,6 +132,62 @@ def _text(linted: Linted) -> list[str]:
         have = "has" if fixable == 1 else "have"
         lines.append(
             f"[*] {plural(fixable, 'finding')} {have} a safe fix: "
-            "run `pytest-finetune prepare FILE`."
+            "run `pytest-finetune check --fix` (--diff to preview)."
         )
     return lines
+
+
+class _Fixer:
+    """``--fix``: each dataset fixed in place before it is linted."""
+
+    def __init__(self) -> None:
+        self.fixed = 0
+        self.files = 0
+
+    def __call__(self, path: Path, settings: FileSettings) -> bool:
+        outcome = in_place.fix(path, shown(path), settings)
+        if outcome.skipped is not None:
+            print(f"pytest-finetune: {redact(outcome.skipped)}", file=sys.stderr)
+        elif outcome.changed:
+            try:
+                in_place.write(outcome)
+            except (PrepareError, OSError) as error:
+                reason = getattr(error, "message", None) or f"cannot write it: {error}"
+                print(f"pytest-finetune: {shown(path)}: {redact(reason)}", file=sys.stderr)
+                return True
+            self.fixed += outcome.fixed
+            self.files += 1
+            for change in outcome.changes:
+                print(f"{shown(path)}: fixed: {redact(change.what)}")
+        return True
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """``--diff``: what ``--fix`` would change, as a unified diff; nothing is written."""
+    outcomes: list[in_place.InPlace] = []
+
+    def collect(path: Path, settings: FileSettings) -> bool:
+        outcomes.append(in_place.fix(path, shown(path), settings))
+        return False
+
+    if lint(args, collect) is None:
+        return USAGE
+    changed = 0
+    for outcome in outcomes:
+        if outcome.skipped is not None:
+            print(f"pytest-finetune: {redact(outcome.skipped)}", file=sys.stderr)
+            continue
+        if not outcome.changed:
+            continue
+        changed += 1
+        name = shown(outcome.path)
+        before = outcome.before.decode("utf-8", "replace").splitlines(keepends=True)
+        after = outcome.after.decode("utf-8", "replace").splitlines(keepends=True)
+        for line in difflib.unified_diff(before, after, f"a/{name}", f"b/{name}"):
+            # The data's secrets are masked here as in every other output.
+            print(redact(line.rstrip("\n")))
+    if changed:
+        print(f"\nWould fix {plural(changed, 'file')}.", file=sys.stderr)
+        return FAILED
+    print("No fixes available.", file=sys.stderr)
+    return OK

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_finetune import overrides
 from pytest_finetune.cli.status import FAILED, OK, USAGE
-from pytest_finetune.config import Settings
+from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, find_datasets, plan
@@ -61,10 +61,15 @@ class Linted:
         return FAILED if findings_fail and self.failing else OK
 
 
-def lint(args: argparse.Namespace) -> Linted | None:
+def lint(
+    args: argparse.Namespace,
+    before_scan: Callable[[Path, FileSettings], bool] | None = None,
+) -> Linted | None:
     """Lint every dataset under ``args.paths``, configured as pytest would be.
 
     ``None`` (after saying why) when a path is neither a file nor a folder.
+    ``before_scan`` is called with each dataset and its settings before it is linted
+    (``check --fix`` fixes it there); when it returns False, the dataset is not linted.
     """
     paths: Sequence[Path] = args.paths
     defaults, skip = ini_defaults(paths)
@@ -83,6 +88,8 @@ def lint(args: argparse.Namespace) -> Linted | None:
         if not file_settings.checks:
             linted.unchecked += 1
             print(f"pytest-finetune: {_unchecked(path, fmt, settings)}", file=sys.stderr)
+            continue
+        if before_scan is not None and not before_scan(path, file_settings):
             continue
         result = scan(path, shown(path), fmt, file_settings, shared)
         linted.results.add_scan(result, file_settings.fail_on)

@@ -110,7 +110,7 @@ def test_unsafe_fixes_are_not_made(project, capsys):
     assert check("--fix", "data.jsonl") == 0  # warnings only
 
     assert Path("data.jsonl").read_text("utf-8") == jsonl(*rows)
-    assert "FT402 Same prompt as line 1" in capsys.readouterr().out
+    assert "data.jsonl:31: FT402 [warning] Same prompt as line 1" in capsys.readouterr().out
 
 
 def test_file_level_fixes_and_permissions(project):

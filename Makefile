@@ -15,7 +15,9 @@ endif
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable '.[test]'
+	# setuptools tells every editable install to mind same-named folders, as a warning
+	# that --quiet does not hide.
+	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet --editable '.[test]'
 	touch $@
 
 example: $(VENV)/.installed

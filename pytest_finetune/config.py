@@ -31,7 +31,7 @@ from pytest_finetune.checks.registry import is_selector, matches, specificity, s
 from pytest_finetune.findings import Severity, did_you_mean
 from pytest_finetune.globs import glob_match
 from pytest_finetune.overrides import SELECTION
-from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES
+from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, holds_examples
 from pytest_finetune.schema import (
     KEYS,
     ConfigError,
@@ -50,6 +50,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_FILE = "finetune.toml"
+#: The files collected as datasets when ``include`` is not set.
+DEFAULT_INCLUDE = ["*.jsonl", "*.json"]
 TABLE = ("tool", "pytest_finetune")
 
 
@@ -84,7 +86,12 @@ for _name, _key in {
         severity, "Lowest severity that fails an item: error (default), warning, info.", "string"
     ),
     "model": Key(string, "Target model, for token limits and cost estimates.", "string"),
-    "include": Key(strings, "Globs of dataset files to collect; default *.jsonl.", "linelist"),
+    "include": Key(
+        strings,
+        "Globs of dataset files to collect; default *.jsonl and *.json (a .json file when "
+        "it holds a list of examples).",
+        "linelist",
+    ),
     "exclude": Key(strings, "Globs of files or folders not to collect.", "linelist"),
     "max-line-bytes": Key(positive_int, "Lines longer than this are reported, not parsed."),
     "checks": Key(table, "One table per check (code or name) with its options."),
@@ -302,13 +309,24 @@ class Settings:
         return table, source
 
     def is_dataset(self, path: Path) -> bool:
-        """Whether ``path`` is a dataset file to collect (include and exclude globs)."""
+        """Whether ``path`` is a dataset file to collect (include and exclude globs).
+
+        A ``.json`` file the globs take is one when it holds a list of examples: a
+        ``package.json`` is left alone, whatever ``include`` says.
+        """
         table, source = self.table_for(path)
-        include = table.get("include", ["*.jsonl"])
+        include = table.get("include", DEFAULT_INCLUDE)
         exclude = table.get("exclude", [])
         relative = _relative(path, source)
         root = _root(source)
-        return glob_match(relative, include, root) and not glob_match(relative, exclude, root)
+        if not glob_match(relative, include, root) or glob_match(relative, exclude, root):
+            return False
+        return path.suffix.lower() != ".json" or holds_examples(path)
+
+    def excluded(self, path: Path) -> bool:
+        """Whether the configuration's ``exclude`` globs leave ``path`` out."""
+        table, source = self.table_for(path)
+        return glob_match(_relative(path, source), table.get("exclude", []), _root(source))
 
     def layers(self, source: ConfigSource | None) -> list[tuple[str, dict[str, Any]]]:
         """The tables that choose checks, lowest first, each with how messages name it."""

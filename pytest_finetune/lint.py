@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.formats import Format, detect_file
-from pytest_finetune.reader import read_head
+from pytest_finetune.reader import holds_examples, read_head
 from pytest_finetune.scan import ScanResult, scan
 
 #: Records read before the scan to detect a file's format.
@@ -57,15 +57,41 @@ def find_datasets(
 ) -> Iterator[Path]:
     """The dataset files among ``paths`` and in the folders among them, as pytest collects.
 
-    Files named directly are datasets if the configuration's ``include`` and ``exclude``
-    say so (as ``pytest FILE`` decides); folders are searched in name order, except
-    those matching ``skip`` (pytest's ``norecursedirs``) and virtual environments.
+    Files named directly are checked as :func:`named_dataset` says; folders are searched
+    in name order for the files the configuration's ``include`` and ``exclude`` make
+    datasets, except folders matching ``skip`` (pytest's ``norecursedirs``) and virtual
+    environments.
     """
     for path in paths:
         if path.is_dir():
             yield from _walk(path, settings, skip)
-        elif settings.is_dataset(path):
+        elif named_dataset(path, settings) is None:
             yield path
+
+
+def named_dataset(path: Path, settings: Settings) -> str | None:
+    """Why a file named on the command line is not checked; ``None``: it is.
+
+    A file named is checked if the configuration makes it a dataset, if it is a
+    ``.jsonl`` file, or if its content is a dataset's (JSON objects one a line, an
+    array of objects), whatever ``include`` and ``exclude`` say, as ruff checks the
+    files it is given: naming a file asks for it to be checked. Any other file is
+    refused with the reason, so that a mistyped path does not pass a gate unchecked.
+    """
+    json = path.suffix.lower() == ".json"
+    if path.suffix.lower() == ".jsonl" or settings.is_dataset(path):
+        return None
+    if holds_examples(path, one_object=not json):
+        return None
+    if json:
+        return (
+            f"{path}: not a dataset: a JSON document that is not a list of examples (an array "
+            "of objects); name dataset files, or folders to search"
+        )
+    return (
+        f"{path}: not a dataset: neither JSON Lines nor a JSON array of examples; name "
+        "dataset files, or folders to search"
+    )
 
 
 def _walk(root: Path, settings: Settings, skip: Sequence[str]) -> Iterator[Path]:

@@ -17,6 +17,7 @@ import pytest
 from pytest_finetune import overrides
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
+from pytest_finetune.lint import named_dataset
 from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, plots, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
@@ -206,13 +207,18 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DatasetFil
     if state.valid is None:
         # Which files are datasets is the broken configuration's to say; a file by the
         # default include makes the error a usage error after collection.
-        state.refused = state.refused or file_path.suffix == ".jsonl"
+        state.refused = state.refused or file_path.suffix in (".jsonl", ".json")
         return None
     try:
         wanted = state.valid.is_dataset(file_path)
     except ConfigError:
         # Collect it anyway so that the configuration error is reported on it.
         wanted = file_path.suffix == ".jsonl"
+    if not wanted and file_path.suffix != ".py" and parent.session.isinitpath(file_path):
+        # A file named on the command line is checked if it is a dataset by its name or
+        # content, whatever include and exclude say; pytest reports any other file
+        # named ("found no collectors") unless another plugin collects it.
+        wanted = named_dataset(file_path, state.valid) is None
     if wanted:
         return DatasetFile.from_parent(parent, path=file_path)
     return None

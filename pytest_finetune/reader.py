@@ -7,10 +7,15 @@ spread over many lines) are reported once and end the file.
 
 The fast path is ``orjson.loads`` on the raw line; everything else (which kind of
 problem, where exactly) is worked out only for lines that fail it.
+
+A ``.json`` file holding a JSON array (as LLaMA-Factory's and Alpaca's data) is read
+element by element instead, each numbered by the line it starts on: the reader then
+holds one element and a chunk of the file, never the whole array (see ``_Document``).
 """
 
 from __future__ import annotations
 
+import codecs
 import enum
 import json
 import re
@@ -85,11 +90,16 @@ class Reader:
         *,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         duplicate_keys: bool = True,
+        document: bool | None = None,
     ) -> None:
         self.path = path
         self.max_line_bytes = max_line_bytes
         #: Whether to look for duplicate keys: it costs about as much as parsing.
         self.duplicate_keys = duplicate_keys
+        #: Whether to read the file as JSON documents (an array of examples, or values
+        #: one after another) rather than JSON Lines; ``None``: a ``.json`` file whose
+        #: content opens an array is read so, and any other file as JSON Lines.
+        self.document = document
         self.lines = 0
         self.size = 0
         self._last = b""
@@ -104,7 +114,13 @@ class Reader:
                 return
             stream.seek(0)
             self.size = 0
-            if (yield from self._until_content(stream)):
+            document = self.document
+            if document is None:
+                document = self.path.suffix.lower() == ".json" and _opening(head) == b"["
+                self.document = document
+            if document:
+                yield from _Document(self, stream)
+            elif (yield from self._until_content(stream)):
                 yield from self._rest(stream)
 
     def _until_content(self, stream: BinaryIO) -> Generator[ParsedLine | SyntaxProblem, None, bool]:
@@ -205,6 +221,38 @@ class Reader:
         return events
 
 
+def holds_examples(path: Path, *, one_object: bool = False) -> bool:
+    """Whether a file starts as a dataset: JSON objects one a line, or ``[`` then ``{``.
+
+    Cheap (one read of the file's start): it decides whether a ``.json`` file is a
+    dataset (``package.json``, ``tsconfig.json`` and LLaMA-Factory's
+    ``dataset_info.json`` hold one object, not examples) and whether a file named on
+    the command line that no ``include`` glob matches is one (``one_object``: a line
+    holding one object is a dataset of one example).
+    """
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except OSError:
+        return False
+    if _sniff(head) is not None:
+        return False
+    text = head.removeprefix(_BOM).lstrip()
+    if text.startswith(b"["):
+        return text[1:].lstrip().startswith(b"{")
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines or (len(lines) == 1 and len(text) >= _SNIFF_BYTES - len(_BOM)):
+        return False  # nothing, or one line longer than what was read
+    try:
+        first = orjson.loads(lines[0])
+    except orjson.JSONDecodeError:
+        return False
+    # One object alone on one line is a minified document (a package.json), not a
+    # dataset of one, unless ``one_object`` says that it may be one.
+    more = len(lines) > 1 and lines[1].lstrip().startswith(b"{")
+    return type(first) is dict and (more or (one_object and len(lines) == 1))
+
+
 def read_head(path: Path, *, records: int, max_bytes: int) -> list[dict[str, Any]]:
     """The first ``records`` objects of a file, reading at most about ``max_bytes``."""
     head: list[dict[str, Any]] = []
@@ -218,6 +266,206 @@ def read_head(path: Path, *, records: int, max_bytes: int) -> list[dict[str, Any
         if len(head) >= records:
             break
     return head
+
+
+def _opening(head: bytes) -> bytes:
+    """The first byte of content, after a byte order mark and whitespace."""
+    return head.removeprefix(_BOM).lstrip()[:1]
+
+
+#: How much of a JSON document is read at a time; an element longer than this is read
+#: in as many chunks as it takes (up to the reader's ``max_line_bytes``).
+_CHUNK_BYTES = 1 << 20
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json takes NaN and Infinity
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+class _DocumentEnd(Exception):
+    """The rest of a JSON document cannot be read: the problem that says why."""
+
+    def __init__(self, problem: SyntaxProblem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+
+
+class _Document:
+    """A JSON document read as examples: an array's elements, or values one after another.
+
+    Yields what :class:`Reader` yields for JSON Lines, each element numbered by the line
+    it starts on; the syntax problems of JSON Lines that are whitespace in a document
+    (blank lines, CRLF, a missing final newline) are none here. Memory is a chunk of the
+    file and the element being read: the text before it is dropped as reading goes on.
+    A problem after which the document cannot be followed (invalid JSON or UTF-8, an
+    element over ``max_line_bytes``) ends it.
+    """
+
+    def __init__(self, reader: Reader, stream: BinaryIO) -> None:
+        self.reader = reader
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        #: The position in ``text`` reading has reached, and its line number.
+        self.position = 0
+        self.line = 1
+        #: Characters of the line ``text`` starts in that were dropped before it (the
+        #: text is dropped mid-line: a minified array is one line).
+        self.dropped = 0
+        #: Bytes of the file decoded into ``text`` so far (the reader's ``size``).
+        self.read = 0
+        self.eof = False
+        #: Why the text ended before the file did (bytes that are not UTF-8), if it did.
+        self.broken: SyntaxProblem | None = None
+
+    def __iter__(self) -> Iterator[ParsedLine | SyntaxProblem]:
+        reader = self.reader
+        try:
+            self._fill()
+            if self.text.startswith("\ufeff"):
+                yield SyntaxProblem(Problem.BOM, 1)
+                self.position = 1
+            self._skip()
+            if self.position >= len(self.text) and self.broken is None:
+                yield SyntaxProblem(Problem.EMPTY_FILE, None, "only whitespace")
+                return
+            if self.text.startswith("[", self.position):
+                yield from self._array()
+            else:
+                while self.position < len(self.text):
+                    yield from self._element()
+                    self._skip()
+            if self.broken is not None:
+                yield self.broken
+        except _DocumentEnd as end:
+            yield end.problem
+        finally:
+            reader.size = self.read
+            # As JSON Lines counts them: a last line without its newline counts too.
+            newlines = self.line - 1 + self.text.count("\n", self.position)
+            reader.lines = newlines + (self.text[-1:] not in ("\n", ""))
+
+    def _array(self) -> Iterator[ParsedLine | SyntaxProblem]:
+        self._advance(self.position + 1)
+        self._skip()
+        if self.text.startswith("]", self.position):
+            self._advance(self.position + 1)
+            self._after_the_array()
+            yield SyntaxProblem(Problem.EMPTY_FILE, None, "an empty JSON array")
+            return
+        while True:
+            yield from self._element()
+            self._skip()
+            if self.text.startswith(",", self.position):
+                comma = self._where(self.position)
+                self._advance(self.position + 1)
+                self._skip()
+                if self.text.startswith("]", self.position):
+                    detail = "a comma before the closing ']' (JSON has no trailing commas)"
+                    raise _DocumentEnd(
+                        SyntaxProblem(Problem.INVALID_JSON, *comma[:1], detail, comma[1])
+                    )
+            elif self.text.startswith("]", self.position):
+                self._advance(self.position + 1)
+                self._after_the_array()
+                return
+            else:
+                self._fail("expected ',' or ']' after an element of the array")
+
+    def _element(self) -> Iterator[ParsedLine | SyntaxProblem]:
+        """The value at ``position``, as an example or a problem; ``position`` after it."""
+        start, line = self.position, self.line
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, start)
+                break
+            except json.JSONDecodeError as error:
+                near_end = error.pos >= len(self.text) - 8 or "Unterminated" in error.msg
+                if self.eof or not near_end:
+                    self._fail(error.msg, error.pos)
+            except ValueError as error:  # NaN or Infinity
+                self._fail(str(error))
+            except RecursionError:
+                self._fail("nested too deeply to read")
+            if len(self.text) - start > self.reader.max_line_bytes:
+                raise _DocumentEnd(
+                    SyntaxProblem(
+                        Problem.LINE_TOO_LONG,
+                        line,
+                        f"an element over {self.reader.max_line_bytes:,} bytes; not read",
+                    )
+                )
+            self._fill(keep=start)
+            start = self.position
+        raw = self.text[start:end].encode("utf-8", "surrogatepass")
+        self._advance(end)
+        if type(value) is not dict:
+            yield SyntaxProblem(Problem.NOT_AN_OBJECT, line, _json_type(value))
+            return
+        if self.reader.duplicate_keys:
+            duplicate = _duplicate_key(raw, value)
+            if duplicate is not None:
+                yield SyntaxProblem(Problem.DUPLICATE_KEY, line, duplicate)
+        yield line, raw, value
+
+    def _after_the_array(self) -> None:
+        self._skip()
+        if self.position < len(self.text):
+            self._fail("more data after the array's closing ']'")
+
+    def _skip(self) -> None:
+        """Move past whitespace, reading on while there is only whitespace left."""
+        while True:
+            self._advance(_SPACE.match(self.text, self.position).end())  # type: ignore[union-attr]
+            if self.position < len(self.text) or self.eof:
+                return
+            self._fill()
+
+    def _advance(self, position: int) -> None:
+        self.line += self.text.count("\n", self.position, position)
+        self.position = position
+
+    def _fill(self, keep: int | None = None) -> None:
+        """Read the next chunk, dropping the text before ``keep`` (default: ``position``)."""
+        keep = self.position if keep is None else keep
+        newline = self.text.rfind("\n", 0, keep)
+        self.dropped = keep - newline - 1 if newline >= 0 else self.dropped + keep
+        self.text = self.text[keep:]
+        self.position -= keep
+        chunk = self.stream.read(_CHUNK_BYTES)
+        self.eof = not chunk
+        try:
+            self.text += self.decoder.decode(chunk, final=self.eof)
+        except UnicodeDecodeError as bad:
+            # The text ends before the bad byte: the elements before it are read, and
+            # the document ends with this problem where the text runs out.
+            start = max(bad.start, 0)
+            line = self.line + self.text.count("\n", self.position)
+            line += chunk[:start].count(b"\n")
+            byte = chunk[start : start + 1]
+            detail = f"byte {byte!r} at file offset {self.read + start:,}"
+            self.broken = SyntaxProblem(Problem.INVALID_UTF8, line, detail)
+            self.text += chunk[:start].decode("utf-8", "replace")
+            self.eof = True
+            chunk = chunk[:start]
+        self.read += len(chunk)
+
+    def _fail(self, message: str, position: int | None = None) -> None:
+        """End the document with invalid JSON at ``position`` (default: ``position``)."""
+        if self.broken is not None:  # the text ended early, at bytes that are not UTF-8
+            raise _DocumentEnd(self.broken)
+        line, column = self._where(self.position if position is None else position)
+        raise _DocumentEnd(SyntaxProblem(Problem.INVALID_JSON, line, message, column))
+
+    def _where(self, at: int) -> tuple[int, int]:
+        """The line and column of ``text[at]``, at or after ``position``."""
+        line = self.line + self.text.count("\n", self.position, at)
+        newline = self.text.rfind("\n", 0, at)
+        return line, at - newline if newline >= 0 else self.dropped + at + 1
 
 
 def _blank(event: ParsedLine | SyntaxProblem) -> bool:

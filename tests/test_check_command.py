@@ -213,17 +213,6 @@ def test_folders_are_searched_as_pytest_collects(project, capsys):
     assert all(path.startswith(("data/", "more/", "real/")) for path in paths)
 
 
-def test_a_file_the_configuration_excludes_is_skipped_as_by_pytest(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    Path("finetune.toml").write_text('exclude = ["fixtures/"]\n', "utf-8")
-    Path("fixtures").mkdir()
-    Path("fixtures/bad.jsonl").write_text("{oops\n", "utf-8")
-    assert check("fixtures/bad.jsonl") == 0
-    captured = capsys.readouterr()
-    assert "skipped, not a dataset by the configuration's include and exclude" in captured.err
-    assert captured.out == "No dataset found.\n"
-
-
 @needs_encodings
 def test_stats_prints_the_summary_of_one_file(project, capsys):
     assert main(["stats", "real/azuresamples__context_switching_prepared_train.jsonl"]) == 0
@@ -261,11 +250,14 @@ def test_pre_commit_hook_runs_check_on_jsonl_files():
     text = (ROOT / ".pre-commit-hooks.yaml").read_text("utf-8")
     hooks = re.findall(r"^- id: (.+)$", text, re.MULTILINE)
     assert hooks == ["pytest-finetune-check"]
-    assert "\n  entry: pytest-finetune check\n" in text
+    # Every staged file the regex takes is named: --force-exclude leaves those that are
+    # not datasets (package.json, excluded fixtures) alone, as a folder search would.
+    assert "\n  entry: pytest-finetune check --force-exclude\n" in text
     assert "\n  language: python\n" in text
     [files] = re.findall(r"^  files: (.+)$", text, re.MULTILINE)
     assert re.search(files, "data/train.jsonl")
-    assert not re.search(files, "data/train.json")
+    assert re.search(files, "data/identity.json")
+    assert not re.search(files, "data/train.csv")
 
 
 def test_console_script_runs_check(pytester: pytest.Pytester):

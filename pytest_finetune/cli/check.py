@@ -57,6 +57,13 @@ def add_parser(commands: Any) -> None:
         help="print what --fix would change as a unified diff, and change nothing; exit "
         "status 1 if anything would change",
     )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="leave files named that the configuration does not make datasets (include, "
+        "exclude, a .json that holds no examples) alone, quietly, as in folders; without "
+        "it, a file named is checked or refused (for pre-commit, which names every file)",
+    )
     selection_options(check)
     check.set_defaults(run=run)
 

@@ -11,10 +11,10 @@ from typing import Any
 
 from pytest_finetune import overrides
 from pytest_finetune.cli.status import FAILED, OK, USAGE
-from pytest_finetune.config import FileSettings, Settings
+from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
 from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
-from pytest_finetune.lint import NORECURSEDIRS, find_datasets, plan
+from pytest_finetune.lint import NORECURSEDIRS, find_datasets, named_dataset, plan
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.prepare.run import shown
 from pytest_finetune.scan import scan
@@ -43,6 +43,8 @@ class Linted:
     crashes: list[str] = field(default_factory=list)
     #: Datasets found that no check ran on (the configuration selects none for them).
     unchecked: int = 0
+    #: Why finding no dataset is an error (the folders named hold none), if it is one.
+    nothing_found: str | None = None
 
     def nothing_ran(self) -> str:
         """What the text output says when no dataset has results."""
@@ -56,7 +58,10 @@ class Linted:
         """Say which checks crashed; the exit status (``findings_fail``: failing findings count)."""
         for crash in self.crashes:
             print(crash, file=sys.stderr)
-        if self.crashes:
+        if self.nothing_found is not None:
+            # As `pytest` exits 5 on no tests: a gate that checked nothing has not passed.
+            print(f"pytest-finetune: {self.nothing_found}", file=sys.stderr)
+        if self.crashes or self.nothing_found is not None:
             return USAGE
         return FAILED if findings_fail and self.failing else OK
 
@@ -77,6 +82,15 @@ def lint(
     settings = Settings(defaults=defaults, overrides=given)
     # Checked before anything is opened: reading a pipe would wait for a writer forever.
     unreadable = [_unreadable(path) for path in paths if not (path.is_file() or path.is_dir())]
+    force_exclude = getattr(args, "force_exclude", False)
+    if force_exclude:
+        # As the folders searched: files named that the configuration does not make
+        # datasets are left alone, quietly (pre-commit names every staged file).
+        paths = [path for path in paths if not path.is_file() or settings.is_dataset(path)]
+    else:
+        unreadable += [
+            why for path in paths if path.is_file() and (why := named_dataset(path, settings))
+        ]
     if unreadable:
         for problem in unreadable:
             print(f"pytest-finetune: {problem}", file=sys.stderr)
@@ -100,13 +114,15 @@ def lint(
                     f"pytest-finetune bug: check {outcome.code} crashed on {shown(path)} "
                     f"{outcome.crash}"
                 )
-    for path in paths:
-        if path.is_file() and not settings.is_dataset(path):
-            print(
-                f"pytest-finetune: {path}: skipped, not a dataset by the configuration's "
-                "include and exclude (as pytest would)",
-                file=sys.stderr,
-            )
+    if not linted.results.datasets and not linted.unchecked and not force_exclude:
+        folders = ", ".join(str(path) for path in paths)
+        first = paths[0] if paths[0].is_file() else paths[0] / "x"
+        globs = ", ".join(settings.table_for(first)[0].get("include", DEFAULT_INCLUDE))
+        linted.nothing_found = (
+            f"no dataset found in {folders} (files matching {globs}, the configuration's "
+            "include; a .json file when it holds a list of examples); name dataset files or "
+            "the folders that hold them"
+        )
     return linted
 
 

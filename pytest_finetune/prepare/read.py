@@ -16,8 +16,6 @@ import csv
 import enum
 import errno
 import io
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -32,7 +30,6 @@ REPAIRED = frozenset({Problem.BOM, Problem.CRLF, Problem.BLANK_LINE, Problem.MIS
 SHOWN_PROBLEMS = 20
 _TABLES = {".csv": ",", ".tsv": "\t"}
 _SPREADSHEETS = (".xlsx", ".xls", ".ods", ".parquet")
-_WHITESPACE = re.compile(r"\s*")
 
 
 class SourceKind(str, enum.Enum):
@@ -108,31 +105,40 @@ def read(path: Path, display: str) -> Source:
         raise PrepareError(f"{display}: cannot read it: {error.strerror or error}") from None
 
 
-def _read_json_lines(path: Path, display: str) -> Source:
+def _read_json_lines(path: Path, display: str, *, document: bool | None = None) -> Source:
+    """JSON Lines, or a ``.json`` array of examples, through the linter's own reader.
+
+    ``document``: read the file as JSON documents (an array, or objects one after
+    another), as when it turned out to be one (the reader's FT006).
+    """
     examples: list[Example] = []
     repaired: dict[Problem, list[int]] = {}
     fatal: list[SyntaxProblem] = []
-    for item in Reader(path):
+    reader = Reader(path, document=document)
+    for item in reader:
         if type(item) is tuple:
             line, _raw, data = item
             examples.append(Example(line, data))
             continue
         problem = cast(SyntaxProblem, item)
-        if problem.kind is Problem.JSON_DOCUMENT:
-            return _read_document(path, display)
+        if problem.kind is Problem.JSON_DOCUMENT and not document:
+            return _read_json_lines(path, display, document=True)
         if problem.kind is Problem.EMPTY_FILE:
-            raise PrepareError(f"{display}: the file is empty; there is nothing to prepare")
+            what = "holds no examples" if reader.document else "is empty"
+            raise PrepareError(f"{display}: the file {what}; there is nothing to prepare")
         if problem.kind in REPAIRED:
             repaired.setdefault(problem.kind, []).append(problem.line or 0)
         else:
             fatal.append(problem)
     if fatal:
+        what = "item" if reader.document else "line"
         raise PrepareError(
-            f"{display}: {plural(len(fatal), 'line')} cannot be read as examples; correct or "
+            f"{display}: {plural(len(fatal), what)} cannot be read as examples; correct or "
             "delete them and run prepare again (it never drops data it cannot read)",
             [_finding(display, problem) for problem in fatal],
         )
-    return Source(path, SourceKind.JSONL, examples, repaired)
+    kind = SourceKind.JSON if reader.document else SourceKind.JSONL
+    return Source(path, kind, examples, repaired)
 
 
 def _finding(display: str, problem: SyntaxProblem) -> str:
@@ -149,58 +155,6 @@ def _finding(display: str, problem: SyntaxProblem) -> str:
         if describe is not None:
             return f"{where}: {check.code} {describe(problem)}"
     return f"{where}: {problem.kind.value} {problem.detail}".rstrip()
-
-
-def _read_document(path: Path, display: str) -> Source:
-    """A JSON array of examples, or JSON objects one after another, over many lines."""
-    text = _decode(path.read_bytes(), display)
-    position = _skip(text, 0)
-    decoder = json.JSONDecoder()
-    found: list[tuple[int, Any]] = []
-    lines = _LineCounter(text)
-    try:
-        if text.startswith("[", position):
-            position = _skip(text, position + 1)
-            while not text.startswith("]", position):
-                value, end = decoder.raw_decode(text, position)
-                found.append((lines.at(position), value))
-                position = _skip(text, end)
-                if text.startswith(",", position):
-                    position = _skip(text, position + 1)
-                elif not text.startswith("]", position):
-                    raise _syntax(text, position, "expected ',' or ']' after an item")
-            position = _skip(text, position + 1)
-            if position < len(text):
-                raise _syntax(text, position, "extra data after the array")
-        else:
-            while position < len(text):
-                value, end = decoder.raw_decode(text, position)
-                found.append((lines.at(position), value))
-                position = _skip(text, end)
-    except json.JSONDecodeError as error:
-        problem = SyntaxProblem(Problem.INVALID_JSON, error.lineno, error.msg, error.colno)
-        raise PrepareError(
-            f"{display}: not valid JSON; correct it and run prepare again",
-            [_finding(display, problem)],
-        ) from None
-    except RecursionError:
-        raise PrepareError(f"{display}: the JSON is nested too deeply to read") from None
-    if len(found) == 1 and isinstance(found[0][1], list):
-        raise PrepareError(f"{display}: a JSON array holding an array; expected objects")
-    odd = [
-        _finding(display, SyntaxProblem(Problem.NOT_AN_OBJECT, line, _kind(value)))
-        for line, value in found
-        if not isinstance(value, dict)
-    ]
-    if odd:
-        raise PrepareError(
-            f"{display}: {plural(len(odd), 'item')} are not examples (JSON objects); correct "
-            "or delete them and run prepare again",
-            odd,
-        )
-    if not found:
-        raise PrepareError(f"{display}: the file holds no examples; there is nothing to prepare")
-    return Source(path, SourceKind.JSON, [Example(line, value) for line, value in found])
 
 
 def _read_table(path: Path, display: str, kind: SourceKind, delimiter: str) -> Source:
@@ -272,30 +226,3 @@ def _decode(data: bytes, display: str) -> str:
             f"{display}: not UTF-8 text; re-save it as UTF-8 and run prepare again",
             [_finding(display, SyntaxProblem(Problem.INVALID_UTF8, line, detail))],
         ) from None
-
-
-def _skip(text: str, position: int) -> int:
-    return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
-
-
-def _syntax(text: str, position: int, message: str) -> json.JSONDecodeError:
-    return json.JSONDecodeError(message, text, position)
-
-
-def _kind(value: object) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")
-
-
-class _LineCounter:
-    """Line numbers of increasing positions in a text, without rescanning it."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.position = 0
-        self.line = 1
-
-    def at(self, position: int) -> int:
-        self.line += self.text.count("\n", self.position, position)
-        self.position = position
-        return self.line

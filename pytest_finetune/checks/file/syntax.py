@@ -51,7 +51,7 @@ class EmptyFile(_ProblemCheck):
     problems = frozenset({Problem.EMPTY_FILE})
 
     def describe(self, problem: SyntaxProblem) -> str:
-        what = "only whitespace" if problem.detail else "no bytes"
+        what = problem.detail or "no bytes"
         return f"The file is empty ({what}); add examples or delete it"
 
 
@@ -174,7 +174,9 @@ class NotJsonLines(_ProblemCheck):
     What it does:
         Recognises a JSON array or JSON values spread over several lines, reports it
         once for the file, and says how to convert it instead of reporting every line
-        as broken.
+        as broken. A ``.json`` file holding an array of examples is read as the
+        dataset it is (element by element, each at the line it starts on) and is not
+        reported: the extension says it is JSON, not JSON Lines.
 
     Why it matters:
         JSON Lines is one object per line; services reject arrays and pretty-printed
@@ -211,7 +213,8 @@ class BlankLine(_ProblemCheck):
 
     Why it matters:
         JSON Lines has no empty lines; strict readers, the upload validation among
-        them, fail on them.
+        them, fail on them. In a ``.json`` array, blank lines are JSON's whitespace
+        and are not reported.
 
     Example:
         Two examples separated by an empty line, or a file ending in ``\n\n``.
@@ -239,7 +242,8 @@ class CrlfLineEnding(Check):
 
     Why it matters:
         Most readers accept them, but the ``\r`` ends up in diffs and in tools that
-        split on ``\n``, and a mix of endings is a sign of files pasted together.
+        split on ``\n``, and a mix of endings is a sign of files pasted together. In a
+        ``.json`` array, line endings are JSON's whitespace and are not reported.
 
     Example:
         A file saved by a Windows editor.
@@ -341,7 +345,8 @@ class LineTooLong(_ProblemCheck):
 
     What it does:
         Reports lines longer than ``max-line-bytes`` (64 MiB by default, set at the top
-        of the configuration) without holding them in memory.
+        of the configuration) without holding them in memory; in a ``.json`` array, an
+        element longer than that, which ends the reading of the file.
 
     Why it matters:
         No fine-tuning example is that long; such a line is a file written without
@@ -372,7 +377,8 @@ class MissingFinalNewline(_ProblemCheck):
 
     Why it matters:
         Harmless to the services, but appending to the file (``cat a.jsonl b.jsonl``)
-        joins two examples on one line.
+        joins two examples on one line. A ``.json`` array is not appended to so: its
+        last line is not reported.
 
     Example:
         A file written with ``"\n".join(lines)``.

@@ -390,3 +390,51 @@ def test_budgets_fail_when_training_would_cost_more(tmp_path):
     within = f"{model}[checks.FT602]\nmax-billed-tokens = {billed}\nmax-cost = {cost * 2}\n"
     assert rendered(scan(tmp_path, jsonl(*rows), "FT602", config=within), "FT602") == []
     assert rendered(scan(tmp_path, jsonl(*rows), "FT602", config="[checks.FT602]\n"), "FT602") == []
+
+
+# -- counting on every core ----------------------------------------------------------
+
+
+def _lint_tokens(path: Path, settings: Settings) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    result = lint(path, settings)
+    findings = sorted(
+        (finding.line or 0, finding.message) for finding in result.outcomes["FT601"].findings
+    )
+    return result.stats.tokens, findings
+
+
+@pytest.mark.parametrize("model", ["gpt-3.5-turbo-0613", "babbage-002"])
+def test_totals_counted_on_every_core_are_the_totals_counted_in_one(tmp_path, monkeypatch, model):
+    """Batches of texts counted by threads give the same totals and FT601 lines, in order."""
+    rows: list[dict[str, Any]] = []
+    for n in range(3000):
+        reply = "Ünïcödé “quotes” — 東京 🙂 " * (n % 7) + f"answer {n}"
+        if model == "babbage-002":
+            rows.append(pc(f"Question {n} — café? ->", " " + reply))
+        else:
+            long = "word " * 5000 if n % 997 == 0 else ""  # over gpt-3.5-turbo-0613's limit
+            rows.append(
+                {
+                    "messages": [
+                        {"role": "system", "content": "Réponds brièvement."},
+                        {"role": "user", "content": f"Question {n}? {long}", "name": "ana"},
+                        {"role": "assistant", "content": [{"type": "text", "text": reply}]},
+                    ],
+                    **({"tools": [WEATHER_TOOL]} if n % 5 == 0 else {}),
+                }
+            )
+    path = tmp_path / "data.jsonl"
+    path.write_text(jsonl(*rows), "utf-8")
+    settings = Settings(overrides={"model": model, "select": ["FT6"]})
+
+    monkeypatch.setattr(token_checks, "cores", lambda: 1)
+    one = _lint_tokens(path, settings)
+    monkeypatch.setattr(token_checks, "cores", lambda: 2)
+    monkeypatch.setattr(token_checks, "THREADED_MIN_BYTES", 0)
+    monkeypatch.setattr(token_checks, "BATCH_TEXTS", 100)  # many batches in flight
+    every = _lint_tokens(path, settings)
+
+    assert every == one
+    assert one[0]["exact"] is True
+    if model == "gpt-3.5-turbo-0613":
+        assert [line for line, _ in one[1]] == [1, 998, 1995, 2992]

@@ -12,6 +12,8 @@ counted sample of about :data:`SAMPLE_BYTES` spread over the file, and marked
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +31,28 @@ from pytest_finetune.models import (
     models_for,
 )
 from pytest_finetune.schema import ConfigError
-from pytest_finetune.tokens import EXACT_TOKENS_MAX_BYTES, MAX_TOKEN_BYTES, ExampleCounter, counter
+from pytest_finetune.tokens import (
+    EXACT_TOKENS_MAX_BYTES,
+    MAX_TOKEN_BYTES,
+    ExampleCounter,
+    TextCollector,
+    ThreadedCounts,
+    cores,
+    counter,
+    tiktoken_encoding,
+)
 
 if TYPE_CHECKING:
     from pytest_finetune.scan import ScanContext
 
 #: Bytes of a large file counted exactly to estimate its totals (on average).
 SAMPLE_BYTES = 1_000_000
+#: Files from this size on are counted on every core (below, threads cost more than
+#: they save).
+THREADED_MIN_BYTES = 1_000_000
+#: Texts sent to a counting thread at once, and batches in flight per thread.
+BATCH_TEXTS = 4096
+_IN_FLIGHT = 2
 _GOLDEN = 2654435761  # 2**32 divided by the golden ratio
 
 
@@ -86,6 +103,18 @@ class _Tally(Survey):
         #: Of those, examples so long that a lower bound proved them over the limit.
         self.giant_bytes = 0
         self.over_limit = 0
+        #: Counting on every core: examples wait, as (line, overhead, end of their texts
+        #: in the batch), until a thread has counted their batch's texts.
+        self.threads: ThreadedCounts | None = None
+        workers = cores()
+        if self.every and self.count.exact and self.size >= THREADED_MIN_BYTES and workers > 1:
+            encoding = tiktoken_encoding(self.spec.encoding, context.shared)
+            self.threads = ThreadedCounts(encoding, workers)
+            self.in_flight_limit = workers * _IN_FLIGHT
+        self.collector = TextCollector()
+        self.overhead = ExampleCounter(self.collector, self.spec.encoding)
+        self.waiting: list[tuple[int, int, int]] = []
+        self.in_flight: deque[tuple[Future[list[int]], list[tuple[int, int, int]]]] = deque()
 
     def visit(self, record: Record) -> None:
         size = len(record.raw)
@@ -97,13 +126,16 @@ class _Tally(Survey):
             if self.every or size > limit or _has_tools(record):
                 if not self.every and size > limit * MAX_TOKEN_BYTES and self._giant(record, size):
                     return
-                self._counted(record, self.count(record))
+                if self.threads is not None:
+                    self._defer(record)
+                else:
+                    self._counted(record.line, self.count(record))
                 return
         if (record.line * _GOLDEN) & 0xFFFFFFFF < self.sampled:
             tokens = self.count(record)
             self.sample_tokens += tokens
             self.sample_bytes += size
-            self._counted(record, tokens)
+            self._counted(record.line, tokens)
         else:
             self.rest_bytes += size
             self.rest_longest = max(self.rest_longest, size)
@@ -121,10 +153,45 @@ class _Tally(Survey):
         check = self.member(ExampleTooLong.code)
         if isinstance(check, ExampleTooLong):
             least = -(-characters // MAX_TOKEN_BYTES)
-            check.too_long(record, least, self.spec, exact=False, least=True)
+            check.too_long(record.line, least, self.spec, exact=False, least=True)
         return True
 
-    def _counted(self, record: Record, tokens: int) -> None:
+    def _defer(self, record: Record) -> None:
+        """Leave an example's texts to the counting threads; count them in batches."""
+        overhead = self.overhead(record)
+        self.waiting.append((record.line, overhead, len(self.collector.texts)))
+        if len(self.collector.texts) >= BATCH_TEXTS:
+            self._send()
+
+    def _send(self) -> None:
+        assert self.threads is not None
+        self.in_flight.append((self.threads.submit(self.collector.texts), self.waiting))
+        self.collector.texts, self.waiting = [], []
+        # Memory stays bounded: the scan waits when the threads fall behind.
+        while len(self.in_flight) > self.in_flight_limit:
+            self._receive()
+
+    def _receive(self) -> None:
+        """Take the oldest batch's counts (findings stay in line order)."""
+        counts, waiting = self.in_flight.popleft()
+        tokens = counts.result()
+        start = 0
+        for line, overhead, end in waiting:
+            self._counted(line, overhead + sum(tokens[start:end]))
+            start = end
+
+    def _drain(self) -> None:
+        """Count what is left and stop the threads."""
+        if self.threads is None:
+            return
+        if self.waiting:
+            self._send()
+        while self.in_flight:
+            self._receive()
+        self.threads.close()
+        self.threads = None
+
+    def _counted(self, line: int, tokens: int) -> None:
         limit = self.spec.training_limit
         self.counted += tokens
         self.capped += min(tokens, limit)
@@ -133,12 +200,13 @@ class _Tally(Survey):
             self.over_limit += 1
             check = self.member(ExampleTooLong.code)
             if isinstance(check, ExampleTooLong):
-                check.too_long(record, tokens, self.spec, self.count.exact)
+                check.too_long(line, tokens, self.spec, self.count.exact)
 
     def conclude(self) -> None:
         """Put the totals in the file's statistics."""
         if self.problem is not None:
             return
+        self._drain()
         # Tokens per byte of the sampled examples estimate the others (at most 1).
         ratio = self.sample_tokens / self.sample_bytes if self.sample_bytes else 1.0
         estimated = round(ratio * self.rest_bytes)
@@ -208,13 +276,13 @@ class ExampleTooLong(_TokenCheck):
     severity = Severity.ERROR
 
     def too_long(
-        self, record: Record, tokens: int, spec: ModelSpec, exact: bool, *, least: bool = False
+        self, line: int, tokens: int, spec: ModelSpec, exact: bool, *, least: bool = False
     ) -> None:
-        """Report an example over the limit (the tally calls this)."""
+        """Report the example at ``line`` over the limit (the tally calls this)."""
         about = "at least " if least else "" if exact else "about "
         note = "" if exact or least else " (estimated: tiktoken's encoding files are not available)"
         self.report(
-            record.line,
+            line,
             f"This example has {about}{tokens:,} tokens{note}; {spec.name} trains on at most "
             f"{spec.training_limit:,} and cuts the rest silently; shorten or split it",
         )

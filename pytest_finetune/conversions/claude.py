@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS
+from pytest_finetune.conversions import nova
 from pytest_finetune.conversions.base import Converted, Notes, carry, dumps, kind
 from pytest_finetune.formats import Format
 
@@ -20,7 +21,11 @@ KEYS = frozenset({"system", "messages"})
 
 
 def to_openai(data: dict[str, Any]) -> Converted:
-    """A Claude record as chat messages."""
+    """A Claude record as chat messages (Converse content blocks are read as Nova's)."""
+    if _converse(data):
+        # Nova's layout without its schemaVersion, as some of AWS's sample data is.
+        read = nova.to_openai({**data, "schemaVersion": nova.SCHEMA_VERSION})
+        return Converted(read.data, read.format, read.unmappable)
     notes = Notes()
     messages: list[dict[str, Any]] = []
     system = data.get("system")
@@ -55,6 +60,18 @@ def to_openai(data: dict[str, Any]) -> Converted:
     out: dict[str, Any] = {"messages": messages}
     carry(data, KEYS, out, notes)
     return notes.done(out, Format.CHAT)
+
+
+def _converse(data: dict[str, Any]) -> bool:
+    """Whether the content blocks are Bedrock Converse's (``{"text": ...}``, no ``type``)."""
+    system, messages = data.get("system"), data.get("messages")
+    blocks = list(system) if isinstance(system, list) else []
+    if isinstance(messages, list):
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if isinstance(content, list):
+                blocks += content
+    return bool(blocks) and all(isinstance(b, dict) and "type" not in b for b in blocks)
 
 
 def _text_blocks(blocks: list[Any], where: str, notes: Notes) -> list[dict[str, Any]]:

@@ -186,7 +186,9 @@ def from_openai(data: dict[str, Any]) -> Converted:
     if not isinstance(messages, list):
         notes.add("messages", f"the messages are {kind(messages)}, not a list")
         messages = []
-    out: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION}
+    # The system key is always written, empty without a system prompt, as Bedrock's
+    # documented examples and AWS's own sample data have it.
+    out: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION, "system": []}
     turns: list[dict[str, Any]] = []
     for index, message in enumerate(messages):
         where = f"messages[{index}]"
@@ -204,7 +206,7 @@ def from_openai(data: dict[str, Any]) -> Converted:
             blocks = _text_blocks(message.get("content"), f"{where}.content", notes)
             if index != 0:
                 notes.add(where, "a system message after the first: Nova has one system prompt")
-            elif blocks:
+            else:
                 out["system"] = blocks
         elif role == "user":
             _append(turns, "user", _text_blocks(message.get("content"), f"{where}.content", notes))

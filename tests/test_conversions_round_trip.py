@@ -290,7 +290,10 @@ def test_openai_chat_comes_back_from_gemini_nova_and_sharegpt():
 def test_what_a_format_cannot_hold_is_named_on_the_way_there():
     chat = {
         "messages": [
-            {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]},
+            {
+                "role": "user",
+                "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}],
+            },
             {"role": "assistant", "content": "A cat.", "weight": 0},
         ]
     }

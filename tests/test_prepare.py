@@ -648,9 +648,9 @@ def test_no_temporary_file_is_left_behind(project):
         ("empty.jsonl", "", ["empty.jsonl: the file is empty; there is nothing to prepare"]),
         ("sheet.xlsx", b"PK\x03\x04", ["export the sheet as CSV"]),
         (
-            "alpaca.jsonl",
-            jsonl({"instruction": "Translate", "input": "cat", "output": "chat"}),
-            ["Alpaca (instruction/input/output) data, which fine-tuning does not accept"],
+            "pretraining.jsonl",
+            jsonl({"text": "A document to continue."}),
+            ["plain text (a single text field) data, which fine-tuning does not accept"],
         ),
         (
             "twice.jsonl",

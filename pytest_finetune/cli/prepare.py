@@ -10,7 +10,9 @@ from typing import Any
 from pytest_finetune.cli.linting import ini_defaults
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import Settings
+from pytest_finetune.conversions import WRITABLE, Style
 from pytest_finetune.findings import did_you_mean
+from pytest_finetune.formats import Format
 from pytest_finetune.prepare import fixes
 from pytest_finetune.prepare.read import SHOWN_PROBLEMS, PrepareError
 from pytest_finetune.prepare.run import Options, prepare
@@ -22,11 +24,11 @@ def add_parser(commands: Any) -> None:
     """Add the command to ``commands`` (argparse's subparsers)."""
     command = commands.add_parser(
         "prepare",
-        help="fix what can be fixed safely and split train/valid",
-        description="Read a dataset (JSON Lines, JSON, CSV or TSV), apply the safe fixes of "
-        "the checks, split it into training and validation files (classification data, "
-        "or --split) and say what to do next. The input file is never modified and no "
-        "existing file is overwritten.",
+        help="convert, fix what can be fixed safely and split train/valid",
+        description="Read a dataset (JSON Lines, JSON, CSV or TSV), convert it to another "
+        "format if asked (--to), apply the safe fixes of the checks, split it into "
+        "training and validation files (classification data, or --split) and say what to "
+        "do next. The input file is never modified and no existing file is overwritten.",
         epilog=_fix_list(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -75,6 +77,28 @@ def add_parser(commands: Any) -> None:
     command.add_argument(
         "--model", metavar="MODEL", help="model for token limits and cost (default: configuration)"
     )
+    command.add_argument(
+        "--to",
+        metavar="FORMAT",
+        choices=[fmt.value for fmt in sorted(WRITABLE)],
+        help="convert to this format: "
+        + ", ".join(fmt.value for fmt in sorted(WRITABLE))
+        + " (default: the data's own format, or OpenAI's chat or preference format for "
+        "data fine-tuning services do not take)",
+    )
+    command.add_argument(
+        "--style",
+        choices=[Style.STANDARD.value, Style.CONVERSATIONAL.value],
+        help="for TRL's formats: plain strings (standard) or lists of messages "
+        "(conversational, the default); for chosen_rejected: TRL's implicit-prompt "
+        "variants instead of hh-rlhf text",
+    )
+    command.add_argument(
+        "--drop-unmappable",
+        action="store_true",
+        help="leave out the examples that hold what --to FORMAT cannot (an image, a tool "
+        "result without its call, ...) instead of stopping; each is listed",
+    )
     command.set_defaults(run=run)
 
 
@@ -104,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
         fixes=tuple(named),
         skip=tuple(skipped),
         dry_run=args.dry_run,
+        to=Format(args.to) if args.to else None,
+        style=Style(args.style) if args.style else Style.DEFAULT,
+        drop_unmappable=args.drop_unmappable,
     )
     try:
         prepared = prepare(options, settings)

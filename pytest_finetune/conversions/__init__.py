@@ -26,6 +26,7 @@ __all__ = [
     "Unmappable",
     "from_openai",
     "openai_format",
+    "openai_shape",
     "to_openai",
 ]
 
@@ -65,6 +66,15 @@ _WRITERS: dict[Format, tuple[Format, Callable[[dict[str, Any], Style], Converted
 READABLE = frozenset(_READERS) | {Format.CHAT, Format.PREFERENCE}
 #: Formats :func:`from_openai` writes.
 WRITABLE = frozenset(_WRITERS) | OPENAI
+
+
+def openai_shape(fmt: Format) -> Format:
+    """The OpenAI format records of ``fmt`` are read as: chat, preference for pairs."""
+    if fmt in OPENAI:
+        return fmt
+    if fmt in (Format.SHAREGPT_PREFERENCE, Format.TRANSCRIPTS, Format.TRL_PREFERENCE):
+        return Format.PREFERENCE
+    return Format.CHAT
 
 
 def to_openai(fmt: Format, data: dict[str, Any]) -> Converted:

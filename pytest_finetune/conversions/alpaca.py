@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS
-from pytest_finetune.conversions.base import Converted, Notes, carry, kind
+from pytest_finetune.conversions.base import Converted, Notes, carry, holds, kind
 from pytest_finetune.formats import Format
 
 KEYS = frozenset({"instruction", "input", "output", "system", "history"})
@@ -103,7 +103,7 @@ def from_openai(data: dict[str, Any]) -> Converted:
         if len(pairs) > 1:
             out["history"] = pairs[:-1]
     for key in ("tools", "functions", "parallel_tool_calls"):
-        if key in data:
+        if holds(data, key):
             notes.add(key, "Alpaca has no tool definitions")
     carry(data, CHAT_KEYS, out, notes)
     return notes.done(out, Format.ALPACA)

@@ -128,3 +128,15 @@ def carry(data: dict[str, Any], known: frozenset[str], out: dict[str, Any], note
             notes.add(key, f"a key {key!r} beside the data: the converted record uses that key")
         else:
             out[key] = value
+
+
+def holds(data: dict[str, Any], key: str) -> bool:
+    """Whether ``data[key]`` holds something a writer must place or name as unmappable.
+
+    Empty tool lists hold nothing; ``parallel_tool_calls`` is OpenAI's setting for
+    calls, which says something only when it turns them off.
+    """
+    value = data.get(key)
+    if key == "parallel_tool_calls":
+        return value is False
+    return value is not None and value != []

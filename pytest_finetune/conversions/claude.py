@@ -14,7 +14,7 @@ from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS
 from pytest_finetune.conversions import nova
-from pytest_finetune.conversions.base import Converted, Notes, carry, dumps, kind
+from pytest_finetune.conversions.base import Converted, Notes, carry, dumps, holds, kind
 from pytest_finetune.formats import Format
 
 KEYS = frozenset({"system", "messages"})
@@ -205,7 +205,7 @@ def from_openai(data: dict[str, Any]) -> Converted:
             notes.add(f"{where}.{key}", f"Claude's messages have no {key}")
     out["messages"] = turns
     for key in ("tools", "functions", "parallel_tool_calls"):
-        if key in data:
+        if holds(data, key):
             notes.add(key, "Bedrock's Claude fine-tuning data has no tool definitions")
     carry(data, CHAT_KEYS, out, notes)
     return notes.done(out, Format.CLAUDE)

@@ -26,6 +26,7 @@ from pytest_finetune.conversions.base import (
     call_id,
     carry,
     dumps,
+    holds,
     kind,
     loads_object,
 )
@@ -253,7 +254,7 @@ def from_openai(data: dict[str, Any]) -> Converted:
         if declarations:
             out["tools"] = [{"functionDeclarations": declarations}]
     for key in ("functions", "parallel_tool_calls"):
-        if key in data:
+        if holds(data, key):
             notes.add(key, f"Gemini tuning data has no {key}")
     carry(data, CHAT_KEYS, out, notes)
     return notes.done(out, Format.GEMINI)

@@ -15,7 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS
-from pytest_finetune.conversions.base import Converted, Notes, carry, dumps, kind, loads_object
+from pytest_finetune.conversions.base import (
+    Converted,
+    Notes,
+    carry,
+    dumps,
+    holds,
+    kind,
+    loads_object,
+)
 from pytest_finetune.formats import Format
 
 SCHEMA_VERSION = "bedrock-conversation-2024"
@@ -231,7 +239,7 @@ def from_openai(data: dict[str, Any]) -> Converted:
         if specs:
             out["toolConfig"] = {"tools": specs}
     for key in ("functions", "parallel_tool_calls"):
-        if key in data:
+        if holds(data, key):
             notes.add(key, f"Nova's data has no {key}")
     carry(data, CHAT_KEYS, out, notes)
     return notes.done(out, Format.NOVA)

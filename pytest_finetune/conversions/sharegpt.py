@@ -23,6 +23,7 @@ from pytest_finetune.conversions.base import (
     call_id,
     carry,
     dumps,
+    holds,
     kind,
     loads_object,
 )
@@ -280,7 +281,7 @@ def _write_tools(data: dict[str, Any], out: dict[str, Any], notes: Notes, prefix
                     notes.add(f"{prefix}tools[{index}]", "not a function tool")
             out["tools"] = dumps(functions)
     for key in ("functions", "parallel_tool_calls"):
-        if key in data:
+        if holds(data, key):
             notes.add(f"{prefix}{key}", f"ShareGPT has no {key}")
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pytest_finetune.conversions.base import Converted, Notes, Style, carry, kind
+from pytest_finetune.conversions.base import Converted, Notes, Style, carry, holds, kind
 from pytest_finetune.formats import Format
 
 KEYS = frozenset({"chosen", "rejected", "tools"})
@@ -171,7 +171,8 @@ def from_openai(data: dict[str, Any], style: Style) -> Converted:
         else:
             out[target] = _render([*prompt, *output], key, len(prompt), notes)
     for key in source:
-        if key != "messages" and (key != "tools" or style is not Style.CONVERSATIONAL):
+        kept = key == "messages" or (key == "tools" and style is Style.CONVERSATIONAL)
+        if not kept and holds(source, key):
             notes.add(f"input.{key}", f"transcripts have no {key}")
     if style is Style.CONVERSATIONAL and "tools" in source:
         out["tools"] = source["tools"]

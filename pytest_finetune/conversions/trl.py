@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS, PREFERENCE_INPUT_KEYS
-from pytest_finetune.conversions.base import Converted, Notes, Style, carry, kind
+from pytest_finetune.conversions.base import Converted, Notes, Style, carry, holds, kind
 from pytest_finetune.formats import Format, last_assistant
 
 PREFERENCE_KEYS = frozenset({"prompt", "chosen", "rejected", "tools"})
@@ -206,7 +206,7 @@ def _tools(data: dict[str, Any], out: dict[str, Any], notes: Notes, prefix: str 
     if "tools" in data:
         out["tools"] = data["tools"]
     for key in ("functions", "parallel_tool_calls"):
-        if key in data:
+        if holds(data, key):
             notes.add(f"{prefix}{key}", f"TRL datasets have no {key}")
 
 

@@ -19,11 +19,14 @@ from pytest_finetune import models
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.conventions import CLASSIFICATION_RATIO, Conventions, Task, label_of
+from pytest_finetune.conversions import READABLE, Style, openai_shape
+from pytest_finetune.findings import plural
 from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format, detect, detect_file
 from pytest_finetune.lint import DETECTION_RECORDS
 from pytest_finetune.outputs.report import not_a_folder
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.prepare import fixes, split, write
+from pytest_finetune.prepare.convert import Conversion, convert
 from pytest_finetune.prepare.fixes import Change, Fix, FixContext
 from pytest_finetune.prepare.read import Example, PrepareError, Source, read
 from pytest_finetune.prepare.split import DEFAULT_SEED
@@ -43,6 +46,12 @@ class Options:
     fixes: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     dry_run: bool = False
+    #: The format to write (``--to``); ``None``: the data's own, or OpenAI's for it.
+    to: Format | None = None
+    #: The variant of the format to write, where it has several (``--style``).
+    style: Style = Style.DEFAULT
+    #: Leave out the examples that hold what the format cannot (``--drop-unmappable``).
+    drop_unmappable: bool = False
 
 
 @dataclass
@@ -73,6 +82,8 @@ class Prepared:
     model: str
     options: Options
     notes: list[str] = field(default_factory=list)
+    #: What converting to another format did (``None``: no conversion).
+    conversion: Conversion | None = None
 
     @property
     def task(self) -> Task:
@@ -109,8 +120,7 @@ def prepare(options: Options, settings: Settings) -> Prepared:
         _check_out_dir(options.out_dir)
     source = read(options.path, source_shown)
     fmt = detect_file(example.data for example in source.examples[:DETECTION_RECORDS])
-    if not fmt.supported:
-        raise PrepareError(_unsupported(source_shown, fmt, source.examples))
+    fmt, examples, conversion, notes = _converted(options, source, fmt, source_shown)
     # The settings of where the files go: what `pytest` will lint them with.
     guess = write.output_paths(options.path, options.out_dir, split=False)[0]
     file_settings = settings.for_file(guess)
@@ -118,13 +128,12 @@ def prepare(options: Options, settings: Settings) -> Prepared:
     model = models.model_spec(file_settings.model, file_settings.config, fmt).name
     context = FixContext(fmt, source, file_settings)
     examples, changes = fixes.run(
-        list(source.examples), chosen_fixes(file_settings, options.fixes, options.skip), context
+        examples, chosen_fixes(file_settings, options.fixes, options.skip), context
     )
     if not examples:
         raise PrepareError(f"{source_shown}: no example is left after the fixes; nothing to write")
     conv = context.conventions(examples)
     label = _labeller(examples, conv)
-    notes = []
     splitting = options.split if options.split is not None else label is not None
     if splitting and split.valid_size(len(examples)) == 0:
         notes.append("Too few examples to split; wrote them all to one file")
@@ -163,7 +172,43 @@ def prepare(options: Options, settings: Settings) -> Prepared:
         model=model,
         options=options,
         notes=notes,
+        conversion=conversion,
     )
+
+
+def _converted(
+    options: Options, source: Source, fmt: Format, display: str
+) -> tuple[Format, list[Example], Conversion | None, list[str]]:
+    """The examples in the format to write (``--to``, or OpenAI's for the data's format)."""
+    target = options.to
+    if target is None and not fmt.supported:
+        if fmt not in READABLE:
+            raise PrepareError(_unsupported(display, fmt, source.examples))
+        target = openai_shape(fmt)
+    examples = list(source.examples)
+    if target is None or (target is fmt and options.style is Style.DEFAULT):
+        return fmt, examples, None, []
+    # A dry run shows what converting leaves out, and says that a real run would stop.
+    examples, conversion = convert(
+        examples,
+        fmt,
+        target,
+        display,
+        style=options.style,
+        drop=options.drop_unmappable or options.dry_run,
+    )
+    notes = []
+    if conversion.dropped and not options.drop_unmappable:
+        notes.append(
+            f"A real run would stop here: {plural(conversion.dropped_examples, 'example')} "
+            "cannot be converted; --drop-unmappable leaves them out"
+        )
+    if not examples:
+        raise PrepareError(
+            f"{display}: no example is left after converting; nothing to write",
+            [problem.describe(display) for problem in conversion.dropped],
+        )
+    return target, examples, conversion, notes
 
 
 def _check_out_dir(folder: Path) -> None:

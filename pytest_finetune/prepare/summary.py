@@ -14,6 +14,7 @@ from pytest_finetune.findings import plural, quote
 from pytest_finetune.formats import Format
 from pytest_finetune.models import FORMAT_NAMES, default_epochs, model_spec, models_for
 from pytest_finetune.outputs import summary
+from pytest_finetune.prepare.convert import Conversion
 from pytest_finetune.prepare.fixes import Change
 from pytest_finetune.prepare.read import SourceKind
 from pytest_finetune.prepare.run import Output, Prepared, relative_to_config, shown
@@ -22,6 +23,8 @@ from pytest_finetune.training.cost import dollars
 
 #: Classes named in the summary; the rest are counted.
 SHOWN_CLASSES = 8
+#: Unmappable parts listed for the examples a conversion left out; the rest are counted.
+SHOWN_DROPPED = 10
 _INDENT = "  "
 
 
@@ -30,12 +33,22 @@ def render(prepared: Prepared) -> list[str]:
     dry = prepared.options.dry_run
     source = prepared.source
     unit = "row" if source.kind in (SourceKind.CSV, SourceKind.TSV) else "example"
+    conversion = prepared.conversion
+    described = (
+        f"{conversion.source.description} data"
+        if conversion
+        else f"{prepared.format.description} data"
+    )
     lines = [
-        f"{prepared.shown}: {source.kind}, {plural(len(source.examples), unit)}, "
-        f"{prepared.format.description} data" + (" (dry run: nothing is written)" if dry else ""),
+        f"{prepared.shown}: {source.kind}, {plural(len(source.examples), unit)}, {described}"
+        + (" (dry run: nothing is written)" if dry else ""),
         "",
-        "Fixes to apply:" if dry else "Fixes applied:",
     ]
+    if conversion:
+        lines += ["Conversion:" if not dry else "Conversion to make:"]
+        lines += [_INDENT + line for line in _conversion(conversion, prepared.shown)]
+        lines.append("")
+    lines += ["Fixes to apply:" if dry else "Fixes applied:"]
     lines += _changes(prepared.changes, samples=dry)
     lines += ["", "Data:"]
     lines += [_INDENT + line for line in _data(prepared)]
@@ -60,6 +73,23 @@ def render(prepared: Prepared) -> list[str]:
     lines += [_INDENT + line for line in _next(prepared)]
     # Samples, prefixes and class labels quote the data: mask what a secret in it shows.
     return [redact(line) for line in lines]
+
+
+def _conversion(conversion: Conversion, display: str) -> list[str]:
+    lines = [
+        f"to {conversion.target.description}: {plural(conversion.converted, 'example')} converted"
+    ]
+    if conversion.dropped_examples:
+        lines.append(
+            f"{plural(conversion.dropped_examples, 'example')} left out, holding what "
+            f"{conversion.target.description} data cannot:"
+        )
+        lines += [
+            _INDENT + problem.describe(display) for problem in conversion.dropped[:SHOWN_DROPPED]
+        ]
+        if len(conversion.dropped) > SHOWN_DROPPED:
+            lines.append(f"{_INDENT}... and {len(conversion.dropped) - SHOWN_DROPPED:,} more")
+    return lines
 
 
 def _changes(changes: list[Change], *, samples: bool) -> list[str]:

@@ -14,7 +14,7 @@ from pytest_finetune.cli.linting import Linted, lint, selection_options
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import FileSettings
 from pytest_finetune.findings import Severity, plural
-from pytest_finetune.outputs import github, report, sarif, summary
+from pytest_finetune.outputs import github, report, sarif, summary, terminal
 from pytest_finetune.prepare import in_place
 from pytest_finetune.prepare.read import PrepareError
 from pytest_finetune.prepare.run import shown
@@ -87,12 +87,14 @@ def run(args: argparse.Namespace) -> int:
         for line in github.commands(results.findings()):
             print(line)
     else:
-        for line in _text(linted):
-            print(line)
+        columns = terminal.width()
+        for line in _text(linted, columns):
+            for part in terminal.hanging(line, columns):
+                print(part)
     return linted.exit_status(findings_fail=True)
 
 
-def _text(linted: Linted) -> list[str]:
+def _text(linted: Linted, columns: int | None = None) -> list[str]:
     """Findings as ``path:line: CODE [severity] message``, then the summary and statistics.
 
     As ruff prints, with the severity that an error and a warning would otherwise not
@@ -123,7 +125,7 @@ def _text(linted: Linted) -> list[str]:
     total = sum(counts.values())
     if lines:
         lines.append("")
-    lines += summary.dataset_table(results)
+    lines += summary.dataset_table(results, columns)
     statistics = summary.statistics(results)
     if statistics:
         lines += ["", *statistics]

@@ -13,6 +13,7 @@ from pytest_finetune.config import Settings
 from pytest_finetune.conversions import WRITABLE, Style
 from pytest_finetune.findings import did_you_mean
 from pytest_finetune.formats import Format
+from pytest_finetune.outputs import terminal
 from pytest_finetune.prepare import fixes
 from pytest_finetune.prepare.read import SHOWN_PROBLEMS, PrepareError
 from pytest_finetune.prepare.run import Options, prepare
@@ -30,7 +31,7 @@ def add_parser(commands: Any) -> None:
         "training and validation files (classification data, or --split) and say what to "
         "do next. The input file is never modified and no existing file is overwritten.",
         epilog=_fix_list(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_FixListFormatter,
     )
     command.add_argument("path", type=Path, metavar="FILE", help="the data to prepare")
     command.add_argument(
@@ -142,8 +143,28 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
+class _FixListFormatter(argparse.HelpFormatter):
+    """argparse's wrapping for the description; the fix list keeps a row a fix, wrapped.
+
+    Each row's summary continues under itself (or under an indent in a narrow
+    terminal), so that the list reads as a table at any width.
+    """
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if not text.startswith(_FIX_LIST):
+            return super()._fill_text(text, width, indent)
+        lines = []
+        for line in text.splitlines():
+            row = len(line) - len(line.split("  ")[-1].lstrip()) if line.startswith(" ") else 4
+            lines += terminal.hanging(line, width, row)
+        return "\n".join(lines)
+
+
+_FIX_LIST = "fixes (safe ones run by default"
+
+
 def _fix_list() -> str:
-    lines = ["fixes (safe ones run by default; opt-in ones only when named with --fix):"]
+    lines = [f"{_FIX_LIST}; opt-in ones only when named with --fix):"]
     width = max(len(fix.name) for fix in fixes.FIXES)
     for fix in fixes.FIXES:
         kind = "always" if fix.always else "safe" if fix.safe else "opt-in"

@@ -13,6 +13,7 @@ from pytest_finetune import catalog
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import suggestion
 from pytest_finetune.cli.status import OK, USAGE
+from pytest_finetune.outputs import terminal
 
 
 def add_parser(commands: Any) -> None:
@@ -65,13 +66,13 @@ def run(args: argparse.Namespace) -> int:
         print("\n\n".join(_rule_text(check) for check in checks))
     else:
         width = max(len(check.name) for check in checks)
+        columns = terminal.width()
         for check in checks:
             fix = "[*]" if check.fixable else "   "
             opt_in = "" if check.default else " (opt-in)"
-            print(
-                f"{check.code}  {check.name:<{width}}  {check.severity!s:<7}  {fix}  "
-                f"{check.summary()}{opt_in}"
-            )
+            row = f"{check.code}  {check.name:<{width}}  {check.severity!s:<7}  {fix}  "
+            for line in terminal.hanging(f"{row}{check.summary()}{opt_in}", columns, len(row)):
+                print(line)
     return OK
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from pytest_finetune.cli.linting import Linted, lint, selection_options
 from pytest_finetune.cli.status import USAGE
 from pytest_finetune.findings import plural
-from pytest_finetune.outputs import report, summary
+from pytest_finetune.outputs import report, summary, terminal
 from pytest_finetune.training.cost import dollars
 
 
@@ -39,16 +39,18 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(report.build(linted.results), indent=2, ensure_ascii=False))
     else:
-        for line in _text(linted):
-            print(line)
+        columns = terminal.width()
+        for line in _text(linted, columns):
+            for part in terminal.hanging(line, columns):
+                print(part)
     return linted.exit_status(findings_fail=False)
 
 
-def _text(linted: Linted) -> list[str]:
+def _text(linted: Linted, columns: int | None = None) -> list[str]:
     results = linted.results
     if not results.datasets:
         return [linted.nothing_ran()]
-    lines = summary.dataset_table(results)
+    lines = summary.dataset_table(results, columns)
     for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
         classes = dataset.stats.get("classes")
         if classes:

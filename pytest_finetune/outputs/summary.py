@@ -9,11 +9,16 @@ from typing import Any
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.findings import Severity, render_list
 from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.outputs.terminal import hanging
 from pytest_finetune.training.cost import dollars
 
 
-def dataset_table(results: RunResults) -> list[str]:
-    """One row per dataset: format, examples, classes, tokens, cost and findings by code."""
+def dataset_table(results: RunResults, columns: int | None = None) -> list[str]:
+    """One row per dataset: format, examples, classes, tokens, cost and findings by code.
+
+    Where the rows are wider than ``columns`` (a narrow terminal), each dataset is a
+    block instead: its path, then its figures and its findings, wrapped.
+    """
     header = ("dataset", "format", "examples", "classes", "tokens", "cost", "findings")
     rows = [header]
     for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
@@ -30,7 +35,26 @@ def dataset_table(results: RunResults) -> list[str]:
                 " ".join(f"{code}x{count}" for code, count in counts.items()) or "-",
             )
         )
-    return _align(rows, right={2, 3, 4, 5})
+    lines = _align(rows, right={2, 3, 4, 5})
+    if columns is None or max(map(len, lines)) <= columns:
+        return lines
+    return [line for row in rows[1:] for line in _block(row, columns)]
+
+
+def _block(row: tuple[str, ...], columns: int) -> list[str]:
+    """One dataset's row as lines that fit ``columns``."""
+    path, fmt, examples, classes, tokens, cost, findings = row
+    figures = [fmt, f"{examples} examples"]
+    if classes != "-":
+        figures.append(f"{classes} classes")
+    figures.append(f"{tokens} tokens")
+    if cost != "-":
+        figures.append(cost)
+    return [
+        path,
+        *hanging("  " + ", ".join(figures), columns, indent=2),
+        *hanging(f"  findings: {findings}", columns, indent=12),
+    ]
 
 
 def training_table(results: RunResults) -> list[str]:

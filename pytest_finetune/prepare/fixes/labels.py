@@ -14,7 +14,7 @@ _LABELLED = frozenset({Format.PROMPT_COMPLETION, Format.CHAT})
 
 
 class DropLabelSpace(Fix):
-    """Drop the space before number labels (`` 1`` to ``1``), one token for the model.
+    """Drop the space before number labels: " 1" becomes "1", one token for the model.
 
     Not safe: the answers the model is trained to give change, and whatever reads them
     must follow. Applied when named: ``prepare --fix drop-label-space``.

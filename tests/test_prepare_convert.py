@@ -79,8 +79,8 @@ def test_what_cannot_be_mapped_stops_prepare_with_file_line_and_place(project, c
     assert captured.out == ""
     assert captured.err == (
         f"pytest-finetune prepare: {name}: 1 example holds what chat (messages) data "
-        "cannot; nothing was written. Correct them, or run again with --drop-unmappable "
-        "to leave them out\n"
+        "cannot hold; nothing was written. Correct it, or run again with --drop-unmappable "
+        "to leave it out\n"
         f"  {name}:36: conversations[2]: an observation turn without a function_call "
         "before it: chat has no tool role without a tool call id\n"
     )
@@ -98,7 +98,7 @@ def test_drop_unmappable_leaves_those_examples_out_and_lists_them(project, capsy
     out = capsys.readouterr().out
     assert (
         "  to chat (messages): 3 examples converted\n"
-        "  1 example left out, holding what chat (messages) data cannot:\n"
+        "  1 example left out, holding what chat (messages) data cannot hold:\n"
         f"    {name}:36: conversations[2]: an observation turn" in out
     )
 
@@ -110,7 +110,7 @@ def test_a_dry_run_shows_what_a_real_run_would_refuse(project, capsys):
     assert f"{name}:36: conversations[2]" in out
     assert (
         "A real run would stop here: 1 example cannot be converted; --drop-unmappable "
-        "leaves them out" in out
+        "leaves it out" in out
     )
 
 
@@ -180,7 +180,7 @@ def test_preference_to_chat_loses_the_rejected_answer_so_it_says_so(project, cap
     shutil.copy(REAL / "msfoundry__orca_dpo_pairs_validation.jsonl", "pairs.jsonl")
     assert prepare("pairs.jsonl", "--to", "chat") == 1
     err = capsys.readouterr().err
-    assert "284 examples hold what chat (messages) data cannot" in err
+    assert "284 examples hold what chat (messages) data cannot hold" in err
     assert (
         "pairs.jsonl:1: non_preferred_output (of the example as OpenAI preference data): "
         "the non-preferred answer" in err
@@ -194,3 +194,15 @@ def test_an_unknown_format_is_a_usage_error(project, capsys):
         prepare("a.jsonl", "--to", "vertex")
     assert raised.value.code == 2
     assert "invalid choice: 'vertex'" in capsys.readouterr().err
+
+
+def test_data_for_another_trainer_is_not_priced_as_openai_data(project, capsys):
+    name = real("llamafactory__glaive_toolcall_en_demo_excerpt.json")
+    assert prepare(name, "--to", "gemini", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert (
+        "Not counted: tokens and prices are counted for OpenAI's formats, not for Gemini "
+        "(contents with parts, systemInstruction) data" in out
+    )
+    assert "2. Train on the file with Vertex AI's supervised tuning" in out
+    assert "backend" not in out

@@ -72,11 +72,12 @@ def convert(
             kept.append(found)
             result.converted += 1
     if problems and not drop:
+        one = bad_examples == 1
         raise PrepareError(
-            f"{display}: {plural(bad_examples, 'example')} "
-            f"{'holds' if bad_examples == 1 else 'hold'} what {target.description} data "
-            "cannot; nothing was written. Correct them, or run again with "
-            "--drop-unmappable to leave them out",
+            f"{display}: {plural(bad_examples, 'example')} {'holds' if one else 'hold'} what "
+            f"{target.description} data cannot hold; nothing was written. Correct "
+            f"{'it' if one else 'them'}, or run again with --drop-unmappable to leave "
+            f"{'it' if one else 'them'} out",
             [problem.describe(display) for problem in problems],
         )
     result.dropped = problems

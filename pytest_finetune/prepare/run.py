@@ -201,7 +201,8 @@ def _converted(
     if conversion.dropped and not options.drop_unmappable:
         notes.append(
             f"A real run would stop here: {plural(conversion.dropped_examples, 'example')} "
-            "cannot be converted; --drop-unmappable leaves them out"
+            "cannot be converted; --drop-unmappable leaves "
+            f"{'it' if conversion.dropped_examples == 1 else 'them'} out"
         )
     if not examples:
         raise PrepareError(

@@ -23,6 +23,18 @@ from pytest_finetune.training.cost import dollars
 
 #: Classes named in the summary; the rest are counted.
 SHOWN_CLASSES = 8
+#: Who trains on each format that OpenAI's jobs do not take.
+_TRAINERS = {
+    Format.ALPACA: "LLaMA-Factory or Axolotl",
+    Format.SHAREGPT: "LLaMA-Factory or Axolotl",
+    Format.SHAREGPT_PREFERENCE: "LLaMA-Factory (a ranking dataset)",
+    Format.TRL_PREFERENCE: "TRL's DPOTrainer",
+    Format.TRANSCRIPTS: "TRL's DPOTrainer (implicit prompt)",
+    Format.UNPAIRED_PREFERENCE: "TRL's KTOTrainer",
+    Format.GEMINI: "Vertex AI's supervised tuning",
+    Format.CLAUDE: "Amazon Bedrock's Claude fine-tuning",
+    Format.NOVA: "Amazon Bedrock's Nova fine-tuning",
+}
 #: Unmappable parts listed for the examples a conversion left out; the rest are counted.
 SHOWN_DROPPED = 10
 _INDENT = "  "
@@ -82,7 +94,7 @@ def _conversion(conversion: Conversion, display: str) -> list[str]:
     if conversion.dropped_examples:
         lines.append(
             f"{plural(conversion.dropped_examples, 'example')} left out, holding what "
-            f"{conversion.target.description} data cannot:"
+            f"{conversion.target.description} data cannot hold:"
         )
         lines += [
             _INDENT + problem.describe(display) for problem in conversion.dropped[:SHOWN_DROPPED]
@@ -177,6 +189,11 @@ def _training(prepared: Prepared) -> list[str]:
     train = prepared.outputs[0]
     figures = _tokens(prepared, train)
     if not figures or figures.get("total") is None:
+        if not prepared.format.supported:
+            return [
+                f"Not counted: tokens and prices are counted for OpenAI's formats, not for "
+                f"{prepared.format.description} data"
+            ]
         return [
             "Not counted: the token checks (FT6xx) are not selected for these files",
         ]
@@ -227,7 +244,14 @@ def _next(prepared: Prepared) -> list[str]:
         f"     pytest {target}",
     ]
     source = prepared.settings.source
-    if len(outputs) == 2:
+    if not prepared.format.supported:
+        # The training snippet runs OpenAI's jobs: data for other trainers goes to them.
+        what = "files" if len(outputs) == 2 else "file"
+        lines.append(
+            f"2. Train on the {what} with {_TRAINERS.get(prepared.format, 'a trainer')}, which "
+            f"takes {prepared.format.description} data"
+        )
+    elif len(outputs) == 2:
         in_toml = (
             source is not None and source.path is not None and source.path.name != "pyproject.toml"
         )

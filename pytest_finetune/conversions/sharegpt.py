@@ -13,7 +13,6 @@ which LLaMA-Factory and Axolotl both read.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS, PREFERENCE_INPUT_KEYS
@@ -25,6 +24,7 @@ from pytest_finetune.conversions.base import (
     dumps,
     holds,
     kind,
+    loads,
     loads_object,
 )
 from pytest_finetune.formats import Format
@@ -39,6 +39,7 @@ _ROLES = {
     "system": "system",
 }
 _RESULTS = frozenset({"observation", "tool"})
+_TURN_KEYS = frozenset({"from", "value"})
 _MEDIA = ("images", "videos", "audios")
 
 
@@ -115,8 +116,8 @@ def _tools(data: dict[str, Any], notes: Notes) -> list[Any] | None:
     tools = data["tools"]
     if isinstance(tools, str):
         try:
-            tools = json.loads(tools) if tools.strip() else []
-        except (ValueError, RecursionError):
+            tools = loads(tools) if tools.strip() else []
+        except ValueError:
             notes.add("tools", "the tools are a string that is not JSON")
             return None
     if not isinstance(tools, list):
@@ -151,6 +152,13 @@ def _turns(
         return []
     messages: list[dict[str, Any]] = []
     for index, turn in enumerate(turns):
+        if type(turn) is dict and len(turn) == 2:
+            # The common turn, read without building its path: a speaker's text.
+            speaker, value = turn.get("from"), turn.get("value")
+            if type(value) is str and speaker in _ROLES:
+                calls.pending.clear()
+                messages.append({"role": _ROLES[speaker], "content": value})
+                continue
         path = where if single else f"{where}[{index}]"
         if not isinstance(turn, dict):
             notes.add(path, f"the turn is {kind(turn)}, not an object with from and value")
@@ -159,11 +167,11 @@ def _turns(
         if not isinstance(value, str):
             notes.add(f"{path}.value", f"the value is {kind(value)}, not a string")
             continue
-        extra = sorted(str(key) for key in turn if key not in ("from", "value"))
-        if extra:
+        if not turn.keys() <= _TURN_KEYS:
+            extra = sorted(str(key) for key in turn if key not in _TURN_KEYS)
             notes.add(path, f"keys beside from and value ({', '.join(extra)}): chat has no place")
         if speaker in _ROLES:
-            # A call that no result answered stays unanswered: a later result is not its.
+            # A call no result answered stays unanswered: a later result is not its.
             calls.pending.clear()
             messages.append({"role": _ROLES[speaker], "content": value})
         elif speaker == "function_call":
@@ -196,8 +204,8 @@ def _turns(
 def _call(value: str, path: str, notes: Notes, calls: _Calls) -> dict[str, Any] | None:
     """A ``function_call`` turn as an assistant message with tool calls."""
     try:
-        parsed = json.loads(value)
-    except (ValueError, RecursionError):
+        parsed = loads(value)
+    except ValueError:
         notes.add(f"{path}.value", "a function_call whose value is not JSON")
         return None
     wanted = parsed if isinstance(parsed, list) else [parsed]

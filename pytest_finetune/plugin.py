@@ -7,6 +7,7 @@ collect and run items; each check item's report carries its findings (see
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -112,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
         # among the tests, and says so at once rather than from every worker.
         raise pytest.UsageError(error)
     _check_output_paths(config)
+    _check_rootdir(config)
     config.stash[STATE] = RunState(settings, error)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Reporter(config), "finetune-reporter")
@@ -186,6 +188,50 @@ def _check_output_paths(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"--finetune-plots: cannot create the folder {folder}: {blocking} is not a folder"
             )
+
+
+#: The options whose value is a path: given as two words, pytest may take it for a test path.
+_PATH_OPTIONS = ("--finetune-report", "--finetune-sarif", "--finetune-plots")
+
+
+def _check_rootdir(config: pytest.Config) -> None:
+    """Refuse a rootdir that pytest chose from a path option's value given as two words.
+
+    pytest picks the rootdir before it loads plugins, so it reads ``--finetune-report
+    /abs/out.json`` as an unknown option and a test path; when that path exists, the
+    rootdir (hence the configuration file, ``testpaths`` and the report's paths) moves.
+    ``--junitxml`` is immune only because pytest knows it that early. The rootdir pytest
+    would have chosen without those values is asked of pytest's own function (skipped
+    on a pytest whose internals moved).
+    """
+    words = list(config.invocation_params.args)
+    spaced = [
+        (option, value)
+        for option, value in itertools.pairwise(words)
+        if option in _PATH_OPTIONS and (config.invocation_params.dir / value).exists()
+    ]
+    if not spaced or config.option.rootdir:
+        return
+    try:
+        from _pytest.config.findpaths import determine_setup  # noqa: PLC0415
+
+        intended = determine_setup(
+            inifile=config.option.inifilename,
+            override_ini=config.option.override_ini,
+            args=config.option.file_or_dir or [],
+            rootdir_cmd_arg=None,
+            invocation_dir=config.invocation_params.dir,
+        )[0]
+    except Exception:  # a pytest whose internals moved: nothing to compare with
+        return
+    if intended == config.rootpath:
+        return
+    option, value = spaced[0]
+    raise pytest.UsageError(
+        f"{option} {value}: pytest took {value} for a test path when it chose the rootdir "
+        f"(it chose {config.rootpath}, not {intended}), as it does before it knows the "
+        f"plugins' options; write {option}={value}"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -316,32 +362,12 @@ class Reporter:
         write = terminalreporter.write_line
         # Ends the progress line first, or the section's first line starts with a blank.
         terminalreporter.ensure_newline()
-        terminalreporter.section("pytest-finetune")
-        training = summary.training_table(self.results)
-        for line in training:
-            write(line)
-        if not self.results.datasets:
-            return
-        if training:
-            write("")
-        for line in summary.dataset_table(self.results):
-            write(line)
-        figures = summary.figures(self.results)
-        if figures:
-            write("")
-            for line in figures:
-                write(line)
-        statistics = summary.statistics(self.results)
-        if statistics:
-            write("")
-            for line in statistics:
-                write(line)
-        warnings = summary.warnings(self.results)
-        if warnings:
-            write("")
-            write('warnings (they do not fail the run unless fail-on = "warning"):')
-            for line in warnings:
-                write(line)
+        # As pytest's own summary: -q shortens it, -qq leaves one line.
+        verbosity = self.config.get_verbosity()
+        if verbosity <= -2:
+            write(summary.one_line(self.results))
+        else:
+            self._summary(terminalreporter, quiet=verbosity < 0)
         plots_folder = self.config.getoption("finetune_plots")
         if plots_folder:
             try:
@@ -354,6 +380,36 @@ class Reporter:
                     write(f"class balance: {chart}")
         if self._github():
             for line in github.commands(self.results.findings()):
+                write(line)
+
+    def _summary(self, terminalreporter: Any, *, quiet: bool) -> None:
+        """The section: training, datasets, figures, statistics, warnings (``quiet``: -q)."""
+        write = terminalreporter.write_line
+        terminalreporter.section("pytest-finetune")
+        training = summary.training_table(self.results)
+        for line in training:
+            write(line)
+        if not self.results.datasets:
+            return
+        if training:
+            write("")
+        for line in summary.dataset_table(self.results, quiet=quiet):
+            write(line)
+        figures = [] if quiet else summary.figures(self.results)
+        if figures:
+            write("")
+            for line in figures:
+                write(line)
+        statistics = summary.statistics(self.results)
+        if statistics:
+            write("")
+            for line in statistics:
+                write(line)
+        warnings = [] if quiet else summary.warnings(self.results)
+        if warnings:
+            write("")
+            write('warnings (they do not fail the run unless fail-on = "warning"):')
+            for line in warnings:
                 write(line)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -114,3 +116,85 @@ def test_finetune_toml_takes_the_pyproject_table_pasted_in(tmp_path, monkeypatch
         "[tool.pytest_finetune] at top level (select = [...]), or that one table alone; move "
         "every key to one of the two and other tools' tables out of it\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "target"), [("--finetune-report", "out/r.json"), ("--finetune-plots", "out")]
+)
+def test_a_path_option_given_as_two_words_does_not_move_the_rootdir(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, option, target
+):
+    write_files(
+        pytester.path,
+        {"pytest.ini": "[pytest]\ntestpaths = data\n", "data/a.jsonl": jsonl(*intents(12))},
+    )
+    outside = tmp_path_factory.mktemp("elsewhere")
+    (outside / "out").mkdir()
+    (outside / "out/r.json").write_text("{}", "utf-8")  # the report of a first run
+    value = str(outside / target)
+    result = pytester.runpytest("-p", "no:cacheprovider", option, value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.lines[0] == (
+        f"ERROR: {option} {value}: pytest took {value} for a test path when it chose the "
+        f"rootdir (it chose {os.path.commonpath([outside, pytester.path])}, not "
+        f"{pytester.path}), as it does before it knows the plugins' options; write "
+        f"{option}={value}"
+    )
+    # With "=", or a path that does not exist yet, the rootdir stays where it belongs.
+    result = pytester.runpytest("-p", "no:cacheprovider", f"{option}={value}")
+    result.stdout.fnmatch_lines([f"rootdir: {pytester.path}", "configfile: pytest.ini"])
+    assert result.ret == pytest.ExitCode.OK
+    fresh = str(outside / "new" / "r.json")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--finetune-report", fresh)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def _many_datasets() -> dict[str, str]:
+    """22 datasets with warnings (11 each: FT014, and FT113 on 10 lines), 3 without."""
+    warned = jsonl(*intents(40), *[pc(f" Tell me more {i} ->", " billing\n") for i in range(10)])
+    files = {f"data/warned_{i:02}.jsonl": warned for i in range(22)}
+    files.update({f"data/clean_{i}.jsonl": jsonl(*intents(120)) for i in range(3)})
+    return files
+
+
+def _section(output: str) -> list[str]:
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "pytest-finetune" in line and "=" in line)
+    ends = (i for i in range(start + 1, len(lines)) if re.match(r"=|\d+ passed", lines[i]))
+    return lines[start + 1 : next(ends, len(lines))]
+
+
+def test_warnings_are_capped_in_all_with_how_many_more(lint):
+    run = lint(_many_datasets())
+    section = _section(run.output)
+    title = 'warnings (they do not fail the run unless fail-on = "warning"):'
+    listed = section[section.index(title) + 1 :]
+    # Each file lists its FT014 and five of its FT113 then "... and 6 more": 7 lines; the
+    # list stops once it has 50 lines, with how many warnings it leaves out.
+    assert len(listed) == 7 * 7 + 1 + 1
+    assert listed[-2].startswith("data/warned_07.jsonl: FT014 ")
+    assert listed[-1] == (
+        f"... and {22 * 12 - (7 * 12 + 1)} more warnings: the report "
+        "(--finetune-report=PATH) lists them all"
+    )
+    assert sum(len(d["findings"]) for d in run.report["datasets"]) == 22 * 12  # all reported
+
+
+def test_quiet_shortens_the_summary(lint):
+    run = lint(_many_datasets(), "-q")
+    section = _section(run.output)
+    rows = [line for line in section if line.startswith("data/")]
+    assert [row.split()[0] for row in rows] == [f"data/warned_{i:02}.jsonl" for i in range(20)]
+    assert all(row.endswith("  FT014x1 FT113x11") for row in rows)
+    assert "... and 2 more datasets with findings" in section
+    assert "3 datasets without findings" in section
+    assert not any(line.startswith("warnings (") for line in section)
+    assert not any(": FT113 " in line for line in section)
+
+
+def test_quiet_twice_leaves_one_line(lint):
+    run = lint(_many_datasets(), "-qq")
+    assert "pytest-finetune" not in run.output  # no section
+    lines = run.output.splitlines()
+    assert lines.count("finetune: 25 datasets, 264 warnings") == 1
+    assert not any(line.startswith("data/") for line in lines)

@@ -7,21 +7,36 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_finetune.checks import REGISTRY
-from pytest_finetune.findings import Severity, render_list
+from pytest_finetune.findings import Severity, plural, render_list
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.outputs.terminal import hanging
 from pytest_finetune.training.cost import dollars
 
 
-def dataset_table(results: RunResults, columns: int | None = None) -> list[str]:
+def dataset_table(
+    results: RunResults, columns: int | None = None, *, quiet: bool = False
+) -> list[str]:
     """One row per dataset: format, examples, classes, tokens, cost and findings by code.
 
     Where the rows are wider than ``columns`` (a narrow terminal), each dataset is a
-    block instead: its path, then its figures and its findings, wrapped.
+    block instead: its path, then its figures and its findings, wrapped. ``quiet``
+    (``-q``): only the datasets with findings, at most ``QUIET_ROWS`` of them, then how
+    many more there are and how many are clean.
     """
     header = ("dataset", "format", "examples", "classes", "tokens", "cost", "findings")
     rows = [header]
-    for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
+    datasets = sorted(results.datasets.values(), key=lambda d: d.path)
+    notes = []
+    if quiet:
+        found = [dataset for dataset in datasets if dataset.code_counts()]
+        if len(found) > QUIET_ROWS:
+            notes.append(f"... and {plural(len(found) - QUIET_ROWS, 'more dataset')} with findings")
+        if len(found) < len(datasets):
+            notes.append(f"{plural(len(datasets) - len(found), 'dataset')} without findings")
+        datasets = found[:QUIET_ROWS]
+        if not datasets:
+            return notes
+    for dataset in datasets:
         stats = dataset.stats
         counts = dataset.code_counts()
         rows.append(
@@ -37,8 +52,8 @@ def dataset_table(results: RunResults, columns: int | None = None) -> list[str]:
         )
     lines = _align(rows, right={2, 3, 4, 5})
     if columns is None or max(map(len, lines)) <= columns:
-        return lines
-    return [line for row in rows[1:] for line in _block(row, columns)]
+        return lines + notes
+    return [line for row in rows[1:] for line in _block(row, columns)] + notes
 
 
 def _block(row: tuple[str, ...], columns: int) -> list[str]:
@@ -55,6 +70,25 @@ def _block(row: tuple[str, ...], columns: int) -> list[str]:
         *hanging("  " + ", ".join(figures), columns, indent=2),
         *hanging(f"  findings: {findings}", columns, indent=12),
     ]
+
+
+#: Datasets the ``-q`` table lists (those with findings); the report has them all.
+QUIET_ROWS = 20
+
+
+def one_line(results: RunResults) -> str:
+    """The whole run in a line, for ``-qq``: datasets, findings by severity, models trained."""
+    counts: Counter[Severity] = Counter()
+    for dataset in results.datasets.values():
+        for by_severity in dataset.counts.values():
+            counts.update(by_severity)
+    found = ", ".join(
+        plural(counts[severity], str(severity)) for severity in sorted(counts, reverse=True)
+    )
+    parts = [f"{plural(len(results.datasets), 'dataset')}, {found or 'no findings'}"]
+    if results.training:
+        parts.append(f"{plural(len(results.training), 'model')} trained")
+    return "finetune: " + "; ".join(parts)
 
 
 def training_table(results: RunResults) -> list[str]:
@@ -129,17 +163,31 @@ def statistics(results: RunResults) -> list[str]:
 
 #: Warnings listed per check and file in the summary; the report has them all.
 WARNINGS_SHOWN = 5
+#: Lines of warnings listed in all: a run over many files lists the first, then counts.
+WARNINGS_LINES = 50
 
 
-def warnings(results: RunResults) -> list[str]:
-    """Warning findings (which do not fail items unless fail-on says so), capped per check."""
-    lines = []
+def warnings(results: RunResults, limit: int = WARNINGS_LINES) -> list[str]:
+    """Warning findings (which do not fail items unless fail-on says so), capped.
+
+    At most ``WARNINGS_SHOWN`` per check and file, and about ``limit`` lines in all, then
+    ``... and N more`` as for the findings of a failing item.
+    """
+    lines: list[str] = []
+    listed = total = 0
     for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
         for code, findings in sorted(dataset.findings.items()):
             shown = [f for f in findings if f.severity is Severity.WARNING]
-            total = dataset.counts.get(code, {}).get(Severity.WARNING, 0)
-            if shown:
-                lines.extend(render_list(shown, total, WARNINGS_SHOWN))
+            count = dataset.counts.get(code, {}).get(Severity.WARNING, 0)
+            total += count
+            if shown and len(lines) < limit:
+                lines.extend(render_list(shown, count, WARNINGS_SHOWN))
+                listed += count
+    if total > listed:
+        lines.append(
+            f"... and {plural(total - listed, 'more warning')}: the report "
+            "(--finetune-report=PATH) lists them all"
+        )
     return lines
 
 

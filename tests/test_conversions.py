@@ -373,6 +373,31 @@ def test_gemini_unmatched_responses_and_media_are_unmappable():
     ]
 
 
+def test_gemini_inline_images_are_image_url_data_urls():
+    converted = read(
+        {
+            "contents": [
+                {
+                    "role": "user",
+                    "parts": [
+                        {"text": "What is this?"},
+                        {"inlineData": {"mimeType": "image/jpeg", "data": "/9j/4AAQ"}},
+                    ],
+                },
+                {"role": "model", "parts": [{"text": "A cat."}]},
+            ]
+        }
+    )
+    assert converted.unmappable == ()
+    assert converted.data["messages"][0] == {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is this?"},
+            {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/4AAQ"}},
+        ],
+    }
+
+
 # -- Bedrock: Claude and Nova -----------------------------------------------------------
 
 

@@ -196,6 +196,19 @@ DOCUMENTED = {
             }
         ],
     },
+    # Vertex AI's image tuning: an inline image beside the question.
+    "vertex image": {
+        "contents": [
+            {
+                "role": "user",
+                "parts": [
+                    {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
+                    {"text": "What is in this image?"},
+                ],
+            },
+            {"role": "model", "parts": [{"text": "A cat."}]},
+        ]
+    },
     # Bedrock, "Prepare data for fine-tuning text-to-text models" (Nova, Converse format).
     "nova": {
         "schemaVersion": "bedrock-conversation-2024",

@@ -91,7 +91,7 @@ class _Turns:
         for extra in content:
             if extra not in ("role", "parts"):
                 notes.add(f"{where}.{extra}", "a key of a content that chat has no place for")
-        texts: list[str] = []
+        texts: list[dict[str, Any]] = []  # content parts: text, and images of user turns
         tool_calls: list[dict[str, Any]] = []
         messages: list[dict[str, Any]] = []
         for number, part in enumerate(parts):
@@ -99,7 +99,9 @@ class _Turns:
             if not isinstance(part, dict):
                 notes.add(path, f"the part is {kind(part)}, not an object")
             elif isinstance(part.get("text"), str) and len(part) == 1:
-                texts.append(part["text"])
+                texts.append({"type": "text", "text": part["text"]})
+            elif role == "user" and _image_url(part) is not None:
+                texts.append({"type": "image_url", "image_url": {"url": _image_url(part)}})
             elif "functionCall" in part and role == "model":
                 call = self._call(part["functionCall"], path)
                 if call is not None:
@@ -111,8 +113,9 @@ class _Turns:
             elif any(key in part for key in _MEDIA):
                 notes.add(
                     path,
-                    "a media part (inlineData or fileData): chat data holds images as "
-                    "image_url parts of user messages only, and no audio, video or documents",
+                    "a media part that is not an inline image of a user turn: chat data "
+                    "holds images as image_url parts of user messages, and no files, audio, "
+                    "video or documents",
                 )
             else:
                 keys = ", ".join(sorted(str(key) for key in part)) or "none"
@@ -120,12 +123,12 @@ class _Turns:
         if role == "model" and (texts or tool_calls):
             message: dict[str, Any] = {"role": "assistant"}
             if texts:
-                message["content"] = _content(texts)
+                message["content"] = _content_parts(texts)
             if tool_calls:
                 message["tool_calls"] = tool_calls
             messages.append(message)
         elif role != "model" and texts:
-            messages.append({"role": "user", "content": _content(texts)})
+            messages.append({"role": "user", "content": _content_parts(texts)})
         return messages
 
     def _call(self, call: object, path: str) -> dict[str, Any] | None:
@@ -153,6 +156,25 @@ def _texts(parts: list[Any], where: str, notes: Notes) -> list[str]:
         else:
             notes.add(f"{where}[{index}]", "the system instruction holds text parts only")
     return texts
+
+
+def _image_url(part: dict[str, Any]) -> str | None:
+    """An inline image part as a data URL (``None``: it is not one)."""
+    data = part.get("inlineData")
+    if len(part) != 1 or not isinstance(data, dict) or data.keys() != {"mimeType", "data"}:
+        return None
+    mime, payload = data["mimeType"], data["data"]
+    if isinstance(mime, str) and mime.startswith("image/") and isinstance(payload, str):
+        return f"data:{mime};base64,{payload}"
+    return None
+
+
+def _content_parts(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    """One text part as a string content, anything else as content parts."""
+    if len(parts) == 1 and parts[0]["type"] == "text":
+        text: str = parts[0]["text"]
+        return text
+    return parts
 
 
 def _content(texts: list[str]) -> str | list[dict[str, str]]:
@@ -239,7 +261,8 @@ def from_openai(data: dict[str, Any]) -> Converted:
             else:
                 out["systemInstruction"] = {"role": "system", "parts": parts}
         elif role == "user":
-            _append(contents, "user", _parts(message.get("content"), f"{where}.content", notes))
+            content = message.get("content")
+            _append(contents, "user", _parts(content, f"{where}.content", notes, image=True))
         elif role == "assistant":
             parts = _parts(message.get("content"), f"{where}.content", notes, optional=True)
             parts += _calls(message.get("tool_calls"), f"{where}.tool_calls", notes, names)
@@ -302,8 +325,21 @@ def _append(contents: list[dict[str, Any]], role: str, parts: list[dict[str, Any
         contents.append({"role": role, "parts": parts})
 
 
+def _inline(part: dict[str, Any]) -> dict[str, str] | None:
+    """An image_url part with a base64 data URL as Gemini's inlineData (``None``: not one)."""
+    image = part.get("image_url")
+    url = image.get("url") if isinstance(image, dict) else None
+    if part.get("type") != "image_url" or not isinstance(url, str) or not url.startswith("data:"):
+        return None
+    head, comma, payload = url[5:].partition(",")
+    mime, _, encoding = head.partition(";")
+    if not comma or encoding != "base64" or not mime.startswith("image/"):
+        return None
+    return {"mimeType": mime, "data": payload}
+
+
 def _parts(
-    content: object, where: str, notes: Notes, *, optional: bool = False
+    content: object, where: str, notes: Notes, *, optional: bool = False, image: bool = False
 ) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"text": content}]
@@ -318,9 +354,15 @@ def _parts(
                 and isinstance(part.get("text"), str)
             ):
                 parts.append({"text": part["text"]})
+            elif image and _inline(part) is not None:
+                parts.append({"inlineData": _inline(part)})
             else:
                 kind_ = part.get("type") if isinstance(part, dict) else kind(part)
-                notes.add(f"{where}[{index}]", f"a {kind_} part: written as Gemini text parts only")
+                notes.add(
+                    f"{where}[{index}]",
+                    f"a {kind_} part: Gemini takes text, and images inline (data URLs) from "
+                    "the user",
+                )
         return parts
     notes.add(where, f"the content is {kind(content)}, not text")
     return []

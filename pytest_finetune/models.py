@@ -1,6 +1,7 @@
 """The models one can fine-tune: encoding, training limit, price and formats of each.
 
-The table holds OpenAI's published figures; ``[tool.pytest_finetune.models]`` adds or
+The table holds OpenAI's published figures and those of the open-weight models that
+Together AI and Fireworks AI fine-tune; ``[tool.pytest_finetune.models]`` adds or
 overrides models. A model is named by its family (``gpt-4o-mini``) or any name that
 starts with it: a dated snapshot, or a fine-tuned model's id (``ft:...``).
 """
@@ -57,6 +58,54 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("gpt-4", "cl100k_base", 8_192, None, _CHAT),
         ModelSpec("davinci-002", "cl100k_base", 16_384, 6.00, _LEGACY),
         ModelSpec("babbage-002", "cl100k_base", 16_384, 0.40, _LEGACY),
+    )
+}
+
+
+_OPEN = frozenset({Format.CHAT, Format.PROMPT_COMPLETION})
+_OPEN_AND_DPO = frozenset({Format.CHAT, Format.PROMPT_COMPLETION, Format.PREFERENCE})
+#: Open-weight models as Together AI and Fireworks AI name them (``backend="together"``,
+#: ``"fireworks"``). Their tokenizers are not tiktoken's: tokens are counted with
+#: cl100k_base, which the Llama 3 and Qwen vocabularies extend, so counts are close for
+#: English text. Limits are the models' context lengths. Prices are LoRA supervised
+#: fine-tuning, USD per million training tokens, by the providers' size tiers:
+#: Together https://www.together.ai/pricing (up to 16B $0.48, 17B-69B $1.50,
+#: 70B-100B $2.90), Fireworks https://fireworks.ai/pricing (up to 16B $0.50,
+#: 16.1B-80B $3.00, Mixtral 8x7B $2.00), both as published in 2025.
+OPEN_MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "meta-llama/Meta-Llama-3.1-8B-Instruct", "cl100k_base", 131_072, 0.48, _OPEN_AND_DPO
+        ),
+        ModelSpec(
+            "meta-llama/Meta-Llama-3.1-70B-Instruct", "cl100k_base", 131_072, 2.90, _OPEN_AND_DPO
+        ),
+        ModelSpec("meta-llama/Llama-3.2-3B-Instruct", "cl100k_base", 131_072, 0.48, _OPEN_AND_DPO),
+        ModelSpec("meta-llama/Llama-3.3-70B-Instruct", "cl100k_base", 131_072, 2.90, _OPEN_AND_DPO),
+        ModelSpec("Qwen/Qwen2.5-7B-Instruct", "cl100k_base", 32_768, 0.48, _OPEN_AND_DPO),
+        ModelSpec("Qwen/Qwen2.5-72B-Instruct", "cl100k_base", 32_768, 2.90, _OPEN_AND_DPO),
+        ModelSpec("Qwen/Qwen3-8B", "cl100k_base", 32_768, 0.48, _OPEN_AND_DPO),
+        ModelSpec("mistralai/Mistral-7B-Instruct-v0.2", "cl100k_base", 32_768, 0.48, _OPEN_AND_DPO),
+        ModelSpec(
+            "accounts/fireworks/models/llama-v3p1-8b-instruct", "cl100k_base", 131_072, 0.50, _OPEN
+        ),
+        ModelSpec(
+            "accounts/fireworks/models/llama-v3p1-70b-instruct", "cl100k_base", 131_072, 3.00, _OPEN
+        ),
+        ModelSpec(
+            "accounts/fireworks/models/llama-v3p3-70b-instruct", "cl100k_base", 131_072, 3.00, _OPEN
+        ),
+        ModelSpec(
+            "accounts/fireworks/models/qwen2p5-7b-instruct", "cl100k_base", 32_768, 0.50, _OPEN
+        ),
+        ModelSpec(
+            "accounts/fireworks/models/qwen2p5-72b-instruct", "cl100k_base", 32_768, 3.00, _OPEN
+        ),
+        ModelSpec("accounts/fireworks/models/qwen3-8b", "cl100k_base", 32_768, 0.50, _OPEN),
+        ModelSpec(
+            "accounts/fireworks/models/mixtral-8x7b-instruct", "cl100k_base", 32_768, 2.00, _OPEN
+        ),
     )
 }
 
@@ -121,7 +170,7 @@ def formats_text(formats: frozenset[Format]) -> str:
 def _table(config: dict[str, Any] | None) -> dict[str, ModelSpec]:
     """The built-in models with the configuration's ``[models]`` added or overriding them."""
     custom = (config or {}).get("models", {})
-    return {**MODELS, **{key: _spec(key, value) for key, value in custom.items()}}
+    return {**MODELS, **OPEN_MODELS, **{key: _spec(key, value) for key, value in custom.items()}}
 
 
 def default_epochs(examples: int) -> int:
@@ -154,8 +203,9 @@ def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
     # An added model takes every format unless it says otherwise: the linter does not
     # know it, so FT603 must not guess; an override keeps the built-in model's formats.
     # A dated snapshot overrides its family's figures ("gpt-4o-mini-2024-07-18").
-    family = max((prefix for prefix in MODELS if name.startswith(prefix)), key=len, default=None)
-    base = MODELS[family] if family else ModelSpec(name, "o200k_base", 0)
+    table = {**MODELS, **OPEN_MODELS}
+    family = max((prefix for prefix in table if name.startswith(prefix)), key=len, default=None)
+    base = table[family] if family else ModelSpec(name, "o200k_base", 0)
     encoding = value.get("encoding", base.encoding)
     limit = value.get("training-limit", base.training_limit)
     price = value.get("training-price", base.training_price)

@@ -33,7 +33,8 @@ from pytest_finetune.training.session import (
 
 MARKER = (
     "finetune(train, valid=None, backend='openai', model=None, n_epochs=None, batch_size=None, "
-    "learning_rate_multiplier=None, seed=None, suffix=None, deployment=None, "
+    "learning_rate_multiplier=None, learning_rate=None, lora_rank=None, lora_alpha=None, "
+    "lora_dropout=None, seed=None, suffix=None, deployment=None, "
     "allow_check_errors=False, min_accuracy=None, min_f1=None, min_precision=None, "
     "min_recall=None, min_class_f1=None, max_valid_loss=None, min_valid_token_accuracy=None, "
     "max_train_loss=None): train a model on a dataset (or reuse the one trained on the same "

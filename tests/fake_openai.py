@@ -769,6 +769,9 @@ def _handler(service: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
         def do_DELETE(self) -> None:
             self._serve("DELETE")
 
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
         def _serve(self, method: str) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""

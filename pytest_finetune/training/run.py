@@ -180,6 +180,12 @@ def _run(
     spec: TrainSpec, options: RunOptions, backend: Backend, train: ExampleSet, valid: ExampleSet
 ) -> FinetuneResult:
     progress = options.progress
+    foreign = [name for name in spec.hyperparameters if name not in backend.hyperparameters]
+    if foreign:
+        raise TrainingFailed(
+            f"The {backend.name} backend does not take {', '.join(foreign)}: its "
+            f"hyperparameters are {', '.join(backend.hyperparameters) or 'none'}."
+        )
     key = job_key(spec.train, spec.valid, backend.identity, spec.job_parameters())
     request = TrainingRequest(
         base_model=spec.model,
@@ -201,7 +207,7 @@ def _run(
     if job.status != "succeeded" or not job.fine_tuned_model:
         raise TrainingFailed(_failure(backend, job, spec))
     if backend.paid:
-        cost = _billed(cost, job, spec, options)
+        cost = _billed(cost, job, spec, options, _billed_as(backend, request))
     model = job.fine_tuned_model
     metrics = backend.results(job)
     stop = train.stop
@@ -272,7 +278,7 @@ def _obtain(
             )
         else:
             cost = estimate(
-                request.train_path, request.base_model, request.hyperparameters, options.config
+                request.train_path, request.base_model, _billed_as(backend, request), options.config
             )
             guard(cost, options.max_cost)
             files = backend.upload(request)
@@ -300,8 +306,19 @@ def _saved_job(backend: Backend, job_id: str, progress: Progress) -> Job | None:
     return job
 
 
+def _billed_as(backend: Backend, request: TrainingRequest) -> Mapping[str, Any]:
+    """The hyperparameters the provider bills: its default epochs when none are given."""
+    if backend.default_epochs is None or "n_epochs" in request.hyperparameters:
+        return request.hyperparameters
+    return {**request.hyperparameters, "n_epochs": backend.default_epochs}
+
+
 def _billed(
-    cost: CostEstimate | None, job: Job, spec: TrainSpec, options: RunOptions
+    cost: CostEstimate | None,
+    job: Job,
+    spec: TrainSpec,
+    options: RunOptions,
+    hyperparameters: Mapping[str, Any],
 ) -> CostEstimate:
     """What the job cost: the provider's trained tokens, priced; else the estimate."""
     if cost is not None:
@@ -317,7 +334,7 @@ def _billed(
             price(spec.model, options.config),
             job.trained_tokens,
         )
-    return estimate(spec.train, spec.model, spec.hyperparameters, options.config)
+    return estimate(spec.train, spec.model, hyperparameters, options.config)
 
 
 def _follow(backend: Backend, job: Job, key: str, options: RunOptions) -> Job:

@@ -18,6 +18,16 @@
     api-version = "2024-10-21"                           # default: OPENAI_API_VERSION
     api-key-env = "AZURE_OPENAI_API_KEY"
 
+    [tool.pytest_finetune.training.together]
+    base-url = "https://api.together.ai"   # default: TOGETHER_BASE_URL, else Together AI
+    api-key-env = "TOGETHER_API_KEY"
+
+    [tool.pytest_finetune.training.fireworks]
+    account-id = "my-account"                # default: FIREWORKS_ACCOUNT_ID
+    base-url = "https://api.fireworks.ai"    # default: FIREWORKS_BASE_URL, else Fireworks
+    inference-url = "https://api.fireworks.ai/inference/v1"   # default: base-url + /inference/v1
+    api-key-env = "FIREWORKS_API_KEY"
+
 API keys are read from the environment only (a key in a committed file is a leak).
 """
 
@@ -56,6 +66,28 @@ class AzureSettings:
 
 
 @dataclass(frozen=True)
+class TogetherSettings:
+    """Where and how to reach Together AI."""
+
+    base_url: str | None = None
+    api_key_env: str = "TOGETHER_API_KEY"
+    timeout: float = 120.0
+    max_retries: int = 5
+
+
+@dataclass(frozen=True)
+class FireworksSettings:
+    """Where and how to reach Fireworks AI: the account, the API and the inference API."""
+
+    account_id: str | None = None
+    base_url: str | None = None
+    inference_url: str | None = None
+    api_key_env: str = "FIREWORKS_API_KEY"
+    timeout: float = 120.0
+    max_retries: int = 5
+
+
+@dataclass(frozen=True)
 class TrainingSettings:
     """Everything about running jobs that is not part of a declaration."""
 
@@ -66,6 +98,8 @@ class TrainingSettings:
     retries: int = 6
     openai: OpenAISettings = field(default_factory=OpenAISettings)
     azure: AzureSettings = field(default_factory=AzureSettings)
+    together: TogetherSettings = field(default_factory=TogetherSettings)
+    fireworks: FireworksSettings = field(default_factory=FireworksSettings)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None, root: Path) -> TrainingSettings:
@@ -74,10 +108,14 @@ class TrainingSettings:
         state_file = table.pop("state_file", None)
         openai = OpenAISettings(**table.pop("openai", {}))
         azure = AzureSettings(**table.pop("azure", {}))
+        together = TogetherSettings(**table.pop("together", {}))
+        fireworks = FireworksSettings(**table.pop("fireworks", {}))
         return cls(
             state_file=(root / state_file) if state_file else None,
             openai=openai,
             azure=azure,
+            together=together,
+            fireworks=fireworks,
             **table,
         )
 
@@ -108,6 +146,8 @@ _CONNECTION = {
 }
 _OPENAI = {**_CONNECTION, "base-url": _text, "organization": _text, "project": _text}
 _AZURE = {**_CONNECTION, "endpoint": _text, "api-version": _text}
+_TOGETHER = {**_CONNECTION, "base-url": _text}
+_FIREWORKS = {**_CONNECTION, "account-id": _text, "base-url": _text, "inference-url": _text}
 
 
 def _table(schema: Mapping[str, Callable[[Any, str], Any]]) -> Callable[[Any, str], Any]:
@@ -133,6 +173,8 @@ _TRAINING = {
     "retries": _positive(int),
     "openai": _table(_OPENAI),
     "azure": _table(_AZURE),
+    "together": _table(_TOGETHER),
+    "fireworks": _table(_FIREWORKS),
 }
 
 add_key(
@@ -140,6 +182,6 @@ add_key(
     Key(
         _table(_TRAINING),
         "How training runs: state-file, poll-interval, max-cost, concurrency, retries, "
-        "and the openai / azure connection tables.",
+        "and the openai / azure / together / fireworks connection tables.",
     ),
 )

@@ -61,8 +61,18 @@ THRESHOLDS: dict[str, Threshold] = {
     )
 }
 
-#: Hyperparameters passed to the provider under ``method.supervised.hyperparameters``.
-HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
+#: Hyperparameters passed to the provider (each backend says which it takes).
+HYPERPARAMETERS = (
+    "n_epochs",
+    "batch_size",
+    "learning_rate_multiplier",
+    "learning_rate",
+    "lora_rank",
+    "lora_alpha",
+    "lora_dropout",
+)
+#: Hyperparameters that are fractions or rates rather than counts.
+_RATES = ("learning_rate_multiplier", "learning_rate", "lora_dropout")
 
 _OTHER_KEYS = (
     "train",
@@ -77,7 +87,7 @@ _OTHER_KEYS = (
 )
 KNOWN_KEYS = (*_OTHER_KEYS, *HYPERPARAMETERS, *THRESHOLDS)
 
-BACKENDS = ("openai", "azure", "local")
+BACKENDS = ("openai", "azure", "local", "together", "fireworks")
 
 #: Validation files found beside a training file without being named.
 _VALID_NAMES = (("_train", "_valid"), ("train", "valid"), ("-train", "-valid"))
@@ -95,7 +105,8 @@ class TrainSpec:
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     seed: int | None = None
     suffix: str | None = None
-    #: Azure: the deployment that serves the fine-tuned model.
+    #: The deployment (Azure, Fireworks) or dedicated endpoint (Together) that serves
+    #: the fine-tuned model.
     deployment: str | None = None
     thresholds: Mapping[str, Any] = field(default_factory=dict)
     allow_check_errors: bool = False
@@ -153,7 +164,7 @@ def parse(
             "model='gpt-4.1-mini-2025-04-14' (or the top-level 'model' key in the configuration)"
         )
     hyperparameters = {
-        name: _number(table[name], name, where, whole=name != "learning_rate_multiplier")
+        name: _number(table[name], name, where, whole=name not in _RATES)
         for name in HYPERPARAMETERS
         if table.get(name) is not None
     }

@@ -1,4 +1,4 @@
-"""Training backends by name: ``openai``, ``azure`` (Azure OpenAI) and ``local``.
+"""Training backends by name: ``openai``, ``azure``, ``together``, ``fireworks``, ``local``.
 
 Each backend module is imported when it is first used: scikit-learn and the openai
 client are heavy, and a run that trains nothing must not pay for them.
@@ -22,6 +22,15 @@ def make_backend(spec: TrainSpec, settings: TrainingSettings) -> Backend:
                 "pip install 'pytest-finetune[local]'"
             ) from None
         return LocalBackend()
+    if spec.backend == "together":
+        try:
+            from pytest_finetune.training.backends.together import TogetherBackend  # noqa: PLC0415
+        except ImportError as missing:
+            raise Refused(
+                f"The together backend needs the together SDK ({missing}): "
+                "pip install 'pytest-finetune[together]'"
+            ) from None
+        return TogetherBackend(settings, deployment=spec.deployment)
     from pytest_finetune.training.backends.openai import OpenAIBackend  # noqa: PLC0415
 
     return OpenAIBackend(settings, azure=spec.backend == "azure", deployment=spec.deployment)

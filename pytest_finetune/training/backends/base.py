@@ -113,6 +113,11 @@ class Backend(ABC):
     persistent: bool = True
     #: Whether jobs cost money (the cost guard applies).
     paid: bool = True
+    #: The hyperparameters a declaration may give (see ``spec.HYPERPARAMETERS``).
+    hyperparameters: tuple[str, ...] = ("n_epochs", "batch_size", "learning_rate_multiplier")
+    #: Epochs the provider trains when none are given (``None``: OpenAI's rule by the
+    #: number of examples); the cost guard bills these.
+    default_epochs: int | None = None
 
     @property
     def identity(self) -> str:

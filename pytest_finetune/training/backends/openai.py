@@ -67,6 +67,16 @@ class OpenAIBackend(Backend):
         self.deployment = deployment
         self.settings = settings
         self.client = client or (self._azure_client() if azure else self._openai_client())
+        options = self.settings.azure if azure else self.settings.openai
+        #: The variable the key came from, named when the provider refuses it.
+        self.key_env = options.api_key_env
+        #: What to do when the provider does not serve the model asked (HTTP 404).
+        self.serving_hint = (
+            "Azure serves a fine-tuned model only once it is deployed: deploy it and "
+            "name the deployment with deployment='...'."
+            if azure
+            else ""
+        )
         # The evaluator retries answers itself, honouring the provider's waits.
         self._answering_client = self.client.with_options(max_retries=0)
 
@@ -279,17 +289,17 @@ class OpenAIBackend(Backend):
         words = _words(error)
         where = f"{self.provider} refused {action} (HTTP {status}{code})"
         if status == 401:
-            env = (self.settings.azure if self.azure else self.settings.openai).api_key_env
-            advice = f"Check the key in {env}."
+            advice = f"Check the key in {self.key_env}."
         elif error.code == "insufficient_quota":
             advice = "The account is out of quota: check its plan and billing."
         elif status == 403:
             advice = "The account or project has no access to this; ask its owner."
-        elif status == 404 and self.azure and "deployment" in words.lower():
-            advice = (
-                "Azure serves a fine-tuned model only once it is deployed: deploy it and "
-                "name the deployment with deployment='...'."
-            )
+        elif (
+            status == 404
+            and self.serving_hint
+            and (not self.azure or "deployment" in words.lower())
+        ):
+            advice = self.serving_hint
         elif status == 429:
             advice = "Still rate limited after retries; run again later (the job state is saved)."
         elif status >= 500:

@@ -31,6 +31,15 @@ def make_backend(spec: TrainSpec, settings: TrainingSettings) -> Backend:
                 "pip install 'pytest-finetune[together]'"
             ) from None
         return TogetherBackend(settings, deployment=spec.deployment)
+    if spec.backend == "fireworks":
+        try:
+            from pytest_finetune.training.backends.fireworks import FireworksBackend  # noqa: PLC0415
+        except ImportError as missing:
+            raise Refused(
+                f"The fireworks backend needs the fireworks-ai SDK ({missing}): "
+                "pip install 'pytest-finetune[fireworks]'"
+            ) from None
+        return FireworksBackend(settings, deployment=spec.deployment)
     from pytest_finetune.training.backends.openai import OpenAIBackend  # noqa: PLC0415
 
     return OpenAIBackend(settings, azure=spec.backend == "azure", deployment=spec.deployment)

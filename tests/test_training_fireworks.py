@@ -98,8 +98,10 @@ def test_a_model_trained_on_fireworks_is_loaded_on_its_deployment_and_measured(p
     assert (job.body["epochs"], job.body["loraRank"]) == (2, 8)
     assert job.body["evaluationDataset"].endswith(list(fake.datasets)[1])
     assert fake.count("POST", f"/accounts/{ACCOUNT}/deployedModels") == 1
-    asked = [r.body["model"] for r in fake.requests if r.path == "/inference/v1/chat/completions"]
-    assert asked == [f"{job.output_model}#{DEPLOYMENT}"] * 45
+    asked = [r.body for r in fake.requests if r.path == "/inference/v1/chat/completions"]
+    assert [body["model"] for body in asked] == [f"{job.output_model}#{DEPLOYMENT}"] * 45
+    # The answer's limit under the name OpenAI-compatible services take.
+    assert all("max_tokens" in body and "max_completion_tokens" not in body for body in asked)
     assert training["cost"]["price_per_million"] == 0.50
     assert training["cost"]["epochs"] == 2
     result.stdout.fnmatch_lines(

@@ -50,6 +50,7 @@ def answerer(
     answers.provider = provider
     answers.key_env = key_env
     answers.serving_hint = serving_hint
+    answers.compatible_limit = True
     return answers
 
 

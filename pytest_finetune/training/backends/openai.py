@@ -70,6 +70,9 @@ class OpenAIBackend(Backend):
         options = self.settings.azure if azure else self.settings.openai
         #: The variable the key came from, named when the provider refuses it.
         self.key_env = options.api_key_env
+        #: Whether chat answers are limited with ``max_tokens``, which OpenAI-compatible
+        #: services take, rather than OpenAI's current ``max_completion_tokens``.
+        self.compatible_limit = False
         #: What to do when the provider does not serve the model asked (HTTP 404).
         self.serving_hint = (
             "Azure serves a fine-tuned model only once it is deployed: deploy it and "
@@ -248,7 +251,8 @@ class OpenAIBackend(Backend):
             chat = client.chat.completions.create(
                 model=served,
                 messages=list(example.messages),  # type: ignore[arg-type]
-                max_completion_tokens=limit,
+                max_completion_tokens=openai.omit if self.compatible_limit else limit,
+                max_tokens=limit if self.compatible_limit else openai.omit,
                 temperature=0,
             )
             return (chat.choices[0].message.content or "") if chat.choices else ""

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpcore2
 import pytest
-from conftest import write_files
+from conftest import needs_encodings, write_files
 from fake_together import FakeTogether
 from test_training_openai import assert_no_traceback, expected_accuracy
 from training_project import KEY, PROJECT, intent_files, marked_test
@@ -215,6 +215,33 @@ def test_ctrl_c_leaves_the_job_running_and_the_next_run_resumes_it(pytester, fak
     result.stdout.fnmatch_lines([f"*Resuming job {job.id} (running).*"])
     assert fake.count(*CREATE) == 1
     assert report["training"][0]["job"] == job.id
+
+
+def test_a_job_cancelled_at_together_is_not_adopted_again(pytester, fake):
+    project(pytester, fake, marked_test(**declaration()))
+    run(pytester)[0].assert_outcomes(passed=1)
+    fake.job().status = "cancelled"  # cancelled in Together's dashboard
+    (pytester.path / ".pytest_cache/d/finetune/jobs.json").unlink()
+    result, report = run(pytester)
+    result.assert_outcomes(passed=1)
+    assert "Found job" not in result.stdout.str()
+    assert fake.count(*CREATE) == 2
+    assert report["training"][0]["job"] != next(iter(fake.together_jobs))
+
+
+@needs_encodings
+def test_the_cost_guard_prices_one_epoch_at_togethers_rate_before_uploading(pytester, fake):
+    project(pytester, fake, marked_test(**declaration()))
+    result, _ = run(pytester, "--finetune-max-cost=0.0001")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "Not training: the job would cost about $0.0011 (2,386 tokens x 1 epochs at $0.48 "
+            "per 1M tokens), above --finetune-max-cost=0.0001. *"
+        ]
+    )
+    assert fake.count("POST", "/files") == 0
+    assert not fake.together_jobs
 
 
 # -- the provider's words, never a traceback -----------------------------------------

@@ -66,6 +66,17 @@ def _selectors(value: Any, where: str) -> list[str]:
     return selectors
 
 
+#: The test items a dataset can have: one for the file, or one per check.
+ITEMS = ("file", "check")
+
+
+def _items(value: Any, where: str) -> str:
+    text = string(value, where).strip().lower()
+    if text not in ITEMS:
+        raise ConfigError(f"{where} must be file or check, got {value!r}")
+    return text
+
+
 def _per_file_ignores(value: Any, where: str) -> dict[str, list[str]]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table of glob = [codes]")
@@ -94,6 +105,12 @@ for _name, _key in {
     ),
     "exclude": Key(strings, "Globs of files or folders not to collect.", "linelist"),
     "max-line-bytes": Key(positive_int, "Lines longer than this are reported, not parsed."),
+    "items": Key(
+        _items,
+        "Test items per dataset: file (one item that runs every check, the default) or "
+        "check (an item per check, as a run with -k has).",
+        "string",
+    ),
     "checks": Key(table, "One table per check (code or name) with its options."),
 }.items():
     add_key(_name, _key)

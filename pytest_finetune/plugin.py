@@ -2,7 +2,7 @@
 
 Everything else lives in the modules these hooks call. Under pytest-xdist, workers
 collect and run items; each check item's report carries its findings (see
-``CheckItem.payload``) so that the controller alone writes the summary and the reports.
+``CheckItem.payloads``) so that the controller alone writes the summary and the reports.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pytest_finetune import overrides
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
 from pytest_finetune.lint import named_dataset
-from pytest_finetune.nodes import STATE, CheckItem, DatasetFile, RunState, TrainItem
+from pytest_finetune.nodes import STATE, CheckItem, ChecksItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, plots, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.schema import KEYS, ConfigError, Key
@@ -326,8 +326,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.when == "call":
-        if isinstance(item, CheckItem):
-            report.finetune = item.payload()  # type: ignore[attr-defined]
+        if isinstance(item, CheckItem | ChecksItem):
+            report.finetune = item.payloads()  # type: ignore[attr-defined]
         elif isinstance(item, TrainItem):
             report.finetune_training = item.payload()  # type: ignore[attr-defined]
         elif OUTCOME in item.stash:
@@ -346,8 +346,7 @@ class Reporter:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
-        payload = getattr(report, "finetune", None)
-        if payload is not None:
+        for payload in getattr(report, "finetune", None) or ():
             self.results.add_check(payload)
         training = getattr(report, "finetune_training", None)
         if training is not None:

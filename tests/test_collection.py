@@ -1,4 +1,4 @@
-"""Collection: one item per applicable check, one lazy scan per file shared by its items."""
+"""Collection: an item per dataset (or per check), one lazy scan per file shared by its items."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pytest_finetune import nodes
 from pytest_finetune.checks.file.format import MixedFormats
 
 GOOD = jsonl(*intents(100))
+#: An item per check instead of one per file.
+PER_CHECK = ("-o", "finetune_items=check")
 CHAT = jsonl(
     *[
         {"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": "a"}]}
@@ -35,8 +37,40 @@ def scans(monkeypatch):
     return seen
 
 
+def test_a_dataset_is_one_item_that_runs_every_check(lint):
+    run = lint({"data/train.jsonl": GOOD, "data/chat.jsonl": CHAT}, "--collect-only", "-q")
+    assert [line for line in run.result.stdout.lines if line.startswith("data/")] == [
+        "data/chat.jsonl::checks",
+        "data/train.jsonl::checks",
+    ]
+
+
+def test_the_one_item_fails_with_each_failing_check_and_reports_them_all(lint):
+    run = lint({"data/train.jsonl": GOOD + "{oops\n" + '{"prompt": "x ->", "completion": "y"}\n'})
+    run.result.assert_outcomes(failed=1)
+    run.result.stdout.fnmatch_lines(
+        [
+            "*_ data/train.jsonl::checks _*",
+            "FT003 invalid-json: 1 error in data/train.jsonl",
+            "data/train.jsonl:101:2: FT003 *",
+            "",
+            "FT120 completion-missing-leading-space: 1 error in data/train.jsonl",
+            "data/train.jsonl:102: FT120 *",
+        ]
+    )
+    assert run.lines("data/train.jsonl", "FT113") == []
+    assert run.lines("data/train.jsonl", "FT120") == [102]
+
+
+def test_k_selects_checks_by_code_with_an_item_per_check(lint):
+    run = lint({"data/train.jsonl": GOOD + "{oops\n"}, "-k", "FT003 or empty-file")
+    run.result.assert_outcomes(passed=1, failed=1)
+    run.result.stdout.fnmatch_lines(["FAILED data/train.jsonl::FT003-invalid-json*"])
+    assert [d["code"] for d in run.report["datasets"][0]["findings"]] == ["FT003"]
+
+
 def test_items_are_named_by_check(lint):
-    run = lint({"data/train.jsonl": GOOD}, "--collect-only", "-q")
+    run = lint({"data/train.jsonl": GOOD}, "--collect-only", "-q", *PER_CHECK)
     run.result.stdout.fnmatch_lines(
         ["data/train.jsonl::FT001-empty-file", "data/train.jsonl::FT003-invalid-json"]
     )
@@ -53,7 +87,7 @@ def test_collection_reads_only_the_head_and_never_scans(lint, scans):
 
 
 def test_one_scan_per_file_whatever_the_number_of_checks(lint, scans):
-    run = lint({"data/a.jsonl": GOOD, "data/b.jsonl": GOOD})
+    run = lint({"data/a.jsonl": GOOD, "data/b.jsonl": GOOD}, *PER_CHECK)
     assert run.result.parseoutcomes()["passed"] > 20
     assert sorted(scans) == ["data/a.jsonl", "data/b.jsonl"]
 
@@ -76,6 +110,7 @@ def test_checks_that_do_not_apply_to_the_format_are_not_collected(lint):
         {"data/chat.jsonl": CHAT, "data/broken.jsonl": b"\x1f\x8b\x08binary"},
         "--collect-only",
         "-q",
+        *PER_CHECK,
     )
     names = run.result.stdout.lines
     assert "data/chat.jsonl::FT014-few-examples" in names
@@ -103,7 +138,7 @@ def test_a_crashing_check_fails_only_its_own_item(lint, monkeypatch):
 
     monkeypatch.setattr(MixedFormats, "visitor", lambda self, fmt: self.visit)
     monkeypatch.setattr(MixedFormats, "visit", crash)
-    run = lint({"data/train.jsonl": GOOD + "{oops\n"})
+    run = lint({"data/train.jsonl": GOOD + "{oops\n"}, *PER_CHECK)
     outcomes = run.result.parseoutcomes()
     assert outcomes["failed"] == 2
     run.result.stdout.fnmatch_lines(
@@ -130,3 +165,18 @@ def test_a_pipe_named_like_a_dataset_is_not_collected(lint, pytester):
     run = lint({"data/train.jsonl": GOOD})
     assert run.result.ret == 0
     assert [d["path"] for d in run.report["datasets"]] == ["data/train.jsonl"]
+
+
+def test_a_crashing_check_fails_its_file_and_the_other_checks_still_report(lint, monkeypatch):
+    def crash(self, record):
+        if record.line == 3:
+            raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(MixedFormats, "visitor", lambda self, fmt: self.visit)
+    monkeypatch.setattr(MixedFormats, "visit", crash)
+    run = lint({"data/train.jsonl": GOOD + "{oops\n"})
+    run.result.assert_outcomes(failed=1)
+    run.result.stdout.fnmatch_lines(
+        ["*pytest-finetune bug: check FT017 crashed at line 3:*", "*ZeroDivisionError: boom*"]
+    )
+    assert run.lines("data/train.jsonl", "FT003") == [101]

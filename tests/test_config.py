@@ -478,7 +478,8 @@ def test_ini_keys_and_markers_are_registered_for_strict_runs(lint):
     run = lint(
         {
             "pytest.ini": "[pytest]\nfinetune_select = FT0\nfinetune_fail_on = warning\n"
-            "finetune_model = gpt-4o-mini-2024-07-18\nfinetune_include = *.jsonl\n",
+            "finetune_model = gpt-4o-mini-2024-07-18\nfinetune_include = *.jsonl\n"
+            "finetune_items = check\n",
             "test_marked.py": "import pytest\n\n@pytest.mark.finetune\ndef test_x():\n    pass\n",
             "data/train.jsonl": GOOD,
         },
@@ -492,7 +493,7 @@ def test_ini_keys_and_markers_are_registered_for_strict_runs(lint):
 def test_ini_keys_are_defaults_below_the_configuration_file(lint):
     run = lint(
         {
-            "pytest.ini": "[pytest]\nfinetune_select = FT013\n",
+            "pytest.ini": "[pytest]\nfinetune_select = FT013\nfinetune_items = check\n",
             "data/train.jsonl": jsonl(*intents(3)),
         },
         "--collect-only",
@@ -505,7 +506,7 @@ def test_ini_keys_are_defaults_below_the_configuration_file(lint):
 def test_fail_on_warning_makes_warnings_fail(lint):
     files = {"data/train.jsonl": jsonl(*intents(20))}
     assert lint(files).result.ret == 0
-    strict = lint(files, "--finetune-fail-on=warning")
+    strict = lint(files, "--finetune-fail-on=warning", "-o", "finetune_items=check")
     assert strict.result.ret == 1
     strict.result.stdout.fnmatch_lines(["FAILED data/train.jsonl::FT014-few-examples*"])
 
@@ -609,7 +610,7 @@ def test_a_broken_configuration_fails_a_marked_test_that_trains(lint):
 def test_ini_lists_of_checks_take_commas_and_spaces_like_the_options(lint, monkeypatch, capsys):
     files = {
         "pytest.ini": "[pytest]\nfinetune_select = FT013,FT014\n  FT017 FT201\n"
-        "finetune_ignore = FT201, FT017\n",
+        "finetune_ignore = FT201, FT017\nfinetune_items = check\n",
         "data/train.jsonl": jsonl(*intents(3)),
     }
     run = lint(files, "--collect-only", "-q")

@@ -226,7 +226,7 @@ def test_pytest_collects_a_file_named_by_its_content(pytester: pytest.Pytester):
     write_files(pytester.path, {"export.txt": jsonl(*intents(9)), **NOT_DATASETS})
     result = pytester.runpytest("-p", "no:cacheprovider", "-rf", "export.txt")
     assert result.parseoutcomes()["failed"] == 1
-    result.stdout.fnmatch_lines(["FAILED export.txt::FT013-too-few-examples - *"])
+    result.stdout.fnmatch_lines(["FAILED export.txt::checks - FT013 too-few-examples*"])
 
 
 def test_pytest_refuses_a_file_named_that_is_not_a_dataset(pytester: pytest.Pytester):

@@ -90,6 +90,9 @@ def test_every_real_file_has_exactly_its_known_problems(pytester):
     # examples; every other finding is a warning.
     failed = (line.partition(" - ")[0] for line in result.outlines if line.startswith("FAILED"))
     assert sorted(failed) == [
-        "FAILED data/autotunegpt__data.jsonl::FT120-completion-missing-leading-space",
-        "FAILED data/openai-cookbook__toy_chat_fine_tuning.jsonl::FT013-too-few-examples",
+        "FAILED data/autotunegpt__data.jsonl::checks",
+        "FAILED data/openai-cookbook__toy_chat_fine_tuning.jsonl::checks",
     ]
+    result.stdout.fnmatch_lines(
+        ["FT120 completion-missing-leading-space: 22 errors in data/autotunegpt__data.jsonl"]
+    )

@@ -67,7 +67,7 @@ def test_a_train_declaration_adds_an_item_beside_the_datasets_check_items(pytest
     result = pytester.runpytest("--collect-only", "-q")
     items = [line for line in result.stdout.lines if "::" in line]
     assert "data/intent_train.jsonl::finetune[local]" in items
-    assert "data/intent_train.jsonl::FT003-invalid-json" in items
+    assert "data/intent_train.jsonl::checks" in items
     assert not [item for item in items if item.startswith("data/intent_valid.jsonl::finetune")]
 
 

@@ -62,7 +62,7 @@ class RunResults:
     training: list[dict[str, Any]] = field(default_factory=list)
 
     def add_check(self, payload: dict[str, Any]) -> None:
-        """Take the payload of one check item's report (see ``CheckItem.payload``)."""
+        """Take the payload of one check item's report (see ``ChecksItem.payloads``)."""
         stats = payload["dataset"]
         dataset = self.datasets.setdefault(stats["path"], DatasetResult(stats))
         # Items of one file report the same statistics; checks that finish later may

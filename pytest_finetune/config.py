@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 # Feature modules register their own configuration keys when imported.
-from pytest_finetune import conventions, models, tokens, training  # noqa: F401
+from pytest_finetune import conventions, models, targets, tokens, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity, suggestion
 from pytest_finetune.findings import Severity, did_you_mean
@@ -266,6 +266,8 @@ class FileSettings:
     severities: dict[str, Severity]
     fail_on: Severity = Severity.ERROR
     model: str | None = None
+    #: Where the data goes: its formats, limits and severities (see :mod:`.targets`).
+    target: targets.Target = field(default_factory=lambda: targets.TARGETS[targets.DEFAULT_TARGET])
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     #: The merged configuration table, for feature keys (training, splits, ...).
     config: dict[str, Any] = field(default_factory=dict)
@@ -313,8 +315,10 @@ class Settings:
         if "model" in table:
             # Checked on the merged table: the command line's model may be one that the
             # file's [models] tables add.
+            named = table.get("target")
+            target = targets.get(named) if named else targets.implied_by(table["model"])
             try:
-                models.model_spec(table["model"], table)
+                models.model_spec(table["model"], table, target=target)
             except ConfigError as error:
                 if "model" in self.overrides:
                     where = "command line"
@@ -324,6 +328,34 @@ class Settings:
                     where = "pytest ini (finetune_*)"
                 raise ConfigError(f"{where}: model: {error}") from None
         return table, source
+
+    def target_for(self, path: Path) -> targets.Target:
+        """The target of ``path``: its ``per-file-target``, ``target``, or the model's.
+
+        A ``per-file-target`` glob that matches the file wins over ``target`` (as ruff's
+        per-file-target-version over target-version); a target that cannot train the
+        configured model is a configuration error naming where the target was set.
+        """
+        table, source = self.table_for(path)
+        name = table.get("target")
+        where = self._where("target", source)
+        relative, root = _relative(path, source), _root(source)
+        for glob, chosen in table.get("per-file-target", {}).items():
+            if glob_match(relative, [glob], root):
+                name = chosen
+                where = self._where("per-file-target", source)
+        try:
+            return targets.resolve(name, table.get("model"))
+        except ConfigError as error:
+            raise ConfigError(f"{where}: {error}") from None
+
+    def _where(self, key: str, source: ConfigSource | None) -> str:
+        """How messages name the layer that set ``key`` (the highest one that has it)."""
+        if key in self.overrides:
+            return f"command line: {key}"
+        if source is not None and key in source.table:
+            return f"{source.name}: {key}"
+        return f"pytest ini (finetune_*): {key}"
 
     def is_dataset(self, path: Path) -> bool:
         """Whether ``path`` is a dataset file to collect (include and exclude globs).
@@ -372,7 +404,8 @@ class Settings:
     def for_file(self, path: Path) -> FileSettings:
         """The resolved settings of one dataset file."""
         table, source = self.table_for(path)
-        chosen = _selection(table for _, table in self.layers(source))
+        target = self.target_for(path)
+        chosen = _selection((table for _, table in self.layers(source)), target.off)
         relative = _relative(path, source)
         root = _root(source)
         for glob, codes in table.get("per-file-ignores", {}).items():
@@ -386,9 +419,14 @@ class Settings:
         tables = table.get("checks", {})
         options: dict[str, Any] = {}
         severities: dict[str, Severity] = {}
+        # The target's severities and option defaults are a layer under the user's.
+        target_severities = target.check_severities()
+        target_options = target.check_options()
         for check in selected:
-            own = dict(tables.get(check.code, {}))
-            severities[check.code] = own.pop("severity", check.severity)
+            own = {**target_options.get(check.code, {}), **tables.get(check.code, {})}
+            severities[check.code] = own.pop(
+                "severity", target_severities.get(check.code) or check.severity
+            )
             options[check.code] = check.Options(
                 **{name.replace("-", "_"): value for name, value in own.items()}
             )
@@ -398,6 +436,7 @@ class Settings:
             severities=severities,
             fail_on=table.get("fail-on", Severity.ERROR),
             model=table.get("model"),
+            target=target,
             max_line_bytes=table.get("max-line-bytes", DEFAULT_MAX_LINE_BYTES),
             config=table,
             source=source,
@@ -427,15 +466,16 @@ def _relative(path: Path, source: ConfigSource | None) -> str:
         return path.as_posix()
 
 
-def _selection(layers: Iterable[dict[str, Any]]) -> set[str]:
+def _selection(layers: Iterable[dict[str, Any]], target_off: Iterable[str] = ()) -> set[str]:
     """The codes that ``select``, ``extend-select`` and ``ignore`` choose, as ruff layers them.
 
-    The built-in default set comes first. A layer that sets ``select`` starts a new set,
+    The built-in default set comes first, less the checks the target turns off
+    (a layer may select them again). A layer that sets ``select`` starts a new set,
     dropping what the layers below it selected or ignored; one that does not turns its
     ``extend-select`` on and its ``ignore`` off in the set so far. Within one layer the
     most specific selector wins; at equal specificity, ignoring wins.
     """
-    chosen = {check.code for check in REGISTRY.values() if check.default}
+    chosen = {check.code for check in REGISTRY.values() if check.default} - set(target_off)
     for layer in layers:
         select: Sequence[str] | None = layer.get("select")
         including = [*(select or []), *layer.get("extend-select", [])]

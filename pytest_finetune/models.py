@@ -9,11 +9,14 @@ starts with it: a dated snapshot, or a fine-tuned model's id (``ft:...``).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.findings import did_you_mean
 from pytest_finetune.formats import SUPPORTED, Format
 from pytest_finetune.schema import ConfigError, Key, add_key
+
+if TYPE_CHECKING:
+    from pytest_finetune.targets import Target
 
 #: The model assumed when none is configured: the usual base for fine-tuning.
 DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
@@ -58,6 +61,11 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("gpt-4", "cl100k_base", 8_192, None, _CHAT),
         ModelSpec("davinci-002", "cl100k_base", 16_384, 6.00, _LEGACY),
         ModelSpec("babbage-002", "cl100k_base", 16_384, 0.40, _LEGACY),
+        # Other targets' base models, where their training limits are documented
+        # (docs/targets.md). Their tokenizers are not tiktoken: counts are estimates.
+        ModelSpec("gemini-2.5-flash", "", 131_072, None, frozenset({Format.GEMINI})),
+        ModelSpec("gemini-2.5-pro", "", 131_072, None, frozenset({Format.GEMINI})),
+        ModelSpec("anthropic.claude-3-haiku", "", 32_000, None, frozenset({Format.CLAUDE})),
     )
 }
 
@@ -111,19 +119,28 @@ OPEN_MODELS: dict[str, ModelSpec] = {
 
 
 def model_spec(
-    model: str | None, config: dict[str, Any] | None = None, fmt: Format | None = None
+    model: str | None,
+    config: dict[str, Any] | None = None,
+    fmt: Format | None = None,
+    target: Target | None = None,
 ) -> ModelSpec:
     """The spec of ``model``, from the config or the table.
 
     Without a model, the default one for data of format ``fmt`` (:func:`default_model`).
     A fine-tuned model's id (``ft:gpt-4o-mini-2024-07-18:org::abc``) resolves to its base.
+    For a ``target`` that trains models of its own (Together, Vertex AI, ...), a model
+    neither table knows, or none, gets the target's limits and tokenizer.
     """
-    name = model or default_model(fmt)
+    own = target is not None and "openai" not in target.trains
+    name = model or (target.title if target is not None and own else default_model(fmt))
     base = name.split(":")[1] if name.startswith("ft:") else name
     table = _table(config)
     for prefix in sorted(table, key=len, reverse=True):
         if base.startswith(prefix):
             return replace(table[prefix], name=name)
+    if target is not None and own:
+        # Hundreds of models, named as the service names them: its limits stand for them.
+        return ModelSpec(name, target.encoding, target.max_tokens or 0, None, target.accepted)
     hint = did_you_mean(base, table)
     raise ConfigError(
         f"unknown model {name!r}{hint + ' Or add' if hint else '; add'} it as "

@@ -26,6 +26,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "help": "Lowest severity that fails (default: error).",
     },
     "model": {"metavar": "MODEL", "help": "Target model for token limits and cost."},
+    "target": {
+        "metavar": "TARGET",
+        "help": "Where the data goes: openai (default), azure, together, fireworks, vertex, "
+        "bedrock or trl; its formats, limits and rules apply.",
+    },
 }
 #: The keys that take lists of checks, in the order messages name them: comma- or
 #: space-separated on a command line or an ini line.

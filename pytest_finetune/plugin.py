@@ -131,6 +131,7 @@ def _settings(config: pytest.Config) -> tuple[Settings | None, str | None]:
         settings = Settings(defaults=_ini_table(config), overrides=_cli_table(config))
         # Check the project's file once now, not once per dataset.
         _table, source = settings.table_for(config.rootpath / "pyproject.toml")
+        settings.target_for(config.rootpath / "pyproject.toml")
         for index, entry in enumerate(source.table.get("train", []) if source else []):
             train = entry_train_path(entry, source.root) if source else None
             if source is not None and train is not None and not train.is_file():

@@ -204,7 +204,9 @@ class ExampleCounter:
                 self.messages(data.get(key)) for key in ("preferred_output", "non_preferred_output")
             )
             return self.conversation(source.get("messages"), source.get("tools")) + longer
-        return 0
+        # The other formats (Alpaca, ShareGPT, Gemini, Claude, Nova, TRL's) are counted as
+        # their texts: every string value, without a service's per-message overhead.
+        return sum(self.count(text) for text in _strings(data))
 
     def conversation(self, messages: object, tools: object = None) -> int:
         """Messages primed for a reply, with their tool definitions."""
@@ -278,6 +280,21 @@ class ExampleCounter:
                     f"{name}:{_text(schema.get('type'))}:{_sentence(schema.get('description'))}"
                 )
         return total
+
+
+def _strings(value: object) -> list[str]:
+    """Every string value in parsed JSON (keys left out), depth first."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
 
 
 def _text(value: object) -> str:

@@ -6,6 +6,7 @@ A family's checks that look at the same parts of each record share a survey
 """
 
 from pytest_finetune.checks import (
+    acceptance,
     chat,
     content,
     file,
@@ -30,6 +31,7 @@ __all__ = [
     "Check",
     "Family",
     "NoOptions",
+    "acceptance",
     "chat",
     "content",
     "file",

@@ -21,7 +21,7 @@ from pytest_finetune import splits
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.findings import Severity
-from pytest_finetune.formats import Format, Record, texts
+from pytest_finetune.formats import CONVERSIONS, SUPPORTED, Format, Record, texts
 from pytest_finetune.models import (
     FORMAT_NAMES,
     ModelSpec,
@@ -31,7 +31,9 @@ from pytest_finetune.models import (
     models_for,
 )
 from pytest_finetune.schema import ConfigError
+from pytest_finetune.targets import DEFAULT_TARGET, Target, preferred_format
 from pytest_finetune.tokens import (
+    CHARS_PER_TOKEN,
     EXACT_TOKENS_MAX_BYTES,
     MAX_TOKEN_BYTES,
     ExampleCounter,
@@ -77,7 +79,8 @@ class _Tally(Survey):
         self.problem: str | None = None
         self.spec = ModelSpec("", "", 0)
         try:
-            self.spec = model_spec(context.settings.model, context.settings.config, context.format)
+            settings = context.settings
+            self.spec = model_spec(settings.model, settings.config, context.format, settings.target)
         except ConfigError as error:  # settings built by hand: Settings refuses the model
             self.problem = str(error)
             self.active = False
@@ -90,7 +93,9 @@ class _Tally(Survey):
         #: sequence spreads evenly and does not fall in step with repeating data).
         self.sampled = int(min(1.0, SAMPLE_BYTES / self.size) * 2**32)
         self.examples = 0
-        self.half = self.spec.training_limit // 2
+        #: The limit, or none (0: the target documents none): nothing is then too long.
+        self.limit = self.spec.training_limit or None
+        self.half = self.limit // 2 if self.limit else float("inf")
         #: Sums over the examples counted: all, capped at the limit, and the sample.
         self.counted = 0
         self.capped = 0
@@ -120,7 +125,13 @@ class _Tally(Survey):
         size = len(record.raw)
         self.examples += 1
         if self.every or size > self.half:
-            limit = self.spec.training_limit
+            limit = self.limit
+            if limit is None:  # counted for the totals only: nothing is too long
+                if self.threads is not None:
+                    self._defer(record)
+                else:
+                    self._counted(record.line, self.count(record))
+                return
             # Tool definitions can cost more tokens than their bytes (a one-digit enum
             # item is 4 tokens): with them, only half the limit in bytes proves a fit.
             if self.every or size > limit or _has_tools(record):
@@ -192,11 +203,11 @@ class _Tally(Survey):
         self.threads = None
 
     def _counted(self, line: int, tokens: int) -> None:
-        limit = self.spec.training_limit
+        limit = self.limit
         self.counted += tokens
-        self.capped += min(tokens, limit)
+        self.capped += tokens if limit is None else min(tokens, limit)
         self.longest = max(self.longest, tokens)
-        if tokens > limit:
+        if limit is not None and tokens > limit:
             self.over_limit += 1
             check = self.member(ExampleTooLong.code)
             if isinstance(check, ExampleTooLong):
@@ -212,7 +223,7 @@ class _Tally(Survey):
         estimated = round(ratio * self.rest_bytes)
         total = self.counted + estimated
         capped = self.capped + round(ratio * (self.rest_bytes - self.giant_bytes))
-        epochs = default_epochs(self.examples) if is_billed(self.context) else None
+        epochs = _epochs(self.context, self.examples) if is_billed(self.context) else None
         billed_tokens = None if epochs is None else epochs * capped
         price = self.spec.training_price
         self.context.stats.tokens = {
@@ -221,7 +232,7 @@ class _Tally(Survey):
             "exact": self.count.exact and self.rest_bytes == 0,
             "model": self.spec.name,
             "encoding": self.spec.encoding,
-            "limit": self.spec.training_limit,
+            "limit": self.limit,
             "over_limit": self.over_limit,
             "epochs": epochs,
             "billed": billed_tokens,
@@ -230,6 +241,14 @@ class _Tally(Survey):
             if billed_tokens is None or price is None
             else round(billed_tokens * price / 1_000_000, 4),
         }
+
+
+def _epochs(context: ScanContext, examples: int) -> int | None:
+    """The epochs a job on the file runs by default: the target's, or OpenAI's rule."""
+    target = context.settings.target
+    if "openai" in target.trains:
+        return default_epochs(examples)
+    return target.epochs if examples else 0
 
 
 def _has_tools(record: Record) -> bool:
@@ -243,6 +262,8 @@ def _has_tools(record: Record) -> bool:
 class _TokenCheck(Surveyed):
     survey_type = _Tally
     survey: _Tally
+    #: Every known format: each target's limits apply to the data it takes.
+    formats = frozenset(Format) - {Format.UNKNOWN}
 
 
 @register
@@ -280,7 +301,15 @@ class ExampleTooLong(_TokenCheck):
     ) -> None:
         """Report the example at ``line`` over the limit (the tally calls this)."""
         about = "at least " if least else "" if exact else "about "
-        note = "" if exact or least else " (estimated: tiktoken's encoding files are not available)"
+        note = ""
+        if not (exact or least):
+            # A target's own tokenizer is not tiktoken: the count is the offline estimate.
+            note = (
+                " (estimated: tiktoken's encoding files are not available)"
+                if spec.encoding
+                else f" (estimated at {CHARS_PER_TOKEN} characters a token: the tokenizer of "
+                f"{spec.name} is not tiktoken's)"
+            )
         self.report(
             line,
             f"This example has {about}{tokens:,} tokens{note}; {spec.name} trains on at most "
@@ -360,48 +389,71 @@ def _dollars(amount: float) -> str:
 
 @register
 class FormatNotForModel(Check):
-    """The target model does not fine-tune on data of the file's format.
+    """The target, or the model, does not fine-tune on data of the file's format.
 
     What it does:
-        Compares the file's format with the formats the configured model fine-tunes
-        on: babbage-002 and davinci-002 take prompt/completion data only; the chat
+        Compares the file's format with the formats the target accepts (``target``:
+        OpenAI by default; see docs/targets.md), then with those of the configured
+        model: babbage-002 and davinci-002 take prompt/completion data only; the chat
         models (gpt-4o, gpt-4.1, gpt-3.5-turbo, gpt-4, o4-mini, their minis and
         snapshots) take chat data, and gpt-4o, gpt-4o-mini, gpt-4.1, gpt-4.1-mini and
-        gpt-4.1-nano preference data too. It runs only when a model is chosen:
-        ``model`` in the configuration, ``--finetune-model``, or the model a training
-        declaration trains; the default model is an assumption, not a choice. A model
-        added in ``[tool.pytest_finetune.models]`` takes every format unless its
-        ``formats`` key lists them.
+        gpt-4.1-nano preference data too. The model is compared only when one is
+        chosen: ``model`` in the configuration, ``--finetune-model``, or the model a
+        training declaration trains; the default model is an assumption, not a choice.
+        A model added in ``[tool.pytest_finetune.models]`` takes every format unless
+        its ``formats`` key lists them. Data of no known format is FT016's.
 
     Why it matters:
-        The service refuses the file only once the job starts, after the upload
+        The service refuses the file, often only once the job starts, after the upload
         (``invalid_training_file``: the model "requires data in the chat-completion
-        format"); every other check passes such a file.
+        format"); a trainer fails on the first example, or trains on the wrong columns.
 
     Example:
-        Prompt/completion data with ``model = "gpt-4o-mini-2024-07-18"``.
+        Alpaca data (``instruction``, ``input``, ``output``) for OpenAI, or
+        prompt/completion data with ``model = "gpt-4o-mini-2024-07-18"``.
 
     Fix:
-        Convert the data to a format the model takes (prompt/completion examples to
-        chat messages), or train a model that takes the data as it is: babbage-002 or
-        davinci-002 for prompt/completion.
+        Convert the data to a format the target takes (``pytest-finetune prepare``),
+        set the ``target`` the data is meant for, or train a model that takes the data
+        as it is: babbage-002 or davinci-002 for prompt/completion.
     """
 
     code = "FT603"
     name = "format-not-for-model"
     severity = Severity.ERROR
+    formats = None
 
     def finish(self) -> None:
         settings = self.context.settings
+        fmt = self.context.format
+        if fmt is Format.UNKNOWN or not self.context.stats.examples:
+            return
+        if fmt not in settings.target.accepted:
+            self.report(None, not_accepted(fmt, settings.target))
+            return
         if settings.model is None:
             return
         try:
-            spec = model_spec(settings.model, settings.config)
+            spec = model_spec(settings.model, settings.config, fmt, settings.target)
         except ConfigError:  # settings built by hand: FT601 reports the model
             return
-        fmt = self.context.format
         if fmt not in spec.formats:
             self.report(None, wrong_format(fmt, spec, settings.config))
+
+
+def not_accepted(fmt: Format, target: Target) -> str:
+    """FT603's message for data the target does not take: what it is and what to do."""
+    # The default target keeps the words it always had: it is what "fine-tuning" meant.
+    who = "fine-tuning" if target.name == DEFAULT_TARGET else target.title
+    preferred = preferred_format(target, fmt)
+    if preferred not in target.accepted:
+        takes = ", ".join(accepted.description for accepted in target.formats)
+        advice = f"it takes {takes}"
+    elif fmt in CONVERSIONS and preferred in SUPPORTED:
+        advice = CONVERSIONS[fmt]
+    else:
+        advice = f"convert it to {preferred.description}"
+    return f"This is {fmt.description} data, which {who} does not accept; {advice}"
 
 
 #: Models named as the alternative; beyond these, "such as".
@@ -416,7 +468,7 @@ _CONVERSIONS = {
 
 def wrong_format(fmt: Format, spec: ModelSpec, config: dict[str, Any]) -> str:
     """FT603's message: what the data is, what the model takes, and what to do."""
-    name = FORMAT_NAMES[fmt]
+    name = FORMAT_NAMES.get(fmt, fmt.description)
     fixes = [
         _CONVERSIONS[fmt, to]
         for to in FORMAT_NAMES

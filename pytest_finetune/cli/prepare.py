@@ -100,6 +100,12 @@ def add_parser(commands: Any) -> None:
         help="leave out the examples that hold what --to FORMAT cannot (an image, a tool "
         "result without its call, ...) instead of stopping; each is listed",
     )
+    command.add_argument(
+        "--target",
+        metavar="TARGET",
+        help="where the data goes: openai, azure, together, fireworks, vertex, bedrock or trl "
+        "(default: configuration)",
+    )
     command.set_defaults(run=run)
 
 
@@ -120,7 +126,10 @@ def run(args: argparse.Namespace) -> int:
     from pytest_finetune.prepare import summary  # noqa: PLC0415
 
     defaults, _skip = ini_defaults([args.path])
-    settings = Settings(defaults=defaults, overrides={"model": args.model} if args.model else {})
+    given = {"model": args.model, "target": args.target}
+    settings = Settings(
+        defaults=defaults, overrides={key: value for key, value in given.items() if value}
+    )
     options = Options(
         path=args.path,
         out_dir=args.out_dir,

@@ -125,7 +125,9 @@ def prepare(options: Options, settings: Settings) -> Prepared:
     guess = write.output_paths(options.path, options.out_dir, split=False)[0]
     file_settings = settings.for_file(guess)
     # An unknown model is a configuration error: say so before writing anything.
-    model = models.model_spec(file_settings.model, file_settings.config, fmt).name
+    model = models.model_spec(
+        file_settings.model, file_settings.config, fmt, file_settings.target
+    ).name
     context = FixContext(fmt, source, file_settings)
     examples, changes = fixes.run(
         examples, chosen_fixes(file_settings, options.fixes, options.skip), context

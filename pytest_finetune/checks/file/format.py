@@ -6,24 +6,24 @@ from collections.abc import Callable
 
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.findings import Severity
-from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format
+from pytest_finetune.formats import Format, Record, closest_format
 
 
 @register
 class UnsupportedFormat(Check):
-    """The file's examples are not in a format fine-tuning accepts.
+    """The file's examples are in no format that fine-tuning knows.
 
     What it does:
-        Detects the format from the keys of the first examples. Data in a known shape
-        that the services do not take (Alpaca, ShareGPT, chosen/rejected transcripts,
-        TRL preference pairs, plain text) is named, with how to convert it; other data
-        is compared with the supported formats to suggest the closest one.
+        Detects the format from the keys of the first examples. Data of no known
+        format is compared with the known ones to suggest the closest, with the
+        renames that would make it one. Data of a known format that the target does
+        not accept (Alpaca for OpenAI, say) is FT603's.
 
     Why it matters:
         The upload fails, or worse, succeeds and trains on nothing useful.
 
     Example:
-        ``{"instruction": "Translate to French", "input": "cat", "output": "chat"}``
+        ``{"prompts": "Where is my parcel? ->", "completions": " shipping"}``
 
     Fix:
         Convert to prompt/completion (``prompt``, ``completion``), chat (``messages``) or
@@ -36,15 +36,8 @@ class UnsupportedFormat(Check):
     formats = None
 
     def begin(self, head: list[Record]) -> None:
-        fmt = self.context.format
-        if fmt.supported or not head:
-            return
-        if fmt is not Format.UNKNOWN:
-            self.report(
-                None,
-                f"This is {fmt.description} data, which fine-tuning does not accept; "
-                f"{CONVERSIONS[fmt]}",
-            )
+        # Data of a known format that the target does not take is FT603's.
+        if self.context.format is not Format.UNKNOWN or not head:
             return
         keys = sorted({key for record in head for key in record.data})
         closest, hints = closest_format(keys)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pytest_finetune import splits
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.findings import Severity, file_size, plural
+from pytest_finetune.targets import DEFAULT_TARGET
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,12 @@ class TooFewExamples(Check):
     """The file has fewer examples than fine-tuning accepts.
 
     What it does:
-        Counts the JSON objects in the file and reports fewer than ``min-examples``.
+        Counts the JSON objects in the file and reports fewer than ``min-examples``,
+        whose default is the target's minimum (10 for OpenAI and Azure OpenAI, 3 for
+        Fireworks, 32 for Amazon Bedrock; see docs/targets.md).
 
     Why it matters:
-        OpenAI and Azure OpenAI reject training files with fewer than 10 examples.
+        The service rejects a training file with fewer examples than its minimum.
 
     Example:
         A training file with 7 lines.
@@ -36,14 +39,18 @@ class TooFewExamples(Check):
     code = "FT013"
     name = "too-few-examples"
     severity = Severity.ERROR
+    formats = None
     Options = _MinimumOptions
 
     def finish(self) -> None:
         examples = self.context.stats.examples
         if 0 < examples < self.options.min_examples:
+            target = self.context.settings.target
+            # The default target keeps the words it always had.
+            on = "" if target.name == DEFAULT_TARGET else f" on {target.title}"
             self.report(
                 None,
-                f"Only {plural(examples, 'example')}; fine-tuning needs at least "
+                f"Only {plural(examples, 'example')}; fine-tuning{on} needs at least "
                 f"{self.options.min_examples}",
             )
 
@@ -87,7 +94,8 @@ class FewExamples(Check):
         if splits.is_validation(self.context):
             return
         examples = self.context.stats.examples
-        recommended = getattr(self.options, self.context.format.value)
+        # Conversational formats other than chat are recommended as many as chat.
+        recommended = getattr(self.options, self.context.format.value, self.options.chat)
         minimum = self.context.settings.options.get(TooFewExamples.code)
         floor = (minimum or TooFewExamples.Options()).min_examples
         if floor <= examples < recommended:
@@ -100,7 +108,11 @@ class FewExamples(Check):
 
 @dataclass(frozen=True)
 class _SizeOptions:
-    max_bytes: int = option(512 * 1000 * 1000, "The upload limit in bytes (512 MB).", minimum=1)
+    max_bytes: int = option(
+        512 * 1000 * 1000,
+        "The upload limit in bytes (512 MB; the default is the target's).",
+        minimum=1,
+    )
 
 
 @register
@@ -108,7 +120,9 @@ class FileTooLarge(Check):
     """The file is larger than the upload limit.
 
     What it does:
-        Compares the file's size with ``max-bytes`` (512 MB, OpenAI's limit).
+        Compares the file's size with ``max-bytes``: the target's upload limit (512 MB
+        for OpenAI and Azure OpenAI, 1 GB for Vertex AI; see docs/targets.md). Targets
+        without one (Fireworks, open-source trainers) leave it off.
 
     Why it matters:
         The upload is refused, after minutes of transfer.

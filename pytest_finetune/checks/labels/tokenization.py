@@ -28,7 +28,9 @@ class _TokenMember(Member):
         """The target model and its tiktoken encoding; ``None`` offline or if unknown."""
         settings = self.context.settings
         try:
-            spec = models.model_spec(settings.model, settings.config, self.context.format)
+            spec = models.model_spec(
+                settings.model, settings.config, self.context.format, settings.target
+            )
         except ConfigError:
             return None  # settings built by hand, with a model the configuration would refuse
         encoding = tokens.tiktoken_encoding(spec.encoding, self.context.shared)

@@ -178,9 +178,11 @@ class DropTooLong(Fix):
 
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
         settings = context.settings
-        spec = models.model_spec(settings.model, settings.config, context.format)
+        spec = models.model_spec(settings.model, settings.config, context.format, settings.target)
         count = tokens.ExampleCounter(tokens.counter(spec.encoding), spec.encoding)
         limit = spec.training_limit
+        if not limit:  # the target documents no limit: nothing is too long
+            return examples
 
         def too_long(example: Example) -> str | None:
             # A token is at least one byte, and an example's JSON has more bytes of

@@ -65,14 +65,12 @@ class Target:
     def check_severities(self) -> dict[str, Severity | None]:
         """Severity per check code where the target differs (``None``: off).
 
-        Its ``severities``, and its limits: a limit it does not have turns off the check
-        of that limit.
+        Its ``severities``, and its limits: without an upload limit FT015 is off (FT604,
+        whose ``max-examples`` of 0 means no limit, simply finds nothing).
         """
         limits: dict[str, Severity | None] = {}
         if self.max_bytes is None:
             limits["FT015"] = None
-        if self.max_examples is None:
-            limits["FT604"] = None
         return {**limits, **self.severities}
 
     def check_options(self) -> dict[str, dict[str, Any]]:

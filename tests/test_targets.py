@@ -244,9 +244,10 @@ def test_too_many_examples_fires_only_over_the_targets_limit(tmp_path):
         assert [f.render() for f in result.outcomes["FT604"].sorted_findings()] == expected
 
 
-def test_too_many_examples_is_off_for_targets_without_a_limit(tmp_path):
+def test_too_many_examples_finds_nothing_for_targets_without_a_limit(tmp_path):
     (tmp_path / "finetune.toml").write_text("", "utf-8")
-    assert "FT604" not in {check.code for check in Settings().for_file(tmp_path / "a.jsonl").checks}
+    assert Settings().for_file(tmp_path / "a.jsonl").options["FT604"].max_examples == 0
+    assert findings(tmp_path, [claude(0)] * 20_000, 'target = "together"\n', "FT604") == []
 
 
 def test_the_upload_limit_is_the_targets(tmp_path):

@@ -25,7 +25,7 @@ class TooManyExamples(Check):
         Counts the examples and compares them with ``max-examples``: the target's
         limit (Amazon Bedrock 10,000, Vertex AI 1,000,000, Fireworks 3,000,000; see
         docs/targets.md). Targets without a limit (OpenAI, Together, open-source
-        trainers) leave it off.
+        trainers) leave it at 0, no limit.
 
     Why it matters:
         The service refuses the job when it validates the file, after the upload.

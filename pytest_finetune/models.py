@@ -175,6 +175,8 @@ FORMAT_NAMES = {
     Format.PROMPT_COMPLETION: "prompt/completion",
     Format.CHAT: "chat",
     Format.PREFERENCE: "preference",
+    Format.GEMINI: "Gemini",
+    Format.CLAUDE: "Claude messages",
 }
 
 

@@ -77,7 +77,12 @@ class _Tally(Survey):
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
         self.problem: str | None = None
+        #: Data the target does not take: FT603 says so, and its limits say nothing of it.
+        self.foreign = context.format not in context.settings.target.accepted
         self.spec = ModelSpec("", "", 0)
+        if self.foreign:
+            self.active = False
+            return
         try:
             settings = context.settings
             self.spec = model_spec(settings.model, settings.config, context.format, settings.target)
@@ -215,7 +220,7 @@ class _Tally(Survey):
 
     def conclude(self) -> None:
         """Put the totals in the file's statistics."""
-        if self.problem is not None:
+        if self.problem is not None or self.foreign:
             return
         self._drain()
         # Tokens per byte of the sampled examples estimate the others (at most 1).

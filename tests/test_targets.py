@@ -418,3 +418,25 @@ def test_a_model_the_configured_target_cannot_train_stops_pytest(lint):
         "ERROR: command line: target: target 'openai' cannot train 'gemini-2.5-flash', a Gemini "
         "model (Vertex AI): set target = 'vertex', or a model that OpenAI fine-tunes"
     )
+
+
+def test_a_models_own_formats_do_not_overrule_the_targets(tmp_path):
+    # The model table lists OpenAI-style formats for Llama; TRL trains it on Alpaca data.
+    config = 'model = "meta-llama/Meta-Llama-3.1-8B-Instruct"\n'
+    assert findings(tmp_path, ALPACA, config, "FT603") == []
+
+
+def test_a_tiktoken_count_standing_in_for_another_tokenizer_is_an_estimate(tmp_path):
+    # Together's Llama is counted with cl100k_base, which is close to Llama 3's
+    # vocabulary but not it: the count is said to be an estimate.
+    long = chat(user("word " * 140_000), assistant("A summary."))
+    config = 'target = "together"\nmodel = "meta-llama/Meta-Llama-3.1-8B-Instruct"\n'
+    [finding] = findings(tmp_path, [*CHAT, long], config, "FT601")
+    assert finding.startswith(
+        "train.jsonl:13: FT601 This example has about 140,"
+    ) and finding.endswith(
+        "tokens (estimated with cl100k_base: the tokenizer of "
+        "meta-llama/Meta-Llama-3.1-8B-Instruct is not tiktoken's); "
+        "meta-llama/Meta-Llama-3.1-8B-Instruct trains on at most 131,072 and cuts the rest "
+        "silently; shorten or split it"
+    )

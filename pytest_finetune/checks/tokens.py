@@ -91,6 +91,10 @@ class _Tally(Survey):
             self.active = False
             return
         self.count = ExampleCounter(counter(self.spec.encoding, context.shared), self.spec.encoding)
+        #: Whether counts are the service's own: tiktoken's, for a target that counts with
+        #: it. Elsewhere a tiktoken encoding only stands in for the model's tokenizer.
+        self.proxy = not context.settings.target.encoding
+        self.exact = self.count.exact and not self.proxy
         self.size = max(1, context.path.stat().st_size)
         limit = context.settings.config.get("exact-tokens-max-bytes", EXACT_TOKENS_MAX_BYTES)
         self.every = self.size <= limit
@@ -216,7 +220,7 @@ class _Tally(Survey):
             self.over_limit += 1
             check = self.member(ExampleTooLong.code)
             if isinstance(check, ExampleTooLong):
-                check.too_long(line, tokens, self.spec, self.count.exact)
+                check.too_long(line, tokens, self.spec, self.exact)
 
     def conclude(self) -> None:
         """Put the totals in the file's statistics."""
@@ -234,7 +238,7 @@ class _Tally(Survey):
         self.context.stats.tokens = {
             "total": total,
             "max": max(self.longest, round(ratio * self.rest_longest)),
-            "exact": self.count.exact and self.rest_bytes == 0,
+            "exact": self.exact and self.rest_bytes == 0,
             "model": self.spec.name,
             "encoding": self.spec.encoding,
             "limit": self.limit,
@@ -308,13 +312,15 @@ class ExampleTooLong(_TokenCheck):
         about = "at least " if least else "" if exact else "about "
         note = ""
         if not (exact or least):
-            # A target's own tokenizer is not tiktoken: the count is the offline estimate.
-            note = (
-                " (estimated: tiktoken's encoding files are not available)"
-                if spec.encoding
-                else f" (estimated at {CHARS_PER_TOKEN} characters a token: the tokenizer of "
-                f"{spec.name} is not tiktoken's)"
-            )
+            note = " (estimated: tiktoken's encoding files are not available)"
+            if self.survey.proxy:
+                # The target's tokenizer is not tiktoken's: say what stood in for it.
+                by = (
+                    f"with {spec.encoding}"
+                    if self.survey.count.exact
+                    else f"at {CHARS_PER_TOKEN} characters a token"
+                )
+                note = f" (estimated {by}: the tokenizer of {spec.name} is not tiktoken's)"
         self.report(
             line,
             f"This example has {about}{tokens:,} tokens{note}; {spec.name} trains on at most "
@@ -436,7 +442,9 @@ class FormatNotForModel(Check):
         if fmt not in settings.target.accepted:
             self.report(None, not_accepted(fmt, settings.target))
             return
-        if settings.model is None:
+        # Other targets' formats are the service's, whatever the model: the table's
+        # formats of a model are OpenAI's per-model rules.
+        if settings.model is None or "openai" not in settings.target.trains:
             return
         try:
             spec = model_spec(settings.model, settings.config, fmt, settings.target)

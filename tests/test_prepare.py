@@ -650,7 +650,7 @@ def test_no_temporary_file_is_left_behind(project):
         (
             "pretraining.jsonl",
             jsonl({"text": "A document to continue."}),
-            ["plain text (a single text field) data, which fine-tuning does not accept"],
+            ["plain text (a single text field) data, which OpenAI does not fine-tune on"],
         ),
         (
             "twice.jsonl",

@@ -201,8 +201,86 @@ def test_data_for_another_trainer_is_not_priced_as_openai_data(project, capsys):
     assert prepare(name, "--to", "gemini", "--dry-run") == 0
     out = capsys.readouterr().out
     assert (
-        "Not counted: tokens and prices are counted for OpenAI's formats, not for Gemini "
-        "(contents with parts, systemInstruction) data" in out
+        "OpenAI (the configured target) does not fine-tune on Gemini (contents with parts, "
+        'systemInstruction) data: set target = "vertex" so that pytest lints the files as '
+        "their trainer takes them" in out
     )
     assert "2. Train on the file with Vertex AI's supervised tuning" in out
     assert "backend" not in out
+
+
+# -- without --to: what the configured target takes -------------------------------------
+
+
+def configure(target: str) -> None:
+    Path("pyproject.toml").write_text(f'[tool.pytest_finetune]\ntarget = "{target}"\n', "utf-8")
+
+
+def test_chat_for_vertex_is_written_as_gemini(project, capsys):
+    configure("vertex")
+    name = real("openai-cookbook__toy_chat_fine_tuning.jsonl")
+    assert prepare(name, "--no-split") == 0
+    written = records("openai-cookbook__toy_chat_fine_tuning_prepared.jsonl")
+    assert {detect(data) for data in written} == {Format.GEMINI}
+    assert "to Gemini (contents with parts, systemInstruction): 5 examples converted" in (
+        capsys.readouterr().out
+    )
+
+
+def test_alpaca_for_bedrock_is_written_as_nova_and_as_it_is_for_open_source_trainers(
+    project, capsys
+):
+    name = real("llamafactory__identity_excerpt.json")
+    assert prepare(name, "--no-split", "--target", "bedrock") == 0
+    written = records("llamafactory__identity_excerpt_prepared.jsonl")
+    assert {detect(data) for data in written} == {Format.NOVA}
+    assert written[0] == {
+        "schemaVersion": "bedrock-conversation-2024",
+        "system": [],
+        "messages": [
+            {"role": "user", "content": [{"text": "hi"}]},
+            {
+                "role": "assistant",
+                "content": [
+                    {
+                        "text": "Hello! I am {{name}}, an AI assistant developed by {{author}}. "
+                        "How can I assist you today?"
+                    }
+                ],
+            },
+        ],
+    }
+    Path("llamafactory__identity_excerpt_prepared.jsonl").unlink()
+    capsys.readouterr()
+    assert prepare(name, "--no-split", "--target", "trl") == 0
+    assert "Conversion" not in capsys.readouterr().out
+    upstream = json.loads(Path(name).read_text("utf-8"))
+    assert records("llamafactory__identity_excerpt_prepared.jsonl") == upstream
+
+
+def test_data_a_target_cannot_take_in_any_form_is_written_as_it_is_and_said(project, capsys):
+    configure("bedrock")
+    Path("pairs.jsonl").write_text(
+        jsonl(
+            {
+                "input": {"messages": [{"role": "user", "content": "Q"}]},
+                "preferred_output": [{"role": "assistant", "content": "A"}],
+                "non_preferred_output": [{"role": "assistant", "content": "B"}],
+            }
+        ),
+        "utf-8",
+    )
+    assert prepare("pairs.jsonl") == 0
+    assert (
+        "Amazon Bedrock does not fine-tune on preference "
+        "(input/preferred_output/non_preferred_output) data, and it converts to nothing "
+        "Amazon Bedrock takes; written as it is" in capsys.readouterr().out
+    )
+
+
+def test_to_wins_over_the_target(project):
+    configure("vertex")
+    name = real("llamafactory__identity_excerpt.json")
+    assert prepare(name, "--no-split", "--to", "sharegpt") == 0
+    written = records("llamafactory__identity_excerpt_prepared.jsonl")
+    assert {detect(data) for data in written} == {Format.SHAREGPT}

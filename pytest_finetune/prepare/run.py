@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune import models
+from pytest_finetune import models, targets
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.conventions import CLASSIFICATION_RATIO, Conventions, Task, label_of
@@ -120,10 +120,12 @@ def prepare(options: Options, settings: Settings) -> Prepared:
         _check_out_dir(options.out_dir)
     source = read(options.path, source_shown)
     fmt = detect_file(example.data for example in source.examples[:DETECTION_RECORDS])
-    fmt, examples, conversion, notes = _converted(options, source, fmt, source_shown)
     # The settings of where the files go: what `pytest` will lint them with.
     guess = write.output_paths(options.path, options.out_dir, split=False)[0]
     file_settings = settings.for_file(guess)
+    fmt, examples, conversion, notes = _converted(
+        options, source, fmt, source_shown, file_settings.target
+    )
     # An unknown model is a configuration error: say so before writing anything.
     model = models.model_spec(
         file_settings.model, file_settings.config, fmt, file_settings.target
@@ -179,17 +181,20 @@ def prepare(options: Options, settings: Settings) -> Prepared:
 
 
 def _converted(
-    options: Options, source: Source, fmt: Format, display: str
+    options: Options, source: Source, fmt: Format, display: str, goes_to: targets.Target
 ) -> tuple[Format, list[Example], Conversion | None, list[str]]:
-    """The examples in the format to write (``--to``, or OpenAI's for the data's format)."""
-    target = options.to
-    if target is None and not fmt.supported:
-        if fmt not in READABLE:
-            raise PrepareError(_unsupported(display, fmt, source.examples))
-        target = openai_shape(fmt)
+    """The examples in the format to write: ``--to``'s, or what the target takes of them."""
+    target = options.to or _for_target(goes_to, fmt, display, source)
     examples = list(source.examples)
-    if target is None or (target is fmt and options.style is Style.DEFAULT):
-        return fmt, examples, None, []
+    if target is None:
+        note = (
+            f"{goes_to.title} does not fine-tune on {fmt.description} data, and it converts "
+            f"to nothing {goes_to.title} takes; written as it is"
+        )
+        return fmt, examples, None, [note]
+    notes = _elsewhere(goes_to, target) if options.to else []
+    if target is fmt and options.style is Style.DEFAULT:
+        return fmt, examples, None, notes
     # A dry run shows what converting leaves out, and says that a real run would stop.
     examples, conversion = convert(
         examples,
@@ -199,7 +204,6 @@ def _converted(
         style=options.style,
         drop=options.drop_unmappable or options.dry_run,
     )
-    notes = []
     if conversion.dropped and not options.drop_unmappable:
         notes.append(
             f"A real run would stop here: {plural(conversion.dropped_examples, 'example')} "
@@ -212,6 +216,34 @@ def _converted(
             [problem.describe(display) for problem in conversion.dropped],
         )
     return target, examples, conversion, notes
+
+
+def _elsewhere(goes_to: targets.Target, fmt: Format) -> list[str]:
+    """A note on data written for another target than the configured one, naming it."""
+    if fmt in goes_to.accepted:
+        return []
+    names = [name for name, other in targets.TARGETS.items() if fmt in other.accepted]
+    if not names:
+        return []
+    choice = " or ".join(f'target = "{name}"' for name in names)
+    return [
+        f"{goes_to.title} (the configured target) does not fine-tune on {fmt.description} "
+        f"data: set {choice} so that pytest lints the files as their trainer takes them"
+    ]
+
+
+def _for_target(
+    goes_to: targets.Target, fmt: Format, display: str, source: Source
+) -> Format | None:
+    """The format the target takes that data of ``fmt`` converts to (``None``: none does)."""
+    preferred = targets.preferred_format(goes_to, fmt)
+    if preferred in goes_to.accepted:
+        return preferred
+    if fmt not in READABLE:
+        raise PrepareError(_unsupported(display, fmt, source.examples, goes_to))
+    # Read as OpenAI's data, where the target takes that (an unpaired KTO example as chat).
+    shape = openai_shape(fmt)
+    return shape if shape in goes_to.accepted else None
 
 
 def _check_out_dir(folder: Path) -> None:
@@ -229,11 +261,11 @@ def _check_out_dir(folder: Path) -> None:
         )
 
 
-def _unsupported(where: str, fmt: Format, examples: list[Example]) -> str:
+def _unsupported(where: str, fmt: Format, examples: list[Example], goes_to: targets.Target) -> str:
     if fmt is not Format.UNKNOWN:
         return (
-            f"{where}: this is {fmt.description} data, which fine-tuning does not accept; "
-            f"{CONVERSIONS[fmt]}"
+            f"{where}: this is {fmt.description} data, which {goes_to.title} does not "
+            f"fine-tune on; {CONVERSIONS[fmt]}"
         )
     keys = sorted({str(key) for example in examples[:DETECTION_RECORDS] for key in example.data})
     closest, hints = closest_format(keys)

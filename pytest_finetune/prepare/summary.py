@@ -298,7 +298,8 @@ def _model_for(prepared: Prepared) -> tuple[str, str | None]:
     the data's format; else the cheapest that does, since the job would fail (FT603).
     """
     config = prepared.settings.config
-    if prepared.format in model_spec(prepared.model, config).formats:
+    spec = model_spec(prepared.model, config, prepared.format, prepared.settings.target)
+    if prepared.format in spec.formats:
         return prepared.model, None
     takes = models_for(prepared.format, config)
     if not takes:  # every built-in model overridden away: nothing better to name

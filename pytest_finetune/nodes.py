@@ -177,6 +177,8 @@ class CheckItem(pytest.Item):
             )
         if outcome.failing(self.parent.settings.fail_on):
             raise FindingsFailed()
+        if outcome.skipped is not None and not outcome.count:
+            pytest.skip(outcome.skipped)
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None

@@ -329,6 +329,9 @@ def pytest_runtest_makereport(
     if call.when == "call":
         if isinstance(item, CheckItem | ChecksItem):
             report.finetune = item.payloads()  # type: ignore[attr-defined]
+            if report.skipped and isinstance(report.longrepr, tuple):
+                # The skip summary names the item, not the line of nodes.py that skipped.
+                report.longrepr = (item.nodeid, None, report.longrepr[2])  # type: ignore[assignment]
         elif isinstance(item, TrainItem):
             report.finetune_training = item.payload()  # type: ignore[attr-defined]
         elif OUTCOME in item.stash:
@@ -396,6 +399,8 @@ class Reporter:
             write("")
         for line in summary.dataset_table(self.results, quiet=quiet):
             write(line)
+        for line in summary.estimates(self.results):
+            write(line)
         figures = [] if quiet else summary.figures(self.results)
         if figures:
             write("")
@@ -405,6 +410,12 @@ class Reporter:
         if statistics:
             write("")
             for line in statistics:
+                write(line)
+        unrun = summary.skipped(self.results)
+        if unrun:
+            write("")
+            write("skipped (these checks could not run: they did not pass):")
+            for line in unrun:
                 write(line)
         warnings = [] if quiet else summary.warnings(self.results)
         if warnings:

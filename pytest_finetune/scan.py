@@ -64,6 +64,8 @@ class CheckOutcome:
     counts: dict[Severity, int] = field(default_factory=dict)
     #: A crash of the check itself (a bug in pytest-finetune, not in the data).
     crash: str | None = None
+    #: Why the check could not run on this file (its item is skipped, not passed).
+    skipped: str | None = None
 
     @property
     def count(self) -> int:
@@ -117,6 +119,10 @@ class ScanContext:
         self.outcomes: dict[str, CheckOutcome] = {
             check.code: CheckOutcome(check.code) for check in settings.checks
         }
+
+    def skip(self, check: Check, reason: str) -> None:
+        """Record that ``check`` cannot run on this file, and why (what the user can do)."""
+        self.outcomes[type(check).code].skipped = reason
 
     def report(
         self,

@@ -129,6 +129,16 @@ def tiktoken_encoding(name: str, shared: dict[str, Any] | None = None) -> Any:
     return cache[key]
 
 
+def unavailable_reason(encoding: str) -> str:
+    """Why tokens of ``encoding`` cannot be counted exactly here, and what to do about it."""
+    where = os.environ.get("TIKTOKEN_CACHE_DIR")
+    cache = f"TIKTOKEN_CACHE_DIR ({where}) holds none" if where else "TIKTOKEN_CACHE_DIR is not set"
+    return (
+        f"tiktoken's encoding files for {encoding} are not available (offline, and {cache}); "
+        "set TIKTOKEN_CACHE_DIR to a folder that holds them, or run once online to cache them"
+    )
+
+
 #: The counters and encodings this process loaded, where no ``shared`` dict is given.
 _COUNTERS: dict[str, Any] = {}
 

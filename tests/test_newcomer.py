@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import write_files
 from helpers import intents, jsonl, pc
+from test_tokens import offline
 
 from pytest_finetune import REGISTRY, __version__
 from pytest_finetune.cli import main
@@ -198,3 +199,45 @@ def test_quiet_twice_leaves_one_line(lint):
     lines = run.output.splitlines()
     assert lines.count("finetune: 25 datasets, 264 warnings") == 1
     assert not any(line.startswith("data/") for line in lines)
+
+
+def test_checks_that_need_tiktokens_files_are_skipped_with_the_reason_offline(
+    pytester: pytest.Pytester, monkeypatch, tmp_path_factory
+):
+    cache = tmp_path_factory.mktemp("empty-cache")
+    offline(monkeypatch, cache)
+    pytester.makefile(".jsonl", train=jsonl(*intents(120)))
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs", "-k", "FT50 or FT60")
+    reason = (
+        f"tiktoken's encoding files for cl100k_base are not available (offline, and "
+        f"TIKTOKEN_CACHE_DIR ({cache}) holds none); set TIKTOKEN_CACHE_DIR to a folder that "
+        "holds them, or run once online to cache them"
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes["skipped"] == 2, result.stdout.str()
+    text = " ".join(result.stdout.str().split())  # the short summary wraps at 80 columns
+    for code in ("FT503-multi-token-label", "FT504-labels-share-first-token"):
+        assert f"SKIPPED [1] train.jsonl::{code}: {reason}" in text
+    # The token figures are estimates: said in words, once.
+    estimate = "~ token figures are estimates, a token per 4 characters, and the cost with them"
+    assert text.count(estimate) == 1
+    assert f"{estimate}: {reason}" in text
+
+
+def test_check_says_which_checks_were_skipped_and_that_figures_are_estimates(
+    tmp_path, monkeypatch, capsys
+):
+    offline(monkeypatch, tmp_path / "empty-cache")
+    monkeypatch.chdir(tmp_path)
+    Path("train.jsonl").write_text(jsonl(*intents(120)), "utf-8")
+    assert main(["check", "train.jsonl"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"pytest-finetune: {code} skipped on train.jsonl: tiktoken's encoding files for "
+        f"cl100k_base are not available (offline, and TIKTOKEN_CACHE_DIR "
+        f"({tmp_path / 'empty-cache'}) holds none); set TIKTOKEN_CACHE_DIR to a folder that "
+        "holds them, or run once online to cache them"
+        for code in ("FT503", "FT504")
+    ]
+    out = " ".join(captured.out.split())
+    assert out.count("~ token figures are estimates") == 1

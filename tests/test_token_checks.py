@@ -233,6 +233,7 @@ def test_totals_epochs_billed_tokens_and_cost(tmp_path):
         "total": sum(counts),
         "max": max(counts),
         "exact": True,
+        "estimate": None,
         "model": "babbage-002",
         "encoding": "cl100k_base",
         "limit": 16_384,

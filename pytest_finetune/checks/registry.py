@@ -149,6 +149,14 @@ class Check:
         """Record a finding at a 1-based ``line`` (``None``: about the whole file)."""
         self.context.report(self, line, message, column=column, severity=severity)
 
+    def skip(self, reason: str) -> None:
+        """Say that the check cannot run on this file, and why: its item is skipped.
+
+        For what the check needs and the machine lacks (tiktoken's encoding files
+        offline), never for what the data lacks: a check with nothing to judge passes.
+        """
+        self.context.skip(self, reason)
+
     # -- declaration helpers -------------------------------------------------------
 
     @classmethod

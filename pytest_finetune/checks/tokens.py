@@ -239,6 +239,16 @@ class _Tally(Survey):
             "total": total,
             "max": max(self.longest, round(ratio * self.rest_longest)),
             "exact": self.exact and self.rest_bytes == 0,
+            # Why they are not exact: no encoding files (a token per 4 characters), a
+            # target whose tokenizer is not tiktoken's (an encoding stands in), or a file
+            # too large to count whole (a sample counted exactly).
+            "estimate": "offline"
+            if not self.count.exact
+            else "proxy"
+            if self.proxy
+            else "sample"
+            if self.rest_bytes
+            else None,
             "model": self.spec.name,
             "encoding": self.spec.encoding,
             "limit": self.limit,

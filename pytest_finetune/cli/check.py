@@ -126,6 +126,11 @@ def _text(linted: Linted, columns: int | None = None) -> list[str]:
     if lines:
         lines.append("")
     lines += summary.dataset_table(results, columns)
+    lines += [
+        wrapped
+        for line in summary.estimates(results)
+        for wrapped in terminal.hanging(line, columns)
+    ]
     statistics = summary.statistics(results)
     if statistics:
         lines += ["", *statistics]

@@ -109,6 +109,12 @@ def lint(
         linted.results.add_scan(result, file_settings.fail_on)
         for outcome in result.outcomes.values():
             linted.failing += outcome.failing(file_settings.fail_on)
+            if outcome.skipped is not None and not outcome.count:
+                # As pytest's skip: said, never taken for a pass.
+                print(
+                    f"pytest-finetune: {outcome.code} skipped on {shown(path)}: {outcome.skipped}",
+                    file=sys.stderr,
+                )
             if outcome.crash is not None:
                 linted.crashes.append(
                     f"pytest-finetune bug: check {outcome.code} crashed on {shown(path)} "

@@ -51,6 +51,11 @@ def _text(linted: Linted, columns: int | None = None) -> list[str]:
     if not results.datasets:
         return [linted.nothing_ran()]
     lines = summary.dataset_table(results, columns)
+    lines += [
+        wrapped
+        for line in summary.estimates(results)
+        for wrapped in terminal.hanging(line, columns)
+    ]
     for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
         classes = dataset.stats.get("classes")
         if classes:

@@ -22,6 +22,7 @@ def check_payload(stats: DatasetStats, outcome: CheckOutcome, fail_on: Severity)
         "findings": [finding.to_dict() for finding in outcome.sorted_findings()],
         "counts": {str(severity): count for severity, count in outcome.counts.items()},
         "fail_on": str(fail_on),
+        "skipped": outcome.skipped if not outcome.count else None,
     }
 
 
@@ -34,6 +35,8 @@ class DatasetResult:
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     #: Every finding counted, kept or not: code -> severity -> count.
     counts: dict[str, dict[Severity, int]] = field(default_factory=dict)
+    #: The checks that could not run on it: code -> why (what to do about it).
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -77,6 +80,8 @@ class RunResults:
         dataset.counts[code] = {
             Severity.parse(name): count for name, count in payload["counts"].items()
         }
+        if payload.get("skipped"):
+            dataset.skipped[code] = payload["skipped"]
 
     def add_scan(self, result: ScanResult, fail_on: Severity) -> None:
         """Take every check of one scan (a lint outside pytest)."""

@@ -10,6 +10,7 @@ from pytest_finetune.checks import REGISTRY
 from pytest_finetune.findings import Severity, plural, render_list
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.outputs.terminal import hanging
+from pytest_finetune.tokens import CHARS_PER_TOKEN, unavailable_reason
 from pytest_finetune.training.cost import dollars
 
 
@@ -72,6 +73,60 @@ def _block(row: tuple[str, ...], columns: int) -> list[str]:
     ]
 
 
+def skipped(results: RunResults) -> list[str]:
+    """The checks that could not run, each with why and on which datasets (or how many)."""
+    where: dict[tuple[str, str], list[str]] = {}
+    for dataset in sorted(results.datasets.values(), key=lambda d: d.path):
+        for code, reason in sorted(dataset.skipped.items()):
+            where.setdefault((code, reason), []).append(dataset.path)
+    lines = []
+    for (code, reason), paths in where.items():
+        check = REGISTRY.get(code)
+        name = f"{code} {check.name}" if check else code
+        on = paths[0] if len(paths) == 1 else plural(len(paths), "dataset")
+        lines.append(f"{name} did not run on {on}: {reason}")
+    return lines
+
+
+def estimates(results: RunResults) -> list[str]:
+    """What the ``~`` of estimated token figures means, said once for the run."""
+    offline = sorted(
+        {
+            str(tokens.get("encoding"))
+            for dataset in results.datasets.values()
+            if (tokens := dataset.stats.get("tokens")) and tokens.get("estimate") == "offline"
+        }
+    )
+    proxies = sorted(
+        {
+            f"{tokens.get('model')} ({tokens.get('encoding')} stands in)"
+            for dataset in results.datasets.values()
+            if (tokens := dataset.stats.get("tokens")) and tokens.get("estimate") == "proxy"
+        }
+    )
+    sampled = any(
+        (dataset.stats.get("tokens") or {}).get("estimate") == "sample"
+        for dataset in results.datasets.values()
+    )
+    lines = []
+    if offline:
+        lines.append(
+            f"~ token figures are estimates, a token per {CHARS_PER_TOKEN} characters, and the "
+            f"cost with them: {unavailable_reason(', '.join(offline))}"
+        )
+    if proxies:
+        lines.append(
+            "~ token figures are estimates where the target's tokenizer is not tiktoken's: "
+            + ", ".join(proxies)
+        )
+    if sampled:
+        lines.append(
+            "~ token figures of files over exact-tokens-max-bytes are estimated from a sample "
+            "counted exactly"
+        )
+    return lines
+
+
 #: Datasets the ``-q`` table lists (those with findings); the report has them all.
 QUIET_ROWS = 20
 
@@ -86,6 +141,9 @@ def one_line(results: RunResults) -> str:
         plural(counts[severity], str(severity)) for severity in sorted(counts, reverse=True)
     )
     parts = [f"{plural(len(results.datasets), 'dataset')}, {found or 'no findings'}"]
+    unrun = sum(len(dataset.skipped) for dataset in results.datasets.values())
+    if unrun:
+        parts.append(f"{plural(unrun, 'check')} could not run (see the summary without -qq)")
     if results.training:
         parts.append(f"{plural(len(results.training), 'model')} trained")
     return "finetune: " + "; ".join(parts)

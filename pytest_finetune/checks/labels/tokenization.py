@@ -20,6 +20,8 @@ class _TokenMember(Member):
         found = self._encoding() if classes else None
         if classes and found is not None:
             self.judge_tokens(classes, *found)
+        elif classes and self.unavailable is not None:
+            self.skip(tokens.unavailable_reason(self.unavailable))
 
     def judge_tokens(self, classes: dict[str, int], spec: models.ModelSpec, encoding: Any) -> None:
         """Report what the target model's ``encoding`` makes of the labels."""
@@ -34,7 +36,13 @@ class _TokenMember(Member):
         except ConfigError:
             return None  # settings built by hand, with a model the configuration would refuse
         encoding = tokens.tiktoken_encoding(spec.encoding, self.context.shared)
-        return None if encoding is None else (spec, encoding)
+        if encoding is None:
+            self.unavailable = spec.encoding
+            return None
+        return spec, encoding
+
+    #: The encoding whose files are missing, once ``_encoding`` found none.
+    unavailable: str | None = None
 
 
 def _how(first: str, otherwise: str) -> str:
@@ -49,7 +57,8 @@ class MultiTokenLabel(_TokenMember):
     What it does:
         Tokenizes each label of classification data with the target model's encoding
         (``model`` in configuration) and reports those of two tokens or more, with
-        their tokens. Without the encoding files (offline) it reports nothing.
+        their tokens. Without the encoding files (offline) it is skipped, with the
+        reason and how to provide them.
 
     Why it matters:
         Classifiers are asked for one token (``max_tokens = 1``) and read the class
@@ -89,7 +98,7 @@ class LabelsShareFirstToken(_TokenMember):
     What it does:
         Tokenizes each label of classification data with the target model's encoding
         and reports labels whose first tokens are the same. Without the encoding files
-        (offline) it reports nothing.
+        (offline) it is skipped, with the reason and how to provide them.
 
     Why it matters:
         A classifier asked for one token (``max_tokens=1``, reading the answer's

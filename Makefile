@@ -1,5 +1,6 @@
-# Two entry points, each doing its own set-up in .venv: `make example` lints the bundled
-# example project, `make test` runs the checks on this code (ruff, mypy) and the tests.
+# Entry points, each doing its own set-up in .venv: `make example` lints the bundled
+# example project, `make test` runs the checks on this code (ruff, mypy) and the tests,
+# `make docs` regenerates what is written from the check registry.
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ ifneq ($(wildcard $(SHARED_TIKTOKEN)),)
 export TIKTOKEN_CACHE_DIR ?= $(SHARED_TIKTOKEN)
 endif
 
-.PHONY: example test
+.PHONY: example test docs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,12 @@ $(VENV)/.installed: pyproject.toml
 
 example: $(VENV)/.installed
 	cd examples && ../$(BIN)/pytest
+
+# Everything written from the check registry: the catalog pages, and the check counts and
+# tables in the README and docs/ (blocks marked <!-- generated: ... -->). Run it after
+# adding or changing a check; the test suite fails while any of them is stale.
+docs: $(VENV)/.installed
+	$(BIN)/pytest-finetune rules --catalog checks --docs README.md docs/*.md
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

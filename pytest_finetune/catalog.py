@@ -10,6 +10,8 @@ pages are current and that every example does what its page says.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from pytest_finetune.checks import REGISTRY, Check, Family
@@ -152,7 +154,7 @@ def render_index() -> str:
         ]
         lines += [
             f"| {check.code} | [{check.name}]({check.slug()}/{PAGE}) | {check.severity} | "
-            f"{'[*]' if check.fixable else ''} | {check.summary()} |"
+            f"{'[*]' if check.fixable else ''} | {_cell(check.summary())} |"
             for check in checks
         ]
     return "\n".join(lines) + "\n"
@@ -210,3 +212,74 @@ def _in_the_way(page: Path) -> Path | None:
             return None if file.read(len(marker)) == marker else page
     # A folder, a pipe or a dangling link: nothing to open, and not a page either.
     return page if page.exists() or page.is_symlink() else None
+
+
+# -- generated blocks in the project's Markdown (README.md, docs/*.md) ----------------
+
+#: A block generated from the registry inside a hand-written Markdown file:
+#: ``<!-- generated: WHAT -->...<!-- end generated -->``, where WHAT is ``checks PREFIX``
+#: (a table of the checks whose code starts with PREFIX), ``default-checks`` (how many
+#: run by default) or ``opt-in-checks`` (those that run only when selected).
+_BLOCK = re.compile(
+    r"(?P<open><!-- generated: (?P<what>[^>]*?) -->)(?P<body>.*?)(?P<close><!-- end generated -->)",
+    re.DOTALL,
+)
+
+
+def render_block(what: str, catalog: str) -> str:
+    """The text of one generated block; ``catalog``: the catalog folder, relative to the file."""
+    words = what.split()
+    checks = sorted(REGISTRY.values(), key=lambda check: check.code)
+    if words == ["default-checks"]:
+        return str(sum(check.default for check in checks))
+    if words == ["opt-in-checks"]:
+        return ", ".join(f"{check.code} ({check.name})" for check in checks if not check.default)
+    if len(words) == 2 and words[0] == "checks":
+        rows = [
+            f"| [{check.code}]({catalog}/{check.slug()}/{PAGE}) | {check.name} | "
+            f"{check.severity} | {'[*]' if check.fixable else ''} | {_cell(check.summary())}"
+            f"{'' if check.default else ' (opt-in)'} |"
+            for check in checks
+            if check.code.startswith(words[1])
+        ]
+        if not rows:
+            raise CatalogError(
+                f"<!-- generated: {what} -->: no check's code starts with {words[1]}"
+            )
+        header = ["", "| Code | Name | Severity | Fix | What it finds |", "|---|---|---|---|---|"]
+        return "\n".join([*header, *rows, ""])
+    raise CatalogError(
+        f"<!-- generated: {what} -->: unknown block; blocks are 'checks PREFIX', "
+        "'default-checks' and 'opt-in-checks'"
+    )
+
+
+def _cell(text: str) -> str:
+    """``text`` in a Markdown table's cell: a pipe, even in a code span, would end it."""
+    return text.replace("|", "\\|")
+
+
+def render_docs(text: str, catalog: str) -> str:
+    """``text`` with every generated block made anew from the registry."""
+    return _BLOCK.sub(
+        lambda match: match["open"] + render_block(match["what"], catalog) + match["close"], text
+    )
+
+
+def write_docs(paths: list[Path], catalog: Path) -> list[Path]:
+    """Regenerate the blocks of the Markdown files ``paths``; return the files that changed."""
+    changed = []
+    for path in paths:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as error:
+            raise CatalogError(f"{path}: cannot read it ({error.strerror or error})") from None
+        link = Path(os.path.relpath(catalog, path.parent)).as_posix()
+        new = render_docs(text, link)
+        if new != text:
+            try:
+                path.write_text(new, "utf-8")
+            except OSError as error:
+                raise CatalogError(f"{path}: cannot write it ({error.strerror or error})") from None
+            changed.append(path)
+    return changed

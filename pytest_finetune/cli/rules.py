@@ -31,6 +31,14 @@ def add_parser(commands: Any) -> None:
         type=Path,
         help="regenerate every page of the catalog under DIR (the repository's checks/)",
     )
+    rules.add_argument(
+        "--docs",
+        metavar="FILE",
+        type=Path,
+        nargs="+",
+        help="with --catalog: also regenerate the blocks marked <!-- generated: ... --> in "
+        "these Markdown files (check counts, tables of checks linking to the catalog)",
+    )
     rules.set_defaults(run=run)
 
 
@@ -48,7 +56,18 @@ def run(args: argparse.Namespace) -> int:
         for path in changed:
             print(f"wrote {path}")
         print(f"{len(changed)} page(s) changed under {args.catalog}")
+        if args.docs:
+            changed = catalog.write_docs(args.docs, args.catalog)
+            for path in changed:
+                print(f"wrote {path}")
+            print(f"{len(changed)} of {len(args.docs)} Markdown file(s) changed")
         return OK
+    if args.docs:
+        print(
+            "pytest-finetune: --docs needs --catalog DIR, the catalog its tables link to",
+            file=sys.stderr,
+        )
+        return USAGE
     checks = sorted(REGISTRY.values(), key=lambda check: check.code)
     if args.checks:
         by_name = {check.name: check for check in checks}

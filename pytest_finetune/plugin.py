@@ -331,7 +331,9 @@ def pytest_runtest_makereport(
             report.finetune = item.payloads()  # type: ignore[attr-defined]
             if report.skipped and isinstance(report.longrepr, tuple):
                 # The skip summary names the item, not the line of nodes.py that skipped.
-                report.longrepr = (item.nodeid, None, report.longrepr[2])  # type: ignore[assignment]
+                # Absolute: pytest shows it relative to where it was run from.
+                where = f"{item.path}::{item.name}"
+                report.longrepr = (where, None, report.longrepr[2])  # type: ignore[assignment]
         elif isinstance(item, TrainItem):
             report.finetune_training = item.payload()  # type: ignore[attr-defined]
         elif OUTCOME in item.stash:

@@ -403,6 +403,10 @@ class _Document:
             start = self.position
         raw = self.text[start:end].encode("utf-8", "surrogatepass")
         self._advance(end)
+        if len(raw) > self.reader.max_line_bytes:
+            detail = f"an element over {self.reader.max_line_bytes:,} bytes; not read"
+            yield SyntaxProblem(Problem.LINE_TOO_LONG, line, detail)
+            return
         if type(value) is not dict:
             yield SyntaxProblem(Problem.NOT_AN_OBJECT, line, _json_type(value))
             return

@@ -238,3 +238,16 @@ def test_pytest_refuses_a_file_named_that_is_not_a_dataset(pytester: pytest.Pyte
     assert pytester.runpytest("-p", "no:cacheprovider", "empty").ret == (
         pytest.ExitCode.NO_TESTS_COLLECTED
     )
+
+
+def test_an_element_longer_than_max_line_bytes_is_reported_at_its_line(tmp_path):
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps([{"a": 1}, {"text": "x" * 500}, {"a": 2}], indent=1), "utf-8")
+    assert [
+        item if isinstance(item, SyntaxProblem) else item[0]
+        for item in Reader(path, max_line_bytes=100)
+    ] == [
+        2,
+        SyntaxProblem(Problem.LINE_TOO_LONG, 5, "an element over 100 bytes; not read"),
+        8,
+    ]

@@ -346,7 +346,7 @@ class LineTooLong(_ProblemCheck):
     What it does:
         Reports lines longer than ``max-line-bytes`` (64 MiB by default, set at the top
         of the configuration) without holding them in memory; in a ``.json`` array, an
-        element longer than that, which ends the reading of the file.
+        element longer than that (read as far as its end, if the array can be followed).
 
     Why it matters:
         No fine-tuning example is that long; such a line is a file written without

@@ -251,3 +251,18 @@ def test_an_element_longer_than_max_line_bytes_is_reported_at_its_line(tmp_path)
         SyntaxProblem(Problem.LINE_TOO_LONG, 5, "an element over 100 bytes; not read"),
         8,
     ]
+
+
+def test_pytest_checks_an_excluded_file_when_it_is_named(pytester: pytest.Pytester):
+    write_files(
+        pytester.path,
+        {
+            "finetune.toml": 'exclude = ["fixtures/"]\n',
+            "fixtures/bad.jsonl": "{oops\n",
+            "data/train.jsonl": jsonl(*intents(120)),
+        },
+    )
+    everything = pytester.runpytest("-p", "no:cacheprovider", "--co", "-q")
+    assert not any("fixtures/" in line for line in everything.stdout.lines)
+    named = pytester.runpytest("-p", "no:cacheprovider", "-rf", "fixtures/bad.jsonl")
+    named.stdout.fnmatch_lines(["FAILED fixtures/bad.jsonl::FT003-invalid-json - *"])

@@ -319,6 +319,8 @@ class _Document:
         #: Bytes of the file decoded into ``text`` so far (the reader's ``size``).
         self.read = 0
         self.eof = False
+        #: How many times the text was read on (and its start dropped).
+        self.fills = 0
         #: Why the text ended before the file did (bytes that are not UTF-8), if it did.
         self.broken: SyntaxProblem | None = None
 
@@ -361,14 +363,14 @@ class _Document:
             yield from self._element()
             self._skip()
             if self.text.startswith(",", self.position):
-                comma = self._where(self.position)
-                self._advance(self.position + 1)
+                comma, line, fills = self.position, self.line, self.fills
+                self._advance(comma + 1)
                 self._skip()
                 if self.text.startswith("]", self.position):
+                    # Its column is known while the comma is still in the text.
+                    column = self._column(comma) if self.fills == fills else None
                     detail = "a comma before the closing ']' (JSON has no trailing commas)"
-                    raise _DocumentEnd(
-                        SyntaxProblem(Problem.INVALID_JSON, *comma[:1], detail, comma[1])
-                    )
+                    raise _DocumentEnd(SyntaxProblem(Problem.INVALID_JSON, line, detail, column))
             elif self.text.startswith("]", self.position):
                 self._advance(self.position + 1)
                 self._after_the_array()
@@ -436,6 +438,7 @@ class _Document:
     def _fill(self, keep: int | None = None) -> None:
         """Read the next chunk, dropping the text before ``keep`` (default: ``position``)."""
         keep = self.position if keep is None else keep
+        self.fills += 1
         newline = self.text.rfind("\n", 0, keep)
         self.dropped = keep - newline - 1 if newline >= 0 else self.dropped + keep
         self.text = self.text[keep:]
@@ -467,9 +470,12 @@ class _Document:
 
     def _where(self, at: int) -> tuple[int, int]:
         """The line and column of ``text[at]``, at or after ``position``."""
-        line = self.line + self.text.count("\n", self.position, at)
+        return self.line + self.text.count("\n", self.position, at), self._column(at)
+
+    def _column(self, at: int) -> int:
+        """The 1-based column of ``text[at]``."""
         newline = self.text.rfind("\n", 0, at)
-        return line, at - newline if newline >= 0 else self.dropped + at + 1
+        return at - newline if newline >= 0 else self.dropped + at + 1
 
 
 def _blank(event: ParsedLine | SyntaxProblem) -> bool:

@@ -241,3 +241,27 @@ def test_check_says_which_checks_were_skipped_and_that_figures_are_estimates(
     ]
     out = " ".join(captured.out.split())
     assert out.count("~ token figures are estimates") == 1
+
+
+def test_with_one_item_per_dataset_the_summary_names_the_checks_that_could_not_run(
+    pytester: pytest.Pytester, monkeypatch, tmp_path_factory
+):
+    cache = tmp_path_factory.mktemp("empty-cache")
+    offline(monkeypatch, cache)
+    pytester.makefile(".jsonl", train=jsonl(*intents(120)), more=jsonl(*intents(90)))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.parseoutcomes() == {"passed": 2}  # every check that ran passed
+    section = _section(result.stdout.str())
+    start = section.index("skipped (these checks could not run: they did not pass):")
+    reason = "tiktoken's encoding files for cl100k_base are not available (offline, and "
+    assert [line.split(": ", 1)[0] for line in section[start + 1 : start + 3]] == [
+        "FT503 multi-token-label did not run on 2 datasets",
+        "FT504 labels-share-first-token did not run on 2 datasets",
+    ]
+    assert section[start + 1].split(": ", 1)[1].startswith(reason)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-qq")
+    assert re.search(
+        r"^finetune: 2 datasets, .*; 4 checks could not run \(see the summary without -qq\)$",
+        result.stdout.str(),
+        re.MULTILINE,
+    )

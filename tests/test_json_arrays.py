@@ -265,4 +265,6 @@ def test_pytest_checks_an_excluded_file_when_it_is_named(pytester: pytest.Pytest
     everything = pytester.runpytest("-p", "no:cacheprovider", "--co", "-q")
     assert not any("fixtures/" in line for line in everything.stdout.lines)
     named = pytester.runpytest("-p", "no:cacheprovider", "-rf", "fixtures/bad.jsonl")
-    named.stdout.fnmatch_lines(["fixtures/bad.jsonl:1:2: FT003 Invalid JSON: *", "FAILED fixtures/bad.jsonl::checks*"])
+    named.stdout.fnmatch_lines(
+        ["fixtures/bad.jsonl:1:2: FT003 Invalid JSON: *", "FAILED fixtures/bad.jsonl::checks*"]
+    )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from conftest import ROOT
+from fake_server import FakeServer
 
 
 def run_example(project, *args):
@@ -44,3 +45,29 @@ def test_the_example_project_gates_on_the_accuracy_of_a_local_baseline(tmp_path)
     assert training["backend"] == "local"
     assert training["passed"] is True
     assert training["metrics"]["accuracy"] >= 0.85
+
+
+def test_the_example_endpoint_declaration_gates_a_served_model(tmp_path):
+    project = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples", project)
+    config = project / "pyproject.toml"
+    text = config.read_text()
+    declaration = text[
+        text.index('# name = "support-lora"') - len("# [[tool.pytest_finetune.train]]\n") :
+    ]
+    enabled = "\n".join(line.removeprefix("# ") for line in declaration.splitlines())
+    with FakeServer() as server:
+        server.serve("support-lora", project / "data/support_intents_train.jsonl", chat=False)
+        config.write_text(
+            text.replace(declaration, enabled + "\n").replace(
+                "http://localhost:8000/v1", server.url
+            )
+        )
+        report = tmp_path / "report.json"
+        result = run_example(project, "--finetune-train", f"--finetune-report={report}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    trainings = {t["backend"]: t for t in json.loads(report.read_text())["training"]}
+    assert set(trainings) == {"local", "endpoint"}
+    assert trainings["endpoint"]["model"] == "support-lora"
+    assert trainings["endpoint"]["passed"] is True
+    assert server.count("POST", "/v1/completions") == 51

@@ -19,13 +19,14 @@ from typing import Any
 import httpcore2
 import pytest
 from conftest import write_files
-from fake_fireworks import ACCOUNT, DEPLOYMENT, FakeFireworks
+from fake_fireworks import ACCOUNT, DEPLOYMENT, FakeFireworks, SftJob
 from test_training_openai import assert_no_traceback, expected_accuracy
 from training_project import KEY, PROJECT, intent_files, marked_test
 
 # Loaded before pytester's inner runs, as in test_training_openai.
 import pytest_finetune.training.backends.fireworks
 import pytest_finetune.training.run  # noqa: F401
+from pytest_finetune.cli import main
 
 assert httpcore2
 
@@ -170,11 +171,7 @@ def test_ctrl_c_leaves_the_job_running_and_the_next_run_resumes_it(pytester, fak
     assert process.returncode == 2, output
     job = fake.job()
     assert f"Interrupted: job {job.id} keeps running at fireworks" in output
-    assert (
-        "fireworks.Fireworks(api_key=os.environ['FIREWORKS_API_KEY'], "
-        f"account_id='{ACCOUNT}', base_url='{fake.url}').supervised_fine_tuning_jobs"
-        f".cancel('{job.id}', body={{}})"
-    ) in output
+    assert f"To cancel it instead: pytest-finetune jobs cancel {job.id}\n" in output
     assert KEY not in output
     assert job.state == "JOB_STATE_RUNNING"
 
@@ -245,3 +242,15 @@ def test_rate_limits_and_server_errors_are_retried(pytester, fake):
     assert len(fake.sft_jobs) == 1
     assert fake.count("POST", "/inference/v1/chat/completions") == 45 + 3
     assert report["training"][0]["metrics"]["accuracy"] == pytest.approx(expected_accuracy())
+
+
+def test_jobs_cancel_cancels_at_the_configured_account(pytester, fake, monkeypatch, capsys):
+    project(pytester, fake, marked_test(**declaration()))
+    job = SftJob("sftj-left-running", {"baseModel": MODEL}, time.time())
+    fake.sft_jobs[job.id] = job
+    monkeypatch.chdir(pytester.path)
+    assert main(["jobs", "cancel", job.id, "--backend", "fireworks"]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"Cancelled job {job.id} at fireworks (cancelled).\n"
+    assert job.state == "JOB_STATE_CANCELLED"
+    assert KEY not in out + err

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import httpcore2
+import openai
 import pytest
 import tiktoken
 from conftest import needs_encodings, write_files
@@ -30,6 +31,7 @@ from training_project import KEY, TRAIN, VALID, intent_files, marked_test, opena
 import pytest_finetune.training.backends.openai
 import pytest_finetune.training.plots
 import pytest_finetune.training.run  # noqa: F401
+from pytest_finetune.cli import main
 from pytest_finetune.training.backends.local import LocalClassifier
 from pytest_finetune.training.examples import read_examples
 
@@ -128,6 +130,16 @@ def test_a_model_above_the_threshold_passes_with_its_accuracy_measured(pytester,
             "jobs"
         ].popitem()[0]
     )
+
+
+def test_metrics_show_every_ten_steps_by_default_and_the_last_one(pytester, fake):
+    project(pytester, fake, marked_test(train="data/intent_train.jsonl", model="babbage-002"))
+    result, _ = run(pytester, "-s")
+    result.assert_outcomes(passed=1)
+    steps = [
+        line.split("] Step ")[1].split(":")[0] for line in result.stdout.lines if "] Step " in line
+    ]
+    assert steps == ["1/69", "11/69", "21/69", "31/69", "41/69", "51/69", "61/69", "69/69"]
 
 
 @needs_encodings
@@ -285,10 +297,17 @@ def test_a_committed_state_file_is_used_instead_of_the_cache(pytester, fake):
     assert entry["job"] == fake.job().id
     assert entry["status"] == "succeeded"
     assert entry["fine_tuned_model"] == fake.job().fine_tuned_model
+    # Relative to the configuration: the same file on every machine.
+    assert (entry["train"], entry["valid"]) == (
+        "data/intent_train.jsonl",
+        "data/intent_valid.jsonl",
+    )
     assert not (pytester.path / ".pytest_cache").exists()
 
 
-def test_ctrl_c_leaves_the_job_running_and_the_next_run_resumes_it(pytester, fake):
+def test_ctrl_c_leaves_the_job_running_and_the_next_run_resumes_it(
+    pytester, fake, monkeypatch, capsys
+):
     project(pytester, fake, marked_test(train="data/intent_train.jsonl", model="babbage-002"))
     (pytester.path / "pyproject.toml").write_text(
         openai_config(fake.url).replace("poll-interval = 0", "poll-interval = 0.05")
@@ -313,19 +332,71 @@ def test_ctrl_c_leaves_the_job_running_and_the_next_run_resumes_it(pytester, fak
     job = fake.job()
     assert f"Interrupted: job {job.id} keeps running at openai; its state is saved in" in output
     assert "Run the same pytest command again to resume following it." in output
-    assert f"openai.OpenAI().fine_tuning.jobs.cancel('{job.id}')" in output
+    # A command that reads the configuration, and so reaches the configured base-url.
+    assert f"To cancel it instead: pytest-finetune jobs cancel {job.id}\n" in output
     assert job.status == "running"
     state = json.loads((pytester.path / ".pytest_cache/d/finetune/jobs.json").read_text())
     assert [entry["job"] for entry in state["jobs"].values()] == [job.id]
+    monkeypatch.chdir(pytester.path)
+    assert main(["jobs", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].split() == ["job", "backend", "status", "model", "train", "updated"]
+    assert listed[1].split()[:5] == [
+        job.id,
+        "openai",
+        "running",
+        "babbage-002",
+        "data/intent_train.jsonl",
+    ]
 
     # Still running when the next run starts: it has three more polls to go.
     fake.running_polls = job.running_polls + 3
     fake.hold.clear()
-    result, report = run(pytester)
+    result, report = run(pytester, "-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"*Resuming job {job.id} (running).*"])
     assert fake.count(*CREATE) == 1
     assert report["training"][0]["job"] == job.id
+    # Only the events the interrupted run did not show: each event once in all.
+    before = [line for line in output.splitlines() if line.startswith("[")]
+    after = [line for line in result.stdout.lines if line.startswith("[")]
+    assert "Fine-tuning job started" in before[-1] or "Step" in before[-1]
+    assert after and not set(before) & set(after)
+    assert after[-1].endswith("The job has successfully completed")
+
+
+def test_jobs_cancel_cancels_at_the_configured_service_with_the_configured_key(
+    pytester, fake, monkeypatch, capsys
+):
+    project(pytester, fake, marked_test(train="data/intent_train.jsonl", model="babbage-002"))
+    client = openai.OpenAI(api_key=KEY, base_url=fake.url)
+    with TRAIN.open("rb") as stream:
+        training = client.files.create(file=("train.jsonl", stream), purpose="fine-tune")
+    job = client.fine_tuning.jobs.create(model="babbage-002", training_file=training.id)
+    client.fine_tuning.jobs.retrieve(job.id)  # validating_files -> queued
+    # The environment names the default host: the configuration's base-url must win.
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.chdir(pytester.path)
+    assert main(["jobs", "cancel", job.id]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"Cancelled job {job.id} at openai (cancelled).\n"
+    assert fake.job(job.id).status == "cancelled"
+    assert fake.count("POST", f"/fine_tuning/jobs/{job.id}/cancel") == 1
+    # Once more: it has finished, and says so; an unknown job is the provider's 404.
+    assert main(["jobs", "cancel", job.id]) == 0
+    assert (
+        capsys.readouterr().out
+        == f"Job {job.id} at openai has finished (cancelled): nothing to cancel.\n"
+    )
+    assert main(["jobs", "cancel", "ftjob-nothing"]) == 1
+    assert capsys.readouterr().err == "pytest-finetune: openai knows no job ftjob-nothing.\n"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-WrongKeyThatMustNeverBePrinted987654321")
+    assert main(["jobs", "cancel", job.id]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith(
+        f"pytest-finetune: OpenAI refused reading fine-tuning job {job.id} (HTTP 401 invalid_api_key)"
+    )
+    assert "WrongKeyThatMustNeverBePrinted" not in out + err
 
 
 def test_parallel_workers_share_one_job_for_the_same_data(pytester, fake):
@@ -423,9 +494,10 @@ def test_a_failed_job_reports_its_error_code_and_message_and_is_not_retried(pyte
         train="data/intent_train.jsonl", model="gpt-4o-mini-2024-07-18", allow_check_errors=True
     )
     project(pytester, fake, test)
-    result, _ = run(pytester)
+    result, report = run(pytester, "-s")
     result.assert_outcomes(failed=1)
     job = fake.job()
+    result.stdout.fnmatch_lines(["*] ERROR: The job failed due to an invalid training file.*"])
     result.stdout.fnmatch_lines(
         [
             f"The openai fine-tuning job {job.id} for intent_train.jsonl failed "
@@ -436,8 +508,20 @@ def test_a_failed_job_reports_its_error_code_and_message_and_is_not_retried(pyte
         ]
     )
     assert_no_traceback(result)
-    run(pytester)[0].assert_outcomes(failed=1)
+    assert report["training"][0]["job"] == job.id
+    again, report = run(pytester, "-s")
+    again.assert_outcomes(failed=1)
     assert fake.count(*CREATE) == 1  # the same data would fail the same way
+    again.stdout.fnmatch_lines(
+        [
+            f"Job {job.id} for the same data and parameters failed; reporting it without "
+            "starting another (the same data would fail the same way)."
+        ]
+    )
+    assert "Resuming" not in again.stdout.str()
+    # Its events were shown by the first run.
+    assert "] ERROR: The job failed" not in again.stdout.str()
+    assert report["training"][0]["job"] == job.id
     run(pytester, "--finetune-retrain")[0].assert_outcomes(failed=1)
     assert fake.count(*CREATE) == 2
 
@@ -503,7 +587,14 @@ def test_rate_limits_and_server_errors_while_answering_are_retried(pytester, fak
     result.assert_outcomes(passed=1)
     assert fake.count("POST", "/completions") == 45 + 7
     assert report["training"][0]["metrics"]["accuracy"] == pytest.approx(expected_accuracy())
-    result.stdout.fnmatch_lines(["Line *: Rate limit reached for requests. Retrying in 0.001s."])
+    # The first retry for each reason is shown; the rest are counted.
+    output = result.stdout.str()
+    assert output.count("Rate limit reached for requests. Retrying") == 1
+    assert output.count("The server had an error processing your request. Retrying") == 1
+    [summary] = [line for line in result.stdout.lines if line.startswith("Retried ")]
+    assert summary.startswith("Retried 7 requests: ")
+    assert "4 after 'Rate limit reached for requests.'" in summary
+    assert "3 after 'The server had an error processing your request.'" in summary
 
 
 def test_answers_that_keep_failing_end_in_a_clear_failure(pytester, fake):
@@ -549,6 +640,7 @@ def test_results_file_events_and_checkpoints_give_the_metrics_by_step(pytester, 
                 pytester,
                 fake,
                 marked_test(body, train="data/intent_train.jsonl", model="babbage-002"),
+                **{"progress-every": 1},
             )
             result, report = run(pytester, "-s")
         finally:
@@ -561,7 +653,8 @@ def test_results_file_events_and_checkpoints_give_the_metrics_by_step(pytester, 
     assert metrics["valid_mean_token_accuracy"] == pytest.approx(
         final["full_valid_mean_token_accuracy"], abs=1e-5
     )
-    # Events come 4 to a page, newest first: each is printed once, in order.
+    # Events come 4 to a page, newest first: each is printed once, in order (one a
+    # step, as progress-every = 1 asks).
     steps = [line for line in result.stdout.lines if "] Step " in line]
     assert [line.split("] Step ")[1].split("/")[0] for line in steps] == [
         str(n) for n in range(1, 70)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from training_project import REAL, TRAIN, VALID
 
-from pytest_finetune.training.backends.base import Retryable
+from pytest_finetune.training.backends.base import JobEvent, Retryable
 from pytest_finetune.training.backends.local import LocalClassifier
 from pytest_finetune.training.cost import (
     CostEstimate,
@@ -29,6 +29,7 @@ from pytest_finetune.training.evaluate import (
     to_dict,
 )
 from pytest_finetune.training.examples import Example, read_examples
+from pytest_finetune.training.progress import Progress
 from pytest_finetune.training.results import (
     ResultsError,
     final_metrics,
@@ -442,3 +443,38 @@ def test_the_state_path_is_relative_to_the_configuration(tmp_path):
     assert settings.state_file == tmp_path / "ci/jobs.json"
     assert settings.poll_interval == 0.0
     assert Path(settings.state_file).parent.name == "ci"
+
+
+def _metrics(step: int, total: int = 25) -> JobEvent:
+    data = {"step": step, "total_steps": total, "train_loss": 1.0 / step}
+    return JobEvent(f"event-{step}", 0.0, f"Step {step}/{total}", data=data)
+
+
+def test_progress_shows_a_metrics_line_every_n_steps_and_the_last_one():
+    shown: list[str] = []
+    progress = Progress(shown.append, every=10)
+    progress.event(JobEvent("start", 0.0, "Fine-tuning job started"))
+    for step in range(1, 26):
+        progress.event(_metrics(step))
+    steps = [line.split("] ")[1] for line in shown]
+    assert steps == [
+        "Fine-tuning job started",
+        "Step 1/25",
+        "Step 11/25",
+        "Step 21/25",
+        "Step 25/25",
+    ]
+    assert progress.lines == shown
+
+
+def test_in_a_terminal_the_steps_between_rewrite_one_line_and_are_not_kept():
+    shown: list[str] = []
+    rewritten: list[str] = []
+    progress = Progress(shown.append, every=10, rewrite=rewritten.append)
+    for step in range(1, 26):
+        progress.event(_metrics(step))
+    assert len(shown) == 4
+    assert [line.split("] ")[1] for line in rewritten] == [
+        f"Step {step}/25" for step in range(1, 26) if step not in (1, 11, 21, 25)
+    ]
+    assert progress.lines == shown

@@ -19,13 +19,14 @@ from typing import Any
 import httpcore2
 import pytest
 from conftest import needs_encodings, write_files
-from fake_together import FakeTogether
+from fake_together import FakeTogether, TogetherJob
 from test_training_openai import assert_no_traceback, expected_accuracy
 from training_project import KEY, PROJECT, intent_files, marked_test
 
 # Loaded before pytester's inner runs, as in test_training_openai.
 import pytest_finetune.training.backends.together
 import pytest_finetune.training.run  # noqa: F401
+from pytest_finetune.cli import main
 
 assert httpcore2
 
@@ -200,11 +201,8 @@ def test_ctrl_c_leaves_the_job_running_and_the_next_run_resumes_it(pytester, fak
     assert process.returncode == 2, output
     job = fake.job()
     assert f"Interrupted: job {job.id} keeps running at together" in output
-    # The cancel command names the configured service and the variable, never the key.
-    assert (
-        'To cancel it instead: python -c "import os, together; together.Together(api_key='
-        f"os.environ['TOGETHER_API_KEY'], base_url='{fake.url}').fine_tuning.cancel('{job.id}')\""
-    ) in output
+    # A command that reads the configuration: the configured service and key variable.
+    assert f"To cancel it instead: pytest-finetune jobs cancel {job.id}\n" in output
     assert KEY not in output
     assert job.status == "running"
 
@@ -325,3 +323,16 @@ def test_rate_limits_and_server_errors_are_retried(pytester, fake):
     assert len(fake.together_jobs) == 1
     assert fake.count("POST", "/completions") == 45 + 3
     assert report["training"][0]["metrics"]["accuracy"] == pytest.approx(expected_accuracy())
+
+
+def test_jobs_cancel_cancels_at_the_configured_service(pytester, fake, monkeypatch, capsys):
+    project(pytester, fake, marked_test(**declaration()))
+    job = TogetherJob("ft-left-running", {"model": MODEL, "training_file": "file-1"}, time.time())
+    fake.together_jobs[job.id] = job
+    monkeypatch.chdir(pytester.path)
+    assert main(["jobs", "cancel", job.id, "--backend", "together"]) == 0
+    out, err = capsys.readouterr()
+    assert out == f"Cancelled job {job.id} at together (cancelled).\n"
+    assert job.status == "cancelled"
+    assert fake.count("POST", f"/fine-tunes/{job.id}/cancel") == 1
+    assert KEY not in out + err

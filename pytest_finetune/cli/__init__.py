@@ -6,7 +6,8 @@ own configuration file), and prints the same findings: for pre-commit hooks, edi
 and scripts. Exit status: 1 when a finding fails (``fail-on``), 2 on a usage or
 configuration error, else 0.
 
-One module per command (:mod:`.rules`, :mod:`.check`, :mod:`.stats`, :mod:`.prepare`);
+One module per command (:mod:`.rules`, :mod:`.check`, :mod:`.stats`, :mod:`.prepare`,
+:mod:`.jobs`);
 :mod:`.linting` is what ``check`` and ``stats`` share.
 """
 
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 
 from pytest_finetune import __version__
 from pytest_finetune.catalog import CatalogError
-from pytest_finetune.cli import check, prepare, rules, stats
+from pytest_finetune.cli import check, jobs, prepare, rules, stats
 from pytest_finetune.cli.status import OK, USAGE
 from pytest_finetune.schema import ConfigError
 
@@ -52,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         "--version", action="version", version=f"%(prog)s {__version__}", help="show the version"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for command in (rules, check, stats, prepare):
+    for command in (rules, check, stats, prepare, jobs):
         command.add_parser(commands)
     return parser
 

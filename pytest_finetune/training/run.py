@@ -10,9 +10,12 @@ upload and again as soon as the job exists, before any waiting.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import conventions
@@ -36,7 +39,7 @@ from pytest_finetune.training.evaluate import (
     measure,
     to_dict,
 )
-from pytest_finetune.training.examples import ExampleSet, read_examples
+from pytest_finetune.training.examples import Example, ExampleSet, read_examples
 from pytest_finetune.training.progress import Progress
 from pytest_finetune.training.results import final_metrics
 from pytest_finetune.training.settings import TrainingSettings
@@ -55,6 +58,11 @@ if TYPE_CHECKING:
 
 class TrainingFailed(Exception):
     """Training or measuring could not be done: one paragraph saying why and what to do."""
+
+    def __init__(self, message: str, job: str | None = None) -> None:
+        super().__init__(message)
+        #: The job, when one existed (the report names it).
+        self.job = job
 
 
 @dataclass
@@ -149,6 +157,17 @@ class RunOptions:
     #: The configuration table of the training file (declared conventions, models).
     config: Mapping[str, Any] = field(default_factory=dict)
     sleep: Callable[[float], None] = time.sleep
+    #: The configuration file's folder: the state file names data relative to it.
+    root: Path | None = None
+    #: The configuration file the settings came from (printed commands name it).
+    config_file: Path | None = None
+
+
+@dataclass
+class _Known:
+    """What is known of a run so far, for a failure to say."""
+
+    job: str | None = None
 
 
 def run(spec: TrainSpec, options: RunOptions) -> FinetuneResult:
@@ -161,23 +180,33 @@ def run(spec: TrainSpec, options: RunOptions) -> FinetuneResult:
             "an input and an expected answer."
         )
     try:
-        backend = make_backend(spec, options.settings)
+        backend = make_backend(spec.backend, options.settings, spec)
     except Refused as refused:
         raise TrainingFailed(str(refused)) from None
+    known = _Known()
     try:
-        return _run(spec, options, backend, train, valid)
+        return _run(spec, options, backend, train, valid, known=known)
+    except TrainingFailed as failed:
+        failed.job = failed.job or known.job
+        raise
     except (Refused, CostRefused) as refused:
-        raise TrainingFailed(redact(str(refused))) from None
+        raise TrainingFailed(redact(str(refused)), known.job) from None
     except Retryable as gave_up:
-        raise TrainingFailed(redact(gave_up.final)) from None
+        raise TrainingFailed(redact(gave_up.final), known.job) from None
     except StateError as unreadable:
-        raise TrainingFailed(str(unreadable)) from None
+        raise TrainingFailed(str(unreadable), known.job) from None
     finally:
         backend.close()
 
 
 def _run(
-    spec: TrainSpec, options: RunOptions, backend: Backend, train: ExampleSet, valid: ExampleSet
+    spec: TrainSpec,
+    options: RunOptions,
+    backend: Backend,
+    train: ExampleSet,
+    valid: ExampleSet,
+    *,
+    known: _Known,
 ) -> FinetuneResult:
     progress = options.progress
     foreign = [name for name in spec.hyperparameters if name not in backend.hyperparameters]
@@ -198,12 +227,14 @@ def _run(
         metadata={METADATA_KEY: key},
     )
     job, reused, cost = _obtain(backend, request, key, options)
-    if not job.finished:
-        job = _follow(backend, job, key, options)
-    elif not reused:
-        # A job that finished at once (the local backend): its log is news.
+    if not backend.persistent:
+        # A job that finished at once (local, endpoint): its log is news.
         for event in backend.events(job.id, set()):
             progress.event(event)
+    else:
+        known.job = job.id
+        if not reused:
+            job = _follow(backend, job, key, options)
     if job.status != "succeeded" or not job.fine_tuned_model:
         raise TrainingFailed(_failure(backend, job, spec))
     if backend.paid:
@@ -213,16 +244,26 @@ def _run(
     stop = train.stop
     longest = max(len(example.expected) for example in valid.examples) + len(stop)
     progress.line(f"Measuring {model} on {len(valid.examples)} examples of {spec.valid.name}")
+    concurrency, retries = options.settings.answering(backend.name)
+    retried: Counter[str] = Counter()
+
+    def on_retry(example: Example, error: Retryable, wait: float) -> None:
+        # The first retry for each reason is shown; the rest are counted.
+        retried[str(error)] += 1
+        if retried[str(error)] == 1:
+            progress.line(f"Line {example.line}: {error} Retrying in {wait:g}s.")
+
     answers = gather_answers(
         lambda example: backend.predict(model, example, stop, longest),
         valid.examples,
-        concurrency=max(1, options.settings.concurrency),
-        retries=options.settings.retries,
+        concurrency=max(1, concurrency),
+        retries=retries,
         sleep=options.sleep,
-        on_retry=lambda example, error, wait: progress.line(
-            f"Line {example.line}: {error} Retrying in {wait:g}s."
-        ),
+        on_retry=on_retry,
     )
+    if retried.total() > len(retried):
+        reasons = ", ".join(f"{count} after {reason!r}" for reason, count in retried.items())
+        progress.line(f"Retried {retried.total()} requests: {reasons}")
     evaluation = measure(valid.examples, answers, train.is_classification, train.answers)
     return FinetuneResult(
         spec=spec,
@@ -264,18 +305,24 @@ def _obtain(
         entry = saved or JobEntry(
             key,
             backend.name,
-            str(request.train_path),
-            str(request.valid_path),
+            _relative(request.train_path, options.root),
+            _relative(request.valid_path, options.root),
             base_model=request.base_model,
         )
         cost = None
         if job is not None:
-            progress.line(
-                f"Reusing {job.fine_tuned_model} from job {job.id}: the data and parameters "
-                "are unchanged."
-                if job.status == "succeeded"
-                else f"Resuming job {job.id} ({job.status})."
-            )
+            if job.status == "succeeded":
+                progress.line(
+                    f"Reusing {job.fine_tuned_model} from job {job.id}: the data and "
+                    "parameters are unchanged."
+                )
+            elif job.status == "failed":
+                progress.line(
+                    f"Job {job.id} for the same data and parameters failed; reporting it "
+                    "without starting another (the same data would fail the same way)."
+                )
+            else:
+                progress.line(f"Resuming job {job.id} ({job.status}).")
         else:
             cost = estimate(
                 request.train_path, request.base_model, _billed_as(backend, request), options.config
@@ -338,13 +385,23 @@ def _billed(
 
 
 def _follow(backend: Backend, job: Job, key: str, options: RunOptions) -> Job:
+    """Follow a job to its end, showing the events not shown before (a finished one's too)."""
     progress = options.progress
-    progress.line(f"Following job {job.id} (Ctrl-C leaves it running)")
+    if not job.finished:
+        progress.line(f"Following job {job.id} (Ctrl-C leaves it running)")
+    store = options.store
+    saved = store.get(key)
 
-    def saved(current: Job) -> None:
-        entry = options.store.get(key)
+    def save_status(current: Job) -> None:
+        entry = store.get(key)
         if entry is not None:
-            _save(options.store, entry, current)
+            _save(store, entry, current)
+
+    def save_shown(event_id: str) -> None:
+        entry = store.get(key)
+        if entry is not None:
+            entry.last_event = event_id
+            store.put(entry)
 
     try:
         return follow(
@@ -353,15 +410,38 @@ def _follow(backend: Backend, job: Job, key: str, options: RunOptions) -> Job:
             progress.event,
             poll_interval=options.settings.poll_interval,
             sleep=options.sleep,
-            on_status=saved,
+            on_status=save_status,
+            after=saved.last_event if saved and saved.job == job.id else None,
+            on_shown=save_shown,
         )
     except KeyboardInterrupt:
         progress.line(
             f"Interrupted: job {job.id} keeps running at {backend.name}; its state is saved "
             f"in {options.store.path}. Run the same pytest command again to resume following "
-            f"it. {backend.resume_hint(job)}".rstrip()
+            f"it. To cancel it instead: {_cancel_command(job.id, options.config_file)}"
         )
         raise
+
+
+def _cancel_command(job_id: str, config_file: Path | None) -> str:
+    """The command that cancels ``job_id`` with the configuration this run read."""
+    command = f"pytest-finetune jobs cancel {job_id}"
+    if config_file is None or config_file.parent.resolve() == Path.cwd().resolve():
+        return command
+    return f"{command} --config {_relative(config_file, Path.cwd())}"
+
+
+def _relative(path: Path, root: Path | None) -> str:
+    """``path`` relative to ``root`` (the configuration's folder), as the state file keeps it.
+
+    Relative paths keep a committed state file the same on every machine.
+    """
+    if root is None:
+        return path.as_posix()
+    try:
+        return Path(os.path.relpath(path.resolve(), root.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return path.as_posix()
 
 
 def _save(store: JobStore, entry: JobEntry, job: Job) -> None:

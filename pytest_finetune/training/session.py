@@ -22,8 +22,9 @@ from pytest_finetune.findings import Finding, plural
 from pytest_finetune.lint import lint
 from pytest_finetune.redact import redact, redact_keys
 from pytest_finetune.schema import ConfigError
+from pytest_finetune.training.backends import BACKENDS
 from pytest_finetune.training.backends.base import Unsupported
-from pytest_finetune.training.progress import Progress, terminal_writer
+from pytest_finetune.training.progress import Progress, terminal
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.spec import TrainSpec, parse
 from pytest_finetune.training.state import JobStore
@@ -51,6 +52,8 @@ class Outcome:
     verdicts: list[Verdict] = field(default_factory=list)
     error: str | None = None
     plot: str | None = None
+    #: The job, when training failed after one existed (the result names it otherwise).
+    job: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -81,7 +84,7 @@ class Outcome:
             "nodeid": nodeid,
             "backend": spec.backend if spec else None,
             "model": None,
-            "job": None,
+            "job": self.job,
             "train": _display(spec.train, rootpath) if spec else None,
             "valid": _display(spec.valid, rootpath) if spec else None,
             "metrics": {},
@@ -204,7 +207,12 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
     root = source.root if source else config.rootpath
     training = TrainingSettings.from_table(table.get("training"), root)
     max_cost = config.getoption("finetune_max_cost")
-    progress = Progress(terminal_writer(config))
+    screen = terminal(config)
+    progress = Progress(
+        screen.write if screen else None,
+        every=training.progress_every,
+        rewrite=screen.rewrite if screen and screen.isatty else None,
+    )
     progress.line(f"finetune: {spec.label} on {_display(spec.train, config.rootpath)}")
     options = RunOptions(
         settings=training,
@@ -213,11 +221,13 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
         max_cost=training.max_cost if max_cost is None else max_cost,
         retrain=bool(config.getoption("finetune_retrain")),
         config=table,
+        root=root,
+        config_file=source.path if source else None,
     )
     try:
         result = run(spec, options)
     except TrainingFailed as failed:
-        return Outcome(spec, error=str(failed))
+        return Outcome(spec, error=str(failed), job=failed.job)
     except Unsupported as unsupported:
         raise pytest.skip.Exception(str(unsupported), _use_item_location=True) from None
     outcome = Outcome(spec, result, check(spec.thresholds, result.figures(), result.per_class))
@@ -243,9 +253,10 @@ def _unknown_model(spec: TrainSpec, settings: Settings) -> str | None:
     """Why the declaration's model is unknown (also to the project's ``models``), or ``None``.
 
     Checked for every backend: a local baseline declared with a model that the paid
-    run could not train would pass today and fail the night it matters.
+    run could not train would pass today and fail the night it matters. A backend
+    whose models only the server or provider knows (``endpoint``) is the exception.
     """
-    if not spec.model:
+    if not spec.model or not BACKENDS[spec.backend].model_table:
         return None
     table, _source = settings.table_for(spec.train)
     try:
@@ -261,7 +272,7 @@ def _check_errors(spec: TrainSpec, settings: Settings, rootpath: Path) -> str | 
     The checks judge the data for the model being trained (token limits, labels
     sharing a first token), which may not be the project's ``model``.
     """
-    if spec.model and spec.backend != "local":
+    if spec.model and spec.backend != "local" and BACKENDS[spec.backend].model_table:
         settings = Settings(
             defaults=settings.defaults, overrides={**settings.overrides, "model": spec.model}
         )

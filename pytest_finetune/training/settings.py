@@ -8,6 +8,7 @@
     max-cost = 20                       # USD; --finetune-max-cost overrides
     concurrency = 8                     # validation requests in flight
     retries = 6                         # per request, on rate limits and server errors
+    progress-every = 10                 # steps between metrics lines (a terminal rewrites one)
 
     [tool.pytest_finetune.training.openai]
     base-url = "https://api.openai.com/v1"   # default: OPENAI_BASE_URL, else OpenAI
@@ -27,6 +28,14 @@
     base-url = "https://api.fireworks.ai"    # default: FIREWORKS_BASE_URL, else Fireworks
     inference-url = "https://api.fireworks.ai/inference/v1"   # default: base-url + /inference/v1
     api-key-env = "FIREWORKS_API_KEY"
+
+    [tool.pytest_finetune.training.endpoint]   # backend = "endpoint": measure a served model
+    base-url = "http://localhost:8000/v1"       # vLLM, Ollama, TGI, LM Studio, llama.cpp
+    api-key-env = "VLLM_API_KEY"                # only if the server wants a key
+    api = "chat"                                # or "completions"; default: by the data
+    timeout = 120                               # seconds per request
+    retries = 6                                 # default: the training table's
+    concurrency = 8                             # default: the training table's
 
 API keys are read from the environment only (a key in a committed file is a leak).
 """
@@ -88,6 +97,21 @@ class FireworksSettings:
 
 
 @dataclass(frozen=True)
+class EndpointSettings:
+    """Where the model under test is served, and how to ask it (``backend = "endpoint"``)."""
+
+    base_url: str | None = None
+    #: ``None``: the server wants no key (most local servers).
+    api_key_env: str | None = None
+    #: ``chat`` or ``completions``; ``None``: completions for prompt/completion data.
+    api: str | None = None
+    timeout: float = 120.0
+    #: ``None``: the ``[training]`` table's.
+    retries: int | None = None
+    concurrency: int | None = None
+
+
+@dataclass(frozen=True)
 class TrainingSettings:
     """Everything about running jobs that is not part of a declaration."""
 
@@ -96,10 +120,13 @@ class TrainingSettings:
     max_cost: float | None = None
     concurrency: int = 8
     retries: int = 6
+    #: Steps between two metrics lines of a job's progress.
+    progress_every: int = 10
     openai: OpenAISettings = field(default_factory=OpenAISettings)
     azure: AzureSettings = field(default_factory=AzureSettings)
     together: TogetherSettings = field(default_factory=TogetherSettings)
     fireworks: FireworksSettings = field(default_factory=FireworksSettings)
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None, root: Path) -> TrainingSettings:
@@ -110,14 +137,24 @@ class TrainingSettings:
         azure = AzureSettings(**table.pop("azure", {}))
         together = TogetherSettings(**table.pop("together", {}))
         fireworks = FireworksSettings(**table.pop("fireworks", {}))
+        endpoint = EndpointSettings(**table.pop("endpoint", {}))
         return cls(
             state_file=(root / state_file) if state_file else None,
             openai=openai,
             azure=azure,
             together=together,
             fireworks=fireworks,
+            endpoint=endpoint,
             **table,
         )
+
+    def answering(self, backend: str) -> tuple[int, int]:
+        """Requests in flight and retries per request when ``backend``'s model answers."""
+        concurrency, retries = self.concurrency, self.retries
+        if backend == "endpoint":
+            concurrency = self.endpoint.concurrency or concurrency
+            retries = retries if self.endpoint.retries is None else self.endpoint.retries
+        return concurrency, retries
 
 
 def _positive(kind: type) -> Callable[[Any, str], Any]:
@@ -150,6 +187,22 @@ _TOGETHER = {**_CONNECTION, "base-url": _text}
 _FIREWORKS = {**_CONNECTION, "account-id": _text, "base-url": _text, "inference-url": _text}
 
 
+def _api(value: Any, where: str) -> str:
+    if value not in ("chat", "completions"):
+        raise ConfigError(f'{where} must be "chat" or "completions", got {value!r}')
+    return str(value)
+
+
+_ENDPOINT = {
+    "base-url": _text,
+    "api-key-env": _text,
+    "api": _api,
+    "timeout": _positive(float),
+    "retries": _positive(int),
+    "concurrency": _positive(int),
+}
+
+
 def _table(schema: Mapping[str, Callable[[Any, str], Any]]) -> Callable[[Any, str], Any]:
     def check(value: Any, where: str) -> dict[str, Any]:
         if not isinstance(value, Mapping):
@@ -171,10 +224,12 @@ _TRAINING = {
     "max-cost": _positive(float),
     "concurrency": _positive(int),
     "retries": _positive(int),
+    "progress-every": _positive(int),
     "openai": _table(_OPENAI),
     "azure": _table(_AZURE),
     "together": _table(_TOGETHER),
     "fireworks": _table(_FIREWORKS),
+    "endpoint": _table(_ENDPOINT),
 }
 
 add_key(
@@ -182,6 +237,7 @@ add_key(
     Key(
         _table(_TRAINING),
         "How training runs: state-file, poll-interval, max-cost, concurrency, retries, "
-        "and the openai / azure / together / fireworks connection tables.",
+        "progress-every, and the openai / azure / together / fireworks / endpoint connection "
+        "tables.",
     ),
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 from pytest_finetune.findings import closest, did_you_mean
 from pytest_finetune.schema import ConfigError, Key, add_key
+from pytest_finetune.training.backends import BACKENDS
 
 
 class SpecError(ConfigError):
@@ -87,8 +88,6 @@ _OTHER_KEYS = (
 )
 KNOWN_KEYS = (*_OTHER_KEYS, *HYPERPARAMETERS, *THRESHOLDS)
 
-BACKENDS = ("openai", "azure", "local", "together", "fireworks")
-
 #: Validation files found beside a training file without being named.
 _VALID_NAMES = (("_train", "_valid"), ("train", "valid"), ("-train", "-valid"))
 
@@ -157,8 +156,16 @@ def parse(
     backend = _text(table.get("backend", "openai"), "backend", where)
     if backend not in BACKENDS:
         raise SpecError(f"{where}: backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if not BACKENDS[backend].model_table:
+        # The project's model is one to fine-tune, not a name this backend knows.
+        default_model = None
     model = table.get("model", default_model)
     if backend != "local" and not model:
+        if not BACKENDS[backend].model_table:
+            raise SpecError(
+                f"{where}: the {backend} backend needs model='...': the name the server or "
+                "provider knows the model by"
+            )
         raise SpecError(
             f"{where}: the {backend} backend needs a base model to fine-tune, e.g. "
             "model='gpt-4.1-mini-2025-04-14' (or the top-level 'model' key in the configuration)"

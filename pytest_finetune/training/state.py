@@ -58,6 +58,8 @@ class JobEntry:
     job: str | None = None
     status: str | None = None
     fine_tuned_model: str | None = None
+    #: The id of the last job event shown: a resumed run shows only later ones.
+    last_event: str | None = None
     updated: float = field(default_factory=time.time)
 
     @classmethod
@@ -77,6 +79,12 @@ class JobStore:
         """The saved entry of ``key``."""
         data = self._read().get(key)
         return JobEntry.from_dict(data) if isinstance(data, dict) else None
+
+    def entries(self) -> list[JobEntry]:
+        """Every saved entry."""
+        return [
+            JobEntry.from_dict(data) for data in self._read().values() if isinstance(data, dict)
+        ]
 
     def put(self, entry: JobEntry) -> None:
         """Save ``entry`` (replacing the one of its key)."""

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pytest_finetune.training.examples import Example, ExampleSet
+    from pytest_finetune.training.settings import TrainingSettings
+    from pytest_finetune.training.spec import TrainSpec
 
 #: Statuses after which a job changes no more.
 TERMINAL = frozenset({"succeeded", "failed", "cancelled"})
@@ -119,6 +121,14 @@ class Backend(ABC):
     #: number of examples); the cost guard bills these.
     default_epochs: int | None = None
 
+    @classmethod
+    def connect(cls, name: str, settings: TrainingSettings, spec: TrainSpec | None) -> Backend:
+        """The backend ``name`` of the table, ready (:class:`Refused` without a key).
+
+        ``spec`` is the declaration being run (``None``: ``pytest-finetune jobs``).
+        """
+        return cls()
+
     @property
     def identity(self) -> str:
         """What distinguishes this backend's models from another's: part of the job key."""
@@ -156,9 +166,9 @@ class Backend(ABC):
         within ``max_answer_chars`` characters (the longest expected answer).
         """
 
-    def resume_hint(self, job: Job) -> str:
-        """How to cancel a job left running (printed when following is interrupted)."""
-        return ""
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a job left running (``pytest-finetune jobs cancel``); the job as it is now."""
+        raise Refused(f"The {self.name} backend has no jobs to cancel.")
 
     def close(self) -> None:  # noqa: B027 - most backends hold nothing to release
         """Release connections."""
@@ -172,8 +182,14 @@ def follow(
     poll_interval: float,
     sleep: Callable[[float], None],
     on_status: Callable[[Job], None] | None = None,
+    after: str | None = None,
+    on_shown: Callable[[str], None] | None = None,
 ) -> Job:
-    """Poll a job until it finishes, passing each new event to ``on_event``."""
+    """Poll a job until it finishes, passing each new event to ``on_event``.
+
+    ``after`` is the last event an earlier run showed: it and the events before it are
+    not shown again. ``on_shown`` gets the id of the last event shown after each poll.
+    """
     seen: set[str] = set()
     last_status = None
     while True:
@@ -181,8 +197,16 @@ def follow(
         if on_status is not None and job.status != last_status:
             on_status(job)
             last_status = job.status
-        for event in backend.events(job_id, seen):
+        fresh = backend.events(job_id, seen)
+        if after is not None:
+            ids = [event.id for event in fresh]
+            if after in ids:
+                fresh = fresh[ids.index(after) + 1 :]
+            after = None
+        for event in fresh:
             on_event(event)
+        if fresh and on_shown is not None:
+            on_shown(fresh[-1].id)
         if job.finished:
             return job
         sleep(poll_interval)

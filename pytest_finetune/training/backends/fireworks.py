@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fireworks
 import pandas as pd
@@ -39,6 +39,9 @@ from pytest_finetune.training.examples import Example
 from pytest_finetune.training.results import metrics_frame
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.state import METADATA_KEY
+
+if TYPE_CHECKING:
+    from pytest_finetune.training.spec import TrainSpec
 
 DEFAULT_BASE_URL = "https://api.fireworks.ai"
 PROVIDER = "Fireworks AI"
@@ -124,6 +127,10 @@ class FireworksBackend(Backend):
         self._seen: dict[str, Any] = {}
         self._loaded: set[str] = set()
         self._loading = threading.Lock()
+
+    @classmethod
+    def connect(cls, name: str, settings: TrainingSettings, spec: TrainSpec | None) -> Backend:
+        return cls(settings, deployment=spec.deployment if spec else None)
 
     @property
     def identity(self) -> str:
@@ -263,13 +270,10 @@ class FireworksBackend(Backend):
         # Fireworks publishes a job's losses to Weights & Biases only, not through its API.
         return metrics_frame(())
 
-    def resume_hint(self, job: Job) -> str:
-        return (
-            'To cancel it instead: python -c "import os, fireworks; fireworks.Fireworks('
-            f"api_key=os.environ['{self.key_env}'], account_id='{self.account}', "
-            f"base_url='{self.base_url}').supervised_fine_tuning_jobs"
-            f".cancel('{job.id}', body={{}})\""
-        )
+    def cancel(self, job_id: str) -> Job:
+        with self.errors(f"cancelling fine-tuning job {job_id}", missing=job_id):
+            self.client.supervised_fine_tuning_jobs.cancel(job_id, body={})
+        return self.retrieve(job_id)
 
     def close(self) -> None:
         self.client.close()

@@ -2,36 +2,32 @@
 
 OpenAI and Azure OpenAI speak the same API through the package's ``OpenAI`` and
 ``AzureOpenAI`` clients; Azure serves a fine-tuned model only once it is deployed,
-under the ``deployment`` the declaration names. Prompt/completion data is answered
-through the completions endpoint with the dataset's separator and stop sequence, chat
-and preference data through chat completions.
-
-Every error the provider returns becomes a :class:`Refused` paragraph with the
-provider's own words, or a :class:`Retryable` for the evaluator to retry.
+under the ``deployment`` the declaration names. Models are asked, and errors read,
+as :mod:`.openai_compatible` does for every OpenAI-compatible service.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 import openai
 import pandas as pd
 
 from pytest_finetune.formats import Format
-from pytest_finetune.redact import redact, remember
+from pytest_finetune.redact import remember
 from pytest_finetune.training.backends.base import (
     Backend,
     Job,
     JobEvent,
     JobNotFound,
     Refused,
-    Retryable,
     TrainingRequest,
     Uploaded,
 )
+from pytest_finetune.training.backends.openai_compatible import Errors, ask
 from pytest_finetune.training.examples import Example
 from pytest_finetune.training.results import (
     ResultsError,
@@ -42,12 +38,13 @@ from pytest_finetune.training.results import (
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.state import METADATA_KEY
 
+if TYPE_CHECKING:
+    from pytest_finetune.training.spec import TrainSpec
+
 DEFAULT_AZURE_API_VERSION = "2024-10-21"
 #: Jobs looked at when searching the provider's list for one with our key.
 _FIND_LIMIT = 100
 _PAGE = 100
-#: Characters per token are at least one, so this many tokens hold any label.
-_MIN_ANSWER_TOKENS = 16
 
 
 class OpenAIBackend(Backend):
@@ -82,6 +79,10 @@ class OpenAIBackend(Backend):
         )
         # The evaluator retries answers itself, honouring the provider's waits.
         self._answering_client = self.client.with_options(max_retries=0)
+
+    @classmethod
+    def connect(cls, name: str, settings: TrainingSettings, spec: TrainSpec | None) -> Backend:
+        return cls(settings, azure=name == "azure", deployment=spec.deployment if spec else None)
 
     @property
     def identity(self) -> str:
@@ -225,12 +226,12 @@ class OpenAIBackend(Backend):
         frames.append(metrics_frame(event.data for event in events if event.data))
         return combine(*frames)
 
-    def resume_hint(self, job: Job) -> str:
-        client = "AzureOpenAI()" if self.azure else "OpenAI()"
-        return (
-            f'To cancel it instead: python -c "import openai; '
-            f"openai.{client}.fine_tuning.jobs.cancel('{job.id}')\""
-        )
+    def cancel(self, job_id: str) -> Job:
+        with self.errors(f"cancelling fine-tuning job {job_id}"):
+            try:
+                return _job(self.client.fine_tuning.jobs.cancel(job_id))
+            except openai.NotFoundError:
+                raise JobNotFound(job_id) from None
 
     def close(self) -> None:
         self.client.close()
@@ -239,79 +240,39 @@ class OpenAIBackend(Backend):
 
     def predict(self, model: str, example: Example, stop: str, max_answer_chars: int) -> str:
         served = self.deployment or model
-        client = self._answering_client
-        limit = max(_MIN_ANSWER_TOKENS, max_answer_chars)
         with self.errors(f"asking {served}", retryable=True):
-            if example.prompt is not None:
-                options: dict[str, Any] = {"stop": stop} if stop else {}
-                completion = client.completions.create(
-                    model=served, prompt=example.prompt, max_tokens=limit, temperature=0, **options
-                )
-                return completion.choices[0].text if completion.choices else ""
-            chat = client.chat.completions.create(
-                model=served,
-                messages=list(example.messages),  # type: ignore[arg-type]
-                max_completion_tokens=openai.omit if self.compatible_limit else limit,
-                max_tokens=limit if self.compatible_limit else openai.omit,
-                temperature=0,
+            return ask(
+                self._answering_client,
+                served,
+                example,
+                stop,
+                max_answer_chars,
+                legacy_limit=self.compatible_limit,
             )
-            return (chat.choices[0].message.content or "") if chat.choices else ""
 
     # -- errors --------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def errors(self, action: str, *, retryable: bool = False) -> Iterator[None]:
+    def errors(self, action: str, *, retryable: bool = False) -> AbstractContextManager[None]:
         """Turn the client's exceptions into :class:`Refused` (or :class:`Retryable`)."""
-        try:
-            yield
-        except openai.APIStatusError as error:
-            if retryable and _transient(error):
-                raise Retryable(
-                    _words(error), _retry_after(error), self._refusal(action, error)
-                ) from error
-            raise Refused(self._refusal(action, error)) from error
-        except openai.APIConnectionError as error:
-            if retryable:
-                raise Retryable(
-                    f"Could not reach {self.provider}: {error.__cause__ or error}.",
-                    final=redact(
-                        f"Could not reach {self.provider} at {self.client.base_url} while "
-                        f"{action}: {error.__cause__ or error}. Check the network and run again."
-                    ),
-                ) from error
-            raise Refused(
-                redact(
-                    f"Could not reach {self.provider} at {self.client.base_url} while {action}: "
-                    f"{error.__cause__ or error}. Check the network and the base URL; the job "
-                    "state is saved, so running again resumes."
-                )
-            ) from error
+        # Built on each use: the hosted backends rename the provider and its key's variable.
+        errors = Errors(
+            self.provider,
+            f"{self.provider} at {self.client.base_url}",
+            key_advice=f"Check the key in {self.key_env}.",
+            reach_advice="Check the network and the base URL; the job state is saved, so "
+            "running again resumes.",
+            advice=self._advice,
+        )
+        return errors.translated(action, retryable=retryable)
 
-    def _refusal(self, action: str, error: openai.APIStatusError) -> str:
-        status = error.status_code
-        code = f" {error.code}" if error.code else ""
-        words = _words(error)
-        where = f"{self.provider} refused {action} (HTTP {status}{code})"
-        if status == 401:
-            advice = f"Check the key in {self.key_env}."
-        elif error.code == "insufficient_quota":
-            advice = "The account is out of quota: check its plan and billing."
-        elif status == 403:
-            advice = "The account or project has no access to this; ask its owner."
-        elif (
-            status == 404
+    def _advice(self, error: openai.APIStatusError, words: str) -> str | None:
+        if (
+            error.status_code == 404
             and self.serving_hint
             and (not self.azure or "deployment" in words.lower())
         ):
-            advice = self.serving_hint
-        elif status == 429:
-            advice = "Still rate limited after retries; run again later (the job state is saved)."
-        elif status >= 500:
-            where = f"{self.provider} failed while {action} (HTTP {status}{code})"
-            advice = "Run again later; the job state is saved, so nothing is trained twice."
-        else:
-            advice = ""
-        return redact(f"{where}: {words}" + (f" {advice}" if advice else ""))
+            return self.serving_hint
+        return None
 
 
 def _job(job: Any) -> Job:
@@ -328,34 +289,3 @@ def _job(job: Any) -> Job:
         error_code=error.code if error and error.code else None,
         error_message=error.message if error and error.message else None,
     )
-
-
-def _words(error: openai.APIStatusError) -> str:
-    """The provider's message, without the client's "Error code: ..." wrapping."""
-    body = error.body
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        text: str = body["message"]
-    elif isinstance(body, str) and body.strip():
-        text = body.strip()
-    else:
-        text = error.message
-    text = " ".join(text.split())
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _transient(error: openai.APIStatusError) -> bool:
-    if error.status_code == 429:
-        return error.code != "insufficient_quota"
-    return error.status_code >= 500 or error.status_code == 408
-
-
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    headers = error.response.headers
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value:
-            try:
-                return max(0.0, float(value) / scale)
-            except ValueError:
-                continue
-    return None

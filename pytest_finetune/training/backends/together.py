@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import together
@@ -36,6 +36,9 @@ from pytest_finetune.training.examples import Example
 from pytest_finetune.training.results import metrics_frame
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.state import METADATA_KEY
+
+if TYPE_CHECKING:
+    from pytest_finetune.training.spec import TrainSpec
 
 DEFAULT_BASE_URL = "https://api.together.ai"
 PROVIDER = "Together AI"
@@ -124,6 +127,10 @@ class TogetherBackend(Backend):
                 "start a dedicated endpoint for it and name the endpoint with deployment='...'."
             ),
         )
+
+    @classmethod
+    def connect(cls, name: str, settings: TrainingSettings, spec: TrainSpec | None) -> Backend:
+        return cls(settings, deployment=spec.deployment if spec else None)
 
     @property
     def identity(self) -> str:
@@ -243,12 +250,10 @@ class TogetherBackend(Backend):
             {_METRICS.get(name, name): value for name, value in row.items()} for row in rows
         )
 
-    def resume_hint(self, job: Job) -> str:
-        return (
-            'To cancel it instead: python -c "import os, together; together.Together('
-            f"api_key=os.environ['{self.key_env}'], base_url='{self.base_url}')"
-            f".fine_tuning.cancel('{job.id}')\""
-        )
+    def cancel(self, job_id: str) -> Job:
+        with self.errors(f"cancelling fine-tuning job {job_id}", missing=job_id):
+            self.client.fine_tuning.cancel(job_id)
+        return self.retrieve(job_id)
 
     def close(self) -> None:
         self.client.close()

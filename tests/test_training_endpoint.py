@@ -240,11 +240,12 @@ def test_a_server_without_a_model_list_is_asked_all_the_same(pytester):
 
 
 def test_rate_limits_and_a_loading_server_are_retried(pytester, server):
-    server.fail("POST", "/v1/completions", 429, "Rate limit exceeded", times=4)
-    server.fail(
-        "POST", "/v1/completions", 503, "Model is loading", times=2, headers={"retry-after": "0"}
-    )
-    project(pytester, server, min_accuracy=0.8, endpoint={"concurrency": 2})
+    # A gateway in front of the server rate limits; the server is still loading.
+    wait = {"retry-after": "0"}
+    server.fail("POST", "/v1/completions", 429, "Rate limit exceeded", times=4, headers=wait)
+    server.fail("POST", "/v1/completions", 503, "Model is loading", times=2, headers=wait)
+    # Enough retries for one example to meet every fault.
+    project(pytester, server, min_accuracy=0.8, endpoint={"concurrency": 2, "retries": 6})
     result, report = run(pytester)
     result.assert_outcomes(passed=1)
     assert server.count("POST", "/v1/completions") == 45 + 6

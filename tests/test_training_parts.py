@@ -29,7 +29,7 @@ from pytest_finetune.training.evaluate import (
     to_dict,
 )
 from pytest_finetune.training.examples import Example, read_examples
-from pytest_finetune.training.progress import Progress
+from pytest_finetune.training.progress import Progress, Terminal
 from pytest_finetune.training.results import (
     ResultsError,
     final_metrics,
@@ -478,3 +478,45 @@ def test_in_a_terminal_the_steps_between_rewrite_one_line_and_are_not_kept():
         f"Step {step}/25" for step in range(1, 26) if step not in (1, 11, 21, 25)
     ]
     assert progress.lines == shown
+
+
+class _Reporter:
+    """The part of pytest's terminal reporter that progress uses, recording what it gets."""
+
+    isatty = True
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def write_line(self, line: str) -> None:
+        self.calls.append(("line", line))
+
+    def rewrite(self, line: str, erase: bool = False) -> None:
+        self.calls.append(("rewrite", line))
+
+    def write(self, content: str, flush: bool = False) -> None:
+        self.calls.append(("write", content))
+
+    def ensure_newline(self) -> None:
+        self.calls.append(("newline", ""))
+
+
+def test_a_line_after_rewritten_ones_replaces_them_and_ends_the_line():
+    reporter = _Reporter()
+    screen = Terminal(reporter, None)
+    screen.write("first")
+    screen.rewrite("step 2")
+    screen.rewrite("step 3")
+    screen.write("step 11")
+    screen.write("after")
+    assert reporter.calls == [
+        ("line", "first"),
+        ("newline", ""),
+        ("rewrite", "step 2"),
+        ("write", ""),
+        ("rewrite", "step 3"),
+        ("write", ""),
+        ("rewrite", "step 11"),
+        ("write", "\n"),
+        ("line", "after"),
+    ]

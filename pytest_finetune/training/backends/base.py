@@ -203,10 +203,15 @@ def follow(
             if after in ids:
                 fresh = fresh[ids.index(after) + 1 :]
             after = None
-        for event in fresh:
-            on_event(event)
-        if fresh and on_shown is not None:
-            on_shown(fresh[-1].id)
+        shown = None
+        try:
+            for event in fresh:
+                on_event(event)
+                shown = event.id
+        finally:
+            # Also when interrupted: the next run goes on after what was shown.
+            if shown is not None and on_shown is not None:
+                on_shown(shown)
         if job.finished:
             return job
         sleep(poll_interval)

@@ -26,7 +26,7 @@ from pytest_finetune.reader import read_head
 from pytest_finetune.schema import ConfigError, Key, add_key, string
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 #: Separators the legacy tool suggested, in its order of preference.
 SEPARATOR_CANDIDATES = (

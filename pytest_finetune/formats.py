@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import enum
 import itertools
+import json
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class Format(str, enum.Enum):
 
 
 SUPPORTED = frozenset({Format.PROMPT_COMPLETION, Format.CHAT, Format.PREFERENCE})
+#: The two texts of a prompt/completion example, in the order they are read.
+PROMPT_COMPLETION_KEYS = ("prompt", "completion")
 
 _DESCRIPTIONS = {
     Format.PROMPT_COMPLETION: "prompt/completion",
@@ -274,6 +277,23 @@ def example(record: Record) -> tuple[object, object]:
     return None, None
 
 
+def example_key(record: Record) -> tuple[int, int] | None:
+    """Fingerprints of a record's input and of its whole example, for leakage.
+
+    Surrounding whitespace does not count (a stray space makes no new example). An
+    empty input (open-ended data) is no key of its own: the whole example is.
+    """
+    source, target = example(record)
+    if source is None and target is None:
+        return None
+    if isinstance(source, str):
+        source = source.strip()
+    if isinstance(target, str):
+        target = target.strip()
+    whole = hash((source, target))
+    return (hash(source) if source else whole), whole
+
+
 def last_assistant(messages: list[Any]) -> int | None:
     """The index of the last assistant message (``None``: there is none)."""
     for index in range(len(messages) - 1, -1, -1):
@@ -283,31 +303,31 @@ def last_assistant(messages: list[Any]) -> int | None:
     return None
 
 
+def canonical(value: object) -> bytes:
+    """JSON of ``value`` with sorted keys: equal for equal JSON, whatever the key order."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a huge integer
+        return json.dumps(value, sort_keys=True).encode()
+
+
 def freeze(value: object) -> Hashable:
     """A hashable form of parsed JSON, equal when the JSON is equal, key order aside.
 
-    Canonical JSON bytes, written in C; values orjson cannot write (lone surrogates,
-    integers past 64 bits) become nested tuples; a value nested deeper than Python's
-    stack becomes a token equal to nothing else, so that it never makes two examples
-    "the same".
+    The :func:`canonical` bytes; a value nested deeper than Python's stack becomes a
+    token equal to nothing else, so that it never makes two examples "the same".
     """
     try:
+        # canonical()'s first try, inline: this runs for every example duplicates read.
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
-        try:
-            return _tuples(value)
-        except RecursionError:
-            # A fresh number, not object(): the hash of an object that was freed can
-            # come back for the next one.
-            return ("unmatched", next(_UNMATCHED))
+        pass
+    try:
+        return canonical(value)
+    except RecursionError:
+        # A fresh number, not object(): the hash of an object that was freed can come
+        # back for the next one.
+        return ("unmatched", next(_UNMATCHED))
 
 
 _UNMATCHED = itertools.count()
-
-
-def _tuples(value: object) -> Hashable:
-    if isinstance(value, dict):
-        return tuple(sorted((key, _tuples(item)) for key, item in value.items()))
-    if isinstance(value, list):
-        return tuple(_tuples(item) for item in value)
-    return value

@@ -11,149 +11,16 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_finetune.checks.context import CheckOutcome, DatasetStats, ScanContext
 from pytest_finetune.checks.registry import Check
 from pytest_finetune.config import FileSettings
 from pytest_finetune.conventions import HEAD_RECORDS
-from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format, Record, detect
 from pytest_finetune.reader import Problem, Reader, SyntaxProblem
-from pytest_finetune.redact import redact
-
-#: Findings kept per check and file; beyond this they are only counted.
-MAX_STORED_FINDINGS = 1000
-
-
-@dataclass
-class DatasetStats:
-    """What the summary and the report say about a file besides its findings."""
-
-    path: str
-    format: Format
-    examples: int = 0
-    lines: int = 0
-    size: int = 0
-    classes: dict[str, int] | None = None
-    tokens: dict[str, Any] | None = None
-    #: Further figures checks contribute (``length_bias``, ...), reported as they are.
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The report's view (schema version 1, without findings)."""
-        data: dict[str, Any] = {
-            "path": self.path,
-            "format": self.format.value,
-            "examples": self.examples,
-            "classes": self.classes,
-            "tokens": self.tokens,
-        }
-        data.update(self.extra)
-        return data
-
-
-@dataclass
-class CheckOutcome:
-    """The findings of one check on one file: the first ones kept, all of them counted."""
-
-    code: str
-    findings: list[Finding] = field(default_factory=list)
-    #: How many findings there were of each severity, kept or not.
-    counts: dict[Severity, int] = field(default_factory=dict)
-    #: A crash of the check itself (a bug in pytest-finetune, not in the data).
-    crash: str | None = None
-    #: Why the check could not run on this file (its item is skipped, not passed).
-    skipped: str | None = None
-
-    @property
-    def count(self) -> int:
-        """How many findings there were in all."""
-        return sum(self.counts.values())
-
-    def add(self, finding: Finding) -> None:
-        """Count a finding, keeping it if there is room (always, if it is about the file)."""
-        self.tally(finding.severity)
-        if finding.line is None or not self.full:
-            self.findings.append(finding)
-
-    def tally(self, severity: Severity) -> None:
-        """Count a finding without keeping it."""
-        self.counts[severity] = self.counts.get(severity, 0) + 1
-
-    @property
-    def full(self) -> bool:
-        """Whether findings about lines are only counted from now on."""
-        return len(self.findings) >= MAX_STORED_FINDINGS
-
-    def failing(self, fail_on: Severity) -> int:
-        """How many findings are at least as severe as ``fail_on``."""
-        return sum(count for severity, count in self.counts.items() if severity >= fail_on)
-
-    def sorted_findings(self) -> list[Finding]:
-        """Kept findings by line, file-level ones first."""
-        return sorted(self.findings, key=lambda f: (f.line or 0, f.column or 0))
-
-
-class ScanContext:
-    """What checks of one file share: where the file is, its settings and statistics."""
-
-    def __init__(
-        self,
-        path: Path,
-        display_path: str,
-        fmt: Format,
-        settings: FileSettings,
-        shared: dict[str, Any],
-    ) -> None:
-        self.path = path
-        self.display_path = display_path
-        self.format = fmt
-        self.settings = settings
-        self.stats = DatasetStats(display_path, fmt)
-        #: Process-wide cache for work shared across files (tokenizers, split pairs).
-        self.shared = shared
-        #: Per-file results computed once and shared by its checks (conventions, ...).
-        self.cache: dict[str, Any] = {}
-        self.outcomes: dict[str, CheckOutcome] = {
-            check.code: CheckOutcome(check.code) for check in settings.checks
-        }
-
-    def skip(self, check: Check, reason: str) -> None:
-        """Record that ``check`` cannot run on this file, and why (what the user can do)."""
-        self.outcomes[type(check).code].skipped = reason
-
-    def report(
-        self,
-        check: Check,
-        line: int | None,
-        message: str,
-        *,
-        column: int | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        """Add a finding of ``check`` (its message redacted of secrets)."""
-        code = type(check).code
-        outcome = self.outcomes[code]
-        severity = severity or self.settings.severities[code]
-        if line is not None and outcome.full:
-            # Counted, not kept: skip building it (a file broken on every line of a
-            # million would otherwise pay for a million redactions).
-            outcome.tally(severity)
-            return
-        outcome.add(
-            Finding(
-                code=code,
-                name=type(check).name,
-                severity=severity,
-                path=self.display_path,
-                line=line,
-                message=redact(message),
-                fixable=type(check).fixable,
-                column=column,
-            )
-        )
 
 
 @dataclass

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_finetune.schema import ConfigError, Key, add_key, string
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 _TRAIN_WORDS = ("train", "training")
 _VALID_WORDS = ("valid", "validation", "val")

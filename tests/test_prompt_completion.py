@@ -11,10 +11,10 @@ import pytest
 from helpers import intents, jsonl, pc
 
 from pytest_finetune import Settings
+from pytest_finetune.checks.context import ScanContext
 from pytest_finetune.checks.prompt_completion import survey as prompt_completion
 from pytest_finetune.lint import lint as lint_file
 from pytest_finetune.lint import plan
-from pytest_finetune.scan import ScanContext
 
 TICKETS = [
     ("Where is my parcel?", " shipping"),

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from training_project import REAL, TRAIN, VALID
 
+from pytest_finetune.money import dollars
 from pytest_finetune.training.backends.base import JobEvent, Retryable
 from pytest_finetune.training.backends.local import LocalClassifier
 from pytest_finetune.training.cost import (
     CostEstimate,
     CostRefused,
-    dollars,
     guard,
 )
 from pytest_finetune.training.evaluate import (

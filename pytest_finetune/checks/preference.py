@@ -18,7 +18,7 @@ from pytest_finetune.findings import Severity, kind, quote_value
 from pytest_finetune.formats import Format, Record
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 PREFERENCE = frozenset({Format.PREFERENCE})
 #: The two outputs of a pair: the current key and the older one the service still takes.

@@ -21,9 +21,9 @@ from pytest_finetune.findings import Severity, closest
 from pytest_finetune.formats import SUPPORTED, Format
 
 if TYPE_CHECKING:
+    from pytest_finetune.checks.context import ScanContext
     from pytest_finetune.formats import Record
     from pytest_finetune.reader import Problem, SyntaxProblem
-    from pytest_finetune.scan import ScanContext
 
 #: The sections every check's docstring has, in this order.
 DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Fix")

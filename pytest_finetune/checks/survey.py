@@ -17,8 +17,8 @@ from pytest_finetune.checks.registry import Check
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pytest_finetune.checks.context import ScanContext
     from pytest_finetune.formats import Format, Record
-    from pytest_finetune.scan import ScanContext
 
 
 class Survey:

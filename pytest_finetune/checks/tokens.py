@@ -30,6 +30,7 @@ from pytest_finetune.models import (
     model_spec,
     models_for,
 )
+from pytest_finetune.money import budget_dollars
 from pytest_finetune.schema import ConfigError
 from pytest_finetune.targets import DEFAULT_TARGET, Target, preferred_format
 from pytest_finetune.tokens import (
@@ -45,7 +46,7 @@ from pytest_finetune.tokens import (
 )
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 #: Bytes of a large file counted exactly to estimate its totals (on average).
 SAMPLE_BYTES = 1_000_000
@@ -396,16 +397,10 @@ class OverBudget(_TokenCheck):
         if self.options.max_cost and cost is not None and cost > self.options.max_cost:
             self.report(
                 None,
-                f"Training costs {about}{_dollars(cost)} ({billed:,} tokens, {run} at "
+                f"Training costs {about}{budget_dollars(cost)} ({billed:,} tokens, {run} at "
                 f"${price:,.2f} per million), over max-cost = "
-                f"{_dollars(self.options.max_cost)}; trim the data or raise the budget",
+                f"{budget_dollars(self.options.max_cost)}; trim the data or raise the budget",
             )
-
-
-def _dollars(amount: float) -> str:
-    # Not cost.dollars (cents above one cent): a cost and the budget it exceeds must
-    # read different, and $0.0112 over $0.0100 would read "$0.01 over $0.01".
-    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
 
 
 @register

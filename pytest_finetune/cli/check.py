@@ -15,9 +15,9 @@ from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import FileSettings
 from pytest_finetune.findings import Severity, plural
 from pytest_finetune.outputs import github, report, sarif, summary, terminal
+from pytest_finetune.paths import shown
 from pytest_finetune.prepare import in_place
 from pytest_finetune.prepare.read import PrepareError
-from pytest_finetune.prepare.run import shown
 from pytest_finetune.redact import redact
 
 

@@ -16,7 +16,7 @@ from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, find_datasets, named_dataset, plan
 from pytest_finetune.outputs.results import RunResults
-from pytest_finetune.prepare.run import shown
+from pytest_finetune.paths import shown
 from pytest_finetune.scan import scan
 from pytest_finetune.schema import KEYS, Key
 

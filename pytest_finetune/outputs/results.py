@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from pytest_finetune.findings import Finding, Severity
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import CheckOutcome, DatasetStats, ScanResult
+    from pytest_finetune.checks.context import CheckOutcome, DatasetStats
+    from pytest_finetune.scan import ScanResult
 
 
 def check_payload(stats: DatasetStats, outcome: CheckOutcome, fail_on: Severity) -> dict[str, Any]:

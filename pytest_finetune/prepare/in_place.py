@@ -21,11 +21,10 @@ from typing import Any
 import orjson
 
 from pytest_finetune.config import FileSettings
-from pytest_finetune.formats import detect_file
+from pytest_finetune.formats import canonical, detect_file
 from pytest_finetune.lint import DETECTION_RECORDS
 from pytest_finetune.prepare import fixes
 from pytest_finetune.prepare.fixes import Change, Fix, FixContext
-from pytest_finetune.prepare.fixes.base import canonical
 from pytest_finetune.prepare.fixes.file import (
     ConvertToJsonLines,
     CrlfToLf,

@@ -25,6 +25,7 @@ from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format,
 from pytest_finetune.lint import DETECTION_RECORDS
 from pytest_finetune.outputs.report import not_a_folder
 from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.paths import shown
 from pytest_finetune.prepare import fixes, split, write
 from pytest_finetune.prepare.convert import Conversion, convert
 from pytest_finetune.prepare.fixes import Change, Fix, FixContext
@@ -89,14 +90,6 @@ class Prepared:
     def task(self) -> Task:
         """What the prepared data trains."""
         return self.conventions.task
-
-
-def shown(path: Path) -> str:
-    """How messages name a path: relative to the working folder when under it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
-        return path.as_posix()
 
 
 def chosen_fixes(

@@ -15,8 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pytest_finetune.checks.labels.training import example_key
-from pytest_finetune.formats import Record, detect
+from pytest_finetune.formats import Record, detect, example_key
 from pytest_finetune.prepare.read import Example
 
 #: The legacy sizes: a fifth of the examples, at most this many.

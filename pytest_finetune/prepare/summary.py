@@ -13,13 +13,14 @@ from typing import Any
 from pytest_finetune.findings import plural, quote
 from pytest_finetune.formats import Format
 from pytest_finetune.models import FORMAT_NAMES, default_epochs, model_spec, models_for
+from pytest_finetune.money import dollars
 from pytest_finetune.outputs import summary
+from pytest_finetune.paths import shown
 from pytest_finetune.prepare.convert import Conversion
 from pytest_finetune.prepare.fixes import Change
 from pytest_finetune.prepare.read import SourceKind
-from pytest_finetune.prepare.run import Output, Prepared, relative_to_config, shown
+from pytest_finetune.prepare.run import Output, Prepared, relative_to_config
 from pytest_finetune.redact import redact
-from pytest_finetune.training.cost import dollars
 
 #: Classes named in the summary; the rest are counted.
 SHOWN_CLASSES = 8

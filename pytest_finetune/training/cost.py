@@ -19,6 +19,7 @@ from typing import Any
 
 from pytest_finetune import models, tokens
 from pytest_finetune.formats import Record, detect
+from pytest_finetune.money import dollars
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, Reader, SyntaxProblem
 from pytest_finetune.schema import ConfigError
 
@@ -28,11 +29,6 @@ _FALLBACK_ENCODING = "o200k_base"
 
 class CostRefused(Exception):
     """The estimated cost is above the limit, or cannot be estimated under one."""
-
-
-def dollars(usd: float) -> str:
-    """``$12.34``; amounts under a cent keep four decimals (``$0.0045``), not ``$0.00``."""
-    return f"${usd:,.2f}" if usd >= 0.01 or usd == 0 else f"${usd:.4f}"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Record
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 
 @dataclass(frozen=True)

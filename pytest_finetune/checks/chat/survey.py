@@ -15,7 +15,7 @@ from pytest_finetune.formats import Format, Record
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.chat.content import TooManyImages
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 CHAT = frozenset({Format.CHAT})
 MESSAGES = frozenset({Format.CHAT, Format.PREFERENCE})

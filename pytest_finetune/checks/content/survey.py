@@ -28,7 +28,7 @@ from pytest_finetune.formats import Format, Record, freeze, last_assistant, text
 from pytest_finetune.redact import SECRET_KINDS, Secret, find_secrets
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 
 @dataclass

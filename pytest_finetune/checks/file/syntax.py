@@ -9,7 +9,7 @@ from pytest_finetune.findings import Severity
 from pytest_finetune.reader import Problem, SyntaxProblem
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 
 _CONVERT = "run `pytest-finetune prepare FILE` to convert it"

@@ -11,7 +11,7 @@ from pytest_finetune.formats import Format, Record
 from pytest_finetune.redact import redact_keys
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 
 #: Distinct labels counted at most; more means the data is not classification after all.

@@ -11,11 +11,11 @@ from pytest_finetune import conventions
 from pytest_finetune.checks.labels.survey import MAX_CLASSES
 from pytest_finetune.conventions import Conventions, Task, label_of
 from pytest_finetune.fingerprints import Fingerprints
-from pytest_finetune.formats import Record, detect, example
+from pytest_finetune.formats import Record, detect, example_key
 from pytest_finetune.reader import Reader
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 
 @dataclass(frozen=True)
@@ -28,23 +28,6 @@ class TrainingSummary:
     examples: tuple[Any, Any]
     #: Label counts, if the training file is classification data.
     labels: dict[str, int] | None
-
-
-def example_key(record: Record) -> tuple[int, int] | None:
-    """Fingerprints of a record's input and of its whole example, for leakage.
-
-    Surrounding whitespace does not count (a stray space makes no new example). An
-    empty input (open-ended data) is no key of its own: the whole example is.
-    """
-    source, target = example(record)
-    if source is None and target is None:
-        return None
-    if isinstance(source, str):
-        source = source.strip()
-    if isinstance(target, str):
-        target = target.strip()
-    whole = hash((source, target))
-    return (hash(source) if source else whole), whole
 
 
 def training_summary(path: Path, context: ScanContext) -> TrainingSummary:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pytest_finetune import splits
 from pytest_finetune.checks.labels.survey import Member
 from pytest_finetune.checks.labels.training import (
-    example_key,
     lookup,
     shown_path,
     training_summary,
@@ -15,7 +14,7 @@ from pytest_finetune.checks.labels.training import (
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.findings import Severity, closest, plural, quote
 from pytest_finetune.fingerprints import Fingerprints
-from pytest_finetune.formats import SUPPORTED, Format, Record
+from pytest_finetune.formats import SUPPORTED, Format, Record, example_key
 
 
 @register

@@ -23,15 +23,11 @@ from pytest_finetune.checks.prompt_completion import (
     separator,
     stop,
 )
-from pytest_finetune.checks.prompt_completion.survey import KEYS, common_prefix, letter_case
 
 __all__ = [
-    "KEYS",
     "case",
-    "common_prefix",
     "keys",
     "leading_space",
-    "letter_case",
     "prefixes",
     "separator",
     "stop",

@@ -9,7 +9,7 @@ from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity, quote
 
 if TYPE_CHECKING:
-    from pytest_finetune.scan import ScanContext
+    from pytest_finetune.checks.context import ScanContext
 
 #: Flagged prompts that must all share one label before that is worth a finding.
 MIN_CORRELATED = 5

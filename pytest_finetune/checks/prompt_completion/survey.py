@@ -17,11 +17,13 @@ from pytest_finetune import conventions
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import plural, quote
-from pytest_finetune.formats import Format
+from pytest_finetune.formats import PROMPT_COMPLETION_KEYS, Format
+from pytest_finetune.texts import common_prefix, letter_case
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from pytest_finetune.checks.context import ScanContext
     from pytest_finetune.checks.prompt_completion.keys import (
         EmptyText,
         MissingKey,
@@ -40,9 +42,8 @@ if TYPE_CHECKING:
         StopInsideCompletion,
     )
     from pytest_finetune.formats import Record
-    from pytest_finetune.scan import ScanContext
 
-KEYS = ("prompt", "completion")
+KEYS = PROMPT_COMPLETION_KEYS
 #: Examples whose case is measured before sampling starts, and the sampling stride
 #: after them: the share of uppercase letters is a ratio of totals, which thousands of
 #: sampled examples estimate closely, at a fiftieth of the cost of counting them all.
@@ -50,11 +51,6 @@ CASE_FULL = 1_000
 CASE_STRIDE = 50
 #: Distinct extra keys tracked by name; beyond this they are counted together.
 MAX_EXTRA_KEYS = 50
-
-_UPPER = bytes(range(ord("A"), ord("Z") + 1))
-_LOWER = bytes(range(ord("a"), ord("z") + 1))
-_NOT_UPPER = bytes(b for b in range(256) if b not in _UPPER)
-_NOT_LOWER = bytes(b for b in range(256) if b not in _LOWER)
 
 
 class _Survey(Survey):
@@ -323,25 +319,6 @@ class CommonStart:
             prefix = self.prefix = common_prefix(prefix, text)
         if self.differ and len(prefix) <= self.floor:
             self.tracking = False
-
-
-def letter_case(text: str) -> tuple[int, int]:
-    """How many uppercase and lowercase letters (A to Z) ``text`` holds."""
-    data = text.encode("utf-8", "surrogatepass")
-    return len(data.translate(None, _NOT_UPPER)), len(data.translate(None, _NOT_LOWER))
-
-
-def common_prefix(a: str, b: str) -> str:
-    """The longest start that ``a`` and ``b`` share."""
-    # A binary search over slice comparisons (done in C), not a loop over characters.
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return a[:low]
 
 
 def too_few(context: ScanContext) -> bool:

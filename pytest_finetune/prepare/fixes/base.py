@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
-
-import orjson
 
 from pytest_finetune import conventions
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.conventions import Conventions
 from pytest_finetune.findings import quote, quote_end
-from pytest_finetune.formats import SUPPORTED, Format, Record, detect
+from pytest_finetune.formats import SUPPORTED, Format, Record, canonical, detect
 from pytest_finetune.prepare.read import Example, Source
 
 if TYPE_CHECKING:
@@ -122,14 +119,6 @@ def blank(text: str) -> bool:
 def of_format(examples: list[Example], formats: frozenset[Format]) -> Iterator[Example]:
     """The examples of ``formats`` (a file may hold a few of another format)."""
     return (example for example in examples if detect(example.data) in formats)
-
-
-def canonical(value: object) -> bytes:
-    """JSON of ``value`` with sorted keys: equal for equal JSON, whatever the key order."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a huge integer
-        return json.dumps(value, sort_keys=True).encode()
 
 
 def shown_json(data: dict[str, Any]) -> str:

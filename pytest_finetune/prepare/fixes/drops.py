@@ -9,14 +9,13 @@ from pytest_finetune import models, tokens
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import plural
 from pytest_finetune.fingerprints import fingerprint
-from pytest_finetune.formats import Format, Record, detect, last_assistant
+from pytest_finetune.formats import Format, Record, canonical, detect, last_assistant
 from pytest_finetune.prepare.fixes.base import (
     PC,
     Change,
     Fix,
     FixContext,
     blank,
-    canonical,
     pc_texts,
     shown_json,
 )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from pytest_finetune import conventions
-from pytest_finetune.checks.prompt_completion import KEYS, common_prefix, letter_case
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import plural, quote
+from pytest_finetune.formats import PROMPT_COMPLETION_KEYS as KEYS
 from pytest_finetune.prepare.fixes.base import (
     PC,
     SAMPLE_CHARS,
@@ -24,6 +24,7 @@ from pytest_finetune.prepare.fixes.base import (
     pc_texts,
 )
 from pytest_finetune.prepare.read import Example
+from pytest_finetune.texts import common_prefix, letter_case
 
 _WORD_END = re.compile(r"\w+$")
 

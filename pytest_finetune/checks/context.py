@@ -1,0 +1,213 @@
+"""What the checks of one file share while it is scanned: the check context.
+
+It sits below the scan (:mod:`pytest_finetune.scan`, which builds one per file and
+runs the checks) and below the configuration (:mod:`pytest_finetune.config`, which
+imports the checks to select them): a check, and the helpers that take a context
+(:mod:`pytest_finetune.conventions`, :mod:`pytest_finetune.splits`), import this
+module and never the scan or the configuration. What a check reads of a file's
+settings is :class:`CheckSettings`, which :class:`~pytest_finetune.config.FileSettings`
+provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from pytest_finetune.findings import Finding, Severity
+from pytest_finetune.formats import Format
+from pytest_finetune.redact import redact
+
+if TYPE_CHECKING:
+    from pytest_finetune.targets import Target
+
+
+class Declared(Protocol):
+    """What the context reads of a check's declaration (see ``checks.registry.Check``)."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    fixable: ClassVar[bool]
+
+
+class ConfigOrigin(Protocol):
+    """Where a file's configuration came from (see ``config.ConfigSource``)."""
+
+    @property
+    def path(self) -> Path | None:
+        """The configuration file (``None``: built-in defaults, ini or command line)."""
+
+    @property
+    def root(self) -> Path:
+        """The folder that relative paths in the configuration start from."""
+
+
+class CheckSettings(Protocol):
+    """What checks read of one file's settings (see ``config.FileSettings``)."""
+
+    @property
+    def checks(self) -> Sequence[type[Declared]]:
+        """The checks selected for the file."""
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Each check's options, by code."""
+
+    @property
+    def severities(self) -> dict[str, Severity]:
+        """Each check's severity, by code."""
+
+    @property
+    def model(self) -> str | None:
+        """The model the data trains, if configured."""
+
+    @property
+    def target(self) -> Target:
+        """Where the data goes: its formats, limits and severities."""
+
+    @property
+    def max_line_bytes(self) -> int:
+        """The longest line read as a record."""
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The merged configuration table, for feature keys (training, splits, ...)."""
+
+    @property
+    def source(self) -> ConfigOrigin | None:
+        """Where the configuration came from (``None``: no configuration file)."""
+
+
+#: Findings kept per check and file; beyond this they are only counted.
+MAX_STORED_FINDINGS = 1000
+
+
+@dataclass
+class DatasetStats:
+    """What the summary and the report say about a file besides its findings."""
+
+    path: str
+    format: Format
+    examples: int = 0
+    lines: int = 0
+    size: int = 0
+    classes: dict[str, int] | None = None
+    tokens: dict[str, Any] | None = None
+    #: Further figures checks contribute (``length_bias``, ...), reported as they are.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report's view (schema version 1, without findings)."""
+        data: dict[str, Any] = {
+            "path": self.path,
+            "format": self.format.value,
+            "examples": self.examples,
+            "classes": self.classes,
+            "tokens": self.tokens,
+        }
+        data.update(self.extra)
+        return data
+
+
+@dataclass
+class CheckOutcome:
+    """The findings of one check on one file: the first ones kept, all of them counted."""
+
+    code: str
+    findings: list[Finding] = field(default_factory=list)
+    #: How many findings there were of each severity, kept or not.
+    counts: dict[Severity, int] = field(default_factory=dict)
+    #: A crash of the check itself (a bug in pytest-finetune, not in the data).
+    crash: str | None = None
+    #: Why the check could not run on this file (its item is skipped, not passed).
+    skipped: str | None = None
+
+    @property
+    def count(self) -> int:
+        """How many findings there were in all."""
+        return sum(self.counts.values())
+
+    def add(self, finding: Finding) -> None:
+        """Count a finding, keeping it if there is room (always, if it is about the file)."""
+        self.tally(finding.severity)
+        if finding.line is None or not self.full:
+            self.findings.append(finding)
+
+    def tally(self, severity: Severity) -> None:
+        """Count a finding without keeping it."""
+        self.counts[severity] = self.counts.get(severity, 0) + 1
+
+    @property
+    def full(self) -> bool:
+        """Whether findings about lines are only counted from now on."""
+        return len(self.findings) >= MAX_STORED_FINDINGS
+
+    def failing(self, fail_on: Severity) -> int:
+        """How many findings are at least as severe as ``fail_on``."""
+        return sum(count for severity, count in self.counts.items() if severity >= fail_on)
+
+    def sorted_findings(self) -> list[Finding]:
+        """Kept findings by line, file-level ones first."""
+        return sorted(self.findings, key=lambda f: (f.line or 0, f.column or 0))
+
+
+class ScanContext:
+    """What checks of one file share: where the file is, its settings and statistics."""
+
+    def __init__(
+        self,
+        path: Path,
+        display_path: str,
+        fmt: Format,
+        settings: CheckSettings,
+        shared: dict[str, Any],
+    ) -> None:
+        self.path = path
+        self.display_path = display_path
+        self.format = fmt
+        self.settings = settings
+        self.stats = DatasetStats(display_path, fmt)
+        #: Process-wide cache for work shared across files (tokenizers, split pairs).
+        self.shared = shared
+        #: Per-file results computed once and shared by its checks (conventions, ...).
+        self.cache: dict[str, Any] = {}
+        self.outcomes: dict[str, CheckOutcome] = {
+            check.code: CheckOutcome(check.code) for check in settings.checks
+        }
+
+    def skip(self, check: Declared, reason: str) -> None:
+        """Record that ``check`` cannot run on this file, and why (what the user can do)."""
+        self.outcomes[type(check).code].skipped = reason
+
+    def report(
+        self,
+        check: Declared,
+        line: int | None,
+        message: str,
+        *,
+        column: int | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Add a finding of ``check`` (its message redacted of secrets)."""
+        code = type(check).code
+        outcome = self.outcomes[code]
+        severity = severity or self.settings.severities[code]
+        if line is not None and outcome.full:
+            # Counted, not kept: skip building it (a file broken on every line of a
+            # million would otherwise pay for a million redactions).
+            outcome.tally(severity)
+            return
+        outcome.add(
+            Finding(
+                code=code,
+                name=type(check).name,
+                severity=severity,
+                path=self.display_path,
+                line=line,
+                message=redact(message),
+                fixable=type(check).fixable,
+                column=column,
+            )
+        )

@@ -14,6 +14,7 @@ from pytest_finetune.checks import (
     preference,
     prompt_completion,
     tokens,
+    trainers,
 )
 from pytest_finetune.checks.registry import (
     DOC_SECTIONS,
@@ -41,4 +42,5 @@ __all__ = [
     "prompt_completion",
     "register",
     "tokens",
+    "trainers",
 ]

@@ -42,6 +42,7 @@ class Family(enum.Enum):
     CONTENT = "FT4"
     LABELS = "FT5"
     TOKENS = "FT6"
+    TRAINERS = "FT7"
 
     @property
     def title(self) -> str:
@@ -57,6 +58,7 @@ _FAMILY_TITLES = {
     Family.CONTENT: "Content",
     Family.LABELS: "Labels and splits",
     Family.TOKENS: "Tokens",
+    Family.TRAINERS: "Trainer formats",
 }
 
 

@@ -129,7 +129,9 @@ class Record:
 def detect(data: dict[str, Any]) -> Format:
     """The format of one record, from its keys."""
     if "messages" in data:
-        if "schemaVersion" in data:
+        # Nova's system prompt is a list of {"text": ...} blocks, with or without the
+        # schemaVersion its samples sometimes leave out.
+        if "schemaVersion" in data or _nova_system(data.get("system")):
             return Format.NOVA
         # OpenAI chat keeps the system prompt among the messages; a top-level one is
         # Anthropic's layout (Bedrock's Claude models).
@@ -167,6 +169,16 @@ def detect(data: dict[str, Any]) -> Format:
     if "messages" in lowered:
         return Format.CHAT
     return Format.UNKNOWN
+
+
+def _nova_system(system: object) -> bool:
+    return (
+        isinstance(system, list)
+        and bool(system)
+        and isinstance(system[0], dict)
+        and "text" in system[0]
+        and "type" not in system[0]
+    )
 
 
 def detect_file(head: Iterable[dict[str, Any]]) -> Format:

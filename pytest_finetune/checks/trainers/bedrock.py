@@ -131,7 +131,8 @@ class InvalidNovaExample(Check):
 
     What it does:
         Checks Nova's ``bedrock-conversation-2024`` records as the Amazon Nova user
-        guide describes them: ``schemaVersion`` a string; ``system`` (optional) a
+        guide describes them: ``schemaVersion`` a string (any, the guide says; the
+        samples write ``bedrock-conversation-2024``); ``system`` (optional) a
         list of ``{"text": ...}`` blocks; each message's ``role`` ``user`` or
         ``assistant`` and its ``content`` a list of blocks, each one of ``text``,
         ``image``, ``video``, ``document``, ``reasoningContent``, ``toolUse`` and
@@ -166,7 +167,7 @@ class InvalidNovaExample(Check):
 
 def nova_problems(data: dict[str, Any]) -> Iterator[str]:
     """What is wrong with the shape of one Nova record."""
-    version = data.get("schemaVersion")
+    version = data.get("schemaVersion", "")
     if not isinstance(version, str):
         yield f"`schemaVersion` is {kind(version)}; it must be a string (bedrock-conversation-2024)"
     if "system" in data:

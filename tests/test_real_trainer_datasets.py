@@ -17,18 +17,19 @@ from conftest import REAL, needs_encodings
 
 pytestmark = needs_encodings
 
-#: File -> (format, examples, findings by code), at the default settings.
+#: File -> (the target it is for, format, examples, findings by code), at the default settings.
 KNOWN = {
-    "llamafactory__alpaca_en_demo_excerpt.json": ("alpaca", 15, {}),
-    "llamafactory__identity_excerpt.json": ("alpaca", 15, {}),
-    "llamafactory__glaive_toolcall_en_demo_excerpt.json": ("sharegpt", 8, {}),
-    "llamafactory__glaive_toolcall_zh_demo_excerpt.json": ("sharegpt", 4, {}),
-    "llamafactory__dpo_en_demo_excerpt.json": ("sharegpt_preference", 6, {}),
-    "anthropic-cookbook__json_mode_dataset_excerpt.jsonl": ("claude", 20, {}),
-    "hh-rlhf__harmless_base_test.jsonl": ("chosen_rejected", 30, {}),
+    "llamafactory__alpaca_en_demo_excerpt.json": ("trl", "alpaca", 15, {}),
+    "llamafactory__identity_excerpt.json": ("trl", "alpaca", 15, {}),
+    "llamafactory__glaive_toolcall_en_demo_excerpt.json": ("trl", "sharegpt", 8, {}),
+    "llamafactory__glaive_toolcall_zh_demo_excerpt.json": ("trl", "sharegpt", 4, {}),
+    "llamafactory__dpo_en_demo_excerpt.json": ("trl", "sharegpt_preference", 6, {}),
+    # Excerpts: Bedrock takes 32 examples or more.
+    "anthropic-cookbook__json_mode_dataset_excerpt.jsonl": ("bedrock", "claude", 20, {"FT013": 1}),
+    "hh-rlhf__harmless_base_test.jsonl": ("trl", "chosen_rejected", 30, {}),
     # The sample has no newline after its one line.
-    "gcp-generative-ai__patient_1_glucose_examples.jsonl": ("gemini", 1, {"FT012": 1}),
-    "aws-nova-docs__text_example.jsonl": ("nova", 1, {}),
+    "gcp-generative-ai__patient_1_glucose_examples.jsonl": ("vertex", "gemini", 1, {"FT012": 1}),
+    "aws-nova-docs__text_example.jsonl": ("bedrock", "nova", 1, {"FT013": 1}),
 }
 
 
@@ -36,11 +37,13 @@ def test_every_real_trainer_file_has_exactly_its_known_problems(pytester):
     data = pytester.mkdir("data")
     for name in KNOWN:
         shutil.copy(REAL / name, data / name)
+    targets = "\n".join(f'"data/{name}" = "{target}"' for name, (target, *_) in KNOWN.items())
+    pytester.makepyprojecttoml(f"[tool.pytest_finetune.per-file-target]\n{targets}\n")
     out = pytester.path / "report.json"
     pytester.runpytest("-p", "no:cacheprovider", f"--finetune-report={out}", "data")
     datasets = {d["path"].removeprefix("data/"): d for d in json.loads(out.read_text())["datasets"]}
     assert set(datasets) == set(KNOWN)
-    for name, (fmt, examples, codes) in KNOWN.items():
+    for name, (_, fmt, examples, codes) in KNOWN.items():
         dataset = datasets[name]
         found = Counter(finding["code"] for finding in dataset["findings"])
         assert (dataset["format"], dataset["examples"], dict(found)) == (fmt, examples, codes), name

@@ -70,13 +70,15 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-_OPEN = frozenset({Format.CHAT, Format.PROMPT_COMPLETION})
+#: Fireworks' supervised fine-tuning takes chat data (docs/targets.md); Together's takes
+#: prompt/completion data too, and preference data for DPO.
+_OPEN = frozenset({Format.CHAT})
 _OPEN_AND_DPO = frozenset({Format.CHAT, Format.PROMPT_COMPLETION, Format.PREFERENCE})
 #: Open-weight models as Together AI and Fireworks AI name them (``backend="together"``,
-#: ``"fireworks"``). Their tokenizers are not tiktoken's: tokens are counted with
-#: cl100k_base, which the Llama 3 and Qwen vocabularies extend, so counts are close for
-#: English text. Limits are the models' context lengths. Prices are LoRA supervised
-#: fine-tuning, USD per million training tokens, by the providers' size tiers:
+#: ``"fireworks"``). Their tokenizers are not tiktoken's: cl100k_base, which the Llama 3
+#: and Qwen vocabularies extend, stands in for them, and their counts are said to be
+#: estimates. Limits are the models' context lengths. Prices
+#: are LoRA supervised fine-tuning, USD per million training tokens, by size tier:
 #: Together https://www.together.ai/pricing (up to 16B $0.48, 17B-69B $1.50,
 #: 70B-100B $2.90), Fireworks https://fireworks.ai/pricing (up to 16B $0.50,
 #: 16.1B-80B $3.00, Mixtral 8x7B $2.00), both as published in 2025.

@@ -254,3 +254,23 @@ def test_jobs_cancel_cancels_at_the_configured_account(pytester, fake, monkeypat
     assert out == f"Cancelled job {job.id} at fireworks (cancelled).\n"
     assert job.state == "JOB_STATE_CANCELLED"
     assert KEY not in out + err
+
+
+def test_data_other_than_chat_is_refused_before_any_upload(pytester, fake):
+    write_files(
+        pytester.path,
+        {
+            "pyproject.toml": config(fake.url),
+            "test_model.py": marked_test(**declaration(allow_check_errors=True)),
+            **intent_files(),
+        },
+    )
+    result, _ = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "The fireworks backend runs supervised fine-tuning, which takes chat data "
+            "(intent_train.jsonl is not): convert it with pytest-finetune prepare."
+        ]
+    )
+    assert not fake.datasets

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import fireworks
 import pandas as pd
 
+from pytest_finetune.formats import Format
 from pytest_finetune.training.backends.base import (
     Backend,
     Job,
@@ -139,6 +140,11 @@ class FireworksBackend(Backend):
     # -- training ------------------------------------------------------------------
 
     def upload(self, request: TrainingRequest) -> Uploaded:
+        if request.train.format is not Format.CHAT:
+            raise Refused(
+                "The fireworks backend runs supervised fine-tuning, which takes chat data "
+                f"({request.train_path.name} is not): convert it with pytest-finetune prepare."
+            )
         if self.deployment is None:
             # Refused before anything is uploaded or paid: the model could not answer.
             raise Refused(

@@ -37,6 +37,9 @@ def there_and_back(data, fmt=None):
         ("llamafactory__dpo_en_demo_excerpt.json", Format.SHAREGPT_PREFERENCE),
         ("llamafactory__glaive_toolcall_en_demo_excerpt.json", Format.SHAREGPT),
         ("anthropic-cookbook__json_mode_dataset_excerpt.jsonl", Format.CLAUDE),
+        ("hh-rlhf__harmless_base_test.jsonl", Format.TRANSCRIPTS),
+        ("gcp-generative-ai__patient_1_glucose_examples.jsonl", Format.GEMINI),
+        ("aws-nova-docs__text_example.jsonl", Format.NOVA),
     ],
 )
 def test_real_files_come_back_exactly(name, fmt):

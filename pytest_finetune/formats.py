@@ -131,7 +131,7 @@ def detect(data: dict[str, Any]) -> Format:
     if "messages" in data:
         # Nova's system prompt is a list of {"text": ...} blocks, with or without the
         # schemaVersion its samples sometimes leave out.
-        if "schemaVersion" in data or _nova_system(data.get("system")):
+        if "schemaVersion" in data or ("system" in data and _nova_system(data["system"])):
             return Format.NOVA
         # OpenAI chat keeps the system prompt among the messages; a top-level one is
         # Anthropic's layout (Bedrock's Claude models).

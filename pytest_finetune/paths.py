@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 
 
 def shown(path: Path) -> str:
@@ -11,3 +12,14 @@ def shown(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
         return path.as_posix()
+
+
+def shown_beside(path: Path, scanned: Path, scanned_shown: str) -> str:
+    """How findings about ``scanned`` (shown as ``scanned_shown``) name another file.
+
+    Beside the scanned file, as its findings show it; elsewhere, relative to the
+    working folder.
+    """
+    if path.parent == scanned.resolve().parent:
+        return str(PurePosixPath(scanned_shown).with_name(path.name))
+    return os.path.relpath(path).replace(os.sep, "/")

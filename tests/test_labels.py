@@ -6,7 +6,7 @@ from conftest import needs_encodings
 from helpers import intents, jsonl, pc
 
 from pytest_finetune import Settings, tokens
-from pytest_finetune.checks.labels import training as labels
+from pytest_finetune.checks.labels import training_file as labels
 from pytest_finetune.lint import lint as lint_file
 
 LABELS = [" shipping", " billing", " account"]

@@ -6,15 +6,15 @@ from collections.abc import Callable
 
 from pytest_finetune import splits
 from pytest_finetune.checks.labels.survey import Member
-from pytest_finetune.checks.labels.training import (
+from pytest_finetune.checks.labels.training_file import (
     lookup,
-    shown_path,
     training_summary,
 )
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.findings import Severity, closest, plural, quote
 from pytest_finetune.fingerprints import Fingerprints
 from pytest_finetune.formats import SUPPORTED, Format, Record, example_key
+from pytest_finetune.paths import shown_beside
 
 
 @register
@@ -65,7 +65,7 @@ class ValidationLeakage(Check):
         if self.split is None or self.split.role is not splits.Role.VALID or not len(self.log):
             return
         train = training_summary(self.split.train, self.context)
-        shown = shown_path(self.split.train, self.context)
+        shown = shown_beside(self.split.train, self.context.path, self.context.display_path)
         inputs, valid_lines, wholes = self.log.entries()
         same_input = lookup(train.inputs, inputs)
         same_example = lookup(train.examples, wholes)
@@ -124,7 +124,7 @@ class LabelInOneSplit(Member):
         train = training_summary(split.train, self.context).labels
         if not train:
             return
-        shown = shown_path(split.train, self.context)
+        shown = shown_beside(split.train, self.context.path, self.context.display_path)
         for label, count in valid.items():
             if label not in train:
                 near = closest(label, train, cutoff=0.8)

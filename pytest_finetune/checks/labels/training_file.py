@@ -1,10 +1,13 @@
-"""What a validation file needs of its training file, read once per process and version."""
+"""What a validation file needs of its training file, read once per process and version.
+
+Named for the file it reads, the training half of a split; not to be confused with
+:mod:`pytest_finetune.training`, which trains models.
+"""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import conventions
@@ -97,10 +100,3 @@ def lookup(table: tuple[Any, Any], keys: Any) -> Any:
         return np.zeros(len(keys), dtype=np.int64)
     at = np.minimum(np.searchsorted(distinct, keys), len(distinct) - 1)
     return np.where(distinct[at] == keys, lines[at], 0)
-
-
-def shown_path(path: Path, context: ScanContext) -> str:
-    """How findings name another file: beside the scanned file, as findings show paths."""
-    if path.parent == context.path.resolve().parent:
-        return str(PurePosixPath(context.display_path).with_name(path.name))
-    return os.path.relpath(path).replace(os.sep, "/")

@@ -24,8 +24,11 @@ from pytest_finetune import splits
 from pytest_finetune.formats import Format, Record, detect, example
 from pytest_finetune.reader import read_head
 from pytest_finetune.schema import ConfigError, Key, add_key, string
+from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pytest_finetune.checks.context import ScanContext
 
 #: Separators the legacy tool suggested, in its order of preference.
@@ -239,6 +242,12 @@ def infer(head: Sequence[Record], config: dict[str, Any] | None = None) -> Conve
     return Conventions(separator, stop, task, declared)
 
 
+#: The conventions of the file being scanned.
+CONVENTIONS: Slot[Conventions] = Slot("conventions")
+#: The labels of a validation file's training file (by the training file's version).
+_TRAINING_LABELS: Slot[frozenset[str]] = Slot("conventions.training-labels")
+
+
 def of(context: ScanContext, head: Sequence[Record]) -> Conventions:
     """The conventions of the file being scanned, inferred once and shared by its checks.
 
@@ -247,16 +256,17 @@ def of(context: ScanContext, head: Sequence[Record]) -> Conventions:
     labels) would not look like it, and would be asked for a stop sequence that its
     training file rightly does without.
     """
-    found = context.cache.get("conventions")
-    if found is None:
-        config = context.settings.config
-        found = infer(head, config)
-        if "task" not in config and not found.classification:
-            known = _training_labels(context)
-            labels = [label_of(record, found) for record in head]
-            if known and sum(label in known for label in labels) * 2 > len(labels):
-                found = infer(head, {**config, "task": Task.CLASSIFICATION.value})
-        context.cache["conventions"] = found
+    return context.cached(CONVENTIONS, lambda: _of(context, head))
+
+
+def _of(context: ScanContext, head: Sequence[Record]) -> Conventions:
+    config = context.settings.config
+    found = infer(head, config)
+    if "task" not in config and not found.classification:
+        known = _training_labels(context)
+        labels = [label_of(record, found) for record in head]
+        if known and sum(label in known for label in labels) * 2 > len(labels):
+            found = infer(head, {**config, "task": Task.CLASSIFICATION.value})
     return found
 
 
@@ -265,18 +275,17 @@ def _training_labels(context: ScanContext) -> frozenset[str]:
     split = splits.of(context)
     if split is None or split.role is not splits.Role.VALID or not split.train.is_file():
         return frozenset()
-    stat = split.train.stat()
-    key = f"conventions.labels:{split.train.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-    if key not in context.shared:
-        head = read_head(
-            split.train, records=HEAD_RECORDS, max_bytes=context.settings.max_line_bytes
-        )
-        records = [Record(line, b"", data, detect(data)) for line, data in enumerate(head, 1)]
-        conv = infer(records, context.settings.config)
-        labels = {label_of(record, conv) for record in records} if conv.classification else set()
-        context.shared[key] = frozenset(label for label in labels if label is not None)
-    known: frozenset[str] = context.shared[key]
-    return known
+    return context.cached_for_file(
+        _TRAINING_LABELS, split.train, lambda: _labels_of_head(split.train, context)
+    )
+
+
+def _labels_of_head(path: Path, context: ScanContext) -> frozenset[str]:
+    head = read_head(path, records=HEAD_RECORDS, max_bytes=context.settings.max_line_bytes)
+    records = [Record(line, b"", data, detect(data)) for line, data in enumerate(head, 1)]
+    conv = infer(records, context.settings.config)
+    labels = {label_of(record, conv) for record in records} if conv.classification else set()
+    return frozenset(label for label in labels if label is not None)
 
 
 def _declared(text: str, texts: Sequence[str]) -> Suffix:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.schema import ConfigError, Key, add_key, string
+from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
@@ -64,15 +65,17 @@ def find(
     return _declared(path, (config or {}).get("pairs", []), root or Path.cwd()) or _named(path)
 
 
+#: The pair of the file being scanned (``None``: it is in none).
+_SPLIT: Slot[Split | None] = Slot("split")
+
+
 def of(context: ScanContext) -> Split | None:
     """The pair of the file being scanned, found once and shared by its checks."""
-    if "split" not in context.cache:
-        source = context.settings.source
-        context.cache["split"] = find(
-            context.path, context.settings.config, source.root if source else None
-        )
-    found: Split | None = context.cache["split"]
-    return found
+    source = context.settings.source
+    return context.cached(
+        _SPLIT,
+        lambda: find(context.path, context.settings.config, source.root if source else None),
+    )
 
 
 def named_as_validation(path: str | Path) -> bool:

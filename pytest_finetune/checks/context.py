@@ -11,17 +11,20 @@ provides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format
 from pytest_finetune.redact import redact
+from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
     from pytest_finetune.targets import Target
+
+T = TypeVar("T")
 
 
 class Declared(Protocol):
@@ -171,11 +174,33 @@ class ScanContext:
         self.stats = DatasetStats(display_path, fmt)
         #: Process-wide cache for work shared across files (tokenizers, split pairs).
         self.shared = shared
-        #: Per-file results computed once and shared by its checks (conventions, ...).
-        self.cache: dict[str, Any] = {}
+        #: Per-file results computed once and shared by its checks (see :meth:`cached`).
+        self.cache: dict[Slot[Any], Any] = {}
         self.outcomes: dict[str, CheckOutcome] = {
             check.code: CheckOutcome(check.code) for check in settings.checks
         }
+
+    def cached(self, slot: Slot[T], make: Callable[[], T]) -> T:
+        """What ``slot`` holds for this file: made on first use, then shared by its checks."""
+        if slot in self.cache:
+            found: T = self.cache[slot]
+            return found
+        made = self.cache[slot] = make()
+        return made
+
+    def cached_for_file(self, slot: Slot[T], path: Path, make: Callable[[], T]) -> T:
+        """What ``slot`` holds for the file at ``path``: made once per process and version.
+
+        A version is the file's size and modification time: a file rewritten between
+        two runs in one process (pytest's ``--looponfail``, a test) is read again.
+        """
+        stat = path.stat()
+        key = f"{slot.name}:{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+        if key in self.shared:
+            found: T = self.shared[key]
+            return found
+        made = self.shared[key] = make()
+        return made
 
     def skip(self, check: Declared, reason: str) -> None:
         """Record that ``check`` cannot run on this file, and why (what the user can do)."""

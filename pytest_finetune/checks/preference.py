@@ -16,6 +16,7 @@ from pytest_finetune.chat_schema import content_text, is_blank, messages_problem
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.findings import Severity, kind, quote_value
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
@@ -48,10 +49,11 @@ def output_text(data: dict[str, Any], side: int) -> str | None:
     return content_text(output[0].get("content"))
 
 
-_LAST = "pytest_finetune.preference.last"
+#: The last record whose pair texts were read, and its texts.
+_LAST: Slot[list[Any]] = Slot("preference.last")
 
 
-def pair_texts(record: Record, cache: dict[str, Any]) -> tuple[str | None, str | None]:
+def pair_texts(record: Record, cache: dict[Slot[Any], Any]) -> tuple[str | None, str | None]:
     """The texts of a pair's preferred and non-preferred outputs, kept for the last record."""
     last: list[Any] = cache.setdefault(_LAST, [None, None])
     if last[0] is not record:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_finetune.checks.registry import Check
+from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -91,8 +92,11 @@ class Surveyed(Check):
 
 
 def _survey_of(context: ScanContext, kind: type[Survey], head: list[Record]) -> Survey:
-    key = f"survey:{kind.__module__}.{kind.__qualname__}"
-    found = context.cache.get(key)
-    if found is None:
-        found = context.cache[key] = kind(context, head)
-    return found
+    slot = _SLOTS.get(kind)
+    if slot is None:
+        slot = _SLOTS[kind] = Slot(f"survey:{kind.__module__}.{kind.__qualname__}")
+    return context.cached(slot, lambda: kind(context, head))
+
+
+#: Each kind of survey's slot in a file's cache.
+_SLOTS: dict[type[Survey], Slot[Survey]] = {}

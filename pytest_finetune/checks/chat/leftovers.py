@@ -16,6 +16,7 @@ from pytest_finetune.checks.chat.survey import CHAT
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Record
+from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
@@ -92,10 +93,11 @@ class _Leftover(Check):
         raise NotImplementedError
 
 
-_LAST_TURNS = "pytest_finetune.chat.turns"
+#: The last record whose texts were read by role, and its texts.
+_LAST_TURNS: Slot[list[Any]] = Slot("chat.turns")
 
 
-def turn_texts(record: Record, cache: dict[str, Any]) -> dict[str, list[str]]:
+def turn_texts(record: Record, cache: dict[Slot[Any], Any]) -> dict[str, list[str]]:
     """The non-empty texts of a record's messages by role, kept for the last record."""
     last: list[Any] = cache.setdefault(_LAST_TURNS, [None, None])
     if last[0] is record:

@@ -16,6 +16,7 @@ from pytest_finetune.conventions import Conventions, Task, label_of
 from pytest_finetune.fingerprints import Fingerprints
 from pytest_finetune.formats import Record, detect, example_key
 from pytest_finetune.reader import Reader
+from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
@@ -33,15 +34,13 @@ class TrainingSummary:
     labels: dict[str, int] | None
 
 
+#: A training file's summary (by its version).
+_SUMMARY: Slot[TrainingSummary] = Slot("labels.training-summary")
+
+
 def training_summary(path: Path, context: ScanContext) -> TrainingSummary:
     """Summarise a training file in one streaming pass, once per process and file version."""
-    stat = path.stat()
-    key = f"labels.training:{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
-    found = context.shared.get(key)
-    if found is None:
-        found = context.shared[key] = _summarise(path, context)
-    summary: TrainingSummary = found
-    return summary
+    return context.cached_for_file(_SUMMARY, path, lambda: _summarise(path, context))
 
 
 def _summarise(path: Path, context: ScanContext) -> TrainingSummary:

@@ -37,6 +37,7 @@ from pytest_finetune.schema import (
     ConfigError,
     Key,
     add_key,
+    finite,
     positive_int,
     severity,
     string,
@@ -188,7 +189,7 @@ def _check_options(check: type[Check], options: dict[str, Any], where: str) -> d
             hint = did_you_mean(name, known)
             choices = ", ".join(known)
             raise ConfigError(f"{where}: unknown option {name!r}{hint} (options: {choices})")
-        result[name] = _coerce(value, spec.default, f"{where}.{name}")
+        result[name] = finite(_coerce(value, spec.default, f"{where}.{name}"), f"{where}.{name}")
         minimum = spec.metadata.get("minimum")
         if minimum is not None and result[name] < minimum:
             raise ConfigError(f"{where}.{name} must be at least {minimum}, got {value!r}")
@@ -220,6 +221,8 @@ def read_config_file(path: Path) -> ConfigSource | None:
             document = tomllib.load(stream)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:  # arrays or inline tables nested thousands deep
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply to read") from None
     except UnicodeDecodeError:
         raise ConfigError(
             f"{path}: not UTF-8 text; a configuration file must be UTF-8 TOML: save it as UTF-8"
@@ -285,6 +288,7 @@ class Settings:
     ) -> None:
         self.defaults = validate(defaults or {}, "pytest ini (finetune_*)")
         self.overrides = validate(overrides or {}, "command line")
+        training.settings.remember_keys(self.defaults.get("training"))
         self._sources: dict[Path, ConfigSource | None] = {}
 
     def source_for(self, path: Path) -> ConfigSource | None:
@@ -299,6 +303,8 @@ class Settings:
             chain.append(candidate)
             found = _read_folder(candidate)
             if found is not None:
+                # Keys from variables this file names (api-key-env) are masked too.
+                training.settings.remember_keys(found.table.get("training"))
                 break
         for candidate in chain:
             self._sources[candidate] = found

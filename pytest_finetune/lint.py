@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,12 @@ def plan(path: Path, settings: Settings) -> tuple[Format, FileSettings]:
     return fmt, file_settings
 
 
+def cannot_read(display: str, error: OSError) -> str:
+    """The one line that says a dataset could not be read (gone, or not readable)."""
+    why = error.strerror or error
+    return f"{display}: cannot read it: {why}; check that it exists and is readable"
+
+
 def lint(
     path: str | os.PathLike[str],
     settings: Settings | None = None,
@@ -48,23 +54,34 @@ def lint(
     return scan(path, display_path or path.as_posix(), fmt, file_settings, shared)
 
 
+def _is_venv(folder: Path) -> bool:
+    try:
+        return (folder / "pyvenv.cfg").is_file()
+    except OSError:  # a folder that cannot be entered: os.walk reports it
+        return False
+
+
 #: pytest's default ``norecursedirs``: folders it never collects from.
 NORECURSEDIRS = ("*.egg", ".*", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
 
 
 def find_datasets(
-    paths: Iterable[Path], settings: Settings, *, skip: Sequence[str] = NORECURSEDIRS
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    skip: Sequence[str] = NORECURSEDIRS,
+    unreadable: Callable[[OSError], None] | None = None,
 ) -> Iterator[Path]:
     """The dataset files among ``paths`` and in the folders among them, as pytest collects.
 
     Files named directly are checked as :func:`named_dataset` says; folders are searched
     in name order for the files the configuration's ``include`` and ``exclude`` make
     datasets, except folders matching ``skip`` (pytest's ``norecursedirs``) and virtual
-    environments.
+    environments. ``unreadable`` is told of each folder that cannot be listed.
     """
     for path in paths:
         if path.is_dir():
-            yield from _walk(path, settings, skip)
+            yield from _walk(path, settings, skip, unreadable)
         elif named_dataset(path, settings) is None:
             yield path
 
@@ -94,14 +111,18 @@ def named_dataset(path: Path, settings: Settings) -> str | None:
     )
 
 
-def _walk(root: Path, settings: Settings, skip: Sequence[str]) -> Iterator[Path]:
-    for folder, folders, files in os.walk(root):
+def _walk(
+    root: Path,
+    settings: Settings,
+    skip: Sequence[str],
+    unreadable: Callable[[OSError], None] | None,
+) -> Iterator[Path]:
+    for folder, folders, files in os.walk(root, onerror=unreadable):
         here = Path(folder)
         folders[:] = sorted(
             name
             for name in folders
-            if not any(fnmatch.fnmatch(name, glob) for glob in skip)
-            and not (here / name / "pyvenv.cfg").is_file()
+            if not any(fnmatch.fnmatch(name, glob) for glob in skip) and not _is_venv(here / name)
         )
         for name in sorted(files):
             candidate = here / name

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.findings import did_you_mean
 from pytest_finetune.formats import SUPPORTED, Format
-from pytest_finetune.schema import ConfigError, Key, add_key
+from pytest_finetune.schema import ConfigError, Key, add_key, finite
 
 if TYPE_CHECKING:
     from pytest_finetune.targets import Target
@@ -246,8 +246,14 @@ def _spec(name: str, value: Any, within: str = "") -> ModelSpec:
             )
     if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
         raise ConfigError(f"{where}.training-limit must be a positive integer")
-    if price is not None and (isinstance(price, bool) or not isinstance(price, int | float)):
-        raise ConfigError(f"{where}.training-price must be a number (USD per 1M tokens)")
+    finite(limit, f"{where}.training-limit")
+    if price is not None and (
+        isinstance(price, bool) or not isinstance(price, int | float) or not price >= 0
+    ):
+        raise ConfigError(
+            f"{where}.training-price must be a number >= 0 (USD per 1M tokens), got {price!r}"
+        )
+    finite(price, f"{where}.training-price")
     return ModelSpec(name, encoding, limit, None if price is None else float(price), formats)
 
 

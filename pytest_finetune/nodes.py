@@ -28,8 +28,9 @@ from pytest_finetune.checks import Check
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import plural, render_list
 from pytest_finetune.formats import Format
-from pytest_finetune.lint import plan
+from pytest_finetune.lint import cannot_read, plan
 from pytest_finetune.outputs.results import check_payload
+from pytest_finetune.redact import redact
 from pytest_finetune.scan import ScanResult, scan
 from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.session import (
@@ -91,6 +92,10 @@ class ConfigProblem(Exception):
     """A configuration error found while collecting a file."""
 
 
+class DatasetUnreadable(Exception):
+    """The dataset could not be read: deleted since collection, or not readable."""
+
+
 class FindingsFailed(Exception):
     """A check found problems at or above the fail-on severity."""
 
@@ -101,12 +106,27 @@ class DatasetFile(pytest.File):
     settings: FileSettings
     format: Format
     _result: ScanResult | None = None
+    _unreadable: str | None = None
+
+    @classmethod
+    def from_parent(cls, parent: pytest.Collector, *, path: Path, **kwargs: Any) -> DatasetFile:  # type: ignore[override]
+        """The file's node; its id masked if its path holds a secret (see ``display_path``)."""
+        try:
+            relative = path.relative_to(parent.config.rootpath).as_posix()
+        except ValueError:
+            relative = None
+        if relative is not None and redact(relative) != relative:
+            # The id shows in the progress, the summary and JUnit.
+            kwargs["nodeid"] = redact(relative)
+        return super().from_parent(parent, path=path, **kwargs)
 
     def collect(self) -> Iterator[pytest.Item]:
         try:
             self.format, self.settings = plan(self.path, self.config.stash[STATE].settings)
         except ConfigError as error:
             raise ConfigProblem(str(error)) from None
+        except OSError as error:
+            raise DatasetUnreadable(cannot_read(self.display_path, error)) from None
         if self.per_check:
             for check in self.settings.checks:
                 yield CheckItem.from_parent(self, name=check.slug(), check=check)
@@ -127,7 +147,7 @@ class DatasetFile(pytest.File):
     def repr_failure(  # type: ignore[override]
         self, excinfo: pytest.ExceptionInfo[BaseException]
     ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, ConfigProblem):
+        if isinstance(excinfo.value, ConfigProblem | DatasetUnreadable):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 
@@ -140,14 +160,25 @@ class DatasetFile(pytest.File):
 
     @property
     def display_path(self) -> str:
-        """The path as findings show it: relative to the rootdir, with forward slashes."""
+        """The path as findings show it: relative to the rootdir, with forward slashes.
+
+        Masked as any text from the data is: a key in a file name must not reach the
+        report, SARIF, annotations or JUnit either.
+        """
         try:
-            return self.path.relative_to(self.config.rootpath).as_posix()
+            shown = self.path.relative_to(self.config.rootpath).as_posix()
         except ValueError:
-            return os.path.relpath(self.path).replace(os.sep, "/")
+            shown = os.path.relpath(self.path).replace(os.sep, "/")
+        return redact(shown)
 
     def result(self) -> ScanResult:
-        """The scan of this file, done on first use by the checks still selected."""
+        """The scan of this file, done on first use by the checks still selected.
+
+        :class:`DatasetUnreadable` if the file cannot be read (deleted since collection):
+        each of its items then fails with that line, and the other files run.
+        """
+        if self._unreadable is not None:
+            raise DatasetUnreadable(self._unreadable)
         if self._result is None:
             state = self.config.stash[STATE]
             selected = state.selected(self.session, self)
@@ -155,7 +186,13 @@ class DatasetFile(pytest.File):
                 self.settings,
                 checks=[check for check in self.settings.checks if check.code in selected],
             )
-            self._result = scan(self.path, self.display_path, self.format, settings, state.shared)
+            try:
+                self._result = scan(
+                    self.path, self.display_path, self.format, settings, state.shared
+                )
+            except OSError as error:
+                self._unreadable = cannot_read(self.display_path, error)
+                raise DatasetUnreadable(self._unreadable) from None
         return self._result
 
 
@@ -183,6 +220,8 @@ class CheckItem(pytest.Item):
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
     ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, DatasetUnreadable):
+            return str(excinfo.value)
         if not isinstance(excinfo.value, FindingsFailed):
             return super().repr_failure(excinfo, style)
         outcome = self.parent.result().outcomes[self.check.code]
@@ -194,11 +233,20 @@ class CheckItem(pytest.Item):
         return "\n".join([header, *render_list(outcome.sorted_findings(), outcome.count)])
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.parent.display_path}::{self.name}"
+        # The name alone, as pytest's own items give their function's: a domain that
+        # ends the node id has its dots turned into "::" by ``-v`` (good::jsonl::...).
+        # The first line of a failure names the file.
+        return Path(redact(str(self.path))), None, self.name
 
     def payloads(self) -> list[dict[str, Any]]:
-        """What this item's report carries to the summary and the report files."""
-        result = self.parent.result()
+        """What this item's report carries to the summary and the report files.
+
+        Nothing when the file could not be read: the item's failure says so.
+        """
+        try:
+            result = self.parent.result()
+        except DatasetUnreadable:
+            return []
         outcome = result.outcomes[self.check.code]
         return [check_payload(result.stats, outcome, self.parent.settings.fail_on)]
 
@@ -229,6 +277,8 @@ class ChecksItem(pytest.Item):
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
     ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, DatasetUnreadable):
+            return str(excinfo.value)
         if not isinstance(excinfo.value, FindingsFailed):
             return super().repr_failure(excinfo, style)
         fail_on = self.parent.settings.fail_on
@@ -252,11 +302,19 @@ class ChecksItem(pytest.Item):
         return "\n\n".join(sections)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"{self.parent.display_path}::{self.name}"
+        # The dataset: a domain that ends the node id (data/a.jsonl::checks) would have
+        # its dots turned into "::" by ``-v``; the id itself is shown as it is.
+        return Path(redact(str(self.path))), None, self.parent.display_path
 
     def payloads(self) -> list[dict[str, Any]]:
-        """What this item's report carries: every check's findings on the dataset."""
-        result = self.parent.result()
+        """What this item's report carries: every check's findings on the dataset.
+
+        Nothing when the file could not be read: the item's failure says so.
+        """
+        try:
+            result = self.parent.result()
+        except DatasetUnreadable:
+            return []
         fail_on = self.parent.settings.fail_on
         return [
             check_payload(result.stats, outcome, fail_on) for outcome in result.outcomes.values()
@@ -311,7 +369,7 @@ class TrainItem(pytest.Item):
     def reportinfo(self) -> tuple[Path, int | None, str]:
         # Line 0 (shown as line 1): the skip summary needs a location, and the
         # declaration's own line is in the configuration, not in this file.
-        return self.path, 0, f"{self.parent.display_path}::{self.name}"
+        return Path(redact(str(self.path))), 0, self.name
 
     def payload(self) -> dict[str, Any] | None:
         """The report's ``training`` entry, once the item has run."""

@@ -5,13 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
+from pytest_finetune.redact import redact
+
 
 def shown(path: Path) -> str:
-    """How messages name a path: relative to the working folder when under it."""
+    """How messages name a path: relative to the working folder when under it, masked.
+
+    A key in a file name is masked as one in the data is (see ``DatasetFile.display_path``).
+    """
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return redact(path.resolve().relative_to(Path.cwd().resolve()).as_posix())
     except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
-        return path.as_posix()
+        return redact(path.as_posix())
 
 
 def shown_beside(path: Path, scanned: Path, scanned_shown: str) -> str:
@@ -21,5 +26,5 @@ def shown_beside(path: Path, scanned: Path, scanned_shown: str) -> str:
     working folder.
     """
     if path.parent == scanned.resolve().parent:
-        return str(PurePosixPath(scanned_shown).with_name(path.name))
-    return os.path.relpath(path).replace(os.sep, "/")
+        return str(PurePosixPath(scanned_shown).with_name(redact(path.name)))
+    return redact(os.path.relpath(path).replace(os.sep, "/"))

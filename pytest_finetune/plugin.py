@@ -7,7 +7,9 @@ collect and run items; each check item's report carries its findings (see
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import math
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -22,7 +24,7 @@ from pytest_finetune.lint import named_dataset
 from pytest_finetune.nodes import STATE, CheckItem, ChecksItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, plots, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
-from pytest_finetune.schema import KEYS, ConfigError, Key
+from pytest_finetune.schema import KEYS, MAX_NUMBER, ConfigError, Key
 from pytest_finetune.training.session import (
     SKIP_REASON,
     Outcome,
@@ -83,7 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--finetune-max-cost",
         metavar="USD",
-        type=float,
+        type=_usd,
         default=None,
         help="Refuse to create a training job estimated to cost more than USD.",
     )
@@ -104,6 +106,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, key in KEYS.items():
         if key.ini:
             parser.addini(Key.ini_name(name), f"pytest-finetune: {key.doc}", type=key.ini)
+
+
+def _usd(text: str) -> float:
+    """A price on the command line: a finite number of dollars, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_NUMBER:  # also false for nan
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of dollars (0 or more)")
+    return value
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -29,6 +29,9 @@ SECRET_KINDS = frozenset(
         "github-token",
         "google-api-key",
         "slack-token",
+        "jwt",
+        "stripe-key",
+        "huggingface-token",
     }
 )
 
@@ -40,6 +43,9 @@ DESCRIPTIONS = {
     "github-token": "GitHub token",
     "google-api-key": "Google API key",
     "slack-token": "Slack token",
+    "jwt": "JSON Web Token",
+    "stripe-key": "Stripe secret key",
+    "huggingface-token": "Hugging Face token",
     "email": "e-mail address",
     "card-number": "payment card number",
 }
@@ -61,8 +67,15 @@ _KEYS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("openai-key", r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", "sk-"),
         ("aws-access-key", r"A[KS]IA[0-9A-Z]{16}(?![0-9A-Za-z])", "IA"),
         ("github-token", r"gh[pousr]_[A-Za-z0-9]{36,}", "_"),
+        # Fine-grained personal access tokens: github_pat_ and 82 characters.
+        ("github-token", r"github_pat_[A-Za-z0-9_]{60,}", "github_pat_"),
         ("google-api-key", r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])", "AIza"),
         ("slack-token", r"xox[abposr]-[A-Za-z0-9-]{10,}", "xox"),
+        # A JSON Web Token: a header and a payload that are base64url JSON objects
+        # ("eyJ" is '{"'), then a signature.
+        ("jwt", r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}", "eyJ"),
+        ("stripe-key", r"[sr]k_live_[A-Za-z0-9]{20,}", "k_live_"),
+        ("huggingface-token", r"hf_[A-Za-z0-9]{30,}(?![A-Za-z0-9])", "hf_"),
     )
 )
 _EMAIL_DOMAIN = re.compile(r"@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?![A-Za-z0-9-])")

@@ -247,6 +247,34 @@ def test_check_options_and_severity_come_from_check_tables_by_code_or_name(tmp_p
             "training-limit, training-price, formats)",
         ),
         ("select = [", "not valid TOML"),
+        # Numbers a check cannot compare with: nan passes every limit, so the check
+        # would find nothing (FT501 on 19:1 data) and a cost guard would let any job by.
+        ("[checks.FT501]\nmax-ratio = nan", "checks.FT501.max-ratio must be a finite number"),
+        ("[checks.FT306]\nmax-share = inf", "checks.FT306.max-share must be a finite number"),
+        ("[checks.FT602]\nmax-cost = nan", "checks.FT602.max-cost must be a finite number"),
+        ("[training]\nmax-cost = nan", "training.max-cost must be a finite number"),
+        ("[training]\nmax-cost = -1", "training.max-cost must be a number >= 0"),
+        (
+            "[models.gpt-4o-mini]\ntraining-price = nan",
+            "models.gpt-4o-mini.training-price must be a number >= 0 (USD per 1M tokens), got nan",
+        ),
+        (
+            "[models.gpt-4o-mini]\ntraining-price = -3",
+            "models.gpt-4o-mini.training-price must be a number >= 0 (USD per 1M tokens), got -3",
+        ),
+        (
+            "max-line-bytes = 9223372036854775807",
+            "max-line-bytes must be at most 9,007,199,254,740,992 (2**53)",
+        ),
+        (
+            "[checks.FT013]\nmin-examples = 9223372036854775807",
+            "checks.FT013.min-examples must be at most 9,007,199,254,740,992 (2**53)",
+        ),
+        ("x = " + "[" * 5000, "not valid TOML: nested too deeply to read"),
+        # A declaration without a training file would not become an item: the
+        # accuracy gate would silently disappear.
+        ("[[train]]\ntrain = 5", "train[0]: train must be a non-empty string, got 5"),
+        ('[[train]]\ntrain = "a.jsonl"\nvalid = 7', "valid must be a non-empty string"),
     ],
 )
 def test_configuration_errors_name_the_file_and_the_fix(tmp_path, config, message):
@@ -624,3 +652,36 @@ def test_ini_lists_of_checks_take_commas_and_spaces_like_the_options(lint, monke
     assert main(["check", "--format", "json", "data/"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert {f["code"] for d in report["datasets"] for f in d["findings"]} == {"FT013"}
+
+
+def test_a_secret_in_a_configuration_value_is_masked_in_the_error(tmp_path):
+    key = "sk-proj-" + "Xy12" * 10
+    write_files(tmp_path, {"data/finetune.toml": f'model = "{key}"\n', "data/train.jsonl": GOOD})
+    with pytest.raises(ConfigError) as error:
+        Settings().for_file(tmp_path / "data/train.jsonl")
+    assert "unknown model 'sk-***'" in str(error.value)
+    assert "Xy12" not in str(error.value)
+
+
+def test_a_number_that_is_not_finite_on_the_command_line_is_a_usage_error(lint):
+    run = lint({"data/train.jsonl": GOOD}, "--finetune-max-cost=nan")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--finetune-max-cost: 'nan' is not an amount of dollars (0 or more)" in (
+        run.result.stderr.str()
+    )
+
+
+def test_a_configuration_nested_too_deeply_is_one_line_in_pytest(lint):
+    # A nested configuration is a collection error on its files (as any other error
+    # in it), worded in one line.
+    run = lint({"data/finetune.toml": "x = " + "[" * 5000 + "\n", "data/train.jsonl": GOOD})
+    assert run.result.ret == pytest.ExitCode.INTERRUPTED
+    run.result.stdout.fnmatch_lines(["*data/finetune.toml: not valid TOML: nested too deeply*"])
+    assert "RecursionError" not in run.output
+
+
+def test_a_malformed_training_declaration_stops_a_training_run(lint):
+    config = "[tool.pytest_finetune]\n[[tool.pytest_finetune.train]]\ntrain = 5\n"
+    run = lint({"pyproject.toml": config, "data/train.jsonl": GOOD}, "--finetune-train")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "train[0]: train must be a non-empty string, got 5" in run.result.stderr.str()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import REAL
 
 from pytest_finetune import redact as redaction
 from pytest_finetune.findings import quote, quote_end, quote_value
@@ -14,6 +15,15 @@ LEGACY_OPENAI = "sk-" + "Ab1" * 16
 GITHUB = "ghp_" + "Ab1x" * 9
 GOOGLE = "AIza" + "SyA-b1_c" * 4 + "xyz"
 SLACK = "xoxb-1234567890-0987654321-AbCdEfGhIjKl"
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ"
+    ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
+GITHUB_FINE_GRAINED = "github_pat_11ABCDEFG0" + "aB3_" * 15 + "xYz9"
+HUGGING_FACE = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+STRIPE = "sk_live_" + "51HxAbCdEfGhIjKlMnOpQrSt"
+STRIPE_RESTRICTED = "rk_live_" + "51HxAbCdEfGhIjKlMnOpQrSt"
+SLACK_USER = "xoxp-1234567890-0987654321-AbCdEfGhIjKl"
 PRIVATE_KEY = (
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAexampleexample\n-----END RSA PRIVATE KEY-----"
 )
@@ -29,6 +39,12 @@ PRIVATE_KEY = (
         (GITHUB, "github-token", "ghp***"),
         (GOOGLE, "google-api-key", "AIz***"),
         (SLACK, "slack-token", "xox***"),
+        (SLACK_USER, "slack-token", "xox***"),
+        (JWT, "jwt", "eyJ***"),
+        (GITHUB_FINE_GRAINED, "github-token", "git***"),
+        (HUGGING_FACE, "huggingface-token", "hf_***"),
+        (STRIPE, "stripe-key", "sk_***"),
+        (STRIPE_RESTRICTED, "stripe-key", "rk_***"),
         (PRIVATE_KEY, "private-key", "-----BEGIN PRIVATE KEY-----***"),
         ("-----BEGIN PRIVATE KEY-----", "private-key", "-----BEGIN PRIVATE KEY-----***"),
         ("john.smith@gmail.com", "email", "j***@***.com"),
@@ -65,6 +81,12 @@ def test_each_kind_is_found_in_a_sentence_and_masked(secret, kind, masked):
         "timestamp 1700000000000 and phone +1 415 555 2671",
         "a 20-digit id 41111111111111111111 is not a card",
         "counting 2 3 4 5 6 7 8 9 10 11 12 13 14",
+        "hf_hub_download(repo_id, filename) and hf_transfer, HF_TOKEN=<your token>",
+        "set sk_live_ or sk_test_ keys in the dashboard; rk_live_short",
+        "xoxo-hugs and kisses; xoxb-short",
+        "a github_pat_ prefix, github_pat_short_token",
+        "base64 of '{\"' starts with eyJ, as in eyJhbGciOiJIUzI1NiJ9 alone",
+        "names like ghp_short, AIzaSyShort, eyJ.eyJ.sig",
     ],
 )
 def test_lookalikes_are_not_secrets(text):
@@ -189,3 +211,15 @@ def test_keys_masked_alike_stay_apart():
 )
 def test_the_shortest_secrets_pass_the_screen_before_the_patterns(text, masked):
     assert redact(text) == masked
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in (REAL.iterdir() if REAL.is_dir() else []) if p.suffix == ".jsonl")
+)
+def test_real_datasets_hold_no_token_of_any_kind(path):
+    # False alarms on real text: tokens of every shape are searched in real data,
+    # which holds none.
+    kinds = {"jwt", "github-token", "slack-token", "google-api-key", "stripe-key"}
+    kinds |= {"huggingface-token", "openai-key", "aws-access-key", "private-key"}
+    found = [s for s in find_secrets(path.read_text("utf-8")) if s.kind in kinds]
+    assert found == []

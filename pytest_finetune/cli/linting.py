@@ -14,7 +14,7 @@ from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
 from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
-from pytest_finetune.lint import NORECURSEDIRS, find_datasets, named_dataset, plan
+from pytest_finetune.lint import NORECURSEDIRS, cannot_read, find_datasets, named_dataset, plan
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.paths import shown
 from pytest_finetune.scan import scan
@@ -45,6 +45,8 @@ class Linted:
     unchecked: int = 0
     #: Why finding no dataset is an error (the folders named hold none), if it is one.
     nothing_found: str | None = None
+    #: One line for each file or folder that could not be read.
+    unreadable: list[str] = field(default_factory=list)
 
     def nothing_ran(self) -> str:
         """What the text output says when no dataset has results."""
@@ -61,7 +63,9 @@ class Linted:
         if self.nothing_found is not None:
             # As `pytest` exits 5 on no tests: a gate that checked nothing has not passed.
             print(f"pytest-finetune: {self.nothing_found}", file=sys.stderr)
-        if self.crashes or self.nothing_found is not None:
+        # What was not read was not checked: the gate cannot pass (pytest's collection
+        # error, exit 2).
+        if self.crashes or self.nothing_found is not None or self.unreadable:
             return USAGE
         return FAILED if findings_fail and self.failing else OK
 
@@ -97,15 +101,33 @@ def lint(
         return None
     linted = Linted()
     shared: dict[str, Any] = {}
-    for path in find_datasets(paths, settings, skip=skip):
-        fmt, file_settings = plan(path, settings)
+
+    def unreadable_folder(error: OSError) -> None:
+        where = shown(Path(error.filename)) if error.filename else "a folder"
+        linted.unreadable.append(cannot_read(where, error))
+        print(f"pytest-finetune: {linted.unreadable[-1]}", file=sys.stderr)
+
+    def cannot(path: Path, error: OSError) -> None:
+        linted.unreadable.append(cannot_read(shown(path), error))
+        print(f"pytest-finetune: {linted.unreadable[-1]}", file=sys.stderr)
+
+    for path in find_datasets(paths, settings, skip=skip, unreadable=unreadable_folder):
+        try:
+            fmt, file_settings = plan(path, settings)
+        except OSError as error:
+            cannot(path, error)
+            continue
         if not file_settings.checks:
             linted.unchecked += 1
             print(f"pytest-finetune: {_unchecked(path, fmt, settings)}", file=sys.stderr)
             continue
         if before_scan is not None and not before_scan(path, file_settings):
             continue
-        result = scan(path, shown(path), fmt, file_settings, shared)
+        try:
+            result = scan(path, shown(path), fmt, file_settings, shared)
+        except OSError as error:
+            cannot(path, error)
+            continue
         linted.results.add_scan(result, file_settings.fail_on)
         for outcome in result.outcomes.values():
             linted.failing += outcome.failing(file_settings.fail_on)
@@ -120,7 +142,7 @@ def lint(
                     f"pytest-finetune bug: check {outcome.code} crashed on {shown(path)} "
                     f"{outcome.crash}"
                 )
-    if not linted.results.datasets and not linted.unchecked and not force_exclude:
+    if not (linted.results.datasets or linted.unchecked or linted.unreadable or force_exclude):
         folders = ", ".join(str(path) for path in paths)
         first = paths[0] if paths[0].is_file() else paths[0] / "x"
         globs = ", ".join(settings.table_for(first)[0].get("include", DEFAULT_INCLUDE))

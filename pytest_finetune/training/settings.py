@@ -42,12 +42,15 @@ API keys are read from the environment only (a key in a committed file is a leak
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.schema import ConfigError, Key, add_key
+from pytest_finetune.redact import remember
+from pytest_finetune.schema import ConfigError, Key, add_key, finite
 
 
 @dataclass(frozen=True)
@@ -157,10 +160,36 @@ class TrainingSettings:
         return concurrency, retries
 
 
+def api_key_envs(table: Mapping[str, Any] | None = None) -> set[str]:
+    """The environment variables that the backends read API keys from, under ``table``.
+
+    Every connection table of :class:`TrainingSettings` with an ``api_key_env`` counts:
+    a backend is covered by declaring its table there, with its default variable.
+    """
+    settings = TrainingSettings.from_table(table, Path())
+    names = set()
+    for entry in dataclasses.fields(settings):
+        name = getattr(getattr(settings, entry.name), "api_key_env", None)
+        if isinstance(name, str):
+            names.add(name)
+    return names
+
+
+def remember_keys(table: Mapping[str, Any] | None = None) -> None:
+    """Mask the API keys of every backend in every output, by value, from now on.
+
+    A key is masked wherever it shows, not only once a job starts: the same string
+    in a dataset (pasted from a shell history) must not show in a lint message.
+    """
+    for name in sorted(api_key_envs(table)):
+        remember(os.environ.get(name))
+
+
 def _positive(kind: type) -> Callable[[Any, str], Any]:
     def check(value: Any, where: str) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"{where} must be a number >= 0, got {value!r}")
+        finite(value, where)
         if kind is int:
             if not float(value).is_integer():
                 raise ConfigError(f"{where} must be a whole number, got {value!r}")

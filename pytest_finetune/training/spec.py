@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_finetune.findings import closest, did_you_mean
-from pytest_finetune.schema import ConfigError, Key, add_key
+from pytest_finetune.schema import MAX_NUMBER, ConfigError, Key, add_key
 from pytest_finetune.training.backends import BACKENDS
 
 
@@ -232,7 +232,7 @@ def _optional_text(value: Any, key: str, where: str) -> str | None:
 
 
 def _number(value: Any, key: str, where: str, *, whole: bool = False) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_NUMBER:
         kind = "a positive integer" if whole else "a positive number"
         raise SpecError(f"{where}: {key} must be {kind}, got {value!r}")
     if whole and not float(value).is_integer():
@@ -253,7 +253,11 @@ def _threshold(value: Any, name: str, where: str) -> float | dict[str, float]:
             for label, limit in value.items()
         }
     if THRESHOLDS[name].metric.endswith("loss"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value <= MAX_NUMBER
+        ):
             raise SpecError(f"{where}: {name} must be a number >= 0, got {value!r}")
         return float(value)
     return _fraction(value, name, where)
@@ -280,6 +284,11 @@ def _entries(value: Any, where: str) -> list[dict[str, Any]]:
                 raise ConfigError(f"{where}[{index}]: unknown key {key!r}{hint}")
         if "train" not in entry:
             raise ConfigError(f"{where}[{index}]: 'train' is required (the training file)")
+        # The training file decides which dataset gets the item: without a path the
+        # declaration, and its accuracy gate, would silently disappear.
+        _text(entry["train"], "train", f"{where}[{index}]")
+        if entry.get("valid") is not None:
+            _text(entry["valid"], "valid", f"{where}[{index}]")
     return [dict(entry) for entry in value]
 
 

@@ -1,0 +1,202 @@
+"""Faults of the machine and hostile input: one clear line each, nothing lost, no secret shown.
+
+Unreadable files are made with ``chmod``; the suite also runs as root (CI), whom
+``chmod 000`` does not stop, so there the same fault is simulated by refusing to open
+the path.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pathlib
+from pathlib import Path
+
+import pytest
+from conftest import write_files
+from helpers import intents, jsonl, pc
+
+from pytest_finetune.cli import main
+
+GOOD = jsonl(*intents(100))
+ROOT_USER = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture
+def unreadable(monkeypatch: pytest.MonkeyPatch):
+    """Make a file or folder unreadable: ``chmod 000``, or, as root, refuse to open it."""
+    made: list[Path] = []
+
+    def make(path: Path) -> None:
+        if not ROOT_USER:
+            path.chmod(0)
+            made.append(path)
+            return
+        refused = path.resolve()
+
+        def denied(where: Path | str) -> bool:
+            where = Path(where).resolve()
+            return where == refused or refused in where.parents
+
+        def error(where: Path | str) -> PermissionError:
+            return PermissionError(errno.EACCES, "Permission denied", str(where))
+
+        opening, listing = pathlib.Path.open, os.scandir
+
+        def open_(self: Path, *args, **kwargs):
+            if denied(self):
+                raise error(self)
+            return opening(self, *args, **kwargs)
+
+        def scandir(where=".") -> object:
+            if denied(where):
+                raise error(where)
+            return listing(where)
+
+        monkeypatch.setattr(pathlib.Path, "open", open_)
+        monkeypatch.setattr(os, "scandir", scandir)
+
+    yield make
+    for path in made:
+        path.chmod(0o755)
+
+
+def assert_one_clear_line(output: str) -> None:
+    assert "Traceback" not in output
+    assert "INTERNALERROR" not in output
+    assert "PermissionError" not in output
+
+
+# -- 13.5: a dataset deleted between collection and run ------------------------------
+
+
+DELETING = """
+import os
+
+def pytest_collection_finish(session):
+    os.remove("data/gone.jsonl")
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "1"]])
+def test_a_dataset_deleted_after_collection_fails_its_items_and_the_others_run(lint, workers):
+    files = {"conftest.py": DELETING, "data/gone.jsonl": GOOD, "data/kept.jsonl": GOOD}
+    run = lint(files, "-p", "xdist", *workers, subprocess=bool(workers))
+    assert_one_clear_line(run.output)
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    run.result.stdout.fnmatch_lines(
+        [
+            "*_ FT001-empty-file _*",
+            "data/gone.jsonl: cannot read it: No such file or directory; check that it exists "
+            "and is readable",
+            "*_ FT002-binary-file _*",
+        ]
+    )
+    outcomes = run.result.parseoutcomes()
+    assert outcomes["failed"] == outcomes["passed"]  # every item of one, none of the other
+    assert [d["path"] for d in run.report["datasets"]] == ["data/kept.jsonl"]
+
+
+# -- 13.6: unreadable files and folders ----------------------------------------------
+
+
+def test_an_unreadable_dataset_is_one_collection_error_and_the_others_run(
+    lint, pytester, unreadable
+):
+    write_files(pytester.path, {"data/locked.jsonl": GOOD})
+    unreadable(pytester.path / "data/locked.jsonl")
+    run = lint({"data/good.jsonl": GOOD}, "--continue-on-collection-errors")
+    assert_one_clear_line(run.output)
+    run.result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR collecting data/locked.jsonl _*",
+            "data/locked.jsonl: cannot read it: Permission denied; check that it exists and "
+            "is readable",
+        ]
+    )
+    assert [d["path"] for d in run.report["datasets"]] == ["data/good.jsonl"]
+
+
+@pytest.mark.parametrize("command", ["check", "stats"])
+def test_an_unreadable_dataset_or_folder_is_one_line_in_check_and_stats(
+    tmp_path, monkeypatch, capsys, unreadable, command
+):
+    write_files(
+        tmp_path,
+        {"data/good.jsonl": GOOD, "data/locked.jsonl": GOOD, "data/closed/inner.jsonl": GOOD},
+    )
+    monkeypatch.chdir(tmp_path)
+    unreadable(tmp_path / "data/locked.jsonl")
+    unreadable(tmp_path / "data/closed")
+    status = main([command, "data"])
+    out, err = capsys.readouterr()
+    assert_one_clear_line(out + err)
+    assert err.splitlines() == [
+        "pytest-finetune: data/locked.jsonl: cannot read it: Permission denied; check that "
+        "it exists and is readable",
+        "pytest-finetune: data/closed: cannot read it: Permission denied; check that it "
+        "exists and is readable",
+    ]
+    assert "data/good.jsonl" in out  # the others are checked
+    assert status == 2  # what was not read was not checked: the gate does not pass
+
+
+# -- 13.10, 13.11, 13.13: secrets in every channel -----------------------------------
+
+#: A key as Azure gives them: 32 hexadecimal digits, no pattern to recognise.
+AZURE_KEY = "5f1c0a3e9b7d42c6a8e0f13b27d4c9e1"
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ"
+    ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
+NAMED_KEY = "sk-proj-" + "Fn4m" * 8
+
+
+def test_no_secret_reaches_any_output(lint, pytester, monkeypatch):
+    # The configured key of a backend, by value, in the data; a JWT as a JSON key
+    # (FT103) and in a prompt; a key in a file name.
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", AZURE_KEY)
+    records = [
+        *intents(30),
+        pc(f"my key is {AZURE_KEY} ->", " billing\n"),
+        {"prompt": "token ->", "completion": " account\n", JWT: "x"},
+        {"prompt": 5, "completion": AZURE_KEY},
+    ]
+    junit = pytester.path / "junit.xml"
+    sarif = pytester.path / "log.sarif"
+    run = lint(
+        {f"data/{NAMED_KEY}.jsonl": jsonl(*records)},
+        f"--junitxml={junit}",
+        f"--finetune-sarif={sarif}",
+        "--finetune-github",
+        "-rA",
+        "-v",
+    )
+    outputs = {
+        "terminal": run.output,
+        "report": json.dumps(run.report),
+        "junit": junit.read_text("utf-8"),
+        "sarif": sarif.read_text("utf-8"),
+    }
+    for channel, text in outputs.items():
+        for secret in (AZURE_KEY, JWT[:30], NAMED_KEY):
+            assert secret not in text, f"{secret[:12]}... shows in the {channel}"
+    # What was masked is still reported where it was found.
+    [dataset] = run.report["datasets"]
+    assert dataset["path"] == "data/sk-***.jsonl"
+    assert {f["code"] for f in dataset["findings"]} >= {"FT103", "FT104"}
+    assert "eyJ***" in json.dumps(dataset["findings"])
+
+
+def test_no_secret_reaches_check_or_prepare(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAI_API_KEY", "custom-key-" + "7" * 20)
+    monkeypatch.chdir(tmp_path)
+    data = jsonl(*intents(30), {"prompt": 5, "completion": "custom-key-" + "7" * 20})
+    write_files(tmp_path, {f"{NAMED_KEY}.jsonl": data})
+    main(["check", "."])
+    main(["prepare", f"{NAMED_KEY}.jsonl", "--dry-run"])
+    out, err = capsys.readouterr()
+    assert "7" * 20 not in out + err
+    assert NAMED_KEY not in out + err
+    assert "sk-***.jsonl" in out

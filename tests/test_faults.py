@@ -200,3 +200,17 @@ def test_no_secret_reaches_check_or_prepare(tmp_path, monkeypatch, capsys):
     assert "7" * 20 not in out + err
     assert NAMED_KEY not in out + err
     assert "sk-***.jsonl" in out
+
+
+# -- 13.16: ids that paste back, usage errors that exit 2 ----------------------------
+
+
+def test_verbose_item_ids_are_the_ids_pytest_takes_back(lint, pytester):
+    run = lint({"good.jsonl": GOOD, "data/good.jsonl": GOOD}, "-v")
+    run.result.stdout.fnmatch_lines(
+        ["data/good.jsonl::FT001-empty-file PASSED*", "good.jsonl::FT001-empty-file PASSED*"],
+        consecutive=False,
+    )
+    assert "::jsonl::" not in run.output
+    again = pytester.runpytest("-p", "no:cacheprovider", "good.jsonl::FT001-empty-file")
+    again.assert_outcomes(passed=1)

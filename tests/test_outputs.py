@@ -21,7 +21,7 @@ def test_a_failing_item_says_what_and_where_capped_at_20_findings(lint):
     run = lint({"data/train.jsonl": BROKEN})
     run.result.stdout.fnmatch_lines(
         [
-            "*_ data/train.jsonl::checks _*",
+            "*_ data/train.jsonl _*",
             "FT003 invalid-json: 25 errors in data/train.jsonl",
             "data/train.jsonl:101:16: FT003 Invalid JSON: trailing comma is not allowed",
             "data/train.jsonl:120:17: FT003 Invalid JSON: trailing comma is not allowed",

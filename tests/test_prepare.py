@@ -575,12 +575,13 @@ def test_a_folder_or_an_unwritable_destination_is_refused(project, capsys):
     Path("a.jsonl").write_text(jsonl(*intents(30)), "utf-8")
     Path("taken").write_text("a file, not a folder\n", "utf-8")
     before = digest(project)
-    assert prepare("a.jsonl", "--out-dir", "taken") == 1
+    # A mistaken option is a usage error (exit 2), as the docs say.
+    assert prepare("a.jsonl", "--out-dir", "taken") == 2
     assert capsys.readouterr().err == (
         "pytest-finetune prepare: --out-dir: taken is not a folder; give a folder to write "
         "into (created if missing)\n"
     )
-    assert prepare("a.jsonl", "--out-dir", "taken/sub") == 1
+    assert prepare("a.jsonl", "--out-dir", "taken/sub") == 2
     assert capsys.readouterr().err == (
         "pytest-finetune prepare: --out-dir: cannot create the folder taken/sub: taken is not "
         "a folder\n"

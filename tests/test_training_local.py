@@ -135,7 +135,7 @@ def test_a_threshold_a_model_misses_fails_naming_metric_value_and_threshold(pyte
     f1 = training["evaluation"]["per_class"][" 1"]["f1"]
     result.stdout.fnmatch_lines(
         [
-            "*_ data/intent_train.jsonl::finetune[[]local] _*",
+            "*_ finetune[[]local] _*",
             "2 thresholds not met by local on intent_valid.jsonl (model local:tfidf-sgd:local-1):",
             f"  min_accuracy: accuracy {accuracy:.3f} is below the threshold 0.99",
             f"  min_class_f1: F1 of class ' 1' {f1:.3f} is below the threshold 0.99",

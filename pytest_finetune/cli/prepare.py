@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         prepared = prepare(options, settings)
     except PrepareError as error:
         _refusal(error)
-        return FAILED
+        return USAGE if error.usage else FAILED
     for line in summary.render(prepared):
         print(line)
     return OK

@@ -66,10 +66,14 @@ class Source:
 class PrepareError(Exception):
     """A reason prepare cannot go on, worded for the user, with the lines it is about."""
 
-    def __init__(self, message: str, details: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, details: list[str] | None = None, *, usage: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        #: A mistake in the command line (exit status 2), not a refusal of the data.
+        self.usage = usage
 
 
 def read(path: Path, display: str) -> Source:

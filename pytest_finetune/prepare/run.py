@@ -245,12 +245,14 @@ def _check_out_dir(folder: Path) -> None:
     if blocking == folder:
         raise PrepareError(
             f"--out-dir: {shown(folder)} is not a folder; give a folder to write into "
-            "(created if missing)"
+            "(created if missing)",
+            usage=True,
         )
     if blocking is not None:
         raise PrepareError(
             f"--out-dir: cannot create the folder {shown(folder)}: {shown(blocking)} is not "
-            "a folder"
+            "a folder",
+            usage=True,
         )
 
 

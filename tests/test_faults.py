@@ -214,3 +214,58 @@ def test_verbose_item_ids_are_the_ids_pytest_takes_back(lint, pytester):
     assert "::jsonl::" not in run.output
     again = pytester.runpytest("-p", "no:cacheprovider", "good.jsonl::FT001-empty-file")
     again.assert_outcomes(passed=1)
+
+
+# -- 13.15, 13.17: the same data gives the same report --------------------------------
+
+
+def test_findings_past_the_cap_are_the_same_whatever_order_a_check_reports_them_in():
+    from pytest_finetune.findings import Finding, Severity  # noqa: PLC0415
+    from pytest_finetune.checks.context import MAX_STORED_FINDINGS, CheckOutcome  # noqa: PLC0415
+
+    def finding(line: int) -> Finding:
+        return Finding("FT401", "duplicate-example", Severity.ERROR, "a.jsonl", line, "dup")
+
+    lines = list(range(1, MAX_STORED_FINDINGS + 51))
+    kept = []
+    for order in (lines, lines[::-1], sorted(lines, key=lambda n: (n * 7919) % 1009)):
+        outcome = CheckOutcome("FT401")
+        for line in order:
+            outcome.add(finding(line))
+        kept.append([f.line for f in outcome.sorted_findings()])
+        assert outcome.count == len(lines)
+    assert kept[0] == kept[1] == kept[2] == lines[:MAX_STORED_FINDINGS]
+
+
+def test_two_runs_with_different_hash_seeds_write_the_same_report(pytester, monkeypatch):
+    # 1,001 duplicates: one past the cap, in a set's order.
+    records = [pc(f"question {i} ->", " a\n") for i in range(1001)]
+    write_files(pytester.path, {"big.jsonl": jsonl(*records, *records)})
+    reports = []
+    for seed in ("1", "2"):
+        monkeypatch.setenv("PYTHONHASHSEED", seed)
+        report = pytester.path / f"report-{seed}.json"
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--finetune-report={report}")
+        reports.append(json.loads(report.read_text("utf-8")))
+    [dataset] = reports[0]["datasets"]
+    assert dataset["counts"]["FT401"] == 1001
+    duplicates = [f["line"] for f in dataset["findings"] if f["code"] == "FT401"]
+    assert duplicates == list(range(1002, 2002))  # the first 1,000 by line
+    assert reports[0] == reports[1]
+
+
+def test_sarif_results_are_in_path_and_line_order_under_xdist(lint, pytester):
+    files = {f"data/{name}.jsonl": jsonl(*intents(20), {"prompt": 1}) for name in "dcba"}
+    sarif = pytester.path / "log.sarif"
+    lint(files, "-p", "xdist", "-n", "2", f"--finetune-sarif={sarif}", subprocess=True)
+    results = json.loads(sarif.read_text("utf-8"))["runs"][0]["results"]
+    where = [
+        (
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+        )
+        for r in results
+    ]
+    assert [uri for uri, _ in where] == sorted(uri for uri, _ in where)
+    assert {uri for uri, _ in where} == set(files)
+    assert where == sorted(where)

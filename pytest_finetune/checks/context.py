@@ -11,6 +11,7 @@ provides.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,6 +127,8 @@ class CheckOutcome:
     crash: str | None = None
     #: Why the check could not run on this file (its item is skipped, not passed).
     skipped: str | None = None
+    #: The kept findings about lines, as a heap with the last by line on top.
+    _last: list[_Kept] = field(default_factory=list, repr=False)
 
     @property
     def count(self) -> int:
@@ -133,19 +136,32 @@ class CheckOutcome:
         return sum(self.counts.values())
 
     def add(self, finding: Finding) -> None:
-        """Count a finding, keeping it if there is room (always, if it is about the file)."""
+        """Count a finding, keeping it if it is among the first by line (always, if about the file).
+
+        Past the cap, a finding on an earlier line takes the place of the last one
+        kept: what is kept depends on the data only, not on the order a check reports
+        in (a set's, which changes from run to run), so reports diff cleanly.
+        """
         self.tally(finding.severity)
-        if finding.line is None or not self.full:
+        if finding.line is None:
             self.findings.append(finding)
+            return
+        kept = _Kept((finding.line, finding.column or 0, finding.message), len(self.findings))
+        if len(self._last) < MAX_STORED_FINDINGS:
+            heapq.heappush(self._last, kept)
+            self.findings.append(finding)
+        elif kept.order < self._last[0].order:
+            kept.index = self._last[0].index
+            heapq.heapreplace(self._last, kept)
+            self.findings[kept.index] = finding
 
     def tally(self, severity: Severity) -> None:
         """Count a finding without keeping it."""
         self.counts[severity] = self.counts.get(severity, 0) + 1
 
-    @property
-    def full(self) -> bool:
-        """Whether findings about lines are only counted from now on."""
-        return len(self.findings) >= MAX_STORED_FINDINGS
+    def keeps(self, line: int) -> bool:
+        """Whether a finding at ``line`` may be kept (else it is only counted)."""
+        return len(self._last) < MAX_STORED_FINDINGS or line <= self._last[0].order[0]
 
     def failing(self, fail_on: Severity) -> int:
         """How many findings are at least as severe as ``fail_on``."""
@@ -154,6 +170,18 @@ class CheckOutcome:
     def sorted_findings(self) -> list[Finding]:
         """Kept findings by line, file-level ones first."""
         return sorted(self.findings, key=lambda f: (f.line or 0, f.column or 0))
+
+
+@dataclass(slots=True)
+class _Kept:
+    """A kept finding's place in the heap of :class:`CheckOutcome`: the last by line on top."""
+
+    order: tuple[int, int, str]
+    #: Where the finding is in ``CheckOutcome.findings``.
+    index: int
+
+    def __lt__(self, other: _Kept) -> bool:
+        return self.order > other.order
 
 
 class ScanContext:
@@ -219,7 +247,7 @@ class ScanContext:
         code = type(check).code
         outcome = self.outcomes[code]
         severity = severity or self.settings.severities[code]
-        if line is not None and outcome.full:
+        if line is not None and not outcome.keeps(line):
             # Counted, not kept: skip building it (a file broken on every line of a
             # million would otherwise pay for a million redactions).
             outcome.tally(severity)

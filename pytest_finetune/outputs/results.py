@@ -47,7 +47,7 @@ class DatasetResult:
     def all_findings(self) -> list[Finding]:
         """Kept findings of every check, by line then code."""
         found = [finding for findings in self.findings.values() for finding in findings]
-        return sorted(found, key=lambda f: (f.line or 0, f.column or 0, f.code))
+        return sorted(found, key=lambda f: (f.line or 0, f.column or 0, f.code, f.message))
 
     def code_counts(self) -> dict[str, int]:
         """How many findings each check reported, by code."""
@@ -90,10 +90,13 @@ class RunResults:
             self.add_check(check_payload(result.stats, outcome, fail_on))
 
     def findings(self, minimum: Severity = Severity.INFO) -> list[Finding]:
-        """Kept findings of every dataset at ``minimum`` severity or above."""
+        """Kept findings of every dataset at ``minimum`` severity or above, by path and line.
+
+        In that order whatever order the datasets finished in (xdist workers race).
+        """
         return [
             finding
-            for dataset in self.datasets.values()
+            for dataset in sorted(self.datasets.values(), key=lambda d: d.path)
             for finding in dataset.all_findings()
             if finding.severity >= minimum
         ]

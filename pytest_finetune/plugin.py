@@ -58,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--finetune-sarif", metavar="PATH", type=Path, help="Write a SARIF 2.1.0 log to PATH."
     )
     group.addoption(
+        "--finetune-force",
+        action="store_true",
+        default=False,
+        help="Let --finetune-report and --finetune-sarif replace a file that is not a report "
+        "of pytest-finetune (by default refused: it may be a dataset).",
+    )
+    group.addoption(
         "--finetune-github",
         action="store_true",
         default=None,
@@ -172,22 +179,58 @@ def _informs(config: pytest.Config) -> bool:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash[STATE]
     if state.error is not None and state.refused and not _informs(config):
         # Datasets are among the tests: the broken configuration is a usage error, as
         # it would be for `pytest-finetune check`.
         raise pytest.UsageError(state.error)
+    outputs = {
+        path.resolve(): f"{option}: {path}"
+        for option in ("--finetune-report", "--finetune-sarif")
+        if (path := config.getoption(option)) is not None
+    }
+    if outputs:
+        for dataset in {item.path for item in items if isinstance(item, CheckItem)}:
+            given = outputs.get(dataset.resolve())
+            if given is not None:
+                # Even with --finetune-force: the report would replace what it reports on.
+                raise pytest.UsageError(
+                    f"{given} is a dataset of this run; write the report elsewhere"
+                )
 
 
 def _check_output_paths(config: pytest.Config) -> None:
-    """Refuse output paths that cannot be written now, not after every test has run."""
+    """Refuse output paths that cannot be written now, not after every test has run.
+
+    Nor anything the user owns: a dataset, a device, any file that is not one of our
+    reports (unless ``--finetune-force``).
+    """
+    paths = [config.getoption(option) for option in ("--finetune-report", "--finetune-sarif")]
+    if len(paths) == 2 and None not in paths and paths[0].resolve() == paths[1].resolve():
+        raise pytest.UsageError("--finetune-report and --finetune-sarif name the same file")
     for option in ("--finetune-report", "--finetune-sarif"):
         path: Path | None = config.getoption(option)
         if path is None:
             continue
         if path.is_dir():
             raise pytest.UsageError(f"{option}: {path} is a folder; give the path of a file")
+        target = path.resolve() if path.is_symlink() else path
+        if target.exists() and not target.is_file():
+            # A device or a pipe would be replaced by a regular file.
+            raise pytest.UsageError(
+                f"{option}: {path} is not a regular file (a device or a pipe); give the path "
+                "of a file"
+            )
+        if (
+            target.is_file()
+            and not config.getoption("finetune_force")
+            and not report.is_ours(target)
+        ):
+            raise pytest.UsageError(
+                f"{option}: {path} exists and is not a report of pytest-finetune (a "
+                "dataset?); it would be replaced: give another path, or --finetune-force"
+            )
         blocking = report.not_a_folder(path.parent)
         if blocking is not None:
             raise pytest.UsageError(f"{option}: cannot write {path}: {blocking} is not a folder")
@@ -442,7 +485,14 @@ class Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if session.exitstatus == pytest.ExitCode.USAGE_ERROR:
             return  # nothing ran: a report would say the datasets were clean
-        for option, build in (("finetune_report", report.build), ("finetune_sarif", sarif.build)):
+        # Ctrl-C, or -x: the report lists only the datasets that finished, and says so.
+        interrupted = session.exitstatus == pytest.ExitCode.INTERRUPTED or bool(
+            session.shouldstop or session.shouldfail
+        )
+        for option, build in (
+            ("finetune_report", lambda r: report.build(r, interrupted=interrupted)),
+            ("finetune_sarif", sarif.build),
+        ):
             path = self.config.getoption(option)
             if not path:
                 continue

@@ -92,6 +92,17 @@ def write_files(root: Path, files: Mapping[str, str | bytes]) -> None:
             path.write_bytes(content)
 
 
+def validate_report(data: Any) -> None:
+    """Raise if ``data`` does not follow the report's JSON Schema (shipped in the package)."""
+    import jsonschema  # noqa: PLC0415  (the test extra)
+
+    from pytest_finetune.outputs.report import SCHEMA_FILE  # noqa: PLC0415
+
+    schema = json.loads(SCHEMA_FILE.read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(data)
+
+
 @pytest.fixture
 def lint(pytester: pytest.Pytester):
     """Write ``files`` into a fresh project, run pytest on it, parse the JSON report."""
@@ -105,6 +116,9 @@ def lint(pytester: pytest.Pytester):
         else:
             result = pytester.runpytest(*arguments)
         data = json.loads(report.read_text("utf-8")) if report.exists() else {}
+        if data:
+            # Every report the suite reads is held to the published schema.
+            validate_report(data)
         return Lint(result, data)
 
     return run

@@ -14,7 +14,7 @@ import pathlib
 from pathlib import Path
 
 import pytest
-from conftest import write_files
+from conftest import needs_fifos, write_files
 from helpers import intents, jsonl, pc
 
 from pytest_finetune.cli import main
@@ -269,3 +269,105 @@ def test_sarif_results_are_in_path_and_line_order_under_xdist(lint, pytester):
     assert [uri for uri, _ in where] == sorted(uri for uri, _ in where)
     assert {uri for uri, _ in where} == set(files)
     assert where == sorted(where)
+
+
+# -- 13.1, 13.2, 12.4: the report goes where it is told, over nothing the user owns ----
+
+
+def test_a_report_is_never_written_over_a_dataset_of_the_run(lint, pytester):
+    files = {"good.jsonl": GOOD}
+    for extra in ([], ["--finetune-force"]):
+        write_files(pytester.path, files)
+        result = pytester.runpytest(
+            "-p", "no:cacheprovider", "--finetune-report=good.jsonl", *extra
+        )
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert (pytester.path / "good.jsonl").read_text("utf-8") == GOOD
+    assert result.stderr.lines[0] == (
+        "ERROR: --finetune-report: good.jsonl is a dataset of this run; write the report elsewhere"
+    )
+
+
+def test_a_file_that_is_not_our_report_is_refused_unless_forced(lint, pytester):
+    notes = "my notes, not a report\n"
+    write_files(pytester.path, {"data/good.jsonl": GOOD, "notes.json": notes})
+    result = pytester.runpytest("-p", "no:cacheprovider", "--finetune-sarif=notes.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.lines[0] == (
+        "ERROR: --finetune-sarif: notes.json exists and is not a report of pytest-finetune "
+        "(a dataset?); it would be replaced: give another path, or --finetune-force"
+    )
+    assert (pytester.path / "notes.json").read_text("utf-8") == notes
+    # Our own report (and an empty file) is replaced run after run.
+    for _ in range(2):
+        assert pytester.runpytest("-p", "no:cacheprovider", "--finetune-report=r.json").ret == 0
+        assert pytester.runpytest("-p", "no:cacheprovider", "--finetune-sarif=s.json").ret == 0
+    forced = pytester.runpytest(
+        "-p", "no:cacheprovider", "--finetune-sarif=notes.json", "--finetune-force"
+    )
+    assert forced.ret == 0
+    assert json.loads((pytester.path / "notes.json").read_text("utf-8"))["version"] == "2.1.0"
+
+
+@needs_fifos
+def test_a_device_or_a_pipe_is_refused_and_a_symlink_is_written_through(lint, pytester):
+    write_files(pytester.path, {"data/good.jsonl": GOOD})
+    os.mkfifo(pytester.path / "pipe.json")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--finetune-report=pipe.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.lines[0] == (
+        "ERROR: --finetune-report: pipe.json is not a regular file (a device or a pipe); "
+        "give the path of a file"
+    )
+    assert (pytester.path / "pipe.json").is_fifo()
+    (pytester.path / "reports").mkdir()
+    (pytester.path / "latest.json").symlink_to("reports/run.json")
+    assert pytester.runpytest("-p", "no:cacheprovider", "--finetune-report=latest.json").ret == 0
+    assert (pytester.path / "latest.json").is_symlink()
+    assert json.loads((pytester.path / "reports/run.json").read_text("utf-8"))["version"] == 1
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_report_files_get_the_mode_open_would_give_them(lint, pytester, umask):
+    write_files(pytester.path, {"data/good.jsonl": GOOD})
+    previous = os.umask(umask)
+    try:
+        pytester.runpytest(
+            "-p",
+            "no:cacheprovider",
+            "--finetune-report=r.json",
+            "--finetune-sarif=s.sarif",
+            "--junitxml=j.xml",
+        )
+        with open(pytester.path / "plain.txt", "w"):  # noqa: PTH123
+            pass
+    finally:
+        os.umask(previous)
+    plain = (pytester.path / "plain.txt").stat().st_mode & 0o777
+    assert plain == 0o666 & ~umask
+    for name in ("r.json", "s.sarif", "j.xml"):
+        assert (pytester.path / name).stat().st_mode & 0o777 == plain, name
+    # A replaced report keeps the mode its owner gave it, as open() does.
+    (pytester.path / "r.json").chmod(0o640)
+    pytester.runpytest("-p", "no:cacheprovider", "--finetune-report=r.json")
+    assert (pytester.path / "r.json").stat().st_mode & 0o777 == 0o640
+
+
+# -- 13.14: a run stopped by Ctrl-C says so in its report ------------------------------
+
+STOPPING = """
+def pytest_runtest_call(item):
+    if item.nodeid.startswith("data/b.jsonl"):
+        raise KeyboardInterrupt
+"""
+
+
+def test_an_interrupted_run_marks_its_report(lint):
+    files = {"conftest.py": STOPPING, "data/a.jsonl": GOOD, "data/b.jsonl": GOOD}
+    run = lint(files, subprocess=True)
+    assert run.result.ret == pytest.ExitCode.INTERRUPTED
+    assert run.report["interrupted"] is True
+    assert [d["path"] for d in run.report["datasets"]] == ["data/a.jsonl"]
+    again = lint({"conftest.py": ""})
+    assert again.report["interrupted"] is False
+    assert [d["path"] for d in again.report["datasets"]] == ["data/a.jsonl", "data/b.jsonl"]

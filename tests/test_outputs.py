@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 
 import pytest
 from conftest import write_files
@@ -105,6 +106,25 @@ def test_json_report_follows_schema_version_1(lint):
         "fixable": True,
     }
     assert dataset["counts"] == {"FT003": 24, "FT007": 1}
+
+
+def test_the_report_schema_is_in_the_package_and_rejects_what_version_1_is_not(lint):
+    import jsonschema  # noqa: PLC0415
+    from conftest import validate_report  # noqa: PLC0415
+
+    schema = resources.files("pytest_finetune") / "outputs" / "report-v1.schema.json"
+    assert json.loads(schema.read_text("utf-8"))["properties"]["version"] == {"const": 1}
+    report_ = lint({"data/train.jsonl": BROKEN}).report
+    validate_report(report_)  # as every report the suite reads
+    assert report_["interrupted"] is False
+    for broken in (
+        {**report_, "version": 2},
+        {**report_, "interrupted": "no"},
+        {**report_, "datasets": [{**report_["datasets"][0], "examples": -1}]},
+        {**report_, "datasets": [{**report_["datasets"][0], "findings": [{"code": "FT003"}]}]},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            validate_report(broken)
 
 
 def test_report_keeps_the_first_1000_findings_per_check_and_counts_all(lint):

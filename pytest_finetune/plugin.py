@@ -105,6 +105,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "matrix, and the class balance of the datasets.",
     )
     group.addoption(
+        "--finetune-plots-offline",
+        action="store_true",
+        default=False,
+        help="Embed plotly.js in each chart (4.8 MB a file) so that it opens without a "
+        "network; by default the charts load it from its CDN.",
+    )
+    group.addoption(
         "--finetune-retrain",
         action="store_true",
         default=False,
@@ -432,14 +439,7 @@ class Reporter:
             self._summary(terminalreporter, quiet=verbosity < 0)
         plots_folder = self.config.getoption("finetune_plots")
         if plots_folder:
-            try:
-                chart = plots.write_class_balance(self.results, plots_folder)
-            except plots.PlotsUnavailable as missing:
-                write(str(missing))
-            else:
-                if chart is not None:
-                    write("")
-                    write(f"class balance: {chart}")
+            self._plots(plots_folder, write)
         if self._github():
             for line in github.commands(self.results.findings()):
                 write(line)
@@ -510,6 +510,29 @@ class Reporter:
                     )
                 if session.exitstatus == pytest.ExitCode.OK:
                     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _plots(self, folder: Path, write: Any) -> None:
+        """Write the class balance chart; say where every chart of the run is."""
+        embed = self.config.getoption("finetune_plots_offline")
+        charts = [
+            (f"charts of {entry['nodeid']}", entry["plot"])
+            for entry in sorted(self.results.training, key=lambda e: str(e.get("nodeid")))
+            if entry.get("plot")
+        ]
+        try:
+            chart = plots.write_class_balance(self.results, folder, embed=embed)
+        except plots.PlotsUnavailable as missing:
+            write(str(missing))
+        except OSError as error:  # a full disk, a folder gone read-only
+            where = folder / plots.CLASS_BALANCE
+            write(f"finetune: cannot write {where}: {error.strerror or error}", red=True)
+        else:
+            if chart is not None:
+                charts.insert(0, ("class balance", str(chart)))
+        if charts:
+            write("")
+            for what, path in charts:
+                write(f"{what}: {path}")
 
     def _github(self) -> bool:
         chosen = self.config.getoption("finetune_github")

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 from conftest import write_files
-from helpers import intents, jsonl
+from helpers import intents, jsonl, pc
 
 from pytest_finetune import REGISTRY
 from pytest_finetune.findings import Finding, Severity
@@ -279,6 +279,36 @@ def test_class_balance_is_drawn_for_each_classification_dataset(lint, tmp_path):
     assert "chat.jsonl" not in html  # no classes, no chart
     # Labels as the model sees them (here without the stop sequence), quoted.
     assert '"x":["\' shipping\'","\' account\'","\' billing\'"],"y":[34,33,33]' in html
+    assert 'src="https://cdn.plot.ly/plotly-' in html  # plotly.js from its CDN, 4.8 MB less
+
+
+def test_the_class_balance_puts_labels_in_one_order_and_can_embed_plotly(lint, tmp_path):
+    pytest.importorskip("plotly")
+    charts = tmp_path / "charts"
+    labels = [" 1\n"] * 40 + [" 2\n"] * 30 + [" 4\n"] * 20 + [" 3\n"] * 10
+    train = [pc(f"question {i} ->", label) for i, label in enumerate(labels)]
+    valid = [pc(f"other {i} ->", label) for i, label in enumerate(labels[::-1][:40])]
+    lint(
+        {"data/a_train.jsonl": jsonl(*train), "data/a_valid.jsonl": jsonl(*valid)},
+        f"--finetune-plots={charts}",
+        "--finetune-plots-offline",
+    )
+    html = (charts / "class-balance.html").read_text()
+    # By count over both: the valid split alone would put ' 4' (20) before ' 2' (10).
+    assert '"x":["\' 1\'","\' 2\'","\' 4\'","\' 3\'"],"y":[40,30,20,10]' in html
+    assert '"x":["\' 2\'","\' 4\'","\' 3\'"],"y":[10,20,10]' in html
+    assert "<script src=" not in html  # plotly.js embedded: opens offline
+
+
+def test_a_chart_that_cannot_be_written_is_one_line_and_leaves_nothing_half_written(lint, tmp_path):
+    pytest.importorskip("plotly")
+    charts = tmp_path / "charts"
+    (charts / "class-balance.html").mkdir(parents=True)  # in the way of the rename
+    run = lint({"data/a.jsonl": GOOD}, f"--finetune-plots={charts}")
+    run.result.stdout.fnmatch_lines([f"finetune: cannot write {charts / 'class-balance.html'}: *"])
+    assert "Traceback" not in run.output
+    assert [p.name for p in charts.iterdir()] == ["class-balance.html"]
+    assert run.report["datasets"]  # the report is written all the same
 
 
 def test_no_class_balance_chart_without_classes(lint, tmp_path):

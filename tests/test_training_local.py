@@ -475,7 +475,7 @@ def test_strict_markers_and_config_accept_the_marker_and_keys(pytester):
 # -- outputs -----------------------------------------------------------------------------
 
 
-def test_plots_are_written_as_self_contained_html(pytester):
+def test_plots_are_written_as_html_that_loads_plotly_from_its_cdn_or_embeds_it(pytester):
     write_files(pytester.path, {"pyproject.toml": config(), **intent_files()})
     result, report = run(
         pytester,
@@ -487,6 +487,20 @@ def test_plots_are_written_as_self_contained_html(pytester):
     [page] = (pytester.path / "plots").iterdir()
     assert page.name == "data_intent_train.jsonl_finetune_local.html"
     assert pytester.path / report["training"][0]["plot"] == page
+    # Every chart's path is printed.
+    result.stdout.fnmatch_lines(
+        [f"charts of data/intent_train.jsonl::finetune[[]local]: {report['training'][0]['plot']}"]
+    )
+    html = page.read_text()
+    assert 'src="https://cdn.plot.ly/plotly-' in html
+    assert len(html) < 200_000  # not the 4.8 MB of plotly.js
+    result, _ = run(
+        pytester,
+        "--finetune-train",
+        "--finetune-plots=plots",
+        "--finetune-plots-offline",
+        "data/intent_train.jsonl::finetune[local]",
+    )
     html = page.read_text()
     assert "<script src=" not in html  # plotly.js is inlined: the file opens offline
     assert "Plotly.newPlot" in html

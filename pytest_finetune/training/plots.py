@@ -1,6 +1,6 @@
 """Charts a person can open: the metrics over training steps and the confusion matrix.
 
-One self-contained HTML file per trained model (plotly, as the seed plotted
+One HTML file per trained model (plotly, as the seed plotted
 classification accuracy), written under ``--finetune-plots DIR``.
 """
 
@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pytest_finetune.outputs.plots import PlotsUnavailable, plotly
+from pytest_finetune.outputs.plots import PlotsUnavailable, plotly, write_html
 from pytest_finetune.redact import redact
 
 if TYPE_CHECKING:
@@ -34,8 +34,11 @@ def plot_file_name(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", nodeid).strip("_") + ".html"
 
 
-def write_plots(result: FinetuneResult, path: Path) -> Path:
-    """Write the charts of ``result`` to ``path`` (an .html file) and return it."""
+def write_plots(result: FinetuneResult, path: Path, *, embed: bool = False) -> Path:
+    """Write the charts of ``result`` to ``path`` (an .html file) and return it.
+
+    ``embed``: plotly.js in the file, for viewing offline (see ``write_html``).
+    """
     go, subplots = plotly()
     make_subplots = subplots.make_subplots
     metrics = result.metrics
@@ -98,6 +101,4 @@ def write_plots(result: FinetuneResult, path: Path) -> Path:
         f"{len(result.predictions)} validation examples",
         height=900 if rows == 2 else 450,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.write_html(path, include_plotlyjs=True, full_html=True)
-    return path
+    return write_html(figure, path, embed=embed)

@@ -233,10 +233,14 @@ def execute(spec: TrainSpec, config: pytest.Config, settings: Settings, nodeid: 
     outcome = Outcome(spec, result, check(spec.thresholds, result.figures(), result.per_class))
     plots = config.getoption("finetune_plots")
     if plots:
+        chart = Path(plots) / plot_file_name(nodeid)
+        embed = bool(config.getoption("finetune_plots_offline"))
         try:
-            outcome.plot = str(write_plots(result, Path(plots) / plot_file_name(nodeid)))
+            outcome.plot = str(write_plots(result, chart, embed=embed))
         except PlotsUnavailable as missing:
             progress.line(str(missing))
+        except OSError as error:  # a full disk, a folder gone read-only
+            progress.line(f"finetune: cannot write {chart}: {error.strerror or error}")
     # Printed before a marked test's body runs: it tells the thresholds, not the test.
     if not outcome.verdicts:
         verdict = "no thresholds"

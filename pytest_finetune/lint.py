@@ -16,13 +16,24 @@ from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.formats import Format, detect_file
 from pytest_finetune.reader import holds_examples, read_head
 from pytest_finetune.scan import ScanResult, scan
+from pytest_finetune.splits import partial_marker
 
 #: Records read before the scan to detect a file's format.
 DETECTION_RECORDS = 20
 
 
 def plan(path: Path, settings: Settings) -> tuple[Format, FileSettings]:
-    """A file's format and its settings, keeping only the checks for that format."""
+    """A file's format and its settings, keeping only the checks for that format.
+
+    An :class:`OSError` if the file cannot be read, or is half of a pair that a stopped
+    ``prepare`` run was writing (linted, it would pass for a dataset without its split).
+    """
+    marker = partial_marker(path)
+    if marker is not None and marker.exists():
+        raise OSError(
+            f"half of a prepared pair that a stopped `pytest-finetune prepare` was writing "
+            f"({marker.name} is beside it); run prepare again"
+        )
     file_settings = settings.for_file(path)
     fmt = detect_file(
         read_head(path, records=DETECTION_RECORDS, max_bytes=file_settings.max_line_bytes)
@@ -33,6 +44,8 @@ def plan(path: Path, settings: Settings) -> tuple[Format, FileSettings]:
 
 def cannot_read(display: str, error: OSError) -> str:
     """The one line that says a dataset could not be read (gone, or not readable)."""
+    if error.errno is None:  # ours (see plan): the message says it all
+        return f"{display}: {error}"
     why = error.strerror or error
     return f"{display}: cannot read it: {why}; check that it exists and is readable"
 

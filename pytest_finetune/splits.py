@@ -145,3 +145,14 @@ add_key(
         '[{train = "...", valid = "..."}], relative to the configuration file.',
     ),
 )
+
+
+def partial_marker(path: Path) -> Path | None:
+    """The marker of the prepared pair ``path`` belongs to; ``None`` if it is not in one.
+
+    The marker exists while the pair is being published, or if the run was killed then.
+    """
+    stem, found, rest = path.name.rpartition("_prepared_")
+    if not found or rest not in ("train.jsonl", "valid.jsonl"):
+        return None
+    return path.with_name(f".{stem}_prepared.partial")

@@ -11,6 +11,8 @@ import errno
 import json
 import os
 import pathlib
+import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -371,3 +373,58 @@ def test_an_interrupted_run_marks_its_report(lint):
     again = lint({"conftest.py": ""})
     assert again.report["interrupted"] is False
     assert [d["path"] for d in again.report["datasets"]] == ["data/a.jsonl", "data/b.jsonl"]
+
+
+# -- 13.3: prepare killed between the two files of a pair ------------------------------
+
+KILLED_BETWEEN_THE_FILES = """
+import os, signal, sys
+from pytest_finetune.cli import main
+
+linking = os.link
+links = []
+
+def link(source, target):
+    links.append(target)
+    if len(links) == 2:  # the training file is in place, the validation file not yet
+        os.kill(os.getpid(), signal.SIGKILL)
+    linking(source, target)
+
+os.link = link
+sys.exit(main(["prepare", "data/intents.jsonl"]))
+"""
+
+
+def test_a_pair_half_published_by_a_killed_prepare_is_refused_then_replaced(
+    pytester, monkeypatch, capsys
+):
+    monkeypatch.chdir(pytester.path)
+    write_files(pytester.path, {"data/intents.jsonl": GOOD, "kill.py": KILLED_BETWEEN_THE_FILES})
+    killed = pytester.run(sys.executable, "kill.py")
+    assert killed.ret == -signal.SIGKILL
+    data = pytester.path / "data"
+    assert sorted(p.name for p in data.iterdir() if not p.name.endswith(".tmp")) == [
+        ".intents_prepared.partial",
+        "intents.jsonl",
+        "intents_prepared_train.jsonl",
+    ]
+    # The half pair is not linted as a dataset: one line says what happened.
+    result = pytester.runpytest("-p", "no:cacheprovider", "data")
+    result.stdout.fnmatch_lines(
+        [
+            "data/intents_prepared_train.jsonl: half of a prepared pair that a stopped "
+            "`pytest-finetune prepare` was writing (.intents_prepared.partial is beside it); "
+            "run prepare again"
+        ]
+    )
+    assert main(["check", "data"]) == 2
+    # The rerun removes the half pair and what the killed run left, and writes both.
+    assert main(["prepare", "data/intents.jsonl"]) == 0
+    assert sorted(p.name for p in data.iterdir()) == [
+        "intents.jsonl",
+        "intents_prepared_train.jsonl",
+        "intents_prepared_valid.jsonl",
+    ]
+    capsys.readouterr()
+    assert main(["check", "data"]) == 0
+    assert (data / "intents.jsonl").read_text("utf-8") == GOOD  # the input, untouched

@@ -8,7 +8,6 @@ beside the data.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -153,8 +152,9 @@ def prepare(options: Options, settings: Settings) -> Prepared:
             notes.append(f"A real run would stop here: {error.message}")
         results = _lint_copies(outputs, settings)
     else:
+        write.recover(paths)  # what a killed run left
         write.refuse_existing(paths, names)
-        _write_all(outputs)
+        write.write_all([(o.path, write.encode(o.examples)) for o in outputs], names)
         results = _lint(outputs, settings, {output.path: output.path for output in outputs})
     return Prepared(
         source=source,
@@ -294,25 +294,6 @@ def _count(examples: list[Example], label: Any) -> dict[str, int]:
         if name is not None:
             counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-
-
-def _write_all(outputs: list[Output]) -> None:
-    """Write every output, or none: a failure removes the ones this run wrote."""
-    written: list[Path] = []
-    try:
-        for output in outputs:
-            try:
-                write.write_new(output.path, write.encode(output.examples))
-            except OSError as error:
-                raise PrepareError(
-                    f"cannot write {output.shown}: {error.strerror or error}"
-                ) from None
-            written.append(output.path)
-    except BaseException:
-        for path in written:
-            with contextlib.suppress(OSError):
-                path.unlink()
-        raise
 
 
 def _lint_copies(outputs: list[Output], settings: Settings) -> RunResults:

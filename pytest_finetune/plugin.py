@@ -222,7 +222,12 @@ def _check_output_paths(config: pytest.Config) -> None:
             continue
         if path.is_dir():
             raise pytest.UsageError(f"{option}: {path} is a folder; give the path of a file")
-        target = path.resolve() if path.is_symlink() else path
+        try:
+            target = path.resolve(strict=False) if path.is_symlink() else path
+        except (RuntimeError, OSError):  # a loop: RuntimeError before Python 3.13
+            raise pytest.UsageError(
+                f"{option}: {path} is a symlink loop; give the path of a file"
+            ) from None
         if target.exists() and not target.is_file():
             # A device or a pipe would be replaced by a regular file.
             raise pytest.UsageError(

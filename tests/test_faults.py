@@ -322,6 +322,11 @@ def test_a_device_or_a_pipe_is_refused_and_a_symlink_is_written_through(lint, py
         "give the path of a file"
     )
     assert (pytester.path / "pipe.json").is_fifo()
+    (pytester.path / "loop.json").symlink_to("loop.json")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--finetune-report=loop.json")
+    assert result.stderr.lines[0] == (
+        "ERROR: --finetune-report: loop.json is a symlink loop; give the path of a file"
+    )
     (pytester.path / "reports").mkdir()
     (pytester.path / "latest.json").symlink_to("reports/run.json")
     assert pytester.runpytest("-p", "no:cacheprovider", "--finetune-report=latest.json").ret == 0

@@ -47,7 +47,7 @@ class DatasetResult:
     def all_findings(self) -> list[Finding]:
         """Kept findings of every check, by line then code."""
         found = [finding for findings in self.findings.values() for finding in findings]
-        return sorted(found, key=lambda f: (f.line or 0, f.column or 0, f.code, f.message))
+        return sorted(found, key=lambda f: (f.line or 0, f.column or 0, f.code))
 
     def code_counts(self) -> dict[str, int]:
         """How many findings each check reported, by code."""

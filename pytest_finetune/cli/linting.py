@@ -102,14 +102,12 @@ def lint(
     linted = Linted()
     shared: dict[str, Any] = {}
 
-    def unreadable_folder(error: OSError) -> None:
-        where = shown(Path(error.filename)) if error.filename else "a folder"
-        linted.unreadable.append(cannot_read(where, error))
-        print(f"pytest-finetune: {linted.unreadable[-1]}", file=sys.stderr)
-
     def cannot(path: Path, error: OSError) -> None:
         linted.unreadable.append(cannot_read(shown(path), error))
         print(f"pytest-finetune: {linted.unreadable[-1]}", file=sys.stderr)
+
+    def unreadable_folder(error: OSError) -> None:
+        cannot(Path(error.filename or "."), error)
 
     for path in find_datasets(paths, settings, skip=skip, unreadable=unreadable_folder):
         try:

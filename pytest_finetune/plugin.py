@@ -140,8 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
         # The workers collect, not this process: it cannot tell whether datasets are
         # among the tests, and says so at once rather than from every worker.
         raise pytest.UsageError(error)
-    _check_output_paths(config)
     _check_rootdir(config)
+    _check_output_paths(config)
     config.stash[STATE] = RunState(settings, error)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Reporter(config), "finetune-reporter")

@@ -131,7 +131,8 @@ def test_a_path_option_given_as_two_words_does_not_move_the_rootdir(
     )
     outside = tmp_path_factory.mktemp("elsewhere")
     (outside / "out").mkdir()
-    (outside / "out/r.json").write_text("{}", "utf-8")  # the report of a first run
+    first_run = '{"version": 1, "datasets": [], "training": []}\n'
+    (outside / "out/r.json").write_text(first_run, "utf-8")  # the report of a first run
     value = str(outside / target)
     result = pytester.runpytest("-p", "no:cacheprovider", option, value)
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -198,7 +198,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if (path := config.getoption(option)) is not None
     }
     if outputs:
-        for dataset in {item.path for item in items if isinstance(item, CheckItem)}:
+        for dataset in {item.path for item in items if isinstance(item.parent, DatasetFile)}:
             given = outputs.get(dataset.resolve())
             if given is not None:
                 # Even with --finetune-force: the report would replace what it reports on.

@@ -89,14 +89,12 @@ def test_a_dataset_deleted_after_collection_fails_its_items_and_the_others_run(l
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED
     run.result.stdout.fnmatch_lines(
         [
-            "*_ FT001-empty-file _*",
+            "*_ data/gone.jsonl _*",
             "data/gone.jsonl: cannot read it: No such file or directory; check that it exists "
             "and is readable",
-            "*_ FT002-binary-file _*",
         ]
     )
-    outcomes = run.result.parseoutcomes()
-    assert outcomes["failed"] == outcomes["passed"]  # every item of one, none of the other
+    assert run.result.parseoutcomes() == {"failed": 1, "passed": 1}
     assert [d["path"] for d in run.report["datasets"]] == ["data/kept.jsonl"]
 
 
@@ -210,12 +208,15 @@ def test_no_secret_reaches_check_or_prepare(tmp_path, monkeypatch, capsys):
 def test_verbose_item_ids_are_the_ids_pytest_takes_back(lint, pytester):
     run = lint({"good.jsonl": GOOD, "data/good.jsonl": GOOD}, "-v")
     run.result.stdout.fnmatch_lines(
-        ["data/good.jsonl::FT001-empty-file PASSED*", "good.jsonl::FT001-empty-file PASSED*"],
-        consecutive=False,
+        ["data/good.jsonl::checks PASSED*", "good.jsonl::checks PASSED*"], consecutive=False
     )
     assert "::jsonl::" not in run.output
-    again = pytester.runpytest("-p", "no:cacheprovider", "good.jsonl::FT001-empty-file")
+    again = pytester.runpytest("-p", "no:cacheprovider", "good.jsonl::checks")
     again.assert_outcomes(passed=1)
+    # An item per check (items = "check", or -k) reads the same.
+    run = lint({"good.jsonl": GOOD}, "-v", "-k", "FT001")
+    run.result.stdout.fnmatch_lines(["good.jsonl::FT001-empty-file PASSED*"])
+    assert "::jsonl::" not in run.output
 
 
 # -- 13.15, 13.17: the same data gives the same report --------------------------------

@@ -50,7 +50,7 @@ def test_the_one_item_fails_with_each_failing_check_and_reports_them_all(lint):
     run.result.assert_outcomes(failed=1)
     run.result.stdout.fnmatch_lines(
         [
-            "*_ data/train.jsonl::checks _*",
+            "*_ data/train.jsonl _*",
             "FT003 invalid-json: 1 error in data/train.jsonl",
             "data/train.jsonl:101:2: FT003 *",
             "",

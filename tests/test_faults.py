@@ -223,8 +223,8 @@ def test_verbose_item_ids_are_the_ids_pytest_takes_back(lint, pytester):
 
 
 def test_findings_past_the_cap_are_the_same_whatever_order_a_check_reports_them_in():
-    from pytest_finetune.findings import Finding, Severity  # noqa: PLC0415
     from pytest_finetune.checks.context import MAX_STORED_FINDINGS, CheckOutcome  # noqa: PLC0415
+    from pytest_finetune.findings import Finding, Severity  # noqa: PLC0415
 
     def finding(line: int) -> Finding:
         return Finding("FT401", "duplicate-example", Severity.ERROR, "a.jsonl", line, "dup")

@@ -124,6 +124,9 @@ class Record:
     raw: bytes
     data: dict[str, Any]
     format: Format
+    #: Set on a view: the record as OpenAI data (see :mod:`pytest_finetune.conversions`)
+    #: of a record of this format, which checks of chat and preference data read.
+    source: Format | None = None
 
 
 def detect(data: dict[str, Any]) -> Format:

@@ -15,7 +15,7 @@ from typing import Any
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.formats import Format, detect_file
 from pytest_finetune.reader import holds_examples, read_head
-from pytest_finetune.scan import ScanResult, scan
+from pytest_finetune.scan import ScanResult, runs_on, scan
 from pytest_finetune.splits import partial_marker
 
 #: Records read before the scan to detect a file's format.
@@ -23,7 +23,10 @@ DETECTION_RECORDS = 20
 
 
 def plan(path: Path, settings: Settings) -> tuple[Format, FileSettings]:
-    """A file's format and its settings, keeping only the checks for that format.
+    """A file's format and its settings, keeping only the checks that run on that format.
+
+    The checks of chat and preference data run on the trainers' formats too, reading
+    their records as OpenAI data (:func:`pytest_finetune.scan.runs_on`).
 
     An :class:`OSError` if the file cannot be read, or is half of a pair that a stopped
     ``prepare`` run was writing (linted, it would pass for a dataset without its split).
@@ -38,7 +41,7 @@ def plan(path: Path, settings: Settings) -> tuple[Format, FileSettings]:
     fmt = detect_file(
         read_head(path, records=DETECTION_RECORDS, max_bytes=file_settings.max_line_bytes)
     )
-    file_settings.checks = [check for check in file_settings.checks if check.applies_to(fmt)]
+    file_settings.checks = [check for check in file_settings.checks if runs_on(check, fmt)]
     return fmt, file_settings
 
 

@@ -19,6 +19,7 @@ from pytest_finetune.checks.context import CheckOutcome, DatasetStats, ScanConte
 from pytest_finetune.checks.registry import Check
 from pytest_finetune.config import FileSettings
 from pytest_finetune.conventions import HEAD_RECORDS
+from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_openai
 from pytest_finetune.formats import Format, Record, detect
 from pytest_finetune.reader import Problem, Reader, SyntaxProblem
 
@@ -85,6 +86,8 @@ class _Runner:
         #: Per format: what to call for each record, and the check each call belongs to.
         self._visitors: dict[Format, list[Callable[[Record], None]]] = {}
         self._owners: dict[Format, list[Check]] = {}
+        #: Per (format, format of its view): the checks that judge the view, and how.
+        self._view_visitors: dict[tuple[Format, Format], list[tuple[Check, Any]]] = {}
         self._problem_checks: dict[Problem, list[Check]] = {}
         for check in checks:
             for kind in type(check).problems:
@@ -104,6 +107,10 @@ class _Runner:
                 if visit is not None:
                     found.append(visit)
                     owners.append(check)
+            if _has_view(fmt) and any(type(check).reads_views for check in self.checks):
+                # Converting never raises (conversions' contract), so this never crashes.
+                found.append(self._visit_view)
+                owners.append(self.checks[0])
             self._visitors[fmt] = found
             self._owners[fmt] = owners
         return found
@@ -124,10 +131,35 @@ class _Runner:
                 self._call(owner, rest, record)
 
     def start(self, head: list[Record]) -> None:
+        # Checks of chat and preference data learn from the head as they will judge it:
+        # records of the trainers' formats as OpenAI data.
+        views = [view(record) if _has_view(record.format) else record for record in head]
         for check in self.checks:
-            self._call(check, check.begin, head)
+            self._call(check, check.begin, head if type(check).formats is None else views)
         for record in head:
             self.visit(record)
+
+    def _visit_view(self, record: Record) -> None:
+        """Give the checks of OpenAI data a record of another format, read as OpenAI data.
+
+        Only checks that do not look at the record's own format take the view, so that
+        nothing is judged twice; findings keep the record's line.
+        """
+        seen = view(record)
+        key = (record.format, seen.format)
+        visitors = self._view_visitors.get(key)
+        if visitors is None:
+            visitors = self._view_visitors[key] = [
+                (check, visit)
+                for check in self.checks
+                # A check of every format (formats None) saw the record itself.
+                if type(check).reads_views
+                and type(check).formats is not None
+                and check.visitor(record.format) is None
+                and (visit := check.visitor(seen.format)) is not None
+            ]
+        for check, visit in visitors:
+            self._call(check, visit, seen)
 
     def problem(self, problem: SyntaxProblem) -> None:
         for check in self._problem_checks.get(problem.kind, ()):
@@ -150,5 +182,33 @@ class _Runner:
         self.checks = [other for other in self.checks if other is not check]
         self._visitors.clear()
         self._owners.clear()
+        self._view_visitors.clear()
         for kind, checks in self._problem_checks.items():
             self._problem_checks[kind] = [other for other in checks if other is not check]
+
+
+def _has_view(fmt: Format) -> bool:
+    """Whether records of ``fmt`` are also read as OpenAI data (the trainers' formats)."""
+    return fmt not in OPENAI and fmt in READABLE
+
+
+def runs_on(check: type[Check], fmt: Format) -> bool:
+    """Whether ``check`` runs on a file of format ``fmt``: on its records, or their views."""
+    if check.applies_to(fmt):
+        return True
+    return (
+        _has_view(fmt)
+        and check.reads_views
+        and check.formats is not None
+        and check.applies_to(openai_shape(fmt))
+    )
+
+
+def view(record: Record) -> Record:
+    """``record`` read as OpenAI data: chat, preference or prompt/completion, same line.
+
+    What has no OpenAI equivalent is left out of the view; the format's own checks
+    (FT7xx) report what is malformed.
+    """
+    converted = to_openai(record.format, record.data)
+    return Record(record.line, record.raw, converted.data, converted.format, record.format)

@@ -18,17 +18,36 @@ from conftest import REAL, needs_encodings
 pytestmark = needs_encodings
 
 #: File -> (the target it is for, format, examples, findings by code), at the default settings.
+#: Read as chat, the files are judged by the chat and content checks too: FT014 says an
+#: excerpt is few examples; identity.json is LLaMA-Factory's template, its {{name}}
+#: placeholders unfilled (FT403); the glaive excerpt repeats an example (FT401) and holds
+#: e-mail addresses (FT405); a DPO letter keeps "[Recipient's Name]" (FT403).
 KNOWN = {
-    "llamafactory__alpaca_en_demo_excerpt.json": ("trl", "alpaca", 15, {}),
-    "llamafactory__identity_excerpt.json": ("trl", "alpaca", 15, {}),
-    "llamafactory__glaive_toolcall_en_demo_excerpt.json": ("trl", "sharegpt", 8, {}),
-    "llamafactory__glaive_toolcall_zh_demo_excerpt.json": ("trl", "sharegpt", 4, {}),
-    "llamafactory__dpo_en_demo_excerpt.json": ("trl", "sharegpt_preference", 6, {}),
+    "llamafactory__alpaca_en_demo_excerpt.json": ("trl", "alpaca", 15, {"FT014": 1}),
+    "llamafactory__identity_excerpt.json": ("trl", "alpaca", 15, {"FT014": 1, "FT403": 15}),
+    "llamafactory__glaive_toolcall_en_demo_excerpt.json": (
+        "trl",
+        "sharegpt",
+        8,
+        {"FT014": 1, "FT401": 1, "FT405": 2},
+    ),
+    "llamafactory__glaive_toolcall_zh_demo_excerpt.json": ("trl", "sharegpt", 4, {"FT014": 1}),
+    "llamafactory__dpo_en_demo_excerpt.json": (
+        "trl",
+        "sharegpt_preference",
+        6,
+        {"FT014": 1, "FT403": 1},
+    ),
     # Excerpts: Bedrock takes 32 examples or more.
     "anthropic-cookbook__json_mode_dataset_excerpt.jsonl": ("bedrock", "claude", 20, {"FT013": 1}),
-    "hh-rlhf__harmless_base_test.jsonl": ("trl", "chosen_rejected", 30, {}),
+    "hh-rlhf__harmless_base_test.jsonl": ("trl", "chosen_rejected", 30, {"FT014": 1}),
     # The sample has no newline after its one line.
-    "gcp-generative-ai__patient_1_glucose_examples.jsonl": ("vertex", "gemini", 1, {"FT012": 1}),
+    "gcp-generative-ai__patient_1_glucose_examples.jsonl": (
+        "vertex",
+        "gemini",
+        1,
+        {"FT012": 1, "FT014": 1},
+    ),
     "aws-nova-docs__text_example.jsonl": ("bedrock", "nova", 1, {"FT013": 1}),
 }
 

@@ -126,6 +126,7 @@ class InvalidPreferenceOutput(Check):
     """
 
     code = "FT302"
+    reads_views = False
     name = "invalid-preference-output"
     severity = Severity.ERROR
     formats = PREFERENCE
@@ -276,6 +277,7 @@ class LegacyPreferenceKeys(Check):
     """
 
     code = "FT305"
+    reads_views = False
     name = "legacy-preference-keys"
     severity = Severity.WARNING
     formats = PREFERENCE

@@ -100,6 +100,10 @@ class Check:
     #: The formats the check applies to; ``None``: every file, whatever its format.
     formats: ClassVar[frozenset[Format] | None] = SUPPORTED
     fixable: ClassVar[bool] = False
+    #: Whether the check also judges records of the trainers' formats (ShareGPT,
+    #: Gemini, ...) read as OpenAI data. ``False`` for rules of OpenAI's schema alone,
+    #: and for those the formats' own checks (FT7xx) judge in the file's own terms.
+    reads_views: ClassVar[bool] = True
     #: Whether the check runs when ``select`` is not set. An opt-in check (``False``)
     #: runs when named: by code, prefix, name or ``ALL``, as ruff's rules outside its
     #: default set.

@@ -169,6 +169,7 @@ class TooManyImages(Walked):
     """
 
     code = "FT210"
+    reads_views = False
     name = "too-many-images"
     severity = Severity.ERROR
     Options = _ImageOptions

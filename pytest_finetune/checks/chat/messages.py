@@ -117,6 +117,7 @@ class UnknownExampleKey(IssueCheck):
     """
 
     code = "FT204"
+    reads_views = False
     name = "unknown-example-key"
     severity = Severity.WARNING
     issue = Issue.UNKNOWN_EXAMPLE_KEY

@@ -129,6 +129,7 @@ class ConsecutiveSameRole(IssueCheck):
     """
 
     code = "FT222"
+    reads_views = False
     name = "consecutive-same-role"
     severity = Severity.WARNING
     issue = Issue.CONSECUTIVE_ROLE
@@ -180,6 +181,7 @@ class LastMessageNotTrained(IssueCheck):
     """
 
     code = "FT224"
+    reads_views = False
     name = "last-message-not-trained"
     severity = Severity.WARNING
     formats = CHAT

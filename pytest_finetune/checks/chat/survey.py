@@ -31,15 +31,20 @@ class _Walk(Survey):
 
     def visit(self, record: Record) -> None:
         analysis = analyse(record)
+        view = record.source is not None
         if analysis.issues:
             fmt = record.format
             for issue, messages in analysis.issues.items():
                 member = self.by_issue.get(issue)
                 if member is not None and type(member).applies_to(fmt):
+                    if view and not member.reads_views:
+                        continue
                     for message in messages:
                         member.report(record.line, message)
         images = self.images
-        if images is not None and analysis.images > images.options.max_images:
+        if images is None or (view and not images.reads_views):
+            return
+        if analysis.images > images.options.max_images:
             images.found(record.line, analysis.images)
 
 

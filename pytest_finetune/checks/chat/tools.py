@@ -84,6 +84,7 @@ class InvalidToolName(IssueCheck):
     """
 
     code = "FT217"
+    reads_views = False
     name = "invalid-tool-name"
     severity = Severity.ERROR
     issue = Issue.INVALID_TOOL_NAME
@@ -195,6 +196,7 @@ class TooManyToolCalls(IssueCheck):
     """
 
     code = "FT221"
+    reads_views = False
     name = "too-many-tool-calls"
     severity = Severity.ERROR
     issue = Issue.TOO_MANY_TOOL_CALLS

@@ -228,7 +228,7 @@ TARGETS: dict[str, Target] = _table(
     ),
     Target(
         name="trl",
-        title="open-source trainers (TRL, Axolotl, LLaMA-Factory, Unsloth)",
+        title="TRL (and Axolotl, LLaMA-Factory, Unsloth)",
         formats=(
             Format.CHAT,
             Format.TRL_PREFERENCE,

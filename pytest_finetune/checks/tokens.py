@@ -409,15 +409,16 @@ class FormatNotForModel(Check):
 
     What it does:
         Compares the file's format with the formats the target accepts (``target``:
-        OpenAI by default; see docs/targets.md), then with those of the configured
-        model: babbage-002 and davinci-002 take prompt/completion data only; the chat
-        models (gpt-4o, gpt-4.1, gpt-3.5-turbo, gpt-4, o4-mini, their minis and
-        snapshots) take chat data, and gpt-4o, gpt-4o-mini, gpt-4.1, gpt-4.1-mini and
-        gpt-4.1-nano preference data too. The model is compared only when one is
-        chosen: ``model`` in the configuration, ``--finetune-model``, or the model a
-        training declaration trains; the default model is an assumption, not a choice.
-        A model added in ``[tool.pytest_finetune.models]`` takes every format unless
-        its ``formats`` key lists them. Data of no known format is FT016's.
+        OpenAI by default; see docs/targets.md), then, for OpenAI and Azure OpenAI,
+        with those of the configured model: babbage-002 and davinci-002 take
+        prompt/completion data only; the chat models (gpt-4o, gpt-4.1, gpt-3.5-turbo,
+        gpt-4, o4-mini, their minis and snapshots) take chat data, and gpt-4o,
+        gpt-4o-mini, gpt-4.1, gpt-4.1-mini and gpt-4.1-nano preference data too. The
+        model is compared only when one is chosen: ``model`` in the configuration,
+        ``--finetune-model``, or the model a training declaration trains; the default
+        model is an assumption, not a choice. A model added in
+        ``[tool.pytest_finetune.models]`` takes every format unless its ``formats`` key
+        lists them. Data of no known format is FT016's.
 
     Why it matters:
         The service refuses the file, often only once the job starts, after the upload

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import re
 
+from pytest_finetune.checks.content.searches import (
+    C1_BYTES,
+    MOJIBAKE_BYTES,
+    REPLACEMENT_BYTES,
+    SURROGATE_BYTES,
+)
+
 # The screen's alphabet. Lowercase letters and spaces (most of any text) are dropped.
 # What could belong to a key or a card number (capitals, digits, '-', '_') becomes
 # 'A', so that a long run of 'A' is a long token. Bytes that start rarer problems
@@ -46,6 +53,10 @@ _ESCAPE = re.compile(rb"\\[ubf]")
 class Flag:
     """What a record may contain, as bits: the screen's answer."""
 
+    #: Non-ASCII characters that may be garbled: mojibake, U+FFFD, a C1 control, a
+    #: surrogate (written with ``surrogatepass``; in JSON, an escape: CONTROL). Text
+    #: in any language is not flagged, only these, with the exact byte search of each
+    #: (:func:`_garbled`): flagging every non-ASCII text cost 40 µs a record.
     NON_ASCII = 1
     CONTROL = 2  # a control character or a lone surrogate (an escape, in raw JSON)
     EMAIL = 8
@@ -74,7 +85,7 @@ class Screen:
 
     def raw(self, raw: bytes) -> int:
         """The flags of a raw JSON line."""
-        found = 0 if raw.isascii() else Flag.NON_ASCII
+        found = 0 if raw.isascii() or not _garbled(raw) else Flag.NON_ASCII
         rest = raw.translate(_RAW_TABLE, _DROP)
         if b"!" in rest:
             found |= _rare(raw)
@@ -97,15 +108,15 @@ class Screen:
     def clean(self, texts: list[str]) -> bool:
         """Whether none of ``texts`` can have a problem: one pass for many records."""
         blob = ".".join(texts).encode("utf-8", "surrogatepass")
-        if self.need & Flag.NON_ASCII and not blob.isascii():
+        if self.need & Flag.NON_ASCII and not blob.isascii() and _garbled(blob):
             return False
         rest = blob.translate(_TEXT_TABLE, _DROP)
         return b"!" not in rest and not (self.long and _LONG_RUN in rest)
 
     def texts(self, prompt: str, completion: str) -> int:
         """The flags of a prompt and its completion."""
-        found = 0 if prompt.isascii() and completion.isascii() else Flag.NON_ASCII
         text = f"{prompt}.{completion}".encode("utf-8", "surrogatepass")
+        found = Flag.NON_ASCII if not text.isascii() and _garbled(text) else 0
         rest = text.translate(_TEXT_TABLE, _DROP)
         if b"!" in rest:
             found |= _rare(text)
@@ -118,6 +129,19 @@ class Screen:
         if self.long and _LONG_RUN in rest:
             found |= Flag.LONG_TOKEN
         return found & self.need
+
+
+def _garbled(data: bytes) -> bool:
+    """Whether the UTF-8 ``data`` holds mojibake, U+FFFD, a C1 control or a surrogate.
+
+    Each search starts with a literal byte that ``re`` or ``in`` skips to at C speed.
+    """
+    return (
+        MOJIBAKE_BYTES.search(data) is not None
+        or REPLACEMENT_BYTES in data
+        or (b"\xc2" in data and C1_BYTES.search(data) is not None)
+        or (b"\xed" in data and SURROGATE_BYTES.search(data) is not None)
+    )
 
 
 def _rare(data: bytes) -> int:

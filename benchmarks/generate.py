@@ -28,30 +28,36 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-WORDS = (
+
+def words(text: str) -> list[str]:
+    """The words of ``text``: a sentence reads better than a list of strings."""
+    return text.split()
+
+
+WORDS = words(
     "order parcel refund invoice account password delivery tracking screen battery "
     "charger update firmware warranty replacement subscription payment card address "
     "courier box broken cracked missing late twice charged login email verification "
     "reset factory bluetooth wifi app crash error noise display speaker keyboard cable "
     "store return please thanks hello morning urgent yesterday week month today again "
     "still never"
-).split()
+)
 # Words of the languages customers write in besides English, and what they put around
 # them: accented Latin, Cyrillic, CJK (no spaces between words), emoji.
-ACCENTED = (
+ACCENTED = words(
     "café résumé naïve façade über Größe Straße señor niño mañana déjà zażółć "
     "gęślą Ørsted Ångström crème brûlée São Paulo Bogotá Zürich Kraków Malmö "
     "garçon entrepôt reçu livré commandé remboursé défectueux Lieferung kaputt "
     "Rückerstattung envío devolución pedido"
-).split()
-CYRILLIC = (
+)
+CYRILLIC = words(
     "заказ доставка возврат пароль спасибо здравствуйте посылка оплата карта "
     "экран батарея ошибка приложение курьер сломан вчера сегодня снова"
-).split()
-CJK = (
+)
+CJK = words(
     "订单 退款 配送 密码 发票 账户 屏幕 电池 谢谢 你好 注文 返品 配達 "
     "パスワード 画面 ありがとう 주문 환불 배송 비밀번호 감사합니다"
-).split()
+)
 EMOJI = [
     "😀", "👍", "🙏", "😡", "📦", "🚚", "💳", "❤️", "✅", "❌",
     "👍🏽", "👨\u200d👩\u200d👧", "🏳️\u200d🌈", "🇫🇷", "🇯🇵", "🇧🇷", "🇺🇦",
@@ -88,7 +94,7 @@ def accented(rng: random.Random, low: int, high: int) -> str:
         at = rng.randrange(len(words))
         words[at] = f"“{words[at]}”"
     if rng.random() < 0.4:
-        words.insert(rng.randrange(len(words)), rng.choice(["—", "–", "…", "’s"]))
+        words.insert(rng.randrange(len(words)), rng.choice(["—", "–", "…", "’s"]))  # noqa: RUF001
     return " ".join(words).capitalize() + rng.choice([".", "?", "!", "…"])
 
 

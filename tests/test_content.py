@@ -427,6 +427,52 @@ def test_clean_text_passes_the_screen():
     assert screen.clean([text for row in intents(50) for text in row.values()])
 
 
+@pytest.mark.parametrize("problem", sorted(PROBLEMS))
+def test_the_screen_of_joined_lines_never_misses_a_problem(problem):
+    text, flag = PROBLEMS[problem]
+    row = pc(f"Some words before. {text} ->", " label\n")
+    clean = [json.dumps(other).encode() + b"\n" for other in intents(10)]
+    texts = [text for other in [*intents(10), row] for text in other.values()]
+    screen = Screen(ALL_FLAGS)
+    for line in writers(row):
+        lines = b"".join([*clean[:5], line, *clean[5:]])
+        assert not screen.clean_lines(lines, 11, lambda: texts), line
+
+
+# Text as people write it: accents, curly quotes and dashes, Cyrillic, CJK, emoji with
+# joined sequences and flags, and accented letters next to quotes.
+MULTILINGUAL = [
+    "“Café” — the naïve façade of São Paulo…",
+    "Größe: 42 – Straße “Zürich”, reçu à l’entrepôt",
+    "Здравствуйте, заказ не пришёл",
+    "订单还没有到。注文が届きません 주문",
+    "Thanks 👍🏽 👨\u200d👩\u200d👧 🇫🇷 ❤️ ©2024 «ok» ½",
+]
+
+
+def test_text_in_any_language_passes_the_screen():
+    """Only garbled text (mojibake, U+FFFD, controls) is searched, not every non-ASCII one."""
+    screen = Screen(ALL_FLAGS)
+    rows = [pc(text + " ->", " " + text + "\n") for text in MULTILINGUAL]
+    for row in rows:
+        assert screen.texts(row["prompt"], row["completion"]) == 0
+        for raw in writers(row):
+            assert screen.raw(raw, json.loads(raw)) == 0, raw
+    lines = [json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows]
+    texts = [text for row in rows for text in row.values()]
+    assert screen.clean_lines(b"".join(lines), len(lines), lambda: texts)
+    assert screen.clean(texts)
+
+
+def test_escapes_that_write_nothing_wrong_pass_the_screen():
+    """Escaped backslashes escape nothing; escaped text is read for what it writes."""
+    screen = Screen(ALL_FLAGS)
+    for text in ("C:\\\\bin\\\\file", "a regex \\\\b\\\\w+ and \\\\u00e9", "café 😀"):
+        row = chat("Hello there", text)
+        raw = json.dumps(row).encode()
+        assert screen.raw(raw, json.loads(raw)) == 0, raw
+
+
 def test_records_that_pass_the_screen_are_not_searched(tmp_path, monkeypatch):
     searched: list[int] = []
     original = content._Pass._inspect

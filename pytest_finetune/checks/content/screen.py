@@ -7,6 +7,9 @@ Most records have none of the FT4xx problems; the screen spares them the searche
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+import orjson
 
 from pytest_finetune.checks.content.searches import (
     C1_BYTES,
@@ -44,6 +47,7 @@ def _table(rare: bytes, kept: bytes) -> bytes:
 
 _RAW_TABLE = _table(b"@<|\x7f", b'"\\{[')
 _TEXT_TABLE = _table(b"@<|{[" + _CONTROLS, b"")
+_LINES_TABLE = _table(b"@<|[\x7f", b"{")
 #: A run this long in the screen is a token that may be a key or a card number.
 _LONG_RUN = b"A" * 13
 # In the raw line, control characters and surrogates hide behind escapes.
@@ -83,14 +87,18 @@ class Screen:
         self.brace = bool(need & Flag.BRACE)
         self.bracket = bool(need & Flag.BRACKET)
 
-    def raw(self, raw: bytes) -> int:
-        """The flags of a raw JSON line."""
+    def raw(self, raw: bytes, data: object = None) -> int:
+        r"""The flags of a raw JSON line, or of lines joined (then without ``data``).
+
+        ``data``, the line's parsed value, tells what its ``\u`` escapes write; without
+        it, any such escape raises CONTROL.
+        """
         found = 0 if raw.isascii() or not _garbled(raw) else Flag.NON_ASCII
         rest = raw.translate(_RAW_TABLE, _DROP)
         if b"!" in rest:
             found |= _rare(raw)
-        if self.control and b"\\" in rest and _ESCAPE.search(raw):
-            found |= Flag.CONTROL
+        if self.control and b"\\" in rest:
+            found |= _escapes(raw, data)
         if self.long and _LONG_RUN in rest:
             found |= Flag.LONG_TOKEN
         # JSON's own braces and brackets open an object ('{"') or hold values ('[{',
@@ -104,6 +112,22 @@ class Screen:
         ):
             found |= Flag.BRACKET
         return found & self.need
+
+    def clean_lines(self, lines: bytes, count: int, texts: Callable[[], list[str]]) -> bool:
+        r"""Whether none of ``count`` prompt/completion lines joined can have a problem.
+
+        For lines with only the two keys, whose JSON syntax is then one ``{`` a line.
+        Reading the lines spares encoding their texts again, which costs more than the
+        screen itself for non-ASCII text. Lines with escapes other than ``\n``,
+        ``\t``, ``\"`` (what ``\u``, ``\b`` and ``\f`` write only shows in the
+        texts) are screened through ``texts()``, as :meth:`clean`.
+        """
+        if _ESCAPE.search(lines):
+            return self.clean(texts())
+        if self.need & Flag.NON_ASCII and not lines.isascii() and _garbled(lines):
+            return False
+        rest = lines.translate(_LINES_TABLE, _DROP)
+        return not (b"!" in rest or rest.count(b"{") > count or (self.long and _LONG_RUN in rest))
 
     def clean(self, texts: list[str]) -> bool:
         """Whether none of ``texts`` can have a problem: one pass for many records."""
@@ -131,6 +155,33 @@ class Screen:
         return found & self.need
 
 
+def _escapes(raw: bytes, data: object) -> int:
+    """The flags of what the escapes of a JSON line write."""
+    bare = _unescaped(raw)
+    if data is None or b"\\u" not in bare:
+        return Flag.CONTROL if _ESCAPE.search(bare) else 0
+    # Non-ASCII text escaped (json.dumps writes it so by default) would otherwise send
+    # every such record to the searches. orjson writes the record again as UTF-8,
+    # escaping only C0 controls, and refuses lone surrogates: the same screen then
+    # reads the characters themselves.
+    try:
+        written = orjson.dumps(data)
+    except TypeError:  # a lone surrogate (or what else orjson cannot write)
+        return Flag.CONTROL | Flag.NON_ASCII
+    found = Flag.NON_ASCII if not written.isascii() and _garbled(written) else 0
+    if _ESCAPE.search(_unescaped(written)):
+        found |= Flag.CONTROL
+    return found
+
+
+def _unescaped(raw: bytes) -> bytes:
+    r"""``raw`` without its escaped backslashes, whose next character escapes nothing.
+
+    Left to right, as JSON reads them: in ``\\\u``, the third backslash escapes.
+    """
+    return raw.replace(b"\\\\", b"") if b"\\\\" in raw else raw
+
+
 def _garbled(data: bytes) -> bool:
     """Whether the UTF-8 ``data`` holds mojibake, U+FFFD, a C1 control or a surrogate.
 
@@ -138,7 +189,7 @@ def _garbled(data: bytes) -> bool:
     """
     return (
         MOJIBAKE_BYTES.search(data) is not None
-        or REPLACEMENT_BYTES in data
+        or (b"\xef" in data and REPLACEMENT_BYTES in data)
         or (b"\xc2" in data and C1_BYTES.search(data) is not None)
         or (b"\xed" in data and SURROGATE_BYTES.search(data) is not None)
     )

@@ -48,9 +48,10 @@ class _Pass(Survey):
 
     It logs a fingerprint of each example's input and target (for FT401, FT402), and
     screens its texts, searching them only when the screen flags something. Plain
-    prompt/completion records are screened :data:`BATCH` at a time: one pass over
-    many records costs less than one per record, and a clean batch (most are) needs
-    nothing more; a flagged batch is screened again record by record.
+    prompt/completion records are screened :data:`BATCH` at a time, through their
+    lines joined: one pass over many records costs less than one per record, and a
+    clean batch (most are) needs nothing more; a flagged batch is screened again
+    record by record, through its texts.
     """
 
     BATCH = 32
@@ -63,9 +64,8 @@ class _Pass(Survey):
         self.stop = ""
         if context.format is Format.PROMPT_COMPLETION:
             self.stop = conventions.of(context, head).stop.text
-        #: Plain prompt/completion records waiting to be screened, and their texts.
+        #: Plain prompt/completion records waiting to be screened.
         self._batch: list[Record] | None = None
-        self._texts: list[str] = []
         self._add: Callable[[int, int, int], None] | None = None
         self._groups: list[Group] | None = None
 
@@ -90,15 +90,13 @@ class _Pass(Survey):
                     self._add(hash(prompt), record.line, hash(completion))
                 if self._batch is not None and len(data) == 2:
                     self._batch.append(record)
-                    self._texts.append(prompt)
-                    self._texts.append(completion)
                     if len(self._batch) >= self.BATCH:
                         self._flush()
                     return
         elif self.log is not None:
             self._log(record)
         if self.screen.need:
-            flags = self.screen.raw(record.raw)
+            flags = self.screen.raw(record.raw, data)
             if flags:
                 self._inspect(record, flags)
 
@@ -129,14 +127,18 @@ class _Pass(Survey):
             add(hash((_canonical(inputs), pair)), record.line, preferred)
 
     def _flush(self) -> None:
-        records, texts = self._batch, self._texts
+        records = self._batch
         if not records:
             return
-        self._batch, self._texts = [], []
-        if self.screen.clean(texts):
+        self._batch = []
+        screen = self.screen
+        lines = b"".join([record.raw for record in records])
+        if screen.clean_lines(
+            lines, len(records), lambda: [text for r in records for text in r.data.values()]
+        ):
             return
-        for index, record in enumerate(records):
-            flags = self.screen.texts(texts[2 * index], texts[2 * index + 1])
+        for record in records:
+            flags = screen.texts(record.data["prompt"], record.data["completion"])
             if flags:
                 self._inspect(record, flags)
 

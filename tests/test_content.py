@@ -429,7 +429,7 @@ def test_clean_text_passes_the_screen():
 
 @pytest.mark.parametrize("problem", sorted(PROBLEMS))
 def test_the_screen_of_joined_lines_never_misses_a_problem(problem):
-    text, flag = PROBLEMS[problem]
+    text = PROBLEMS[problem][0]
     row = pc(f"Some words before. {text} ->", " label\n")
     clean = [json.dumps(other).encode() + b"\n" for other in intents(10)]
     texts = [text for other in [*intents(10), row] for text in other.values()]
@@ -443,7 +443,7 @@ def test_the_screen_of_joined_lines_never_misses_a_problem(problem):
 # joined sequences and flags, and accented letters next to quotes.
 MULTILINGUAL = [
     "“Café” — the naïve façade of São Paulo…",
-    "Größe: 42 – Straße “Zürich”, reçu à l’entrepôt",
+    "Größe: 42 – Straße “Zürich”, reçu à l’entrepôt",  # noqa: RUF001
     "Здравствуйте, заказ не пришёл",
     "订单还没有到。注文が届きません 주문",
     "Thanks 👍🏽 👨\u200d👩\u200d👧 🇫🇷 ❤️ ©2024 «ok» ½",

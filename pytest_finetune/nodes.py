@@ -29,6 +29,7 @@ from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import plural, render_list
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import cannot_read, plan
+from pytest_finetune.outputs.progress import terminal_progress
 from pytest_finetune.outputs.results import check_payload
 from pytest_finetune.redact import redact
 from pytest_finetune.scan import ScanResult, scan
@@ -186,13 +187,23 @@ class DatasetFile(pytest.File):
                 self.settings,
                 checks=[check for check in self.settings.checks if check.code in selected],
             )
+            progress = None
             try:
+                progress = terminal_progress(self.config, self.path.stat().st_size)
                 self._result = scan(
-                    self.path, self.display_path, self.format, settings, state.shared
+                    self.path,
+                    self.display_path,
+                    self.format,
+                    settings,
+                    state.shared,
+                    progress=progress,
                 )
             except OSError as error:
                 self._unreadable = cannot_read(self.display_path, error)
                 raise DatasetUnreadable(self._unreadable) from None
+            finally:
+                if progress is not None:
+                    progress.close()
         return self._result
 
 

@@ -103,9 +103,16 @@ class Reader:
         self.lines = 0
         self.size = 0
         self._last = b""
+        self._stream: BinaryIO | None = None
+
+    def position(self) -> int:
+        """How far into the file reading is, in bytes (for a progress line)."""
+        stream = self._stream
+        return stream.tell() if stream is not None and not stream.closed else self.size
 
     def __iter__(self) -> Iterator[ParsedLine | SyntaxProblem]:
         with self.path.open("rb") as stream:
+            self._stream = stream
             head = stream.read(_SNIFF_BYTES)
             self.size = len(head)
             stop = _sniff(head)

@@ -23,6 +23,9 @@ from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_opena
 from pytest_finetune.formats import Format, Record, detect
 from pytest_finetune.reader import Problem, Reader, SyntaxProblem
 
+#: Records between two calls of a scan's ``progress``: a few a second on a large file.
+PROGRESS_RECORDS = 8192
+
 
 @dataclass
 class ScanResult:
@@ -38,8 +41,14 @@ def scan(
     fmt: Format,
     settings: FileSettings,
     shared: dict[str, Any] | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
-    """Read ``path`` once and run every check of ``settings`` on it."""
+    """Read ``path`` once and run every check of ``settings`` on it.
+
+    ``progress``, if given, is called every :data:`PROGRESS_RECORDS` records with the
+    records and the bytes read so far.
+    """
     context = ScanContext(path, display_path, fmt, settings, {} if shared is None else shared)
     runner = _Runner(
         context, [check(context, settings.options[check.code]) for check in settings.checks]
@@ -61,6 +70,8 @@ def scan(
                 # The hot path: no record is built for a format no check visits.
                 if visitors(fmt):
                     runner.visit(Record(line, raw, data, fmt))
+                if progress is not None and not examples % PROGRESS_RECORDS:
+                    progress(examples, reader.position())
                 continue
             head.append(Record(line, raw, data, fmt))
             if len(head) >= HEAD_RECORDS:

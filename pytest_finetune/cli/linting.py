@@ -15,9 +15,10 @@ from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
 from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, cannot_read, find_datasets, named_dataset, plan
+from pytest_finetune.outputs.progress import stderr_progress
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.paths import shown
-from pytest_finetune.scan import scan
+from pytest_finetune.scan import ScanResult, scan
 from pytest_finetune.schema import KEYS, Key
 
 
@@ -122,7 +123,7 @@ def lint(
         if before_scan is not None and not before_scan(path, file_settings):
             continue
         try:
-            result = scan(path, shown(path), fmt, file_settings, shared)
+            result = _scan(path, fmt, file_settings, shared)
         except OSError as error:
             cannot(path, error)
             continue
@@ -150,6 +151,16 @@ def lint(
             "the folders that hold them"
         )
     return linted
+
+
+def _scan(path: Path, fmt: Format, settings: FileSettings, shared: dict[str, Any]) -> ScanResult:
+    """Scan one dataset, its progress on standard error where a terminal shows it."""
+    progress = stderr_progress(path.stat().st_size)
+    try:
+        return scan(path, shown(path), fmt, settings, shared, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _unchecked(path: Path, fmt: Format, settings: Settings) -> str:

@@ -19,7 +19,7 @@ from helpers import intents, jsonl, pc
 from pytest_finetune import Settings
 from pytest_finetune.checks.content import survey as content
 from pytest_finetune.checks.content.screen import Flag, Screen
-from pytest_finetune.checks.content.searches import mojibake, placeholders
+from pytest_finetune.checks.content.searches import MOJIBAKE_BYTES, mojibake, placeholders
 from pytest_finetune.lint import lint
 
 ALL_FLAGS = 255
@@ -301,6 +301,18 @@ def test_correct_text_is_not_mojibake(text):
     assert list(mojibake(text)) == []
 
 
+def test_the_screen_finds_in_bytes_all_the_mojibake_that_is_in_text():
+    """Every short string over the characters that matter."""
+    alphabet = "aé “”\u2019Ãâåð€\x80\x99\xa9\xc2\xdf\xe0\xef\xf0\xf4\xf5\xc1\xbf\xc0微😀"
+    alphabet += bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
+    for first in alphabet:
+        for second in alphabet:
+            for third in ("", "\x80", "€", "a"):
+                for text in (first + second + third, first + second + third + "\x99"):
+                    if any(True for _ in mojibake(text)):
+                        assert MOJIBAKE_BYTES.search(text.encode()), repr(text)
+
+
 def test_mojibake_is_found_whether_the_file_escapes_non_ascii_or_not(tmp_path):
     rows = [pc("The cafÃ© is closed ->", " shipping\n"), pc("Fine ->", " other\n")]
     rows.append(chat("Where?", "It isnâ€™t here."))
@@ -467,7 +479,13 @@ def test_text_in_any_language_passes_the_screen():
 def test_escapes_that_write_nothing_wrong_pass_the_screen():
     """Escaped backslashes escape nothing; escaped text is read for what it writes."""
     screen = Screen(ALL_FLAGS)
-    for text in ("C:\\\\bin\\\\file", "a regex \\\\b\\\\w+ and \\\\u00e9", "café 😀"):
+    texts = (
+        "C:\\\\bin\\\\file",
+        "a regex \\\\b\\\\w+ and \\\\u00e9",
+        "café 😀",
+        '{"status": "late"}',
+    )
+    for text in texts:
         row = chat("Hello there", text)
         raw = json.dumps(row).encode()
         assert screen.raw(raw, json.loads(raw)) == 0, raw

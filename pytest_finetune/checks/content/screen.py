@@ -102,8 +102,10 @@ class Screen:
         if self.long and _LONG_RUN in rest:
             found |= Flag.LONG_TOKEN
         # JSON's own braces and brackets open an object ('{"') or hold values ('[{',
-        # '["'); any other is in a text.
-        if self.brace and rest.count(b"{") > rest.count(b'{"'):
+        # '["'); any other is in a text. A brace before an escaped quote ('{\"') opens
+        # JSON written inside a text (tool calls' arguments and results), never a
+        # placeholder, which needs a letter or a brace after its brace.
+        if self.brace and rest.count(b"{") > rest.count(b'{"') + rest.count(b'{\\"'):
             found |= Flag.BRACE
         if (
             self.bracket

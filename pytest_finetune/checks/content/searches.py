@@ -54,8 +54,11 @@ def _utf8(chars: str) -> bytes:
 # in UTF-8, a literal that ``re`` skips to as fast as ``bytes.find``, so text with no
 # garbling costs about a nanosecond a byte instead of a search character by character.
 _CONTINUATION_BYTES = _utf8("".join(chr(code) for code in range(0x80, 0xC0)) + _CP1252_HIGH)
+# The lookahead (the bytes every continuation starts with) turns the usual accented
+# letter, followed by anything else, away before the branches are tried.
 MOJIBAKE_BYTES = re.compile(
-    b"\xc3(?:[\x82-\x9f]%s|[\xa0-\xaf]%s{2}|[\xb0-\xb4]%s{3})" % ((_CONTINUATION_BYTES,) * 3)
+    b"\xc3(?=[\x82-\xb4][\xc2\xc5\xc6\xcb\xe2])(?:[\x82-\x9f]%s|[\xa0-\xaf]%s{2}|[\xb0-\xb4]%s{3})"
+    % ((_CONTINUATION_BYTES,) * 3)
 )
 #: A C1 control (U+0080-U+009F) in UTF-8: the non-ASCII half of CONTROL.
 C1_BYTES = re.compile(b"\xc2[\x80-\x9f]")

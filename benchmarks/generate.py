@@ -224,9 +224,12 @@ def main() -> None:
     parser.add_argument("--text", choices=["multilingual", "ascii"], default="multilingual")
     args = parser.parse_args()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    with args.output.open("w", encoding="utf-8") as stream:
+    # Written aside and renamed: a file cut short by an interrupted run is never used.
+    partial = args.output.with_name(args.output.name + ".partial")
+    with partial.open("w", encoding="utf-8") as stream:
         for row in rows(args.kind, args.rows, args.seed, args.text):
             stream.write(row + "\n")
+    partial.replace(args.output)
     print(f"{args.output}: {args.rows:,} rows, {args.output.stat().st_size / 1e6:,.0f} MB")
 
 

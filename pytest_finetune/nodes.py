@@ -187,17 +187,12 @@ class DatasetFile(pytest.File):
                 self.settings,
                 checks=[check for check in self.settings.checks if check.code in selected],
             )
+            args = (self.path, self.display_path, self.format, settings, state.shared)
             progress = None
             try:
                 progress = terminal_progress(self.config, self.path.stat().st_size)
-                self._result = scan(
-                    self.path,
-                    self.display_path,
-                    self.format,
-                    settings,
-                    state.shared,
-                    progress=progress,
-                )
+                # Without a terminal to show it, the scan is called as it always was.
+                self._result = scan(*args) if progress is None else scan(*args, progress=progress)
             except OSError as error:
                 self._unreadable = cannot_read(self.display_path, error)
                 raise DatasetUnreadable(self._unreadable) from None

@@ -39,11 +39,6 @@ CIRCLES_ALLOWED = {
         "pytest_finetune.checks.prompt_completion.stop",
     ),
     ("pytest_finetune.checks.chat.survey", "pytest_finetune.checks.chat.content"),
-    # A declaration names its backend from the table of backends, and a backend is given
-    # the declaration it runs (type-only imports): the table in a module of its own
-    # would break the circle.
-    ("pytest_finetune.training.backends", "pytest_finetune.training.spec"),
-    ("pytest_finetune.training.backends.base", "pytest_finetune.training.spec"),
 }
 
 #: What sits above the checks: they and what they call with their context never import it.

@@ -22,8 +22,8 @@ from pytest_finetune.findings import Finding, plural
 from pytest_finetune.lint import lint
 from pytest_finetune.redact import redact, redact_keys
 from pytest_finetune.schema import ConfigError
-from pytest_finetune.training.backends import BACKENDS
 from pytest_finetune.training.backends.base import Unsupported
+from pytest_finetune.training.backends.table import BACKENDS
 from pytest_finetune.training.progress import Progress, terminal
 from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.spec import TrainSpec, parse

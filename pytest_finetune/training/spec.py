@@ -15,7 +15,7 @@ from typing import Any
 
 from pytest_finetune.findings import closest, did_you_mean
 from pytest_finetune.schema import MAX_NUMBER, ConfigError, Key, add_key
-from pytest_finetune.training.backends import BACKENDS
+from pytest_finetune.training.backends.table import BACKENDS
 
 
 class SpecError(ConfigError):

@@ -19,9 +19,9 @@ PACKAGE = Path(pytest_finetune.__file__).resolve().parent
 
 #: Imports that close a circle on purpose, each with why (importer, imported).
 CIRCLES_ALLOWED = {
-    # The surveys enrol their members through slots typed by the check classes, which
-    # import the survey (the slots' imports are type-only); one protocol between a
-    # survey and its checks (issue 14, item 2) replaces the slots.
+    # The prompt/completion survey enrols its members through slots typed by the check
+    # classes, which import the survey (the slots' imports are type-only); one protocol
+    # between a survey and its checks (issue 14, item 2) replaces the slots.
     (
         "pytest_finetune.checks.prompt_completion.survey",
         "pytest_finetune.checks.prompt_completion.keys",
@@ -38,7 +38,6 @@ CIRCLES_ALLOWED = {
         "pytest_finetune.checks.prompt_completion.survey",
         "pytest_finetune.checks.prompt_completion.stop",
     ),
-    ("pytest_finetune.checks.chat.survey", "pytest_finetune.checks.chat.content"),
 }
 
 #: What sits above the checks: they and what they call with their context never import it.

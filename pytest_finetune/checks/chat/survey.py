@@ -7,18 +7,30 @@ applies to the record's format.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pytest_finetune.chat_schema import Issue, analyse
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.formats import Format, Record
 
 if TYPE_CHECKING:
-    from pytest_finetune.checks.chat.content import TooManyImages
     from pytest_finetune.checks.context import ScanContext
 
 CHAT = frozenset({Format.CHAT})
 MESSAGES = frozenset({Format.CHAT, Format.PREFERENCE})
+
+
+class _ImageCount(Protocol):
+    """What the walk asks of the check of images per example (FT2xx in ``content.py``)."""
+
+    options: Any
+
+    @property
+    def reads_views(self) -> bool:
+        """Whether the check judges records viewed from another format."""
+
+    def found(self, line: int, images: int) -> None:
+        """Report an example with ``images`` images at ``line``."""
 
 
 class _Walk(Survey):
@@ -27,7 +39,7 @@ class _Walk(Survey):
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
         self.by_issue: dict[Issue, IssueCheck] = {}
-        self.images: TooManyImages | None = None
+        self.images: _ImageCount | None = None
 
     def visit(self, record: Record) -> None:
         analysis = analyse(record)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pytest_finetune.formats import Format, Record
@@ -55,55 +54,6 @@ class _Estimate:
 
     def __call__(self, text: str) -> int:
         return math.ceil(len(text) / CHARS_PER_TOKEN)
-
-
-@dataclass
-class TextCollector:
-    """A :class:`Counter` that keeps the texts to count them later, all at once.
-
-    An :class:`ExampleCounter` over it returns only what the service adds to the texts
-    (per message, per name, priming), and leaves the texts in :attr:`texts`.
-    """
-
-    texts: list[str] = field(default_factory=list)
-    exact: bool = True
-
-    def __call__(self, text: str) -> int:
-        self.texts.append(text)
-        return 0
-
-
-class ThreadedCounts:
-    """Token counts of batches of texts, on every core.
-
-    tiktoken's encoder releases the GIL while it encodes, so these threads count in
-    parallel with each other and with the scan that feeds them; a batch's counts come
-    back in the order of its texts.
-    """
-
-    def __init__(self, encoding: Any, threads: int) -> None:
-        self._encode = encoding.encode_ordinary
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="pytest-finetune-tokens")
-
-    def submit(self, texts: list[str]) -> Future[list[int]]:
-        """Start counting ``texts``; the future gives the count of each."""
-        return self._pool.submit(self._count, texts)
-
-    def _count(self, texts: list[str]) -> list[int]:
-        encode = self._encode
-        return [len(encode(text)) for text in texts]
-
-    def close(self) -> None:
-        """Stop the threads (after the batches already submitted)."""
-        self._pool.shutdown()
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def counter(encoding: str, shared: dict[str, Any] | None = None) -> Counter:

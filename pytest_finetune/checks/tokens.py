@@ -12,8 +12,6 @@ counted sample of about :data:`SAMPLE_BYTES` spread over the file, and marked
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,11 +36,7 @@ from pytest_finetune.tokens import (
     EXACT_TOKENS_MAX_BYTES,
     MAX_TOKEN_BYTES,
     ExampleCounter,
-    TextCollector,
-    ThreadedCounts,
-    cores,
     counter,
-    tiktoken_encoding,
 )
 
 if TYPE_CHECKING:
@@ -50,12 +44,6 @@ if TYPE_CHECKING:
 
 #: Bytes of a large file counted exactly to estimate its totals (on average).
 SAMPLE_BYTES = 1_000_000
-#: Files from this size on are counted on every core (below, threads cost more than
-#: they save).
-THREADED_MIN_BYTES = 1_000_000
-#: Texts sent to a counting thread at once, and batches in flight per thread.
-BATCH_TEXTS = 4096
-_IN_FLIGHT = 2
 _GOLDEN = 2654435761  # 2**32 divided by the golden ratio
 
 
@@ -118,18 +106,6 @@ class _Tally(Survey):
         #: Of those, examples so long that a lower bound proved them over the limit.
         self.giant_bytes = 0
         self.over_limit = 0
-        #: Counting on every core: examples wait, as (line, overhead, end of their texts
-        #: in the batch), until a thread has counted their batch's texts.
-        self.threads: ThreadedCounts | None = None
-        workers = cores()
-        if self.every and self.count.exact and self.size >= THREADED_MIN_BYTES and workers > 1:
-            encoding = tiktoken_encoding(self.spec.encoding, context.shared)
-            self.threads = ThreadedCounts(encoding, workers)
-            self.in_flight_limit = workers * _IN_FLIGHT
-        self.collector = TextCollector()
-        self.overhead = ExampleCounter(self.collector, self.spec.encoding)
-        self.waiting: list[tuple[int, int, int]] = []
-        self.in_flight: deque[tuple[Future[list[int]], list[tuple[int, int, int]]]] = deque()
 
     def visit(self, record: Record) -> None:
         size = len(record.raw)
@@ -137,20 +113,14 @@ class _Tally(Survey):
         if self.every or size > self.half:
             limit = self.limit
             if limit is None:  # counted for the totals only: nothing is too long
-                if self.threads is not None:
-                    self._defer(record)
-                else:
-                    self._counted(record.line, self.count(record))
+                self._counted(record.line, self.count(record))
                 return
             # Tool definitions can cost more tokens than their bytes (a one-digit enum
             # item is 4 tokens): with them, only half the limit in bytes proves a fit.
             if self.every or size > limit or _has_tools(record):
                 if not self.every and size > limit * MAX_TOKEN_BYTES and self._giant(record, size):
                     return
-                if self.threads is not None:
-                    self._defer(record)
-                else:
-                    self._counted(record.line, self.count(record))
+                self._counted(record.line, self.count(record))
                 return
         if (record.line * _GOLDEN) & 0xFFFFFFFF < self.sampled:
             tokens = self.count(record)
@@ -177,41 +147,6 @@ class _Tally(Survey):
             check.too_long(record.line, least, self.spec, exact=False, least=True)
         return True
 
-    def _defer(self, record: Record) -> None:
-        """Leave an example's texts to the counting threads; count them in batches."""
-        overhead = self.overhead(record)
-        self.waiting.append((record.line, overhead, len(self.collector.texts)))
-        if len(self.collector.texts) >= BATCH_TEXTS:
-            self._send()
-
-    def _send(self) -> None:
-        assert self.threads is not None
-        self.in_flight.append((self.threads.submit(self.collector.texts), self.waiting))
-        self.collector.texts, self.waiting = [], []
-        # Memory stays bounded: the scan waits when the threads fall behind.
-        while len(self.in_flight) > self.in_flight_limit:
-            self._receive()
-
-    def _receive(self) -> None:
-        """Take the oldest batch's counts (findings stay in line order)."""
-        counts, waiting = self.in_flight.popleft()
-        tokens = counts.result()
-        start = 0
-        for line, overhead, end in waiting:
-            self._counted(line, overhead + sum(tokens[start:end]))
-            start = end
-
-    def _drain(self) -> None:
-        """Count what is left and stop the threads."""
-        if self.threads is None:
-            return
-        if self.waiting:
-            self._send()
-        while self.in_flight:
-            self._receive()
-        self.threads.close()
-        self.threads = None
-
     def _counted(self, line: int, tokens: int) -> None:
         limit = self.limit
         self.counted += tokens
@@ -227,7 +162,6 @@ class _Tally(Survey):
         """Put the totals in the file's statistics."""
         if self.problem is not None or self.foreign:
             return
-        self._drain()
         # Tokens per byte of the sampled examples estimate the others (at most 1).
         ratio = self.sample_tokens / self.sample_bytes if self.sample_bytes else 1.0
         estimated = round(ratio * self.rest_bytes)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pytest_finetune import conventions
 from pytest_finetune.checks.survey import Survey, Surveyed
@@ -24,23 +24,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from pytest_finetune.checks.context import ScanContext
-    from pytest_finetune.checks.prompt_completion.keys import (
-        EmptyText,
-        MissingKey,
-        NonStringValue,
-    )
-    from pytest_finetune.checks.prompt_completion.leading_space import (
-        CompletionMissingLeadingSpace,
-        PromptLeadingWhitespace,
-    )
-    from pytest_finetune.checks.prompt_completion.separator import (
-        PromptMissingSeparator,
-        SeparatorInsideText,
-    )
-    from pytest_finetune.checks.prompt_completion.stop import (
-        CompletionMissingStop,
-        StopInsideCompletion,
-    )
     from pytest_finetune.formats import Record
 
 KEYS = PROMPT_COMPLETION_KEYS
@@ -51,6 +34,58 @@ CASE_FULL = 1_000
 CASE_STRIDE = 50
 #: Distinct extra keys tracked by name; beyond this they are counted together.
 MAX_EXTRA_KEYS = 50
+
+
+class _AtLine(Protocol):
+    """A member told of a record at a line (FT1xx: a missing stop sequence)."""
+
+    def found(self, line: int, /) -> None:
+        """Report the record at ``line``."""
+
+
+class _Text(Protocol):
+    """A member told of a text (empty, without separator, without leading space)."""
+
+    def found(self, line: int, text: str, /) -> None:
+        """Report ``text`` at ``line``."""
+
+
+class _Key(Protocol):
+    """A member told of a key the record lacks."""
+
+    def found(self, line: int, key: str, data: dict[str, Any], /) -> None:
+        """Report ``key`` missing from ``data`` at ``line``."""
+
+
+class _Value(Protocol):
+    """A member told of a value that is not a string."""
+
+    def found(self, line: int, key: str, value: object, /) -> None:
+        """Report ``value`` of ``key`` at ``line``."""
+
+
+class _Pair(Protocol):
+    """A member told of a prompt and its completion (stray whitespace)."""
+
+    def found(self, line: int, prompt: str, completion: str | None, /) -> None:
+        """Report the prompt at ``line``."""
+
+
+class _Inside(Protocol):
+    """A member told of a text with a marker inside it, ending at ``end``."""
+
+    def found(self, line: int, text: str, end: int, /) -> None:
+        """Report ``text`` at ``line``."""
+
+
+class _SeparatorInside(Protocol):
+    """The member told of a separator inside a prompt or a completion."""
+
+    def in_prompt(self, line: int, prompt: str, end: int, /) -> None:
+        """Report a separator inside the prompt at ``line``."""
+
+    def in_completion(self, line: int, completion: str, /) -> None:
+        """Report a separator inside the completion at ``line``."""
 
 
 class _Survey(Survey):
@@ -99,16 +134,16 @@ class _Survey(Survey):
         self.extra: dict[str, list[int]] = {}
         # What the selected members need (see :meth:`Member.enlist`): the survey does
         # only that. A member left ``None`` costs nothing per record.
-        self.missing_key: MissingKey | None = None
-        self.non_string: NonStringValue | None = None
-        self.empty_prompt: EmptyText | None = None
-        self.empty_completion: EmptyText | None = None
-        self.missing_separator: PromptMissingSeparator | None = None
-        self.separator_inside: SeparatorInsideText | None = None
-        self.stray_whitespace: PromptLeadingWhitespace | None = None
-        self.leading_space: CompletionMissingLeadingSpace | None = None
-        self.missing_stop: CompletionMissingStop | None = None
-        self.stop_inside: StopInsideCompletion | None = None
+        self.missing_key: _Key | None = None
+        self.non_string: _Value | None = None
+        self.empty_prompt: _Text | None = None
+        self.empty_completion: _Text | None = None
+        self.missing_separator: _Text | None = None
+        self.separator_inside: _SeparatorInside | None = None
+        self.stray_whitespace: _Pair | None = None
+        self.leading_space: _Text | None = None
+        self.missing_stop: _AtLine | None = None
+        self.stop_inside: _Inside | None = None
         self.suggest_separator = False
         self.suggest_stop = False
         self.next_case_line = sys.maxsize

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS
-from pytest_finetune.conversions.base import Converted, Notes, carry, holds, kind
+from pytest_finetune.conversions.base import Converted, Notes, carry, holds, kind, messages_of
 from pytest_finetune.formats import Format
 
 KEYS = frozenset({"instruction", "input", "output", "system", "history"})
@@ -68,11 +68,8 @@ def to_openai(data: dict[str, Any]) -> Converted:
 def from_openai(data: dict[str, Any]) -> Converted:
     """Chat data as an Alpaca record: the last exchange, earlier ones as history."""
     notes = Notes()
-    messages = data.get("messages")
+    messages = messages_of(data, notes)
     out: dict[str, Any] = {}
-    if not isinstance(messages, list):
-        notes.add("messages", f"the messages are {kind(messages)}, not a list")
-        messages = []
     start = 0
     if messages and isinstance(messages[0], dict) and messages[0].get("role") == "system":
         content = messages[0].get("content")

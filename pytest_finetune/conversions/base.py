@@ -77,6 +77,15 @@ class Notes:
         return Converted(data, fmt, tuple(self.items), style)
 
 
+def messages_of(data: dict[str, Any], notes: Notes) -> list[Any]:
+    """The messages of OpenAI chat data; none (and a note saying why) if they are no list."""
+    messages = data.get("messages")
+    if isinstance(messages, list):
+        return messages
+    notes.add("messages", f"the messages are {kind(messages)}, not a list")
+    return []
+
+
 def kind(value: object) -> str:
     """How a reason names the JSON type of ``value``."""
     if value is None:

@@ -14,7 +14,15 @@ from typing import Any
 
 from pytest_finetune.chat_schema.roles import CHAT_KEYS
 from pytest_finetune.conversions import nova
-from pytest_finetune.conversions.base import Converted, Notes, carry, dumps, holds, kind
+from pytest_finetune.conversions.base import (
+    Converted,
+    Notes,
+    carry,
+    dumps,
+    holds,
+    kind,
+    messages_of,
+)
 from pytest_finetune.formats import Format
 
 KEYS = frozenset({"system", "messages"})
@@ -163,10 +171,7 @@ def _result(block: dict[str, Any], path: str, notes: Notes) -> dict[str, Any] | 
 def from_openai(data: dict[str, Any]) -> Converted:
     """Chat data as Bedrock's Claude fine-tuning record: a system string and text turns."""
     notes = Notes()
-    messages = data.get("messages")
-    if not isinstance(messages, list):
-        notes.add("messages", f"the messages are {kind(messages)}, not a list")
-        messages = []
+    messages = messages_of(data, notes)
     out: dict[str, Any] = {}
     turns: list[dict[str, Any]] = []
     for index, message in enumerate(messages):

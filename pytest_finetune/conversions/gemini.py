@@ -29,6 +29,7 @@ from pytest_finetune.conversions.base import (
     holds,
     kind,
     loads_object,
+    messages_of,
 )
 from pytest_finetune.formats import Format
 
@@ -238,10 +239,7 @@ def _read_tools(tools: object, notes: Notes) -> list[dict[str, Any]]:
 def from_openai(data: dict[str, Any]) -> Converted:
     """Chat data as a Gemini record."""
     notes = Notes()
-    messages = data.get("messages")
-    if not isinstance(messages, list):
-        notes.add("messages", f"the messages are {kind(messages)}, not a list")
-        messages = []
+    messages = messages_of(data, notes)
     out: dict[str, Any] = {}
     contents: list[dict[str, Any]] = []
     names: dict[str, str] = {}  # tool call id -> function name

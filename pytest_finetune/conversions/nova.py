@@ -23,6 +23,7 @@ from pytest_finetune.conversions.base import (
     holds,
     kind,
     loads_object,
+    messages_of,
 )
 from pytest_finetune.formats import Format
 
@@ -190,10 +191,7 @@ def _read_tools(config: object, notes: Notes) -> list[dict[str, Any]]:
 def from_openai(data: dict[str, Any]) -> Converted:
     """Chat data as a Nova record."""
     notes = Notes()
-    messages = data.get("messages")
-    if not isinstance(messages, list):
-        notes.add("messages", f"the messages are {kind(messages)}, not a list")
-        messages = []
+    messages = messages_of(data, notes)
     # The system key is always written, empty without a system prompt, as Bedrock's
     # documented examples and AWS's own sample data have it.
     out: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION, "system": []}

@@ -8,7 +8,8 @@ separator is the *dominant* suffix, so that the prompts lacking it can be report
 line; it is cut back to a boundary that is not inside a word (``.0h###`` -> ``###``).
 
 The checks (FT1xx, FT5xx), ``prepare`` and the training backends all read conventions
-from here, so they agree on what the separator, the stop and the labels are.
+from here, so they agree on what the separator, the stop and the labels are; the checks
+of a file share its conventions through :mod:`pytest_finetune.file_conventions`.
 """
 
 from __future__ import annotations
@@ -18,18 +19,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pytest_finetune import splits
-from pytest_finetune.formats import Format, Record, detect, example
-from pytest_finetune.reader import read_head
+from pytest_finetune.formats import Format, Record, example
 from pytest_finetune.schema import ConfigError, Key, add_key, string
-from pytest_finetune.slots import Slot
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from pytest_finetune.checks.context import ScanContext
 
 #: Separators the legacy tool suggested, in its order of preference.
 SEPARATOR_CANDIDATES = (
@@ -54,6 +47,8 @@ KNOWN_STOPS = (*STOP_CANDIDATES, "END", "###", "<|endoftext|>")
 HEAD_RECORDS = 1000
 #: Legacy rule: fewer distinct completions than rows / 3 means classification.
 CLASSIFICATION_RATIO = 3
+#: Distinct labels counted at most; more means the data is not classification after all.
+MAX_CLASSES = 1000
 #: A suffix is the dataset's convention if at least this share of texts end with it.
 MIN_SHARE = 0.5
 #: Extending a suffix by one character must keep this share of the texts that had it;
@@ -240,52 +235,6 @@ def infer(head: Sequence[Record], config: dict[str, Any] | None = None) -> Conve
         task = infer_task([given for given, _ in examples], [answer for _, answer in examples])
     declared = frozenset(key for key in ("separator", "stop", "task") if key in config)
     return Conventions(separator, stop, task, declared)
-
-
-#: The conventions of the file being scanned.
-CONVENTIONS: Slot[Conventions] = Slot("conventions")
-#: The labels of a validation file's training file (by the training file's version).
-_TRAINING_LABELS: Slot[frozenset[str]] = Slot("conventions.training-labels")
-
-
-def of(context: ScanContext, head: Sequence[Record]) -> Conventions:
-    """The conventions of the file being scanned, inferred once and shared by its checks.
-
-    A validation file whose labels are mostly its training file's is classification
-    when its training file is: on its own, a small validation file (9 examples of 4
-    labels) would not look like it, and would be asked for a stop sequence that its
-    training file rightly does without.
-    """
-    return context.cached(CONVENTIONS, lambda: _of(context, head))
-
-
-def _of(context: ScanContext, head: Sequence[Record]) -> Conventions:
-    config = context.settings.config
-    found = infer(head, config)
-    if "task" not in config and not found.classification:
-        known = _training_labels(context)
-        labels = [label_of(record, found) for record in head]
-        if known and sum(label in known for label in labels) * 2 > len(labels):
-            found = infer(head, {**config, "task": Task.CLASSIFICATION.value})
-    return found
-
-
-def _training_labels(context: ScanContext) -> frozenset[str]:
-    """The labels of a validation file's training file, if that is classification."""
-    split = splits.of(context)
-    if split is None or split.role is not splits.Role.VALID or not split.train.is_file():
-        return frozenset()
-    return context.cached_for_file(
-        _TRAINING_LABELS, split.train, lambda: _labels_of_head(split.train, context)
-    )
-
-
-def _labels_of_head(path: Path, context: ScanContext) -> frozenset[str]:
-    head = read_head(path, records=HEAD_RECORDS, max_bytes=context.settings.max_line_bytes)
-    records = [Record(line, b"", data, detect(data)) for line, data in enumerate(head, 1)]
-    conv = infer(records, context.settings.config)
-    labels = {label_of(record, conv) for record in records} if conv.classification else set()
-    return frozenset(label for label in labels if label is not None)
 
 
 def _declared(text: str, texts: Sequence[str]) -> Suffix:

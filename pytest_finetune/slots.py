@@ -1,8 +1,8 @@
 """Typed keys of what a scan caches, per file and per process.
 
 Outside the checks package, so that the helpers the checks call
-(:mod:`pytest_finetune.conventions`, :mod:`pytest_finetune.splits`) declare theirs
-without importing the checks.
+(:mod:`pytest_finetune.file_conventions`, :mod:`pytest_finetune.training_file`,
+:mod:`pytest_finetune.splits`) declare theirs without importing the checks.
 """
 
 from __future__ import annotations

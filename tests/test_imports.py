@@ -31,7 +31,13 @@ ABOVE_CHECKS = (
     "pytest_finetune.outputs",
     "pytest_finetune.training",
 )
-BELOW_SCAN = ("pytest_finetune.checks", "pytest_finetune.conventions", "pytest_finetune.splits")
+BELOW_SCAN = (
+    "pytest_finetune.checks",
+    "pytest_finetune.conventions",
+    "pytest_finetune.file_conventions",
+    "pytest_finetune.splits",
+    "pytest_finetune.training_file",
+)
 
 #: Of the checks, what the commands, ``prepare`` and the outputs may import: the registry
 #: (the package itself re-exports it) and the check context, not a rule's module.

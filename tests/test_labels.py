@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import needs_encodings
 from helpers import intents, jsonl, pc
 
 from pytest_finetune import Settings, tokens
-from pytest_finetune.checks.labels import training_file as labels
+from pytest_finetune import training_file as labels
 from pytest_finetune.lint import lint as lint_file
 
 LABELS = [" shipping", " billing", " account"]
@@ -282,6 +284,34 @@ def test_the_training_file_is_read_once_per_process_and_version(tmp_path, monkey
     (tmp_path / "a_train.jsonl").write_text(jsonl(*intents(31)), "utf-8")
     run(tmp_path, {"a_valid.jsonl": intents(3)}, "FT510", shared=shared)
     assert len(calls) == 2
+
+
+def test_one_read_of_the_training_file_serves_every_check_of_its_validation_file(
+    tmp_path, monkeypatch
+):
+    # The conventions (they follow the training file's labels), the leakage check and
+    # the labels check each need the training file.
+    train = classified({" shipping": 10, " billing": 10, " account": 10, " refund": 10}, stop="")
+    valid = classified({" shipping": 3, " billing": 2, " account": 2, " refunds": 2}, stop="")
+    (tmp_path / "x_train.jsonl").write_text(jsonl(*train), "utf-8")
+    opened = []
+    path_open = Path.open
+
+    def counting_open(self, *args, **kwargs):
+        opened.append(self.name)
+        return path_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    found = run(tmp_path, {"x_valid.jsonl": valid}, "FT1", "FT4", "FT5")
+    assert opened.count("x_train.jsonl") == 1
+    # FT130 asks for no stop sequence (the conventions learned the training file's
+    # classes), FT510 finds the examples of both files, FT511 compares the labels.
+    assert [(line, code) for line, code, _ in found["x_valid.jsonl"]] == [
+        (None, "FT150"),
+        *[(line, "FT510") for line in (1, 2, 3, 5, 6, 7, 9)],
+        (None, "FT511"),
+        (4, "FT511"),
+    ]
 
 
 # -- labels in one split only ----------------------------------------------------------

@@ -3,7 +3,7 @@
 It sits below the scan (:mod:`pytest_finetune.scan`, which builds one per file and
 runs the checks) and below the configuration (:mod:`pytest_finetune.config`, which
 imports the checks to select them): a check, and the helpers that take a context
-(:mod:`pytest_finetune.conventions`, :mod:`pytest_finetune.splits`), import this
+(:mod:`pytest_finetune.file_conventions`, :mod:`pytest_finetune.splits`), import this
 module and never the scan or the configuration. What a check reads of a file's
 settings is :class:`CheckSettings`, which :class:`~pytest_finetune.config.FileSettings`
 provides.

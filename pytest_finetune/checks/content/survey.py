@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from pytest_finetune import conventions
+from pytest_finetune import file_conventions
 from pytest_finetune.checks.content.screen import Flag, Screen
 from pytest_finetune.checks.content.searches import (
     CONTROL,
@@ -63,7 +63,7 @@ class _Pass(Survey):
         #: A prompt/completion dataset's stop sequence (FT409 leaves it to FT13x).
         self.stop = ""
         if context.format is Format.PROMPT_COMPLETION:
-            self.stop = conventions.of(context, head).stop.text
+            self.stop = file_conventions.of(context, head).stop.text
         #: Plain prompt/completion records waiting to be screened.
         self._batch: list[Record] | None = None
         self._add: Callable[[int, int, int], None] | None = None

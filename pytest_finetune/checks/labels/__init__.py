@@ -10,9 +10,9 @@ and how the target model tokenizes them (:mod:`.tokenization`).
 
 A validation file is compared with its training file (:mod:`pytest_finetune.splits`
 finds the pair): examples in both (leakage) and labels in one of them only
-(:mod:`.validation`). The training file is read once per process (:mod:`.training`), in
-a streaming pass that keeps a fingerprint per example
-(:mod:`pytest_finetune.fingerprints`), not its text.
+(:mod:`.validation`). The training file is read once per process
+(:mod:`pytest_finetune.training_file`), in a streaming pass that keeps a fingerprint per
+example (:mod:`pytest_finetune.fingerprints`), not its text.
 """
 
 from pytest_finetune.checks.labels import balance, tokenization, validation

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_finetune import conventions
+from pytest_finetune import conventions, file_conventions
 from pytest_finetune.checks.survey import Survey, Surveyed
-from pytest_finetune.conventions import label_of
+from pytest_finetune.conventions import MAX_CLASSES, label_of
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.redact import redact_keys
 
@@ -14,16 +14,12 @@ if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
 
 
-#: Distinct labels counted at most; more means the data is not classification after all.
-MAX_CLASSES = 1000
-
-
 class _Classes(Survey):
     """The label of every example of a classification file, counted."""
 
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
-        self.conventions = conventions.of(context, head)
+        self.conventions = file_conventions.of(context, head)
         self.stop = self.conventions.stop.text
         self.active = self.conventions.classification
         self.counts: dict[str, int] = {}

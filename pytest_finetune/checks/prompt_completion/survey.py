@@ -13,7 +13,7 @@ import heapq
 import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pytest_finetune import conventions
+from pytest_finetune import conventions, file_conventions
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import plural, quote
@@ -93,7 +93,7 @@ class _Survey(Survey):
 
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
-        conv = conventions.of(context, head)
+        conv = file_conventions.of(context, head)
         self.conventions = conv
         self.open_ended = conv.task is Task.OPEN_ENDED
         prompts = [r.data["prompt"] for r in head if _texts(r)]

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from pytest_finetune.findings import closest
+from pytest_finetune.wording import closest
 
 
 class Format(str, enum.Enum):

@@ -26,7 +26,7 @@ import pytest
 
 from pytest_finetune.checks import Check
 from pytest_finetune.config import FileSettings, Settings
-from pytest_finetune.findings import plural, render_list
+from pytest_finetune.findings import render_list
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import cannot_read, plan
 from pytest_finetune.outputs.progress import terminal_progress
@@ -42,6 +42,7 @@ from pytest_finetune.training.session import (
     execute,
     item_name,
 )
+from pytest_finetune.wording import plural
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle

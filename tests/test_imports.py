@@ -50,6 +50,16 @@ RULES_ALLOWED = {
 }
 #: The training half is for the ``finetune`` marker and its commands; ``jobs`` drives it.
 TRAINING_ALLOWED = {"pytest_finetune.cli.jobs"}
+#: The small helpers every layer shares (words of messages, measures of text, paths,
+#: money, masking, cache keys): they sit at the bottom and import only each other.
+HELPERS = (
+    "pytest_finetune.money",
+    "pytest_finetune.paths",
+    "pytest_finetune.redact",
+    "pytest_finetune.slots",
+    "pytest_finetune.texts",
+    "pytest_finetune.wording",
+)
 
 
 def _modules() -> dict[str, Path]:
@@ -183,5 +193,12 @@ def test_commands_prepare_and_outputs_import_no_rule_and_no_training_module():
             and (name, other) not in RULES_ALLOWED
         )
         or (_under(other, ("pytest_finetune.training",)) and name not in TRAINING_ALLOWED)
+    )
+    assert upward == []
+
+
+def test_the_shared_helpers_import_only_each_other():
+    upward = sorted(
+        (name, other) for name in HELPERS for other in GRAPH[name] if other not in HELPERS
     )
     assert upward == []

@@ -6,8 +6,8 @@ import pytest
 from conftest import REAL
 
 from pytest_finetune import redact as redaction
-from pytest_finetune.findings import quote, quote_end, quote_value
 from pytest_finetune.redact import find_secrets, luhn_valid, redact
+from pytest_finetune.wording import quote, quote_end, quote_value
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
 OPENAI = "sk-proj-EXAMPLEexampleEXAMPLEexample0123"

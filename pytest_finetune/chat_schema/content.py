@@ -7,7 +7,7 @@ from typing import Any
 
 from pytest_finetune.chat_schema.analysis import Analysis, Issue
 from pytest_finetune.chat_schema.roles import RESULT_ROLES
-from pytest_finetune.findings import article, file_size, kind, quote_value
+from pytest_finetune.wording import article, file_size, kind, quote_value
 
 #: The content part types each role takes; others are reported.
 PART_TYPES: dict[str, frozenset[str]] = {

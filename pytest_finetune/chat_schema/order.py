@@ -7,7 +7,7 @@ from typing import Any
 
 from pytest_finetune.chat_schema.analysis import Analysis, Issue
 from pytest_finetune.chat_schema.roles import INSTRUCTION_ROLES, RESULT_ROLES, role_problem
-from pytest_finetune.findings import article, did_you_mean
+from pytest_finetune.wording import article, did_you_mean
 
 
 class Conversation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_finetune.chat_schema.analysis import Analysis, Issue
-from pytest_finetune.findings import article, did_you_mean, kind, quote_value
+from pytest_finetune.wording import article, did_you_mean, kind, quote_value
 
 #: The keys each role takes (OpenAI's fine-tuning message schema).
 ROLE_KEYS: dict[str, frozenset[str]] = {

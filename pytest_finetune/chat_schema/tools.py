@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from pytest_finetune.chat_schema.analysis import Analysis, Issue
-from pytest_finetune.findings import did_you_mean, kind, quote_value
+from pytest_finetune.wording import did_you_mean, kind, quote_value
 
 _TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 

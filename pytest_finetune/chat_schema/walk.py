@@ -18,8 +18,8 @@ from pytest_finetune.chat_schema.roles import (
     message_keys,
     unknown_example_keys,
 )
-from pytest_finetune.findings import kind
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.wording import kind
 
 #: What a message without calls returns: no call ids, no function call.
 _NO_CALLS: tuple[Sequence[str], None] = ((), None)

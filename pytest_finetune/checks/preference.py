@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.chat_schema import content_text, is_blank, messages_problems
 from pytest_finetune.checks.registry import Check, option, register
-from pytest_finetune.findings import Severity, kind, quote_value
+from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.slots import Slot
+from pytest_finetune.wording import kind, quote_value
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext

@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pytest_finetune.findings import Severity, closest
+from pytest_finetune.findings import Severity
 from pytest_finetune.formats import SUPPORTED, Format
+from pytest_finetune.wording import closest
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext

@@ -13,12 +13,13 @@ from pytest_finetune.checks import REGISTRY
 from pytest_finetune.cli.linting import Linted, lint, selection_options
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import FileSettings
-from pytest_finetune.findings import Severity, plural
+from pytest_finetune.findings import Severity
 from pytest_finetune.outputs import github, report, sarif, summary, terminal
 from pytest_finetune.paths import shown
 from pytest_finetune.prepare import in_place
 from pytest_finetune.prepare.read import PrepareError
 from pytest_finetune.redact import redact
+from pytest_finetune.wording import plural
 
 
 def add_parser(commands: Any) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 from pytest_finetune import overrides
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
-from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, cannot_read, find_datasets, named_dataset, plan
 from pytest_finetune.outputs.progress import stderr_progress
@@ -20,6 +19,7 @@ from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.paths import shown
 from pytest_finetune.scan import ScanResult, scan
 from pytest_finetune.schema import KEYS, Key
+from pytest_finetune.wording import plural
 
 
 def selection_options(command: argparse.ArgumentParser, *, without: Sequence[str] = ()) -> None:

@@ -11,7 +11,6 @@ from pytest_finetune.cli.linting import ini_defaults
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import Settings
 from pytest_finetune.conversions import WRITABLE, Style
-from pytest_finetune.findings import did_you_mean
 from pytest_finetune.formats import Format
 from pytest_finetune.outputs import terminal
 from pytest_finetune.prepare import fixes
@@ -19,6 +18,7 @@ from pytest_finetune.prepare.read import SHOWN_PROBLEMS, PrepareError
 from pytest_finetune.prepare.run import Options, prepare
 from pytest_finetune.prepare.split import DEFAULT_SEED
 from pytest_finetune.redact import redact
+from pytest_finetune.wording import did_you_mean, with_rest
 
 
 def add_parser(commands: Any) -> None:
@@ -206,7 +206,6 @@ def _fix_names(values: list[str], option: str) -> list[str] | None:
 
 def _refusal(error: PrepareError) -> None:
     print(f"pytest-finetune prepare: {redact(error.message)}", file=sys.stderr)
-    for detail in error.details[:SHOWN_PROBLEMS]:
-        print(f"  {redact(detail)}", file=sys.stderr)
-    if len(error.details) > SHOWN_PROBLEMS:
-        print(f"  ... and {len(error.details) - SHOWN_PROBLEMS:,} more", file=sys.stderr)
+    shown = [f"  {redact(detail)}" for detail in error.details[:SHOWN_PROBLEMS]]
+    for line in with_rest(shown, len(error.details), indent="  "):
+        print(line, file=sys.stderr)

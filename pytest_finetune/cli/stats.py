@@ -9,9 +9,9 @@ from typing import Any
 
 from pytest_finetune.cli.linting import Linted, lint, selection_options
 from pytest_finetune.cli.status import USAGE
-from pytest_finetune.findings import plural
 from pytest_finetune.money import dollars
 from pytest_finetune.outputs import report, summary, terminal
+from pytest_finetune.wording import plural
 
 
 def add_parser(commands: Any) -> None:

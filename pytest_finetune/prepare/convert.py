@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pytest_finetune.conversions import READABLE, Style, from_openai, to_openai
-from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format, detect
 from pytest_finetune.prepare.read import Example, PrepareError
+from pytest_finetune.wording import plural
 
 
 @dataclass(frozen=True)

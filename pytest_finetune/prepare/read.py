@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from pytest_finetune.checks import REGISTRY
-from pytest_finetune.findings import plural
 from pytest_finetune.reader import Problem, Reader, SyntaxProblem
+from pytest_finetune.wording import plural
 
 #: Syntax problems that writing JSON Lines repairs; any other stops prepare.
 REPAIRED = frozenset({Problem.BOM, Problem.CRLF, Problem.BLANK_LINE, Problem.MISSING_FINAL_NEWLINE})

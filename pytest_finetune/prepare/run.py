@@ -19,7 +19,6 @@ from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.conventions import CLASSIFICATION_RATIO, Conventions, Task, label_of
 from pytest_finetune.conversions import READABLE, Style, openai_shape
-from pytest_finetune.findings import plural
 from pytest_finetune.formats import CONVERSIONS, Format, Record, closest_format, detect, detect_file
 from pytest_finetune.lint import DETECTION_RECORDS
 from pytest_finetune.outputs.report import not_a_folder
@@ -31,6 +30,7 @@ from pytest_finetune.prepare.fixes import Change, Fix, FixContext
 from pytest_finetune.prepare.read import Example, PrepareError, Source, read
 from pytest_finetune.prepare.split import DEFAULT_SEED
 from pytest_finetune.scan import scan
+from pytest_finetune.wording import plural
 
 
 @dataclass(frozen=True)

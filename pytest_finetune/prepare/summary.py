@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_finetune.findings import plural, quote
 from pytest_finetune.formats import Format
 from pytest_finetune.models import FORMAT_NAMES, default_epochs, model_spec, models_for
 from pytest_finetune.money import dollars
@@ -21,6 +20,7 @@ from pytest_finetune.prepare.fixes import Change
 from pytest_finetune.prepare.read import SourceKind
 from pytest_finetune.prepare.run import Output, Prepared, relative_to_config
 from pytest_finetune.redact import redact
+from pytest_finetune.wording import plural, quote, with_rest
 
 #: Classes named in the summary; the rest are counted.
 SHOWN_CLASSES = 8
@@ -97,11 +97,10 @@ def _conversion(conversion: Conversion, display: str) -> list[str]:
             f"{plural(conversion.dropped_examples, 'example')} left out, holding what "
             f"{conversion.target.description} data cannot hold:"
         )
-        lines += [
+        shown = [
             _INDENT + problem.describe(display) for problem in conversion.dropped[:SHOWN_DROPPED]
         ]
-        if len(conversion.dropped) > SHOWN_DROPPED:
-            lines.append(f"{_INDENT}... and {len(conversion.dropped) - SHOWN_DROPPED:,} more")
+        lines += with_rest(shown, len(conversion.dropped), indent=_INDENT)
     return lines
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_finetune import models
 from pytest_finetune.config import Settings
-from pytest_finetune.findings import Finding, plural
+from pytest_finetune.findings import Finding
 from pytest_finetune.lint import lint
 from pytest_finetune.redact import redact, redact_keys
 from pytest_finetune.schema import ConfigError
@@ -29,6 +29,7 @@ from pytest_finetune.training.settings import TrainingSettings
 from pytest_finetune.training.spec import TrainSpec, parse
 from pytest_finetune.training.state import JobStore
 from pytest_finetune.training.thresholds import Verdict, check
+from pytest_finetune.wording import plural, with_rest
 
 if TYPE_CHECKING:
     # Only for annotations: importing it loads pandas, which the lint path must not.
@@ -293,9 +294,9 @@ def _check_errors(spec: TrainSpec, settings: Settings, rootpath: Path) -> str | 
         return None
     problems.sort(key=lambda finding: (finding.path, finding.line or 0))
     codes = sorted({finding.code for finding in problems})
-    shown = [f"  {finding.render()}" for finding in problems[:_QUOTED_FINDINGS]]
-    if total > len(shown):
-        shown.append(f"  ... and {total - len(shown):,} more")
+    shown = with_rest(
+        [f"  {finding.render()}" for finding in problems[:_QUOTED_FINDINGS]], total, indent="  "
+    )
     return redact(
         "\n".join(
             [

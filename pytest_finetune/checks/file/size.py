@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from pytest_finetune import splits
 from pytest_finetune.checks.registry import Check, option, register
-from pytest_finetune.findings import Severity, file_size, plural
+from pytest_finetune.findings import Severity
 from pytest_finetune.targets import DEFAULT_TARGET
+from pytest_finetune.wording import file_size, plural
 
 
 @dataclass(frozen=True)

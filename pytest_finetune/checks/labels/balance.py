@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pytest_finetune import splits
 from pytest_finetune.checks.labels.survey import Member
 from pytest_finetune.checks.registry import option, register
-from pytest_finetune.findings import Severity, closest, plural, quote
+from pytest_finetune.findings import Severity
+from pytest_finetune.wording import closest, plural, quote
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ from typing import Any
 from pytest_finetune import models, tokens
 from pytest_finetune.checks.labels.survey import Member
 from pytest_finetune.checks.registry import register
-from pytest_finetune.findings import Severity, quote
+from pytest_finetune.findings import Severity
 from pytest_finetune.redact import redact
 from pytest_finetune.schema import ConfigError
+from pytest_finetune.wording import quote
 
 
 class _TokenMember(Member):

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pytest_finetune import splits
 from pytest_finetune.checks.labels.survey import Member
 from pytest_finetune.checks.registry import Check, register
-from pytest_finetune.findings import Severity, closest, plural, quote
+from pytest_finetune.findings import Severity
 from pytest_finetune.fingerprints import Fingerprints
 from pytest_finetune.formats import SUPPORTED, Format, Record, example_key
 from pytest_finetune.paths import shown_beside
 from pytest_finetune.training_file import lookup, training_summary
+from pytest_finetune.wording import closest, plural, quote
 
 
 @register

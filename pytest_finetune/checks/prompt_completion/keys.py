@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 from pytest_finetune.checks.prompt_completion.survey import Member, in_examples
 from pytest_finetune.checks.registry import register
-from pytest_finetune.findings import Severity, closest, kind, quote
+from pytest_finetune.findings import Severity
+from pytest_finetune.wording import closest, kind, quote
 
 
 @register

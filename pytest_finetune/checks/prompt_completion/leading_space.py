@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.checks.prompt_completion.survey import Member
 from pytest_finetune.checks.registry import register
-from pytest_finetune.findings import Severity, quote
+from pytest_finetune.findings import Severity
+from pytest_finetune.wording import quote
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext

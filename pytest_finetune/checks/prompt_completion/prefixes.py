@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from pytest_finetune.checks.prompt_completion.survey import Member
 from pytest_finetune.checks.registry import option, register
-from pytest_finetune.findings import Severity, plural, quote
+from pytest_finetune.findings import Severity
+from pytest_finetune.wording import plural, quote
 
 
 @dataclass(frozen=True)

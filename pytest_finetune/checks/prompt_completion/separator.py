@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pytest_finetune.checks.prompt_completion.survey import Member, too_few
 from pytest_finetune.checks.registry import register
-from pytest_finetune.findings import Severity, quote
+from pytest_finetune.findings import Severity
+from pytest_finetune.wording import quote
 
 
 @register

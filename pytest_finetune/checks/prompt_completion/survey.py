@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pytest_finetune import conventions, file_conventions
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import Task
-from pytest_finetune.findings import plural, quote
 from pytest_finetune.formats import PROMPT_COMPLETION_KEYS, Format
 from pytest_finetune.texts import common_prefix, letter_case
+from pytest_finetune.wording import plural, quote
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

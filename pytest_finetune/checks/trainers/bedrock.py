@@ -16,8 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from pytest_finetune.checks.registry import Check, register
-from pytest_finetune.findings import Severity, did_you_mean, kind, quote, quote_value
+from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.wording import did_you_mean, kind, quote, quote_value
 
 CLAUDE = frozenset({Format.CLAUDE})
 NOVA = frozenset({Format.NOVA})

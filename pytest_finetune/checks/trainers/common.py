@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_finetune.findings import kind
+from pytest_finetune.wording import kind
 
 
 def not_string(data: dict[str, Any], key: str, where: str, *, optional: bool) -> str | None:

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from pytest_finetune.checks.registry import Check, register
-from pytest_finetune.findings import Severity, did_you_mean, kind, quote_value
+from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.wording import did_you_mean, kind, quote_value
 
 ROLES = ("user", "model")
 #: The union of a Part's data: a part holds exactly one of these.

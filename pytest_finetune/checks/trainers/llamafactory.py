@@ -13,8 +13,9 @@ from typing import Any
 
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.checks.trainers.common import not_string
-from pytest_finetune.findings import Severity, did_you_mean, kind, quote_value
+from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.wording import did_you_mean, kind, quote_value
 
 ALPACA = frozenset({Format.ALPACA})
 SHAREGPT = frozenset({Format.SHAREGPT, Format.SHAREGPT_PREFERENCE})

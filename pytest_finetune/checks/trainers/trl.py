@@ -14,8 +14,9 @@ from typing import Any
 
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.checks.trainers.common import is_messages, shape
-from pytest_finetune.findings import Severity, quote_value
+from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record
+from pytest_finetune.wording import quote_value
 
 #: hh-rlhf's turn markers (Anthropic's transcripts: "\n\nHuman: ...\n\nAssistant: ...").
 HUMAN = "\n\nHuman:"

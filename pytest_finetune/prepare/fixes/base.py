@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pytest_finetune import conventions
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.conventions import Conventions
-from pytest_finetune.findings import quote, quote_end
 from pytest_finetune.formats import SUPPORTED, Format, Record, canonical, detect
 from pytest_finetune.prepare.read import Example, Source
+from pytest_finetune.wording import quote, quote_end
 
 if TYPE_CHECKING:
     from pytest_finetune.config import FileSettings

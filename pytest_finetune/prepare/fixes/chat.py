@@ -18,10 +18,10 @@ from pytest_finetune.checks.chat.leftovers import (
     AssistantLeadingSpace,
     UserTurnSeparator,
 )
-from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
 from pytest_finetune.prepare.fixes.base import Change, Fix, FixContext, of_format
 from pytest_finetune.prepare.read import Example
+from pytest_finetune.wording import plural
 
 CHAT = frozenset({Format.CHAT})
 

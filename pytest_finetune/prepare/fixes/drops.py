@@ -7,7 +7,6 @@ from typing import Any
 
 from pytest_finetune import models, tokens
 from pytest_finetune.conventions import Task
-from pytest_finetune.findings import plural
 from pytest_finetune.fingerprints import fingerprint
 from pytest_finetune.formats import Format, Record, canonical, detect, last_assistant
 from pytest_finetune.prepare.fixes.base import (
@@ -20,6 +19,7 @@ from pytest_finetune.prepare.fixes.base import (
     shown_json,
 )
 from pytest_finetune.prepare.read import Example
+from pytest_finetune.wording import plural
 
 
 def _drop(

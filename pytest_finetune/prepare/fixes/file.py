@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pytest_finetune.findings import plural
 from pytest_finetune.prepare.fixes.base import Change, Fix, FixContext
 from pytest_finetune.prepare.read import Example, SourceKind
 from pytest_finetune.reader import Problem
+from pytest_finetune.wording import plural
 
 
 class _Repaired(Fix):

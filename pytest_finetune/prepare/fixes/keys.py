@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pytest_finetune.findings import plural
 from pytest_finetune.formats import PROMPT_COMPLETION_KEYS as KEYS
 from pytest_finetune.prepare.fixes.base import PC, PREFERENCE, Change, Fix, FixContext, of_format
 from pytest_finetune.prepare.read import Example
+from pytest_finetune.wording import plural
 
 
 class RenameKeys(Fix):

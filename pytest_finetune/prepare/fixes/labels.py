@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pytest_finetune import models
-from pytest_finetune.findings import plural
 from pytest_finetune.formats import Format
 from pytest_finetune.prepare.fixes.base import Change, Fix, FixContext, of_format
 from pytest_finetune.prepare.read import Example
+from pytest_finetune.wording import plural
 
 #: Encodings that never join a space to a digit: `` 1`` is two tokens there, ``1`` one.
 _SPLIT_DIGITS = frozenset({"cl100k_base", "o200k_base"})

@@ -11,7 +11,6 @@ import re
 
 from pytest_finetune import conventions
 from pytest_finetune.conventions import Task
-from pytest_finetune.findings import plural, quote
 from pytest_finetune.formats import PROMPT_COMPLETION_KEYS as KEYS
 from pytest_finetune.prepare.fixes.base import (
     PC,
@@ -25,6 +24,7 @@ from pytest_finetune.prepare.fixes.base import (
 )
 from pytest_finetune.prepare.read import Example
 from pytest_finetune.texts import common_prefix, letter_case
+from pytest_finetune.wording import plural, quote
 
 _WORD_END = re.compile(r"\w+$")
 

@@ -1,15 +1,14 @@
 """pytest hooks: options, ini keys, markers, collection, header and summary.
 
-Everything else lives in the modules these hooks call. Under pytest-xdist, workers
-collect and run items; each check item's report carries its findings (see
-``CheckItem.payloads``) so that the controller alone writes the summary and the reports.
+Everything else lives in the modules these hooks call (the options and ini keys are
+declared, read and checked in :mod:`pytest_finetune.plugin_options`). Under
+pytest-xdist, workers collect and run items; each check item's report carries its
+findings (see ``CheckItem.payloads``) so that the controller alone writes the summary
+and the reports.
 """
 
 from __future__ import annotations
 
-import argparse
-import itertools
-import math
 import os
 from collections.abc import Generator
 from pathlib import Path
@@ -17,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from pytest_finetune import overrides
+from pytest_finetune import plugin_options
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
 from pytest_finetune.lint import named_dataset
 from pytest_finetune.nodes import STATE, CheckItem, ChecksItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, plots, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
-from pytest_finetune.schema import KEYS, MAX_NUMBER, ConfigError, Key
+from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.session import (
     SKIP_REASON,
     Outcome,
@@ -48,89 +47,7 @@ OUTCOME = pytest.StashKey[Outcome]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("finetune", "fine-tuning datasets (pytest-finetune)")
-    for name, option in overrides.OPTIONS.items():
-        group.addoption(f"--finetune-{name}", **option)
-    group.addoption(
-        "--finetune-report", metavar="PATH", type=Path, help="Write a JSON report to PATH."
-    )
-    group.addoption(
-        "--finetune-sarif", metavar="PATH", type=Path, help="Write a SARIF 2.1.0 log to PATH."
-    )
-    group.addoption(
-        "--finetune-force",
-        action="store_true",
-        default=False,
-        help="Let --finetune-report and --finetune-sarif replace a file that is not a report "
-        "of pytest-finetune (by default refused: it may be a dataset).",
-    )
-    group.addoption(
-        "--finetune-github",
-        action="store_true",
-        default=None,
-        help="Print GitHub Actions annotations (default: on when GITHUB_ACTIONS is set).",
-    )
-    group.addoption(
-        "--no-finetune-github",
-        action="store_false",
-        dest="finetune_github",
-        help="Do not print GitHub Actions annotations.",
-    )
-    group.addoption(
-        "--no-finetune",
-        action="store_true",
-        default=False,
-        help="Do not collect datasets (the finetune marker still works).",
-    )
-    group.addoption(
-        "--finetune-train",
-        action="store_true",
-        default=False,
-        help="Run the training items (finetune marker, [[train]] declarations): train or "
-        "reuse, measure, assert thresholds. Without it they are skipped.",
-    )
-    group.addoption(
-        "--finetune-max-cost",
-        metavar="USD",
-        type=_usd,
-        default=None,
-        help="Refuse to create a training job estimated to cost more than USD.",
-    )
-    group.addoption(
-        "--finetune-plots",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="Write charts as HTML into DIR: each trained model's metrics and confusion "
-        "matrix, and the class balance of the datasets.",
-    )
-    group.addoption(
-        "--finetune-plots-offline",
-        action="store_true",
-        default=False,
-        help="Embed plotly.js in each chart (4.8 MB a file) so that it opens without a "
-        "network; by default the charts load it from its CDN.",
-    )
-    group.addoption(
-        "--finetune-retrain",
-        action="store_true",
-        default=False,
-        help="Start new training jobs even where a job for the same data exists.",
-    )
-    for name, key in KEYS.items():
-        if key.ini:
-            parser.addini(Key.ini_name(name), f"pytest-finetune: {key.doc}", type=key.ini)
-
-
-def _usd(text: str) -> float:
-    """A price on the command line: a finite number of dollars, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= MAX_NUMBER:  # also false for nan
-        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of dollars (0 or more)")
-    return value
+    plugin_options.add(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -140,8 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
         # The workers collect, not this process: it cannot tell whether datasets are
         # among the tests, and says so at once rather than from every worker.
         raise pytest.UsageError(error)
-    _check_rootdir(config)
-    _check_output_paths(config)
+    plugin_options.check_rootdir(config)
+    plugin_options.check_output_paths(config)
     config.stash[STATE] = RunState(settings, error)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Reporter(config), "finetune-reporter")
@@ -155,7 +72,9 @@ def _settings(config: pytest.Config) -> tuple[Settings | None, str | None]:
     linter, it matters when there is something to lint.
     """
     try:
-        settings = Settings(defaults=_ini_table(config), overrides=_cli_table(config))
+        settings = Settings(
+            defaults=plugin_options.ini_table(config), overrides=plugin_options.cli_table(config)
+        )
         # Check the project's file once now, not once per dataset.
         _table, source = settings.table_for(config.rootpath / "pyproject.toml")
         settings.target_for(config.rootpath / "pyproject.toml")
@@ -205,103 +124,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(
                     f"{given} is a dataset of this run; write the report elsewhere"
                 )
-
-
-def _check_output_paths(config: pytest.Config) -> None:
-    """Refuse output paths that cannot be written now, not after every test has run.
-
-    Nor anything the user owns: a dataset, a device, any file that is not one of our
-    reports (unless ``--finetune-force``).
-    """
-    paths = [config.getoption(option) for option in ("--finetune-report", "--finetune-sarif")]
-    if len(paths) == 2 and None not in paths and paths[0].resolve() == paths[1].resolve():
-        raise pytest.UsageError("--finetune-report and --finetune-sarif name the same file")
-    for option in ("--finetune-report", "--finetune-sarif"):
-        path: Path | None = config.getoption(option)
-        if path is None:
-            continue
-        if path.is_dir():
-            raise pytest.UsageError(f"{option}: {path} is a folder; give the path of a file")
-        try:
-            target = path.resolve(strict=False) if path.is_symlink() else path
-        except (RuntimeError, OSError):  # a loop: RuntimeError before Python 3.13
-            raise pytest.UsageError(
-                f"{option}: {path} is a symlink loop; give the path of a file"
-            ) from None
-        if target.exists() and not target.is_file():
-            # A device or a pipe would be replaced by a regular file.
-            raise pytest.UsageError(
-                f"{option}: {path} is not a regular file (a device or a pipe); give the path "
-                "of a file"
-            )
-        if (
-            target.is_file()
-            and not config.getoption("finetune_force")
-            and not report.is_ours(target)
-        ):
-            raise pytest.UsageError(
-                f"{option}: {path} exists and is not a report of pytest-finetune (a "
-                "dataset?); it would be replaced: give another path, or --finetune-force"
-            )
-        blocking = report.not_a_folder(path.parent)
-        if blocking is not None:
-            raise pytest.UsageError(f"{option}: cannot write {path}: {blocking} is not a folder")
-    folder: Path | None = config.getoption("--finetune-plots")
-    if folder is not None:
-        blocking = report.not_a_folder(folder)
-        if blocking == folder:
-            raise pytest.UsageError(
-                f"--finetune-plots: {folder} is not a folder; give a folder for the charts "
-                "(created if missing)"
-            )
-        if blocking is not None:
-            raise pytest.UsageError(
-                f"--finetune-plots: cannot create the folder {folder}: {blocking} is not a folder"
-            )
-
-
-#: The options whose value is a path: given as two words, pytest may take it for a test path.
-_PATH_OPTIONS = ("--finetune-report", "--finetune-sarif", "--finetune-plots")
-
-
-def _check_rootdir(config: pytest.Config) -> None:
-    """Refuse a rootdir that pytest chose from a path option's value given as two words.
-
-    pytest picks the rootdir before it loads plugins, so it reads ``--finetune-report
-    /abs/out.json`` as an unknown option and a test path; when that path exists, the
-    rootdir (hence the configuration file, ``testpaths`` and the report's paths) moves.
-    ``--junitxml`` is immune only because pytest knows it that early. The rootdir pytest
-    would have chosen without those values is asked of pytest's own function (skipped
-    on a pytest whose internals moved).
-    """
-    words = list(config.invocation_params.args)
-    spaced = [
-        (option, value)
-        for option, value in itertools.pairwise(words)
-        if option in _PATH_OPTIONS and (config.invocation_params.dir / value).exists()
-    ]
-    if not spaced or config.option.rootdir:
-        return
-    try:
-        from _pytest.config.findpaths import determine_setup  # noqa: PLC0415
-
-        intended = determine_setup(
-            inifile=config.option.inifilename,
-            override_ini=config.option.override_ini,
-            args=config.option.file_or_dir or [],
-            rootdir_cmd_arg=None,
-            invocation_dir=config.invocation_params.dir,
-        )[0]
-    except Exception:  # a pytest whose internals moved: nothing to compare with
-        return
-    if intended == config.rootpath:
-        return
-    option, value = spaced[0]
-    raise pytest.UsageError(
-        f"{option} {value}: pytest took {value} for a test path when it chose the rootdir "
-        f"(it chose {config.rootpath}, not {intended}), as it does before it knows the "
-        f"plugins' options; write {option}={value}"
-    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -551,17 +373,3 @@ def _outcome(report: pytest.TestReport) -> str:
     if hasattr(report, "wasxfail"):
         return "xpassed" if report.passed else "xfailed"
     return report.outcome
-
-
-def _ini_table(config: pytest.Config) -> dict[str, Any]:
-    table = {}
-    for name, key in KEYS.items():
-        if key.ini:
-            value = overrides.ini_value(name, config.getini(Key.ini_name(name)))
-            if value:
-                table[name] = value
-    return table
-
-
-def _cli_table(config: pytest.Config) -> dict[str, Any]:
-    return overrides.table(lambda name: config.getoption("finetune_" + name.replace("-", "_")))

@@ -26,6 +26,7 @@ ABOVE_CHECKS = (
     "pytest_finetune.lint",
     "pytest_finetune.nodes",
     "pytest_finetune.plugin",
+    "pytest_finetune.plugin_options",
     "pytest_finetune.cli",
     "pytest_finetune.prepare",
     "pytest_finetune.outputs",

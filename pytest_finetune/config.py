@@ -79,6 +79,15 @@ def _items(value: Any, where: str) -> str:
     return text
 
 
+def _jobs(value: Any, where: str) -> int | str:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    try:
+        return positive_int(int(value) if isinstance(value, str) else value, where)
+    except (ValueError, ConfigError):
+        raise ConfigError(f"{where} must be auto or a number of processes, got {value!r}") from None
+
+
 def _per_file_ignores(value: Any, where: str) -> dict[str, list[str]]:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a table of glob = [codes]")
@@ -114,6 +123,12 @@ for _name, _key in {
         "string",
     ),
     "checks": Key(table, "One table per check (code or name) with its options."),
+    "jobs": Key(
+        _jobs,
+        "Processes that scan one large file (over 64 MiB) together: a number, or auto (the "
+        "default: one per core this process may use). Findings are the same whatever it is.",
+        "string",
+    ),
 }.items():
     add_key(_name, _key)
 

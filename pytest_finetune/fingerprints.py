@@ -48,6 +48,12 @@ class Fingerprints:
         self._values.append(value)
         self._lines.append(line)
 
+    def extend(self, later: Fingerprints) -> None:
+        """Append the entries of ``later`` (a later part of the same file)."""
+        self._keys.extend(later._keys)
+        self._values.extend(later._values)
+        self._lines.extend(later._lines)
+
     def groups(self) -> Iterator[Group]:
         """Every key that occurs more than once, with its entries in file order."""
         import numpy as np  # noqa: PLC0415 (only scans that found work pay the import)

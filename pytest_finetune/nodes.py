@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_finetune.checks import Check
+from pytest_finetune.chunks import jobs_of, scan_file
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.findings import render_list
 from pytest_finetune.formats import Format
@@ -32,7 +33,7 @@ from pytest_finetune.lint import cannot_read, plan
 from pytest_finetune.outputs.progress import terminal_progress
 from pytest_finetune.outputs.results import check_payload
 from pytest_finetune.redact import redact
-from pytest_finetune.scan import ScanResult, scan
+from pytest_finetune.scan import ScanResult
 from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.session import (
     SKIP_REASON,
@@ -192,8 +193,7 @@ class DatasetFile(pytest.File):
             progress = None
             try:
                 progress = terminal_progress(self.config, self.path.stat().st_size)
-                # Without a terminal to show it, the scan is called as it always was.
-                self._result = scan(*args) if progress is None else scan(*args, progress=progress)
+                self._result = scan_file(*args, jobs=jobs_of(settings), progress=progress)
             except OSError as error:
                 self._unreadable = cannot_read(self.display_path, error)
                 raise DatasetUnreadable(self._unreadable) from None

@@ -31,6 +31,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "help": "Where the data goes: openai (default), azure, together, fireworks, vertex, "
         "bedrock or trl; its formats, limits and rules apply.",
     },
+    "jobs": {
+        "metavar": "N",
+        "help": "Processes that scan one large file together: a number, or auto (the "
+        "default: one per core this process may use).",
+    },
 }
 #: The keys that take lists of checks, in the order messages name them: comma- or
 #: space-separated on a command line or an ini line.

@@ -73,6 +73,29 @@ class SyntaxProblem:
     column: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A byte range of a JSON Lines file that starts and ends at line boundaries.
+
+    ``first_line`` is the number of the line at ``start``; ``end`` is ``None`` to read
+    to the end of the file. Ranges of one file are read in parallel and their checks'
+    states merged (see :mod:`pytest_finetune.chunks`).
+    """
+
+    start: int
+    end: int | None
+    first_line: int
+
+    @property
+    def first(self) -> bool:
+        """Whether the range starts the file (file-level problems are its own)."""
+        return self.start == 0
+
+
+#: The whole file.
+WHOLE = Span(0, None, 1)
+
+
 #: A line that holds one JSON object: ``(line number, raw bytes, parsed object)``. A
 #: plain tuple, not a class: one is made per line, and tuples are the cheapest.
 ParsedLine = tuple[int, bytes, dict[str, Any]]
@@ -91,8 +114,11 @@ class Reader:
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         duplicate_keys: bool = True,
         document: bool | None = None,
+        span: Span = WHOLE,
     ) -> None:
         self.path = path
+        #: The part of the file to read (a JSON document is always read whole).
+        self.span = span
         self.max_line_bytes = max_line_bytes
         #: Whether to look for duplicate keys: it costs about as much as parsing.
         self.duplicate_keys = duplicate_keys
@@ -100,8 +126,11 @@ class Reader:
         #: one after another) rather than JSON Lines; ``None``: a ``.json`` file whose
         #: content opens an array is read so, and any other file as JSON Lines.
         self.document = document
-        self.lines = 0
-        self.size = 0
+        self.lines = span.first_line - 1
+        self.size = span.start
+        #: Whether reading stopped before the end of the span: a problem that ends the
+        #: file (binary content, a JSON document), after which later spans mean nothing.
+        self.stopped = False
         self._last = b""
         self._stream: BinaryIO | None = None
 
@@ -113,10 +142,17 @@ class Reader:
     def __iter__(self) -> Iterator[ParsedLine | SyntaxProblem]:
         with self.path.open("rb") as stream:
             self._stream = stream
+            if not self.span.first:
+                # A later part of a JSON Lines file: the first part reads the file's
+                # start (its byte order mark, its first content) and sniffs it.
+                stream.seek(self.span.start)
+                yield from self._rest(stream)
+                return
             head = stream.read(_SNIFF_BYTES)
             self.size = len(head)
             stop = _sniff(head)
             if stop is not None:
+                self.stopped = True
                 yield stop
                 return
             stream.seek(0)
@@ -129,6 +165,8 @@ class Reader:
                 yield from _Document(self, stream)
             elif (yield from self._until_content(stream)):
                 yield from self._rest(stream)
+            else:
+                self.stopped = True
 
     def _until_content(self, stream: BinaryIO) -> Generator[ParsedLine | SyntaxProblem, None, bool]:
         """The lines up to the first with content; whether there is more to read.
@@ -171,7 +209,9 @@ class Reader:
         last = self._last
         number = self.lines
         size = self.size
-        while raw := stream.readline(limit + 1):
+        # Spans end at a line boundary: the span is read when ``size`` reaches its end.
+        end = self.span.end if self.span.end is not None else float("inf")
+        while size < end and (raw := stream.readline(limit + 1)):
             last = raw
             number += 1
             if raw[-2:-1] != b"\r" and len(raw) <= limit:
@@ -189,7 +229,7 @@ class Reader:
             yield from self._line(stream, raw)
             size = self.size
         self.lines, self.size = number, size
-        if not last.endswith(b"\n"):
+        if size < end and last and not last.endswith(b"\n"):  # the file's end, not a span's
             yield SyntaxProblem(Problem.MISSING_FINAL_NEWLINE, number)
 
     def _line(self, stream: BinaryIO, raw: bytes) -> list[ParsedLine | SyntaxProblem]:
@@ -273,6 +313,14 @@ def read_head(path: Path, *, records: int, max_bytes: int) -> list[dict[str, Any
         if len(head) >= records:
             break
     return head
+
+
+def opens_document(path: Path) -> bool:
+    """Whether :class:`Reader` reads ``path`` as a JSON document: a ``.json`` array."""
+    if path.suffix.lower() != ".json":
+        return False
+    with path.open("rb") as stream:
+        return _opening(stream.read(_SNIFF_BYTES)) == b"["
 
 
 def _opening(head: bytes) -> bytes:

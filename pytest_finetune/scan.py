@@ -1,6 +1,8 @@
 """One pass over one file: every record to every selected check, findings out.
 
-The scan reads the file once, whatever the number of checks. It holds the first
+The scan reads the file once, whatever the number of checks; a large file may be read
+as chunks in parallel, whose checks' states merge into the same findings (the
+splitting and the processes are :mod:`pytest_finetune.chunks`'s). It holds the first
 records (the head) until it has ``conventions.HEAD_RECORDS`` of them, so that checks can learn
 the dataset's conventions (its separator, its stop sequence, whether it is
 classification) before judging any record; after that, memory is whatever the checks
@@ -21,7 +23,7 @@ from pytest_finetune.config import FileSettings
 from pytest_finetune.conventions import HEAD_RECORDS
 from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_openai
 from pytest_finetune.formats import Format, Record, detect
-from pytest_finetune.reader import Problem, Reader, SyntaxProblem
+from pytest_finetune.reader import WHOLE, Problem, Reader, Span, SyntaxProblem
 
 #: Records between two calls of a scan's ``progress``: a few a second on a large file.
 PROGRESS_RECORDS = 8192
@@ -35,6 +37,39 @@ class ScanResult:
     outcomes: dict[str, CheckOutcome]
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """One part of one file to scan: where it is, how to check it, which bytes.
+
+    A whole file is one chunk (``span`` :data:`~pytest_finetune.reader.WHOLE`);
+    :func:`pytest_finetune.chunks.split` cuts a large JSON Lines file into several, to
+    scan in parallel processes (or on other machines) and :func:`merge`.
+    """
+
+    path: Path
+    display_path: str
+    format: Format
+    settings: FileSettings
+    span: Span = WHOLE
+
+
+@dataclass
+class ChunkState:
+    """What the checks learnt from one chunk, findings included: picklable, mergeable.
+
+    ``checks`` are the check instances in the order of the file's settings, holding
+    what each keeps across records; ``complete`` is false when the chunk's reading
+    stopped at a problem that ends the file, after which later chunks are ignored.
+    """
+
+    context: ScanContext
+    checks: list[Check]
+    examples: int
+    lines: int
+    size: int
+    complete: bool
+
+
 def scan(
     path: Path,
     display_path: str,
@@ -44,21 +79,46 @@ def scan(
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> ScanResult:
-    """Read ``path`` once and run every check of ``settings`` on it.
+    """Read ``path`` once and run every check of ``settings`` on it, in this process.
 
     ``progress``, if given, is called every :data:`PROGRESS_RECORDS` records with the
     records and the bytes read so far.
     """
-    context = ScanContext(path, display_path, fmt, settings, {} if shared is None else shared)
-    runner = _Runner(
-        context, [check(context, settings.options[check.code]) for check in settings.checks]
+    shared = {} if shared is None else shared
+    chunk = Chunk(path, display_path, fmt, settings)
+    return merge([scan_chunk(chunk, shared, progress=progress)], shared)
+
+
+def scan_chunk(
+    chunk: Chunk,
+    shared: dict[str, Any] | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> ChunkState:
+    """Run the checks of ``chunk`` on its records, without concluding (see :func:`merge`).
+
+    Every chunk learns the dataset's conventions from the same records, the file's
+    first :data:`~pytest_finetune.conventions.HEAD_RECORDS`, and reports findings on
+    its own records only. ``progress`` is as for :func:`scan`, counting from the chunk's
+    start.
+    """
+    settings = chunk.settings
+    context = ScanContext(
+        chunk.path, chunk.display_path, chunk.format, settings, {} if shared is None else shared
     )
+    checks = [check(context, settings.options[check.code]) for check in settings.checks]
+    runner = _Runner(context, checks)
     reader = Reader(
-        path,
+        chunk.path,
         max_line_bytes=settings.max_line_bytes,
         duplicate_keys=runner.reports(Problem.DUPLICATE_KEY),
+        span=chunk.span,
     )
-    head: list[Record] | None = []
+    # One chunk, the whole file: the head is the first records read, held until the
+    # checks have learnt from them. A part of a file reads the file's head first.
+    head: list[Record] | None = [] if chunk.span == WHOLE else None
+    if head is None:
+        runner.begin(_head(chunk.path, settings.max_line_bytes))
     examples = 0
     visitors = runner.visitors
     for item in reader:
@@ -71,7 +131,7 @@ def scan(
                 if visitors(fmt):
                     runner.visit(Record(line, raw, data, fmt))
                 if progress is not None and not examples % PROGRESS_RECORDS:
-                    progress(examples, reader.position())
+                    progress(examples, reader.position() - chunk.span.start)
                 continue
             head.append(Record(line, raw, data, fmt))
             if len(head) >= HEAD_RECORDS:
@@ -79,13 +139,49 @@ def scan(
                 head = None
         else:
             runner.problem(item)  # type: ignore[arg-type]
-    context.stats.examples = examples
-    context.stats.lines = reader.lines
-    context.stats.size = reader.size
     if head is not None:
         runner.start(head)
+    return ChunkState(context, checks, examples, reader.lines, reader.size, not reader.stopped)
+
+
+def merge(states: list[ChunkState], shared: dict[str, Any] | None = None) -> ScanResult:
+    """Merge the states of a file's chunks, in file order, and conclude the checks.
+
+    Each check takes in the state of the same check on the chunk after its own
+    (``Check.merge``); then every check reports what needs the whole file, as after a
+    scan of the file in one go: the findings are the same.
+    """
+    first = states[0]
+    context = first.context
+    context.shared = {} if shared is None else shared
+    runner = _Runner(context, first.checks)
+    stats = context.stats
+    stats.examples, stats.lines, stats.size = first.examples, first.lines, first.size
+    complete = first.complete
+    for later in states[1:]:
+        if not complete:
+            break  # the file ended for the checks where reading stopped
+        for code, outcome in later.context.outcomes.items():
+            context.outcomes[code].merge(outcome)
+        for check, other in zip(first.checks, later.checks, strict=True):
+            runner.call(check, check.merge, other)
+        stats.examples += later.examples
+        stats.lines, stats.size = later.lines, later.size
+        complete = later.complete
     runner.finish()
-    return ScanResult(context.stats, context.outcomes)
+    return ScanResult(stats, context.outcomes)
+
+
+def _head(path: Path, max_line_bytes: int) -> list[Record]:
+    """The file's first records, as a scan of the whole file holds them for ``begin``."""
+    head: list[Record] = []
+    for item in Reader(path, max_line_bytes=max_line_bytes, duplicate_keys=False):
+        if type(item) is tuple:
+            line, raw, data = item
+            head.append(Record(line, raw, data, detect(data)))
+            if len(head) >= HEAD_RECORDS:
+                break
+    return head
 
 
 class _Runner:
@@ -139,16 +235,20 @@ class _Runner:
             owners = self._owners[record.format]
             self._crashed(owners[index], f"at line {record.line}:\n{traceback.format_exc()}")
             for rest, owner in zip(visitors[index + 1 :], owners[index + 1 :], strict=True):
-                self._call(owner, rest, record)
+                self.call(owner, rest, record)
 
     def start(self, head: list[Record]) -> None:
+        """Let the checks learn from the head, then visit its records."""
+        self.begin(head)
+        for record in head:
+            self.visit(record)
+
+    def begin(self, head: list[Record]) -> None:
         # Checks of chat and preference data learn from the head as they will judge it:
         # records of the trainers' formats as OpenAI data.
         views = [view(record) if _has_view(record.format) else record for record in head]
         for check in self.checks:
-            self._call(check, check.begin, head if type(check).formats is None else views)
-        for record in head:
-            self.visit(record)
+            self.call(check, check.begin, head if type(check).formats is None else views)
 
     def _visit_view(self, record: Record) -> None:
         """Give the checks of OpenAI data a record of another format, read as OpenAI data.
@@ -170,17 +270,18 @@ class _Runner:
                 and (visit := check.visitor(seen.format)) is not None
             ]
         for check, visit in visitors:
-            self._call(check, visit, seen)
+            self.call(check, visit, seen)
 
     def problem(self, problem: SyntaxProblem) -> None:
         for check in self._problem_checks.get(problem.kind, ()):
-            self._call(check, check.on_problem, problem)
+            self.call(check, check.on_problem, problem)
 
     def finish(self) -> None:
         for check in self.checks:
-            self._call(check, check.finish)
+            self.call(check, check.finish)
 
-    def _call(self, check: Check, method: Callable[..., None], *args: Any) -> None:
+    def call(self, check: Check, method: Callable[..., None], *args: Any) -> None:
+        """Call a method of ``check``; if it raises, the check has crashed and stops."""
         if self.context.outcomes[type(check).code].crash is not None:
             return
         try:

@@ -95,6 +95,10 @@ class Target:
     def __str__(self) -> str:
         return self.name
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A target is one of the table's: it travels to other processes by name.
+        return (get, (self.name,))
+
 
 #: The prompt/completion conventions of OpenAI's legacy completion models (babbage-002,
 #: davinci-002): a separator ending prompts, one leading space and a stop sequence in

@@ -27,13 +27,13 @@ CHAT = jsonl(
 def scans(monkeypatch):
     """The paths scanned during an in-process run, in order."""
     seen: list[str] = []
-    real = nodes.scan
+    real = nodes.scan_file
 
     def counting(path, display_path, *args, **kwargs):
         seen.append(display_path)
         return real(path, display_path, *args, **kwargs)
 
-    monkeypatch.setattr(nodes, "scan", counting)
+    monkeypatch.setattr(nodes, "scan_file", counting)
     return seen
 
 
@@ -94,13 +94,13 @@ def test_one_scan_per_file_whatever_the_number_of_checks(lint, scans):
 
 def test_deselected_checks_do_no_work(lint, monkeypatch):
     ran: list[str] = []
-    real = nodes.scan
+    real = nodes.scan_file
 
-    def recording(path, display_path, fmt, settings, shared):
+    def recording(path, display_path, fmt, settings, shared, **kwargs):
         ran.extend(check.code for check in settings.checks)
-        return real(path, display_path, fmt, settings, shared)
+        return real(path, display_path, fmt, settings, shared, **kwargs)
 
-    monkeypatch.setattr(nodes, "scan", recording)
+    monkeypatch.setattr(nodes, "scan_file", recording)
     lint({"data/train.jsonl": GOOD}, "-k", "FT003 or FT004")
     assert ran == ["FT003", "FT004"]
 

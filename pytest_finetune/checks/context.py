@@ -155,6 +155,21 @@ class CheckOutcome:
             heapq.heapreplace(self._last, kept)
             self.findings[kept.index] = finding
 
+    def merge(self, later: CheckOutcome) -> None:
+        """Take in the findings of the same check on a later chunk of the file.
+
+        Kept findings are kept by line, whatever the order they come in, so the merge
+        keeps what one scan of the file would have kept.
+        """
+        counts = dict(self.counts)
+        for finding in later.findings:
+            self.add(finding)
+        for severity, count in later.counts.items():  # kept or not, every one counts once
+            counts[severity] = counts.get(severity, 0) + count
+        self.counts = counts
+        self.crash = self.crash or later.crash
+        self.skipped = self.skipped or later.skipped
+
     def tally(self, severity: Severity) -> None:
         """Count a finding without keeping it."""
         self.counts[severity] = self.counts.get(severity, 0) + 1
@@ -207,6 +222,11 @@ class ScanContext:
         self.outcomes: dict[str, CheckOutcome] = {
             check.code: CheckOutcome(check.code) for check in settings.checks
         }
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The process-wide cache stays in its process (tokenizers are large and
+        # rebuilt where needed); a chunk's state travels without it.
+        return {**self.__dict__, "shared": {}}
 
     def cached(self, slot: Slot[T], make: Callable[[], T]) -> T:
         """What ``slot`` holds for this file: made on first use, then shared by its checks."""

@@ -20,6 +20,8 @@ from pytest_finetune.slots import Slot
 from pytest_finetune.wording import kind, quote_value
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from pytest_finetune.checks.context import ScanContext
 
 PREFERENCE = frozenset({Format.PREFERENCE})
@@ -296,6 +298,11 @@ class LegacyPreferenceKeys(Check):
             if self.first is None:
                 self.first = record.line
 
+    def merge(self, later: Self) -> None:
+        self.count += later.count
+        if self.first is None:
+            self.first = later.first
+
     def finish(self) -> None:
         if not self.count:
             return
@@ -362,6 +369,11 @@ class PreferenceLengthBias(Check):
             self.longer += 1
         elif len(preferred) < len(other):
             self.shorter += 1
+
+    def merge(self, later: Self) -> None:
+        self.pairs += later.pairs
+        self.longer += later.longer
+        self.shorter += later.shorter
 
     def finish(self) -> None:
         pairs = self.pairs

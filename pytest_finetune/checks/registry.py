@@ -22,6 +22,8 @@ from pytest_finetune.formats import SUPPORTED, Format
 from pytest_finetune.wording import closest
 
 if TYPE_CHECKING:
+    from typing_extensions import Self  # typing's from Python 3.11
+
     from pytest_finetune.checks.context import ScanContext
     from pytest_finetune.formats import Record
     from pytest_finetune.reader import Problem, SyntaxProblem
@@ -142,6 +144,16 @@ class Check:
 
     def finish(self) -> None:
         """Report what needs the whole file."""
+
+    def merge(self, later: Self) -> None:
+        """Take in what this check kept of a later chunk of the file (``later``'s records).
+
+        A large file is scanned as chunks in parallel, each by its own instance of the
+        check, which then merge in file order before ``finish``. A check that keeps
+        nothing across records (it reports as it visits) needs nothing here; one that
+        keeps counts, classes or fingerprints adds ``later``'s to its own, so that
+        ``finish`` reports what one scan of the whole file would.
+        """
 
     # -- checks call this ----------------------------------------------------------
 

@@ -18,6 +18,8 @@ from pytest_finetune.slots import Slot
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from typing_extensions import Self  # typing's from Python 3.11
+
     from pytest_finetune.checks.context import ScanContext
     from pytest_finetune.formats import Format, Record
 
@@ -49,6 +51,13 @@ class Survey:
 
     def visit(self, record: Record) -> None:
         """Look at one record for every member."""
+
+    def merge(self, later: Self) -> None:
+        """Take in what the survey of a later chunk of the file learnt (see ``Check.merge``).
+
+        Every survey keeps something across records, so each family says how it merges.
+        """
+        raise NotImplementedError(f"{type(self).__qualname__} cannot merge chunks")
 
     def conclude(self) -> None:
         """Work out, once, what needs the whole file (members then read it)."""
@@ -82,6 +91,11 @@ class Surveyed(Check):
         if survey.driver is self and survey.active and survey.applies_to(fmt):
             return survey.visit
         return None
+
+    def merge(self, later: Self) -> None:
+        # The survey is merged once, by its driver (the members share it).
+        if self.survey.driver is self:
+            self.survey.merge(later.survey)
 
     def finish(self) -> None:
         self.survey.concluded()

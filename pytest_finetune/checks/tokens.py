@@ -158,6 +158,31 @@ class _Tally(Survey):
             if isinstance(check, ExampleTooLong):
                 check.too_long(line, tokens, self.spec, self.exact)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The counter holds a tokenizer: a chunk's state travels without it, and only
+        # says whether its counts were exact.
+        state = dict(self.__dict__)
+        if "count" in state:  # not where the tally has nothing to count
+            state["count"] = _Counted(self.count.exact)
+        return state
+
+    def merge(self, later: _Tally) -> None:
+        if self.problem is not None or self.foreign:
+            return
+        for total in (
+            "examples",
+            "counted",
+            "capped",
+            "sample_tokens",
+            "sample_bytes",
+            "rest_bytes",
+            "giant_bytes",
+            "over_limit",
+        ):
+            setattr(self, total, getattr(self, total) + getattr(later, total))
+        self.longest = max(self.longest, later.longest)
+        self.rest_longest = max(self.rest_longest, later.rest_longest)
+
     def conclude(self) -> None:
         """Put the totals in the file's statistics."""
         if self.problem is not None or self.foreign:
@@ -195,6 +220,13 @@ class _Tally(Survey):
             if billed_tokens is None or price is None
             else round(billed_tokens * price / 1_000_000, 4),
         }
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What a merged tally keeps of its counter: whether its counts were exact."""
+
+    exact: bool
 
 
 def _epochs(context: ScanContext, examples: int) -> int | None:

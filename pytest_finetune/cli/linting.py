@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_finetune import overrides
+from pytest_finetune.chunks import jobs_of, scan_file
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
 from pytest_finetune.formats import Format
@@ -17,7 +18,7 @@ from pytest_finetune.lint import NORECURSEDIRS, cannot_read, find_datasets, name
 from pytest_finetune.outputs.progress import stderr_progress
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.paths import shown
-from pytest_finetune.scan import ScanResult, scan
+from pytest_finetune.scan import ScanResult
 from pytest_finetune.schema import KEYS, Key
 from pytest_finetune.wording import plural
 
@@ -157,7 +158,9 @@ def _scan(path: Path, fmt: Format, settings: FileSettings, shared: dict[str, Any
     """Scan one dataset, its progress on standard error where a terminal shows it."""
     progress = stderr_progress(path.stat().st_size)
     try:
-        return scan(path, shown(path), fmt, settings, shared, progress=progress)
+        return scan_file(
+            path, shown(path), fmt, settings, shared, jobs=jobs_of(settings), progress=progress
+        )
     finally:
         if progress is not None:
             progress.close()

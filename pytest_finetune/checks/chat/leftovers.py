@@ -19,6 +19,8 @@ from pytest_finetune.formats import Record
 from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from pytest_finetune.checks.context import ScanContext
 
 
@@ -68,6 +70,14 @@ class _Leftover(Check):
             self.turns += 1
         if found and len(self.lines) < _SHOWN_LINES:
             self.lines.append(record.line)
+
+    def merge(self, later: Self) -> None:
+        # Every chunk learns the same marker from the head: one that lost it saw a turn
+        # without it.
+        if later.marker is None:
+            self.marker = None
+        self.turns += later.turns
+        self.lines = (self.lines + later.lines)[:_SHOWN_LINES]
 
     def finish(self) -> None:
         if self.marker is not None and self.turns >= self.options.min_turns:

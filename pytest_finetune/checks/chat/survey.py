@@ -59,6 +59,9 @@ class _Walk(Survey):
         if analysis.images > images.options.max_images:
             images.found(record.line, analysis.images)
 
+    def merge(self, later: _Walk) -> None:
+        """Nothing to merge: the walk reports each record as it visits it."""
+
 
 class Walked(Surveyed):
     """A check of chat messages: the file's schema walk visits the records for it."""

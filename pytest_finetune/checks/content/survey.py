@@ -142,6 +142,16 @@ class _Pass(Survey):
             if flags:
                 self._inspect(record, flags)
 
+    def merge(self, later: _Pass) -> None:
+        if self.log is not None and later.log is not None:
+            self.log.extend(later.log)
+        # Records the later chunk held for a batch are screened here, reporting here.
+        if self._batch is not None and later._batch:
+            for record in later._batch:
+                self._batch.append(record)
+                if len(self._batch) >= self.BATCH:
+                    self._flush()
+
     def conclude(self) -> None:
         self._flush()
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format, Record, closest_format
+
+if TYPE_CHECKING:
+    from pytest_finetune.checks.context import ScanContext
 
 
 @register
@@ -35,6 +39,10 @@ class UnsupportedFormat(Check):
     severity = Severity.ERROR
     formats = None
 
+    def __init__(self, context: ScanContext, options: Any) -> None:
+        super().__init__(context, options)
+        self.message: str | None = None
+
     def begin(self, head: list[Record]) -> None:
         # Data of a known format that the target does not take is FT603's.
         if self.context.format is not Format.UNKNOWN or not head:
@@ -49,7 +57,12 @@ class UnsupportedFormat(Check):
             message += f"; closest: {closest.description}"
             if hints:
                 message += f" (rename {', '.join(hints)})"
-        self.report(None, message)
+        # Reported once the file is read: every chunk of a file learns it from the head.
+        self.message = message
+
+    def finish(self) -> None:
+        if self.message is not None:
+            self.report(None, self.message)
 
 
 @register

@@ -9,6 +9,8 @@ from pytest_finetune.findings import Severity
 from pytest_finetune.reader import Problem, SyntaxProblem
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from pytest_finetune.checks.context import ScanContext
 
 
@@ -269,6 +271,11 @@ class CrlfLineEnding(Check):
         self.count += 1
         if self.first is None:
             self.first = problem.line
+
+    def merge(self, later: Self) -> None:
+        self.count += later.count
+        if self.first is None:
+            self.first = later.first
 
     def finish(self) -> None:
         if self.count == 1:

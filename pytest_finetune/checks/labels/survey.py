@@ -52,6 +52,18 @@ class _Classes(Survey):
         else:
             self.overflow = True
 
+    def merge(self, later: _Classes) -> None:
+        counts = self.counts
+        self.overflow |= later.overflow
+        for label, count in later.counts.items():
+            if label in counts:
+                counts[label] += count
+            elif len(counts) < MAX_CLASSES:
+                counts[label] = count
+                self.first[label] = later.first[label]
+            else:
+                self.overflow = True
+
     def conclude(self) -> None:
         counts = self.counts
         examples = sum(counts.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pytest_finetune import splits
 from pytest_finetune.checks.labels.survey import Member
@@ -13,6 +14,9 @@ from pytest_finetune.formats import SUPPORTED, Format, Record, example_key
 from pytest_finetune.paths import shown_beside
 from pytest_finetune.training_file import lookup, training_summary
 from pytest_finetune.wording import closest, plural, quote
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @register
@@ -58,6 +62,9 @@ class ValidationLeakage(Check):
         keys = example_key(record)
         if keys is not None:
             self.log.add(keys[0], record.line, keys[1])
+
+    def merge(self, later: Self) -> None:
+        self.log.extend(later.log)
 
     def finish(self) -> None:
         if self.split is None or self.split.role is not splits.Role.VALID or not len(self.log):

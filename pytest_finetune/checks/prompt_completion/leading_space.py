@@ -10,6 +10,8 @@ from pytest_finetune.findings import Severity
 from pytest_finetune.wording import quote
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from pytest_finetune.checks.context import ScanContext
 
 #: Flagged prompts that must all share one label before that is worth a finding.
@@ -65,6 +67,11 @@ class PromptLeadingWhitespace(Member):
         if completion is not None and conv.classification:
             label = conv.label(completion)
             self.labels[label] = self.labels.get(label, 0) + 1
+
+    def merge(self, later: Self) -> None:
+        super().merge(later)
+        for label, count in later.labels.items():
+            self.labels[label] = self.labels.get(label, 0) + count
 
     def judge(self) -> None:
         labels = self.labels

@@ -246,7 +246,14 @@ class _Survey(Survey):
         return texts[0], texts[1]
 
     def _measure_case(self, line: int, prompt: str | None, completion: str | None) -> None:
-        self.next_case_line = line + 1 if line < CASE_FULL else line + CASE_STRIDE
+        # Past the first lines, the lines on a fixed grid: the same wherever a chunk of
+        # the file starts (see ``merge``).
+        if line < CASE_FULL:
+            self.next_case_line = line + 1
+        else:
+            self.next_case_line = line - (line - CASE_FULL) % CASE_STRIDE + CASE_STRIDE
+            if (line - CASE_FULL) % CASE_STRIDE:
+                return
         if prompt:
             self.case["prompt"].add(line, prompt)
         if completion:
@@ -269,6 +276,28 @@ class _Survey(Survey):
             if rare in text and candidate in text:
                 candidates[:] = [c for c in candidates if c[0] not in text]
                 return
+
+    def merge(self, later: _Survey) -> None:
+        self.multiline_prompts |= later.multiline_prompts
+        self.saw_prompt |= later.saw_prompt
+        self.saw_completion |= later.saw_completion
+        # Candidates are dropped once seen: the unseen are those unseen in both.
+        self.separator_candidates = [
+            c for c in self.separator_candidates if c in later.separator_candidates
+        ]
+        self.stop_candidates = [c for c in self.stop_candidates if c in later.stop_candidates]
+        self.prompt_start.merge(later.prompt_start)
+        self.completion_start.merge(later.completion_start)
+        for mine, theirs in ((self.misnamed, later.misnamed), (self.extra, later.extra)):
+            for key, (count, line) in theirs.items():
+                if key in mine or mine is not self.extra or len(mine) < MAX_EXTRA_KEYS:
+                    _count(mine, key, line)
+                    mine[key][0] += count - 1
+                else:
+                    _count(mine, "", line)
+                    mine[""][0] += count - 1
+        for key, case in self.case.items():
+            case.merge(later.case[key])
 
     def start(self, key: str) -> CommonStart:
         """What every text of the column ``key`` starts with."""
@@ -315,6 +344,16 @@ class Case:
             else:
                 heapq.heappushpop(self.worst, item)
 
+    def merge(self, later: Case) -> None:
+        """Add the counts of a later part of the column."""
+        self.upper += later.upper
+        self.lower += later.lower
+        for item in later.worst:
+            if len(self.worst) < self.keep:
+                heapq.heappush(self.worst, item)
+            else:
+                heapq.heappushpop(self.worst, item)
+
     @property
     def share(self) -> float:
         """The share of uppercase letters in the column."""
@@ -354,6 +393,26 @@ class CommonStart:
             prefix = self.prefix = common_prefix(prefix, text)
         if self.differ and len(prefix) <= self.floor:
             self.tracking = False
+
+    def merge(self, later: CommonStart) -> None:
+        """Narrow the common start with the texts of a later part of the column."""
+        if later.prefix is None:
+            return
+        if self.prefix is None:
+            self.__dict__.update(later.__dict__)
+            return
+        if not self.differ:
+            if later.differ or later.first != self.first:
+                self.differ = True
+            else:
+                self.repeats += later.repeats
+        self.prefix = common_prefix(self.prefix, later.prefix)
+        # Tracking stops for good once the texts differ and share no more than ``floor``.
+        self.tracking = (
+            self.tracking
+            and later.tracking
+            and not (self.differ and len(self.prefix) <= self.floor)
+        )
 
 
 def too_few(context: ScanContext) -> bool:

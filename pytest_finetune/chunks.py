@@ -1,0 +1,207 @@
+"""A large file's scan in chunks: cut at line boundaries, scanned in parallel, merged.
+
+Every chunk is scanned by its own instances of the checks, which learn the dataset's
+conventions from the same first records; their states (counts, classes, fingerprints of
+examples) then merge in file order (:func:`pytest_finetune.scan.merge`) into the
+findings, summary and report one scan of the whole file gives. Chunks travel between
+processes, or machines, as they are (picklable):
+
+.. code-block:: python
+
+    from pytest_finetune import Settings, chunks
+
+    parts = chunks.split("big.jsonl", Settings(), parts=64)
+    states = [chunks.scan_chunk(part) for part in parts]  # anywhere, in any order
+    result = chunks.merge(states)
+
+:func:`scan_file` does this on the cores of this machine; ``docs/parallel.md`` shows
+Dask doing it on a cluster.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pytest_finetune.config import FileSettings, Settings
+from pytest_finetune.formats import Format
+from pytest_finetune.lint import plan
+from pytest_finetune.reader import WHOLE, Span, opens_document
+from pytest_finetune.scan import Chunk, ChunkState, ScanResult, merge, scan, scan_chunk
+
+__all__ = [
+    "Chunk",
+    "ChunkState",
+    "jobs_of",
+    "merge",
+    "scan_chunk",
+    "scan_file",
+    "split",
+    "usable_cores",
+]
+
+#: A file is cut into chunks of at least this size: below it, starting processes and
+#: learning the head again in each costs more than reading in one process gains.
+MIN_CHUNK_BYTES = 32 * 1024 * 1024
+_BLOCK_BYTES = 8 * 1024 * 1024
+_CONTENT = re.compile(rb"[^ \t\r\n]")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def jobs_of(settings: FileSettings) -> int:
+    """The processes the configuration's ``jobs`` gives a file's scan (``auto``: the cores)."""
+    jobs = settings.config.get("jobs", "auto")
+    return usable_cores() if jobs == "auto" else int(jobs)
+
+
+def split(
+    path: str | os.PathLike[str],
+    settings: Settings | None = None,
+    *,
+    parts: int,
+    display_path: str | None = None,
+    min_bytes: int = MIN_CHUNK_BYTES,
+) -> list[Chunk]:
+    """Cut a file into at most ``parts`` chunks of about equal size, configured to scan.
+
+    Chunks start at line boundaries, and the first holds the file's first content (its
+    start: a byte order mark, an empty file, are the first chunk's to report). A JSON
+    array, and a file smaller than two chunks of ``min_bytes``, is one chunk.
+    ``settings`` default to the closest configuration above the file, as :func:`lint`'s.
+    """
+    path = Path(path)
+    fmt, file_settings = plan(path, settings or Settings())
+    display = display_path or path.as_posix()
+    return [
+        Chunk(path, display, fmt, file_settings, span) for span in _spans(path, parts, min_bytes)
+    ]
+
+
+def _spans(path: Path, parts: int, min_bytes: int) -> list[Span]:
+    """Line-aligned byte ranges of ``path``, with the number of each one's first line."""
+    size = path.stat().st_size
+    parts = min(parts, size // max(min_bytes, 1))
+    if parts < 2 or opens_document(path):
+        return [WHOLE]
+    with path.open("rb") as stream:
+        content = _first_content(stream)
+        starts = sorted(
+            {_next_line(stream, size * index // parts) for index in range(1, parts)} - {size}
+        )
+        # The first chunk holds the first content, so that it alone reads the file's
+        # start (an empty file, a file of blank lines, a JSON document over many lines).
+        starts = [start for start in starts if start > content]
+        lines = _line_numbers(stream, starts)
+    ends: list[int | None] = [*starts, None]
+    return [
+        Span(start, end, line)
+        for start, end, line in zip([0, *starts], ends, [1, *lines], strict=True)
+    ]
+
+
+def _first_content(stream: BinaryIO) -> int:
+    """Where the first byte that is not whitespace is (the file's size if none is)."""
+    stream.seek(0)
+    position = 0
+    while block := stream.read(_BLOCK_BYTES):
+        found = _CONTENT.search(block)
+        if found is not None:
+            return position + found.start()
+        position += len(block)
+    return position
+
+
+def _next_line(stream: BinaryIO, offset: int) -> int:
+    """Where the line after the one holding ``offset`` starts."""
+    stream.seek(offset)
+    while (piece := stream.readline(_BLOCK_BYTES)) and not piece.endswith(b"\n"):
+        pass
+    return stream.tell()
+
+
+def _line_numbers(stream: BinaryIO, offsets: list[int]) -> list[int]:
+    """The number of the line starting at each of ``offsets`` (in order): one read."""
+    stream.seek(0)
+    numbers = []
+    newlines = position = 0
+    for offset in offsets:
+        while position < offset:
+            block = stream.read(min(_BLOCK_BYTES, offset - position))
+            newlines += block.count(b"\n")
+            position += len(block)
+        numbers.append(newlines + 1)
+    return numbers
+
+
+def scan_file(
+    path: Path,
+    display_path: str,
+    fmt: Format,
+    settings: FileSettings,
+    shared: dict[str, Any] | None = None,
+    *,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScanResult:
+    """Scan one file: in this process, or in up to ``jobs`` processes if it is large.
+
+    The findings are the same either way; ``progress`` is called with the records and
+    bytes read so far, by all processes together.
+    """
+    shared = {} if shared is None else shared
+    spans = _spans(path, jobs, MIN_CHUNK_BYTES) if jobs > 1 else [WHOLE]
+    if len(spans) < 2:
+        return scan(path, display_path, fmt, settings, shared, progress=progress)
+    chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
+    return merge(_in_processes(chunks, progress), shared)
+
+
+#: Records and bytes read by each chunk's process, for the progress line (see below).
+_COUNTERS: Any = None
+
+
+def _in_processes(
+    chunks: list[Chunk], progress: Callable[[int, int], None] | None
+) -> list[ChunkState]:
+    """Scan ``chunks`` in a process each, reporting their progress together."""
+    global _COUNTERS  # noqa: PLW0603 (inherited by the forked processes)
+    # Forked, not spawned: a process starts in milliseconds with the package imported.
+    context = multiprocessing.get_context("fork")
+    _COUNTERS = context.Array("q", 2 * len(chunks), lock=False)
+    counters = _COUNTERS
+    with ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
+        futures = [pool.submit(_scan_counted, index, chunk) for index, chunk in enumerate(chunks)]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            if progress is not None and pending:
+                progress(sum(counters[0::2]), sum(counters[1::2]))
+        states = [future.result() for future in futures]
+    if progress is not None:
+        read = sum(
+            state.size - chunk.span.start for state, chunk in zip(states, chunks, strict=True)
+        )
+        progress(sum(state.examples for state in states), read)
+    return states
+
+
+def _scan_counted(index: int, chunk: Chunk) -> ChunkState:
+    counters = _COUNTERS
+
+    def count(records: int, read: int) -> None:
+        counters[2 * index] = records
+        counters[2 * index + 1] = read
+
+    return scan_chunk(chunk, progress=count)

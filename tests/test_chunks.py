@@ -1,0 +1,202 @@
+"""A file scanned in chunks gives the findings, counts and statistics of one scan.
+
+Chunks are scanned by their own checks, which merge in file order; these tests cut
+real and catalog files at every line and compare with the scan of the whole file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+from conftest import needs_encodings
+
+from pytest_finetune import Settings, chunks
+from pytest_finetune.lint import lint, plan
+from pytest_finetune.reader import Span
+from pytest_finetune.scan import Chunk, ScanResult, merge, scan_chunk
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG_FILES = sorted(
+    path for path in (ROOT / "checks").glob("FT*/**/*") if path.suffix in (".jsonl", ".json")
+)
+EXAMPLE_FILES = sorted((ROOT / "examples" / "data").glob("*.jsonl"))
+
+
+def rendered(result: ScanResult) -> dict[str, object]:
+    """Everything a report says of a scan, in a form that compares."""
+    return {
+        "stats": result.stats.to_dict(),
+        "outcomes": {
+            code: (
+                [finding.render() for finding in outcome.sorted_findings()],
+                outcome.counts,
+                outcome.crash,
+                outcome.skipped,
+            )
+            for code, outcome in result.outcomes.items()
+        },
+    }
+
+
+def line_starts(path: Path) -> list[tuple[int, int]]:
+    """``(offset, line number)`` of every line but the first."""
+    data = path.read_bytes()
+    starts = []
+    line = 1
+    for offset, byte in enumerate(data[:-1]):
+        if byte == ord("\n"):
+            line += 1
+            starts.append((offset + 1, line))
+    return starts
+
+
+def in_chunks(path: Path, cuts: list[tuple[int, int]], settings: Settings) -> ScanResult:
+    """Scan ``path`` cut at ``cuts``, each chunk's state sent through pickle as to a process."""
+    fmt, file_settings = plan(path, settings)
+    ends: list[int | None] = [offset for offset, _ in cuts]
+    spans = [
+        Span(start, end, line)
+        for (start, line), end in zip([(0, 1), *cuts], [*ends, None], strict=True)
+    ]
+    states = [
+        pickle.loads(pickle.dumps(scan_chunk(Chunk(path, path.name, fmt, file_settings, span))))
+        for span in spans
+    ]
+    return merge(states)
+
+
+def differences(got: dict[str, object], expected: dict[str, object]) -> dict[str, object]:
+    """What differs, by check (or ``stats``): the parts a failure should show."""
+    found: dict[str, object] = {}
+    if got["stats"] != expected["stats"]:
+        found["stats"] = (got["stats"], expected["stats"])
+    ours, theirs = got["outcomes"], expected["outcomes"]
+    assert isinstance(ours, dict) and isinstance(theirs, dict)
+    found.update(
+        {code: (ours[code], theirs[code]) for code in theirs if ours[code] != theirs[code]}
+    )
+    return found
+
+
+def assert_same_in_chunks(path: Path, settings: Settings) -> None:
+    whole = rendered(lint(path, settings, display_path=path.name))
+    starts = line_starts(path)
+    # Before its first content, a file is the first chunk's (see chunks.split).
+    content = len(path.read_bytes()) - len(path.read_bytes().lstrip())
+    starts = [(offset, line) for offset, line in starts if offset > content]
+    for cut in starts:
+        cut_once = rendered(in_chunks(path, [cut], settings))
+        assert not differences(cut_once, whole), f"cut before line {cut[1]}"
+    if len(starts) > 1:
+        assert not differences(rendered(in_chunks(path, starts, settings)), whole)
+
+
+@pytest.mark.parametrize(
+    "path", CATALOG_FILES, ids=lambda path: path.relative_to(ROOT / "checks").as_posix()
+)
+@needs_encodings
+def test_every_catalog_example_gives_the_same_findings_cut_at_any_line(path):
+    assert_same_in_chunks(path, Settings(overrides={"select": ["ALL"]}))
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda path: path.name)
+@needs_encodings
+def test_the_example_project_gives_the_same_findings_cut_at_any_line(path):
+    assert_same_in_chunks(path, Settings())
+
+
+# -- in processes: what users run ------------------------------------------------------
+
+
+def write_rows(path: Path, rows: list[str]) -> Path:
+    path.write_text("".join(row + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def pair(prompt: str, label: str) -> str:
+    return json.dumps({"prompt": f"{prompt} ->", "completion": f" {label}\n"})
+
+
+def in_processes(path: Path, monkeypatch, jobs: int = 2) -> ScanResult:
+    """``path`` scanned by ``jobs`` processes, chunks made small enough to cut it."""
+    monkeypatch.setattr(chunks, "MIN_CHUNK_BYTES", 1)
+    fmt, file_settings = plan(path, Settings())
+    return chunks.scan_file(path, path.name, fmt, file_settings, jobs=jobs)
+
+
+def test_a_duplicate_pair_split_across_chunks_is_found(tmp_path, monkeypatch):
+    rows = [pair(f"Where is parcel {n}?", "shipping") for n in range(40)]
+    rows[35] = rows[2]
+    path = write_rows(tmp_path / "data.jsonl", rows)
+    result = in_processes(path, monkeypatch, jobs=4)
+    assert [f.render() for f in result.outcomes["FT401"].findings] == [
+        "data.jsonl:36: FT401 Duplicate of line 3; delete one of them"
+    ]
+    assert rendered(result) == rendered(lint(path, display_path="data.jsonl"))
+
+
+def test_a_class_seen_only_in_the_last_chunk_is_counted(tmp_path, monkeypatch):
+    rows = [pair(f"Card {n} declined", "billing") for n in range(30)]
+    rows += [pair(f"Parcel {n} late", "shipping") for n in range(30)]
+    rows += [pair("Password reset", "account")]
+    path = write_rows(tmp_path / "data.jsonl", rows)
+    result = in_processes(path, monkeypatch, jobs=3)
+    assert result.stats.classes == {" billing": 30, " shipping": 30, " account": 1}
+    assert rendered(result) == rendered(lint(path, display_path="data.jsonl"))
+
+
+def test_a_syntax_error_on_a_chunk_boundary_is_reported_once_on_its_line(tmp_path):
+    rows = [pair(f"Question {n}", "yes" if n % 2 else "no") for n in range(20)]
+    rows[10] = '{"prompt": "broken ->", "completion": " yes"'
+    path = write_rows(tmp_path / "data.jsonl", rows)
+    whole = rendered(lint(path, display_path=path.name))
+    # The broken line 11 first in the second chunk, then last in the first.
+    for cut in (line_starts(path)[9], line_starts(path)[10]):
+        result = in_chunks(path, [cut], Settings())
+        assert [f.line for f in result.outcomes["FT003"].findings] == [11]
+        assert not differences(rendered(result), whole)
+
+
+def test_a_file_smaller_than_a_chunk_is_one_chunk(tmp_path):
+    path = write_rows(tmp_path / "data.jsonl", [pair("Hello", "greeting")] * 3)
+    [chunk] = chunks.split(path, parts=8)
+    assert chunk.span == Span(0, None, 1)
+
+
+def test_chunks_start_at_line_starts_after_the_first_content(tmp_path):
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(b"\n\n" + b"".join(f"{pair(f'Q{n}', 'a')}\n".encode() for n in range(99)))
+    spans = [chunk.span for chunk in chunks.split(path, parts=4, min_bytes=1)]
+    data = path.read_bytes()
+    assert spans[0].start == 0
+    assert len(spans) == 4
+    for span, following in itertools.pairwise(spans):
+        assert span.end == following.start
+        assert data[following.start - 1 : following.start] == b"\n"
+        assert data[: following.start].count(b"\n") + 1 == following.first_line
+    assert spans[-1].end is None
+
+
+def test_a_json_array_is_one_chunk(tmp_path):
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps([{"instruction": "Hi", "output": "Hello"}] * 50))
+    [chunk] = chunks.split(path, parts=4, min_bytes=1)
+    assert chunk.span == Span(0, None, 1)
+
+
+@needs_encodings
+def test_processes_report_their_progress_together(tmp_path, monkeypatch):
+    rows = [pair(f"Question number {n}", "yes") for n in range(3000)]
+    path = write_rows(tmp_path / "data.jsonl", rows)
+    monkeypatch.setattr(chunks, "MIN_CHUNK_BYTES", 1)
+    fmt, file_settings = plan(path, Settings())
+    seen: list[tuple[int, int]] = []
+    chunks.scan_file(
+        path, path.name, fmt, file_settings, jobs=2, progress=lambda *at: seen.append(at)
+    )
+    assert seen, "no progress reported"
+    assert seen[-1] == (3000, path.stat().st_size)

@@ -35,6 +35,9 @@ MODES = {
     "lint-engine": "pytest-finetune, the default file and syntax checks (FT0)",
     "lint": "pytest-finetune, the default checks (all but the opt-in FT010)",
     "lint-all": "pytest-finetune, every check (select = ALL)",
+    "lint-2cores": "pytest-finetune, the default checks, the file in 2 processes (jobs = 2)",
+    "tokens": "pytest-finetune, the token checks (FT6) counting every example exactly",
+    "tokens-2cores": "the same in 2 processes (jobs = 2)",
     "legacy": "pandas.read_json(lines=True) + the legacy validators",
 }
 DEFAULT_MODES = "orjson,floor,lint-engine,lint,lint-all"
@@ -79,16 +82,21 @@ def measure(mode: str, path: Path) -> dict[str, float]:
                     json.loads(line)
                 hash(line)
                 line.translate(identity)
-    elif mode.startswith("lint"):
-        from pytest_finetune import Settings
-        from pytest_finetune.lint import lint
+    elif mode.startswith(("lint", "tokens")):
+        from pytest_finetune import Settings, chunks
+        from pytest_finetune.lint import plan
 
-        overrides: dict[str, list[str]] = {}
+        overrides: dict[str, Any] = {"jobs": 2 if mode.endswith("-2cores") else 1}
         if mode == "lint-engine":
-            overrides = {"select": file_checks()}
+            overrides["select"] = file_checks()
         elif mode == "lint-all":
-            overrides = {"select": ["ALL"]}
-        result = lint(path, Settings(overrides=overrides))
+            overrides["select"] = ["ALL"]
+        elif mode.startswith("tokens"):
+            overrides["select"] = ["FT6"]
+            overrides["exact-tokens-max-bytes"] = path.stat().st_size
+        fmt, settings = plan(path, Settings(overrides=overrides))
+        jobs = chunks.jobs_of(settings)
+        result = chunks.scan_file(path, path.name, fmt, settings, jobs=jobs)
         assert result.stats.examples > 0
     elif mode == "legacy":
         sys.path.insert(0, str(HERE))
@@ -96,8 +104,11 @@ def measure(mode: str, path: Path) -> dict[str, float]:
 
         prepare(path)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "cpu": time.process_time() - cpu, "peak_mib": peak}
+    # The processes a file's chunks ran in count too: their CPU, and the largest.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = time.process_time() - cpu + children.ru_utime + children.ru_stime
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss) / 1024
+    return {"seconds": seconds, "cpu": cpu, "peak_mib": peak}
 
 
 def file_checks() -> list[str]:

@@ -72,21 +72,21 @@ def split(
     *,
     parts: int,
     display_path: str | None = None,
-    min_bytes: int = MIN_CHUNK_BYTES,
+    min_bytes: int | None = None,
 ) -> list[Chunk]:
     """Cut a file into at most ``parts`` chunks of about equal size, configured to scan.
 
     Chunks start at line boundaries, and the first holds the file's first content (its
     start: a byte order mark, an empty file, are the first chunk's to report). A JSON
-    array, and a file smaller than two chunks of ``min_bytes``, is one chunk.
+    array, and a file smaller than two chunks of ``min_bytes`` (by default
+    :data:`MIN_CHUNK_BYTES`), is one chunk.
     ``settings`` default to the closest configuration above the file, as :func:`lint`'s.
     """
     path = Path(path)
     fmt, file_settings = plan(path, settings or Settings())
     display = display_path or path.as_posix()
-    return [
-        Chunk(path, display, fmt, file_settings, span) for span in _spans(path, parts, min_bytes)
-    ]
+    spans = _spans(path, parts, MIN_CHUNK_BYTES if min_bytes is None else min_bytes)
+    return [Chunk(path, display, fmt, file_settings, span) for span in spans]
 
 
 def _spans(path: Path, parts: int, min_bytes: int) -> list[Span]:

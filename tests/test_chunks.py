@@ -200,3 +200,44 @@ def test_processes_report_their_progress_together(tmp_path, monkeypatch):
     )
     assert seen, "no progress reported"
     assert seen[-1] == (3000, path.stat().st_size)
+
+
+# -- past one machine: the recipe of docs/parallel.md on a Dask cluster ---------------
+
+
+def recipe(heading: str) -> dict[str, object]:
+    """The names defined by the first Python block under ``heading`` in docs/parallel.md."""
+    text = (ROOT / "docs" / "parallel.md").read_text(encoding="utf-8")
+    section = text.split(f"## {heading}\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    names: dict[str, object] = {}
+    exec(compile(code, "docs/parallel.md", "exec"), names)
+    return names
+
+
+def test_a_sharded_dataset_linted_on_a_dask_cluster_gives_the_findings_of_one_process(
+    tmp_path, monkeypatch
+):
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(chunks, "MIN_CHUNK_BYTES", 1)  # small files, cut all the same
+    shards = []
+    for shard in range(3):
+        rows = [pair(f"Shard {shard} question {n}", "yes" if n % 3 else "no") for n in range(60)]
+        rows[50] = rows[4]  # a duplicate far from its first occurrence
+        rows[20] = '{"prompt": "broken'
+        shards.append(write_rows(tmp_path / f"part-{shard}.jsonl", rows))
+    settings = Settings(overrides={"select": ["ALL"]})
+    lint_on_cluster = recipe("On a cluster: Dask")["lint_on_cluster"]
+    # Worker processes of their own (spawned, not forked): what a cluster's machines are.
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        results = lint_on_cluster(client, shards, settings, parts_per_file=4)  # type: ignore[operator]
+    assert sorted(results) == [path.as_posix() for path in shards]
+    for path in shards:
+        result = results[path.as_posix()]
+        assert rendered(result) == rendered(lint(path, settings, display_path=path.as_posix()))
+        assert [f.line for f in result.outcomes["FT401"].findings] == [51]

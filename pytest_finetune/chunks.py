@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -161,11 +162,19 @@ def scan_file(
     bytes read so far, by all processes together.
     """
     shared = {} if shared is None else shared
-    spans = _spans(path, jobs, MIN_CHUNK_BYTES) if jobs > 1 else [WHOLE]
-    if len(spans) < 2:
-        return scan(path, display_path, fmt, settings, shared, progress=progress)
-    chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
-    return merge(_in_processes(chunks, progress), shared)
+    spans = _spans(path, jobs, MIN_CHUNK_BYTES) if jobs > 1 and _CAN_FORK else [WHOLE]
+    if len(spans) > 1:
+        chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
+        try:
+            return merge(_in_processes(chunks, progress), shared)
+        except BrokenProcessPool:
+            pass  # a process was killed (out of memory?): read the file here instead
+    return scan(path, display_path, fmt, settings, shared, progress=progress)
+
+
+#: Whether processes can be forked here (not on Windows); elsewhere a file is read in
+#: one process.
+_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 #: Records and bytes read by each chunk's process, for the progress line (see below).

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import pickle
+import signal
 from pathlib import Path
 
 import pytest
@@ -241,3 +243,17 @@ def test_a_sharded_dataset_linted_on_a_dask_cluster_gives_the_findings_of_one_pr
         result = results[path.as_posix()]
         assert rendered(result) == rendered(lint(path, settings, display_path=path.as_posix()))
         assert [f.line for f in result.outcomes["FT401"].findings] == [51]
+
+
+def test_a_chunk_process_that_dies_leaves_the_file_read_in_one_process(tmp_path, monkeypatch):
+    rows = [pair(f"Question {n}", "yes") for n in range(200)]
+    rows[150] = rows[3]
+    path = write_rows(tmp_path / "data.jsonl", rows)
+    monkeypatch.setattr(chunks, "_scan_counted", _killed)
+    result = in_processes(path, monkeypatch)
+    assert rendered(result) == rendered(lint(path, display_path="data.jsonl"))
+
+
+def _killed(index: int, chunk: Chunk) -> None:
+    """A chunk's process killed as the kernel kills one out of memory."""
+    os.kill(os.getpid(), signal.SIGKILL)

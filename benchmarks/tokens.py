@@ -44,10 +44,10 @@ def dataset(kind: str, rows: int) -> Path:
 
 def measure(mode: str, path: Path, kind: str) -> float:
     """Seconds of one measurement, in this process."""
-    from pytest_finetune import Settings, lint, tokens
+    from pytest_finetune import Settings, lint, token_counting
     from pytest_finetune.formats import Record, detect
 
-    encoding = tokens.tiktoken_encoding("o200k_base" if kind == "chat" else "cl100k_base")
+    encoding = token_counting.tiktoken_encoding("o200k_base" if kind == "chat" else "cl100k_base")
     if encoding is None:
         raise SystemExit("tiktoken's encoding files are not available (TIKTOKEN_CACHE_DIR)")
     if mode == "tiktoken":
@@ -62,7 +62,7 @@ def measure(mode: str, path: Path, kind: str) -> float:
                 texts.append(text)
                 return 0
 
-        counter = tokens.ExampleCounter(Collect(), "o200k_base")
+        counter = token_counting.ExampleCounter(Collect(), "o200k_base")
         with path.open("rb") as stream:
             for line, raw in enumerate(stream, 1):
                 try:

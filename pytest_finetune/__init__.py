@@ -8,11 +8,11 @@ the check registry and base class (to write checks), findings, formats, and the 
 from pytest_finetune.checks import REGISTRY, Check, Family, option, register
 from pytest_finetune.checks.context import DatasetStats
 from pytest_finetune.config import FileSettings, Settings
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import Finding, Severity
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.lint import lint
 from pytest_finetune.scan import ScanResult, scan
-from pytest_finetune.schema import ConfigError
 
 __version__ = "0.1.0"
 

@@ -25,14 +25,10 @@ from pathlib import Path
 from typing import Any
 
 # Feature modules register their own configuration keys when imported.
-from pytest_finetune import conventions, models, targets, tokens, training  # noqa: F401
+from pytest_finetune import conventions, models, targets, token_counting, training  # noqa: F401
 from pytest_finetune.checks import REGISTRY, Check
 from pytest_finetune.checks.registry import is_selector, matches, specificity, suggestion
-from pytest_finetune.findings import Severity
-from pytest_finetune.globs import glob_match
-from pytest_finetune.overrides import SELECTION
-from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, holds_examples
-from pytest_finetune.schema import (
+from pytest_finetune.config_keys import (
     KEYS,
     ConfigError,
     Key,
@@ -44,6 +40,10 @@ from pytest_finetune.schema import (
     strings,
     table,
 )
+from pytest_finetune.findings import Severity
+from pytest_finetune.globs import glob_match
+from pytest_finetune.overrides import SELECTION
+from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, holds_examples
 from pytest_finetune.wording import did_you_mean
 
 if sys.version_info >= (3, 11):

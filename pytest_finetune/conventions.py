@@ -21,8 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_finetune.config_keys import ConfigError, Key, add_key, string
 from pytest_finetune.formats import Format, Record, example
-from pytest_finetune.schema import ConfigError, Key, add_key, string
 
 #: Separators the legacy tool suggested, in its order of preference.
 SEPARATOR_CANDIDATES = (

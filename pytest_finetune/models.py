@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from pytest_finetune.config_keys import ConfigError, Key, add_key, finite
 from pytest_finetune.formats import SUPPORTED, Format
-from pytest_finetune.schema import ConfigError, Key, add_key, finite
 from pytest_finetune.wording import did_you_mean
 
 if TYPE_CHECKING:

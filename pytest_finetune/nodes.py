@@ -27,6 +27,7 @@ import pytest
 from pytest_finetune.checks import Check
 from pytest_finetune.chunks import jobs_of, scan_file
 from pytest_finetune.config import FileSettings, Settings
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import render_list
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import cannot_read, plan
@@ -34,7 +35,6 @@ from pytest_finetune.outputs.progress import terminal_progress
 from pytest_finetune.outputs.results import check_payload
 from pytest_finetune.redact import redact
 from pytest_finetune.scan import ScanResult
-from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.session import (
     SKIP_REASON,
     Outcome,

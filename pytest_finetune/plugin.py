@@ -19,11 +19,11 @@ import pytest
 from pytest_finetune import plugin_options
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.lint import named_dataset
 from pytest_finetune.nodes import STATE, CheckItem, ChecksItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, plots, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
-from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.session import (
     SKIP_REASON,
     Outcome,

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from pytest_finetune import overrides
+from pytest_finetune.config_keys import KEYS, MAX_NUMBER, Key
 from pytest_finetune.outputs import report
-from pytest_finetune.schema import KEYS, MAX_NUMBER, Key
 
 
 def add(parser: pytest.Parser) -> None:

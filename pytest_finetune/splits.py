@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune.schema import ConfigError, Key, add_key, string
+from pytest_finetune.config_keys import ConfigError, Key, add_key, string
 from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:

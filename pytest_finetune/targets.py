@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from pytest_finetune.config_keys import ConfigError, Key, add_key
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Format
-from pytest_finetune.schema import ConfigError, Key, add_key
 from pytest_finetune.wording import did_you_mean
 
 #: The target assumed when neither ``target`` nor the model names one.

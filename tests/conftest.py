@@ -28,9 +28,9 @@ if TIKTOKEN.is_dir():
 
 
 def _encodings_available() -> bool:
-    from pytest_finetune import tokens  # noqa: PLC0415 (after TIKTOKEN_CACHE_DIR is set)
+    from pytest_finetune import token_counting  # noqa: PLC0415 (after TIKTOKEN_CACHE_DIR is set)
 
-    return all(tokens.counter(name).exact for name in ("o200k_base", "cl100k_base"))
+    return all(token_counting.counter(name).exact for name in ("o200k_base", "cl100k_base"))
 
 
 #: Whether tiktoken's encodings load (from the network, the cache or ../shared/tiktoken).

@@ -12,7 +12,7 @@ from helpers import intents, jsonl
 
 from pytest_finetune import REGISTRY, Check, Family, Settings, Severity, models, option, register
 from pytest_finetune.cli import main
-from pytest_finetune.schema import ConfigError
+from pytest_finetune.config_keys import ConfigError
 
 GOOD = jsonl(*intents(100))
 

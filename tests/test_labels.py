@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import needs_encodings
 from helpers import intents, jsonl, pc
 
-from pytest_finetune import Settings, tokens
+from pytest_finetune import Settings, token_counting
 from pytest_finetune import training_file as labels
 from pytest_finetune.lint import lint as lint_file
 
@@ -182,7 +182,7 @@ def test_labels_are_tokenized_for_the_configured_model(tmp_path):
 
 
 def test_without_the_encoding_the_token_checks_say_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(tokens, "_load_encoding", lambda name: None)
+    monkeypatch.setattr(token_counting, "_load_encoding", lambda name: None)
     records = classified({" class_a": 10, " class_b": 10})
     assert run(tmp_path, {"train.jsonl": records}, "FT503", "FT504") == {"train.jsonl": []}
 

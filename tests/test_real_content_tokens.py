@@ -13,7 +13,7 @@ import pytest
 import tiktoken
 from conftest import REAL, needs_encodings
 
-from pytest_finetune import Settings, tokens
+from pytest_finetune import Settings, token_counting
 from pytest_finetune.lint import lint
 
 ORCA = "msfoundry__orca_dpo_pairs_validation.jsonl"
@@ -79,7 +79,7 @@ def reply_tokens(encoding: str) -> int:
 
 
 def test_the_26000_character_reply_is_over_the_gpt_35_0613_limit():
-    if not tokens.counter("cl100k_base", {}).exact:
+    if not token_counting.counter("cl100k_base", {}).exact:
         pytest.skip("tiktoken encoding files not available (see ../shared/tiktoken)")
     expected = reply_tokens("cl100k_base")
     assert expected == 8_032
@@ -93,7 +93,7 @@ def test_the_26000_character_reply_is_over_the_gpt_35_0613_limit():
 
 
 def test_the_26000_character_reply_fits_gpt_4o_mini():
-    if not tokens.counter("o200k_base", {}).exact:
+    if not token_counting.counter("o200k_base", {}).exact:
         pytest.skip("tiktoken encoding files not available (see ../shared/tiktoken)")
     found, result = findings(TOY, model="gpt-4o-mini-2024-07-18")
     assert found == []

@@ -6,7 +6,7 @@ import pytest
 from helpers import intents, jsonl
 
 from pytest_finetune import Settings
-from pytest_finetune.schema import ConfigError
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.splits import Role, find
 
 

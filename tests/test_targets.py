@@ -14,9 +14,9 @@ from helpers import intents, jsonl, pc
 
 from pytest_finetune import Settings
 from pytest_finetune.cli import main
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import lint
-from pytest_finetune.schema import ConfigError
 from pytest_finetune.targets import TARGETS, preferred_format, resolve
 
 CHAT = [chat(user(f"Where is parcel {i}?"), assistant("On its way.")) for i in range(12)]

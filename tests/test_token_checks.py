@@ -17,12 +17,12 @@ from conftest import ENCODINGS
 from helpers import intents, jsonl, pc
 from test_tokens import offline
 
-from pytest_finetune import Settings, models, splits, tokens
+from pytest_finetune import Settings, models, splits, token_counting
 from pytest_finetune.checks import tokens as token_checks
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.formats import Format, Record
 from pytest_finetune.lint import lint
 from pytest_finetune.scan import ScanResult
-from pytest_finetune.schema import ConfigError
 
 if not ENCODINGS:
     pytest.skip("tiktoken's encoding files are unavailable", allow_module_level=True)
@@ -73,8 +73,8 @@ def cookbook(messages: list[dict[str, Any]], encoding: tiktoken.Encoding) -> int
     return total
 
 
-def counter(encoding: str = "o200k_base") -> tokens.ExampleCounter:
-    return tokens.ExampleCounter(tokens.counter(encoding, {}), encoding)
+def counter(encoding: str = "o200k_base") -> token_counting.ExampleCounter:
+    return token_counting.ExampleCounter(token_counting.counter(encoding, {}), encoding)
 
 
 def record(data: dict[str, Any], fmt: Format) -> Record:
@@ -100,7 +100,7 @@ def rendered(result: ScanResult, code: str) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _exact():
-    if not tokens.counter("o200k_base", {}).exact:
+    if not token_counting.counter("o200k_base", {}).exact:
         pytest.skip("tiktoken encoding files not available (see ../shared/tiktoken)")
 
 
@@ -171,13 +171,13 @@ def test_examples_over_the_limit_are_reported_with_their_count(tmp_path):
 
 def test_lines_no_longer_than_the_limit_are_never_counted(tmp_path, monkeypatch):
     counted: list[int] = []
-    original = tokens.ExampleCounter.__call__
+    original = token_counting.ExampleCounter.__call__
 
     def count(self, rec):
         counted.append(rec.line)
         return original(self, rec)
 
-    monkeypatch.setattr(tokens.ExampleCounter, "__call__", count)
+    monkeypatch.setattr(token_counting.ExampleCounter, "__call__", count)
     monkeypatch.setattr(token_checks, "SAMPLE_BYTES", 0)  # totals: no sample either
     rows = [pc("Hi", "x"), pc("Hi", "x" * 10), pc("Hi", " word" * 60), pc("Yo", "y")]
     data = jsonl(*rows)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_finetune import models, tokens
-from pytest_finetune.schema import ConfigError
+from pytest_finetune import models, token_counting
+from pytest_finetune.config_keys import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_default_epochs_follow_the_service_rule(examples, epochs):
 
 
 def test_exact_counts_with_the_offline_encoding_files():
-    count = tokens.counter("o200k_base", {})
+    count = token_counting.counter("o200k_base", {})
     if not count.exact:
         pytest.skip("tiktoken encoding files not available (see ../shared/tiktoken)")
     assert count("hello world") == 2
@@ -79,12 +79,12 @@ def offline(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr("tiktoken.load.read_file", _offline)
     # tiktoken keeps the encodings it loaded for the process: forget those of other tests.
     monkeypatch.setattr("tiktoken.registry.ENCODINGS", {})
-    monkeypatch.setattr(tokens, "_COUNTERS", {})
+    monkeypatch.setattr(token_counting, "_COUNTERS", {})
 
 
 def test_without_the_encoding_files_counts_are_marked_estimates(monkeypatch, tmp_path):
     offline(monkeypatch, tmp_path)
-    count = tokens.counter("cl100k_base", {})
+    count = token_counting.counter("cl100k_base", {})
     assert not count.exact
     assert count("x" * 40) == 10
 

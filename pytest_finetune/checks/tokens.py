@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_finetune import splits
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import CONVERSIONS, SUPPORTED, Format, Record, texts
 from pytest_finetune.models import (
@@ -29,9 +30,8 @@ from pytest_finetune.models import (
     models_for,
 )
 from pytest_finetune.money import budget_dollars
-from pytest_finetune.schema import ConfigError
 from pytest_finetune.targets import DEFAULT_TARGET, Target, preferred_format
-from pytest_finetune.tokens import (
+from pytest_finetune.token_counting import (
     CHARS_PER_TOKEN,
     EXACT_TOKENS_MAX_BYTES,
     MAX_TOKEN_BYTES,

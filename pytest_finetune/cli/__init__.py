@@ -21,7 +21,7 @@ from pytest_finetune import __version__
 from pytest_finetune.catalog import CatalogError
 from pytest_finetune.cli import check, jobs, prepare, rules, stats
 from pytest_finetune.cli.status import OK, USAGE
-from pytest_finetune.schema import ConfigError
+from pytest_finetune.config_keys import ConfigError
 
 __all__ = ["main"]
 

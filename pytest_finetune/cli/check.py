@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_finetune.checks import REGISTRY
-from pytest_finetune.cli.linting import Linted, lint, selection_options
+from pytest_finetune.cli.lint_files import Linted, lint, selection_options
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import FileSettings
 from pytest_finetune.findings import Severity

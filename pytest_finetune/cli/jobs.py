@@ -17,8 +17,8 @@ from typing import Any
 
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import ConfigSource, Settings, read_config_file
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.redact import redact
-from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.backends import make_backend
 from pytest_finetune.training.backends.base import JobNotFound, Refused
 from pytest_finetune.training.backends.table import BACKENDS

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.cli.linting import ini_defaults
+from pytest_finetune.cli.lint_files import ini_defaults
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import Settings
 from pytest_finetune.conversions import WRITABLE, Style

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.cli.linting import Linted, lint, selection_options
+from pytest_finetune.cli.lint_files import Linted, lint, selection_options
 from pytest_finetune.cli.status import USAGE
 from pytest_finetune.money import dollars
 from pytest_finetune.outputs import report, summary, terminal

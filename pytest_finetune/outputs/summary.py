@@ -11,7 +11,7 @@ from pytest_finetune.findings import Severity, render_list
 from pytest_finetune.money import dollars
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.outputs.terminal import hanging
-from pytest_finetune.tokens import CHARS_PER_TOKEN, unavailable_reason
+from pytest_finetune.token_counting import CHARS_PER_TOKEN, unavailable_reason
 from pytest_finetune.wording import plural
 
 

@@ -6,7 +6,7 @@ limit as the service truncates it) times the number of epochs (given, or the
 service's default for the dataset's size), priced from the model table of
 :mod:`pytest_finetune.models` (``[tool.pytest_finetune.models]`` adds or overrides
 prices). Examples are counted as the token checks count them
-(:class:`~pytest_finetune.tokens.ExampleCounter`), so the guard and FT602 agree.
+(:class:`~pytest_finetune.token_counting.ExampleCounter`), so the guard and FT602 agree.
 Above ``--finetune-max-cost`` the job is not created.
 """
 
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune import models, tokens
+from pytest_finetune import models, token_counting
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.formats import Record, detect
 from pytest_finetune.money import dollars
 from pytest_finetune.reader import DEFAULT_MAX_LINE_BYTES, Reader, SyntaxProblem
-from pytest_finetune.schema import ConfigError
 
 #: The encoding assumed for a model the table does not know.
 _FALLBACK_ENCODING = "o200k_base"
@@ -102,7 +102,7 @@ def estimate(
     except ConfigError:  # a model the table does not know: no price, usual encoding
         spec = None
     encoding = spec.encoding if spec else _FALLBACK_ENCODING
-    count = tokens.ExampleCounter(tokens.counter(encoding), encoding)
+    count = token_counting.ExampleCounter(token_counting.counter(encoding), encoding)
     limit = spec.training_limit if spec else None
     examples = total = 0
     for item in Reader(path, max_line_bytes=DEFAULT_MAX_LINE_BYTES):

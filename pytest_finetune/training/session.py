@@ -18,10 +18,10 @@ import pytest
 
 from pytest_finetune import models
 from pytest_finetune.config import Settings
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import Finding
 from pytest_finetune.lint import lint
 from pytest_finetune.redact import redact, redact_keys
-from pytest_finetune.schema import ConfigError
 from pytest_finetune.training.backends.base import Unsupported
 from pytest_finetune.training.backends.table import BACKENDS
 from pytest_finetune.training.progress import Progress, terminal

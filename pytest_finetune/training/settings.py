@@ -49,8 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_finetune.config_keys import ConfigError, Key, add_key, finite
 from pytest_finetune.redact import remember
-from pytest_finetune.schema import ConfigError, Key, add_key, finite
 
 
 @dataclass(frozen=True)

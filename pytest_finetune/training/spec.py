@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.schema import MAX_NUMBER, ConfigError, Key, add_key
+from pytest_finetune.config_keys import MAX_NUMBER, ConfigError, Key, add_key
 from pytest_finetune.training.backends.table import BACKENDS
 from pytest_finetune.wording import closest, did_you_mean
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_finetune import models, tokens
+from pytest_finetune import models, token_counting
 from pytest_finetune.checks.labels.survey import Member
 from pytest_finetune.checks.registry import register
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import Severity
 from pytest_finetune.redact import redact
-from pytest_finetune.schema import ConfigError
 from pytest_finetune.wording import quote
 
 
@@ -22,7 +22,7 @@ class _TokenMember(Member):
         if classes and found is not None:
             self.judge_tokens(classes, *found)
         elif classes and self.unavailable is not None:
-            self.skip(tokens.unavailable_reason(self.unavailable))
+            self.skip(token_counting.unavailable_reason(self.unavailable))
 
     def judge_tokens(self, classes: dict[str, int], spec: models.ModelSpec, encoding: Any) -> None:
         """Report what the target model's ``encoding`` makes of the labels."""
@@ -36,7 +36,7 @@ class _TokenMember(Member):
             )
         except ConfigError:
             return None  # settings built by hand, with a model the configuration would refuse
-        encoding = tokens.tiktoken_encoding(spec.encoding, self.context.shared)
+        encoding = token_counting.tiktoken_encoding(spec.encoding, self.context.shared)
         if encoding is None:
             self.unavailable = spec.encoding
             return None

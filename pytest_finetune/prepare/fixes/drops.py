@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pytest_finetune import models, tokens
+from pytest_finetune import models, token_counting
 from pytest_finetune.conventions import Task
 from pytest_finetune.fingerprints import fingerprint
 from pytest_finetune.formats import Format, Record, canonical, detect, last_assistant
@@ -178,7 +178,7 @@ class DropTooLong(Fix):
     def apply(self, examples: list[Example], context: FixContext, change: Change) -> list[Example]:
         settings = context.settings
         spec = models.model_spec(settings.model, settings.config, context.format, settings.target)
-        count = tokens.ExampleCounter(tokens.counter(spec.encoding), spec.encoding)
+        count = token_counting.ExampleCounter(token_counting.counter(spec.encoding), spec.encoding)
         limit = spec.training_limit
         if not limit:  # the target documents no limit: nothing is too long
             return examples

@@ -18,8 +18,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pytest_finetune.config_keys import ConfigError, Key, add_key
 from pytest_finetune.formats import Format, Record
-from pytest_finetune.schema import ConfigError, Key, add_key
 
 #: Characters per token in the offline estimate.
 CHARS_PER_TOKEN = 4

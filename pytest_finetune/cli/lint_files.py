@@ -13,13 +13,13 @@ from pytest_finetune import overrides
 from pytest_finetune.chunks import jobs_of, scan_file
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
+from pytest_finetune.config_keys import KEYS, Key
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, cannot_read, find_datasets, named_dataset, plan
 from pytest_finetune.outputs.progress import stderr_progress
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.paths import shown
 from pytest_finetune.scan import ScanResult
-from pytest_finetune.schema import KEYS, Key
 from pytest_finetune.wording import plural
 
 

@@ -33,7 +33,7 @@ from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import plan
 from pytest_finetune.reader import WHOLE, Span, opens_document
-from pytest_finetune.scan import Chunk, ChunkState, ScanResult, merge, scan, scan_chunk
+from pytest_finetune.scan import Chunk, ChunkScan, ChunkState, ScanResult, merge, scan, scan_chunk
 
 __all__ = [
     "Chunk",
@@ -48,7 +48,7 @@ __all__ = [
 
 #: A file is cut into chunks of at least this size: below it, starting processes and
 #: learning the head again in each costs more than reading in one process gains.
-MIN_CHUNK_BYTES = 32 * 1024 * 1024
+MIN_CHUNK_BYTES = 8 * 1024 * 1024
 _BLOCK_BYTES = 8 * 1024 * 1024
 _CONTENT = re.compile(rb"[^ \t\r\n]")
 
@@ -166,7 +166,7 @@ def scan_file(
     if len(spans) > 1:
         chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
         try:
-            return merge(_in_processes(chunks, progress), shared)
+            return merge(_in_processes(chunks, shared, progress), shared)
         except BrokenProcessPool:
             pass  # a process was killed (out of memory?): read the file here instead
     return scan(path, display_path, fmt, settings, shared, progress=progress)
@@ -177,27 +177,41 @@ def scan_file(
 _CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
-#: Records and bytes read by each chunk's process, for the progress line (see below).
+#: What the forked processes inherit: each chunk's records and bytes read so far (for
+#: the progress line), and the process-wide cache the parent filled (a tokenizer).
 _COUNTERS: Any = None
+_SHARED: dict[str, Any] = {}
 
 
 def _in_processes(
-    chunks: list[Chunk], progress: Callable[[int, int], None] | None
+    chunks: list[Chunk], shared: dict[str, Any], progress: Callable[[int, int], None] | None
 ) -> list[ChunkState]:
-    """Scan ``chunks`` in a process each, reporting their progress together."""
-    global _COUNTERS  # noqa: PLW0603 (inherited by the forked processes)
-    # Forked, not spawned: a process starts in milliseconds with the package imported.
+    """Scan the first chunk here and each other in a process of its own."""
+    global _COUNTERS, _SHARED  # noqa: PLW0603 (inherited by the forked processes)
+    # The first chunk's checks made here load what every chunk needs (a tokenizer) into
+    # ``shared`` before the fork; its records are read here while the processes run.
+    first = ChunkScan(chunks[0], shared)
+    # Forked, not spawned: a process starts in milliseconds with all that loaded.
     context = multiprocessing.get_context("fork")
-    _COUNTERS = context.Array("q", 2 * len(chunks), lock=False)
-    counters = _COUNTERS
-    with ProcessPoolExecutor(len(chunks), mp_context=context) as pool:
-        futures = [pool.submit(_scan_counted, index, chunk) for index, chunk in enumerate(chunks)]
+    _COUNTERS = counters = context.Array("q", 2 * len(chunks), lock=False)
+    _SHARED = shared
+
+    def count(records: int, read: int) -> None:
+        counters[0], counters[1] = records, read
+        if progress is not None:
+            progress(sum(counters[0::2]), sum(counters[1::2]))
+
+    with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+        futures = [
+            pool.submit(_scan_counted, index, chunk) for index, chunk in enumerate(chunks) if index
+        ]
+        states = [first.run(count)]
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
             if progress is not None and pending:
                 progress(sum(counters[0::2]), sum(counters[1::2]))
-        states = [future.result() for future in futures]
+        states += [future.result() for future in futures]
     if progress is not None:
         read = sum(
             state.size - chunk.span.start for state, chunk in zip(states, chunks, strict=True)
@@ -213,4 +227,4 @@ def _scan_counted(index: int, chunk: Chunk) -> ChunkState:
         counters[2 * index] = records
         counters[2 * index + 1] = read
 
-    return scan_chunk(chunk, progress=count)
+    return scan_chunk(chunk, _SHARED, progress=count)

@@ -125,7 +125,7 @@ for _name, _key in {
     "checks": Key(table, "One table per check (code or name) with its options."),
     "jobs": Key(
         _jobs,
-        "Processes that scan one large file (over 64 MiB) together: a number, or auto (the "
+        "Processes that scan one large file (over 16 MiB) together: a number, or auto (the "
         "default: one per core this process may use). Findings are the same whatever it is.",
         "string",
     ),

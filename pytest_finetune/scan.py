@@ -102,46 +102,67 @@ def scan_chunk(
     its own records only. ``progress`` is as for :func:`scan`, counting from the chunk's
     start.
     """
-    settings = chunk.settings
-    context = ScanContext(
-        chunk.path, chunk.display_path, chunk.format, settings, {} if shared is None else shared
-    )
-    checks = [check(context, settings.options[check.code]) for check in settings.checks]
-    runner = _Runner(context, checks)
-    reader = Reader(
-        chunk.path,
-        max_line_bytes=settings.max_line_bytes,
-        duplicate_keys=runner.reports(Problem.DUPLICATE_KEY),
-        span=chunk.span,
-    )
-    # One chunk, the whole file: the head is the first records read, held until the
-    # checks have learnt from them. A part of a file reads the file's head first.
-    head: list[Record] | None = [] if chunk.span == WHOLE else None
-    if head is None:
-        runner.begin(_head(chunk.path, settings.max_line_bytes))
-    examples = 0
-    visitors = runner.visitors
-    for item in reader:
-        if type(item) is tuple:
-            examples += 1
-            line, raw, data = item
-            fmt = detect(data)
-            if head is None:
-                # The hot path: no record is built for a format no check visits.
-                if visitors(fmt):
-                    runner.visit(Record(line, raw, data, fmt))
-                if progress is not None and not examples % PROGRESS_RECORDS:
-                    progress(examples, reader.position() - chunk.span.start)
-                continue
-            head.append(Record(line, raw, data, fmt))
-            if len(head) >= HEAD_RECORDS:
-                runner.start(head)
-                head = None
-        else:
-            runner.problem(item)  # type: ignore[arg-type]
-    if head is not None:
-        runner.start(head)
-    return ChunkState(context, checks, examples, reader.lines, reader.size, not reader.stopped)
+    return ChunkScan(chunk, shared).run(progress)
+
+
+class ChunkScan:
+    """One chunk's scan in two steps: its checks made, then its records read.
+
+    A part of a file learns from the file's head when its checks are made. Made before
+    processes are forked, its checks load what they need (a tokenizer) once, into
+    ``shared``, which the processes inherit.
+    """
+
+    def __init__(self, chunk: Chunk, shared: dict[str, Any] | None = None) -> None:
+        self.chunk = chunk
+        settings = chunk.settings
+        self.context = ScanContext(
+            chunk.path, chunk.display_path, chunk.format, settings, {} if shared is None else shared
+        )
+        self.checks = [
+            check(self.context, settings.options[check.code]) for check in settings.checks
+        ]
+        self.runner = _Runner(self.context, self.checks)
+        # One chunk, the whole file: the head is the first records read, held until the
+        # checks have learnt from them. A part of a file reads the file's head first.
+        self.head: list[Record] | None = [] if chunk.span == WHOLE else None
+        if self.head is None:
+            self.runner.begin(_head(chunk.path, settings.max_line_bytes))
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> ChunkState:
+        """Read the chunk's records: what the checks kept of them."""
+        chunk, runner, head = self.chunk, self.runner, self.head
+        reader = Reader(
+            chunk.path,
+            max_line_bytes=chunk.settings.max_line_bytes,
+            duplicate_keys=runner.reports(Problem.DUPLICATE_KEY),
+            span=chunk.span,
+        )
+        examples = 0
+        visitors = runner.visitors
+        for item in reader:
+            if type(item) is tuple:
+                examples += 1
+                line, raw, data = item
+                fmt = detect(data)
+                if head is None:
+                    # The hot path: no record is built for a format no check visits.
+                    if visitors(fmt):
+                        runner.visit(Record(line, raw, data, fmt))
+                    if progress is not None and not examples % PROGRESS_RECORDS:
+                        progress(examples, reader.position() - chunk.span.start)
+                    continue
+                head.append(Record(line, raw, data, fmt))
+                if len(head) >= HEAD_RECORDS:
+                    runner.start(head)
+                    head = None
+            else:
+                runner.problem(item)  # type: ignore[arg-type]
+        if head is not None:
+            runner.start(head)
+        return ChunkState(
+            self.context, self.checks, examples, reader.lines, reader.size, not reader.stopped
+        )
 
 
 def merge(states: list[ChunkState], shared: dict[str, Any] | None = None) -> ScanResult:

@@ -306,6 +306,10 @@ class Settings:
         self.overrides = validate(overrides or {}, "command line")
         training.settings.remember_keys(self.defaults.get("training"))
         self._sources: dict[Path, ConfigSource | None] = {}
+        #: Per folder (as named): its merged table and source (see :meth:`table_for`).
+        self._tables: dict[Path, tuple[dict[str, Any], ConfigSource | None]] = {}
+        #: Per folder and per-file globs matched: the resolved settings (see :meth:`for_file`).
+        self._resolved: dict[tuple[Path, tuple[str, ...], tuple[str, ...]], FileSettings] = {}
 
     def source_for(self, path: Path) -> ConfigSource | None:
         """The closest configuration file above ``path``, validated, or ``None``."""
@@ -330,8 +334,14 @@ class Settings:
         """The merged table for ``path``: ini defaults, its config file, command line.
 
         Each key replaces the one below it; ``select``, ``extend-select`` and ``ignore``
-        are resolved layer by layer instead, by :meth:`for_file`.
+        are resolved layer by layer instead, by :meth:`for_file`. Merged once per folder:
+        a folder of thousands of datasets would otherwise pay for it per file.
         """
+        # Relative paths are the cwd's, which a caller may change between two calls.
+        folder = path.parent if path.is_absolute() else Path.cwd() / path.parent
+        known = self._tables.get(folder)
+        if known is not None:
+            return dict(known[0]), known[1]
         source = self.source_for(path)
         table = {**self.defaults, **(source.table if source else {}), **self.overrides}
         if "model" in table:
@@ -349,7 +359,8 @@ class Settings:
                 else:
                     where = "pytest ini (finetune_*)"
                 raise ConfigError(f"{where}: model: {error}") from None
-        return table, source
+        self._tables[folder] = (table, source)
+        return dict(table), source
 
     def target_for(self, path: Path) -> targets.Target:
         """The target of ``path``: its ``per-file-target``, ``target``, or the model's.
@@ -424,19 +435,41 @@ class Settings:
         return "; ".join(where) or "the default selection"
 
     def for_file(self, path: Path) -> FileSettings:
-        """The resolved settings of one dataset file."""
+        """The resolved settings of one dataset file.
+
+        Files of one folder that match the same ``per-file-target`` and
+        ``per-file-ignores`` globs have the same settings: resolved once, each file
+        gets its own copy.
+        """
         table, source = self.table_for(path)
+        relative, root = _relative(path, source), _root(source)
+        targeted = tuple(
+            glob for glob in table.get("per-file-target", {}) if glob_match(relative, [glob], root)
+        )
+        ignored = tuple(
+            glob for glob in table.get("per-file-ignores", {}) if glob_match(relative, [glob], root)
+        )
+        key = (path.parent if path.is_absolute() else Path.cwd() / path.parent, targeted, ignored)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(path, table, source, ignored)
+        return dataclasses.replace(found, checks=list(found.checks), config=table)
+
+    def _resolve(
+        self,
+        path: Path,
+        table: dict[str, Any],
+        source: ConfigSource | None,
+        ignored: tuple[str, ...],
+    ) -> FileSettings:
+        """The settings of ``path``, which matches the ``per-file-ignores`` ``ignored``."""
         target = self.target_for(path)
         chosen = _selection((table for _, table in self.layers(source)), target.off)
-        relative = _relative(path, source)
-        root = _root(source)
-        for glob, codes in table.get("per-file-ignores", {}).items():
-            if glob_match(relative, [glob], root):
-                # After selection, as in ruff: a matching file never runs these checks,
-                # however specifically something selected them.
-                chosen -= {
-                    code for code in chosen if any(matches(c, REGISTRY[code]) for c in codes)
-                }
+        for glob in ignored:
+            codes = table["per-file-ignores"][glob]
+            # After selection, as in ruff: a matching file never runs these checks,
+            # however specifically something selected them.
+            chosen -= {code for code in chosen if any(matches(c, REGISTRY[code]) for c in codes)}
         selected = [REGISTRY[code] for code in sorted(chosen)]
         tables = table.get("checks", {})
         options: dict[str, Any] = {}

@@ -32,7 +32,7 @@ from pytest_finetune.findings import render_list
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import cannot_read, plan
 from pytest_finetune.outputs.progress import terminal_progress
-from pytest_finetune.outputs.results import check_payload
+from pytest_finetune.outputs.results import scan_payload
 from pytest_finetune.redact import redact
 from pytest_finetune.scan import ScanResult
 from pytest_finetune.training.session import (
@@ -63,6 +63,8 @@ class RunState:
     shared: dict[str, Any] = field(default_factory=dict)
     #: Dataset node id -> the codes of its check items still selected, once known.
     _selected: dict[str, set[str]] | None = None
+    #: Dataset node id -> how many of its check items have not reported yet.
+    _unreported: dict[str, int] = field(default_factory=dict)
 
     @property
     def settings(self) -> Settings:
@@ -85,7 +87,29 @@ class RunState:
                 elif isinstance(item, ChecksItem):
                     codes = {check.code for check in item.parent.settings.checks}
                     self._selected.setdefault(item.parent.nodeid, set()).update(codes)
+                else:
+                    continue
+                unreported = self._unreported.get(item.parent.nodeid, 0)
+                self._unreported[item.parent.nodeid] = unreported + 1
         return self._selected.get(dataset.nodeid, set())
+
+    def reported(self, item: CheckItem | ChecksItem) -> None:
+        """Count ``item``'s report; after the last of its dataset's items, drop the scan.
+
+        The reports carry what the summary and the report files need: a folder of
+        thousands of datasets would otherwise keep every scan until the run ends.
+        Items that this process does not run (another xdist worker's) keep the
+        scan: never dropped early, at worst kept.
+        """
+        dataset = item.parent
+        left = self._unreported.get(dataset.nodeid)
+        if left is None:
+            return  # the file was never scanned
+        if left > 1:
+            self._unreported[dataset.nodeid] = left - 1
+        else:
+            del self._unreported[dataset.nodeid]
+            dataset.forget()
 
 
 STATE = pytest.StashKey[RunState]()
@@ -174,6 +198,10 @@ class DatasetFile(pytest.File):
             shown = os.path.relpath(self.path).replace(os.sep, "/")
         return redact(shown)
 
+    def forget(self) -> None:
+        """Drop the scan: its items have reported (scanned again if one runs again)."""
+        self._result = None
+
     def result(self) -> ScanResult:
         """The scan of this file, done on first use by the checks still selected.
 
@@ -254,8 +282,7 @@ class CheckItem(pytest.Item):
             result = self.parent.result()
         except DatasetUnreadable:
             return []
-        outcome = result.outcomes[self.check.code]
-        return [check_payload(result.stats, outcome, self.parent.settings.fail_on)]
+        return [scan_payload(result.stats, [result.outcomes[self.check.code]])]
 
 
 class ChecksItem(pytest.Item):
@@ -322,10 +349,7 @@ class ChecksItem(pytest.Item):
             result = self.parent.result()
         except DatasetUnreadable:
             return []
-        fail_on = self.parent.settings.fail_on
-        return [
-            check_payload(result.stats, outcome, fail_on) for outcome in result.outcomes.values()
-        ]
+        return [scan_payload(result.stats, result.outcomes.values())]
 
 
 class TrainingGateFailed(Exception):

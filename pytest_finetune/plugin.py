@@ -216,9 +216,13 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if isinstance(item, CheckItem | ChecksItem) and call.when != "call":
+        # A setup or teardown with nothing to show (see Reporter.pytest_runtest_logreport).
+        report.finetune_quiet = report.passed and not report.sections  # type: ignore[attr-defined]
     if call.when == "call":
         if isinstance(item, CheckItem | ChecksItem):
             report.finetune = item.payloads()  # type: ignore[attr-defined]
+            item.config.stash[STATE].reported(item)
             if report.skipped and isinstance(report.longrepr, tuple):
                 # The skip summary names the item, not the line of nodes.py that skipped.
                 # Absolute: pytest shows it relative to where it was run from.
@@ -239,11 +243,14 @@ class Reporter:
         self.config = config
         self.results = RunResults()
 
+    @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
+            if getattr(report, "finetune_quiet", False):
+                self._forget(report)
             return
         for payload in getattr(report, "finetune", None) or ():
-            self.results.add_check(payload)
+            self.results.add(payload)
         training = getattr(report, "finetune_training", None)
         if training is not None:
             # The item's outcome, final only here (a marked test's body runs after the
@@ -251,6 +258,18 @@ class Reporter:
             self.results.training.append(
                 {**training, "passed": report.passed, "outcome": _outcome(report)}
             )
+
+    def _forget(self, report: pytest.TestReport) -> None:
+        """Drop a dataset item's passed setup or teardown report from the terminal's stats.
+
+        pytest keeps them all, and looks each failure's teardown up among them: with
+        20,000 datasets failing, hours of the summary (and their memory). Ours have
+        nothing to show; the terminal has counted and shown them already.
+        """
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        kept = getattr(terminal, "stats", {}).get("")
+        if kept and kept[-1] is report:
+            kept.pop()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.results.datasets and not self.results.training:

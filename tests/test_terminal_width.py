@@ -112,7 +112,7 @@ def test_the_table_is_a_block_per_dataset_only_where_it_does_not_fit(tmp_path):
     results = RunResults()
     path = tmp_path / "data.jsonl"
     path.write_bytes((REAL / "gptchem__mof_solvent_train.jsonl").read_bytes())
-    results.add_scan(lint(path, Settings()), Settings().for_file(path).fail_on)
+    results.add_scan(lint(path, Settings()))
     wide = summary.dataset_table(results)
     assert len(wide) == 2 and summary.dataset_table(results, 400) == wide
     narrow = summary.dataset_table(results, 60)

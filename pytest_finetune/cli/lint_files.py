@@ -128,7 +128,7 @@ def lint(
         except OSError as error:
             cannot(path, error)
             continue
-        linted.results.add_scan(result, file_settings.fail_on)
+        linted.results.add_scan(result)
         for outcome in result.outcomes.values():
             linted.failing += outcome.failing(file_settings.fail_on)
             if outcome.skipped is not None and not outcome.count:

@@ -8,23 +8,35 @@ from typing import TYPE_CHECKING, Any
 from pytest_finetune.findings import Finding, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from pytest_finetune.checks.context import CheckOutcome, DatasetStats
     from pytest_finetune.scan import ScanResult
 
 
-def check_payload(stats: DatasetStats, outcome: CheckOutcome, fail_on: Severity) -> dict[str, Any]:
-    """What one check's run on one file tells the summary and the reports, as plain data.
+def scan_payload(stats: DatasetStats, outcomes: Iterable[CheckOutcome]) -> dict[str, Any]:
+    """What checks' runs on one file tell the summary and the reports, as plain data.
 
-    Plain data, so that it crosses from an xdist worker to the controller.
+    Plain data, so that it crosses from an xdist worker to the controller: the file's
+    statistics once, each check with a finding or a reason it could not run, and the
+    codes of the others (most of them, and little to send).
     """
-    return {
-        "dataset": stats.to_dict(),
-        "code": outcome.code,
-        "findings": [finding.to_dict() for finding in outcome.sorted_findings()],
-        "counts": {str(severity): count for severity, count in outcome.counts.items()},
-        "fail_on": str(fail_on),
-        "skipped": outcome.skipped if not outcome.count else None,
-    }
+    checks = []
+    clean = []
+    for outcome in outcomes:
+        skipped = outcome.skipped if not outcome.count else None
+        if not outcome.counts and skipped is None:
+            clean.append(outcome.code)
+            continue
+        checks.append(
+            {
+                "code": outcome.code,
+                "findings": [finding.to_dict() for finding in outcome.sorted_findings()],
+                "counts": {str(severity): count for severity, count in outcome.counts.items()},
+                "skipped": skipped,
+            }
+        )
+    return {"dataset": stats.to_dict(), "checks": checks, "clean": clean}
 
 
 @dataclass
@@ -65,8 +77,8 @@ class RunResults:
     datasets: dict[str, DatasetResult] = field(default_factory=dict)
     training: list[dict[str, Any]] = field(default_factory=list)
 
-    def add_check(self, payload: dict[str, Any]) -> None:
-        """Take the payload of one check item's report (see ``ChecksItem.payloads``)."""
+    def add(self, payload: dict[str, Any]) -> None:
+        """Take the payload of one check item's report (see :func:`scan_payload`)."""
         stats = payload["dataset"]
         dataset = self.datasets.setdefault(stats["path"], DatasetResult(stats))
         # Items of one file report the same statistics; checks that finish later may
@@ -74,20 +86,23 @@ class RunResults:
         for key, value in stats.items():
             if value is not None:
                 dataset.stats[key] = value
-        code = payload["code"]
-        dataset.findings[code] = [
-            Finding.from_dict(dataset.path, data) for data in payload["findings"]
-        ]
-        dataset.counts[code] = {
-            Severity.parse(name): count for name, count in payload["counts"].items()
-        }
-        if payload.get("skipped"):
-            dataset.skipped[code] = payload["skipped"]
+        for check in payload["checks"]:
+            code = check["code"]
+            dataset.findings[code] = [
+                Finding.from_dict(dataset.path, data) for data in check["findings"]
+            ]
+            dataset.counts[code] = {
+                Severity.parse(name): count for name, count in check["counts"].items()
+            }
+            if check["skipped"]:
+                dataset.skipped[code] = check["skipped"]
+        for code in payload["clean"]:
+            dataset.findings[code] = []
+            dataset.counts[code] = {}
 
-    def add_scan(self, result: ScanResult, fail_on: Severity) -> None:
+    def add_scan(self, result: ScanResult) -> None:
         """Take every check of one scan (a lint outside pytest)."""
-        for outcome in result.outcomes.values():
-            self.add_check(check_payload(result.stats, outcome, fail_on))
+        self.add(scan_payload(result.stats, result.outcomes.values()))
 
     def findings(self, minimum: Severity = Severity.INFO) -> list[Finding]:
         """Kept findings of every dataset at ``minimum`` severity or above, by path and line.

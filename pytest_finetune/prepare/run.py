@@ -317,7 +317,7 @@ def _lint(outputs: list[Output], settings: Settings, files: dict[Path, Path]) ->
         fmt = detect_file(example.data for example in output.examples[:DETECTION_RECORDS])
         file_settings.checks = [check for check in file_settings.checks if check.applies_to(fmt)]
         result = scan(files[output.path], output.shown, fmt, file_settings, shared)
-        results.add_scan(result, file_settings.fail_on)
+        results.add_scan(result)
     return results
 
 

@@ -21,8 +21,6 @@ from pytest_finetune.texts import common_prefix, letter_case
 from pytest_finetune.wording import plural, quote
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from pytest_finetune.checks.context import ScanContext
     from pytest_finetune.formats import Record
 
@@ -108,20 +106,25 @@ class _Survey(Survey):
         self.expected_stop = _convention(
             "stop sequence", conv.stop, "stop" in conv.declared, f"{of}completions"
         )
+        # Each character is counted once in each column, whatever the needles holding it.
+        in_prompts = _Counts("".join(prompts))
+        in_completions = _Counts("".join(completions))
         self.separator_rare = (
-            _rarest(self.separator, prompts + completions) if self.separator else ""
+            min(self.separator, key=lambda c: in_prompts[c] + in_completions[c])
+            if self.separator
+            else ""
         )
-        self.stop_rare = _rarest(self.stop, completions) if self.stop else ""
+        self.stop_rare = in_completions.rarest(self.stop) if self.stop else ""
         # Prompts starting with whitespace are worth reporting where most do not.
         stray = sum(p[:1].isspace() for p in prompts)
         self.stray_whitespace_possible = bool(prompts) and stray * 2 < len(prompts)
         # Candidates for a separator or stop the data lacks, dropped once seen.
         self.separator_candidates = [
-            (candidate, _rarest(candidate, prompts))
+            (candidate, in_prompts.rarest(candidate))
             for candidate in conventions.SEPARATOR_SUGGESTIONS
         ]
         self.stop_candidates = [
-            (candidate, _rarest(candidate, completions))
+            (candidate, in_completions.rarest(candidate))
             for candidate in conventions.STOP_SUGGESTIONS
         ]
         self.multiline_prompts = False
@@ -429,14 +432,24 @@ def in_examples(count: int, context: ScanContext) -> str:
     return f"{plural(count, 'example')}, the first here"
 
 
-def _rarest(needle: str, texts: Iterable[str]) -> str:
-    """The character of ``needle`` least frequent in ``texts``: searched for first.
+class _Counts(dict[str, int]):
+    """How often each character occurs in ``sample``, counted on first use."""
 
-    Looking for one character is a ``memchr``; looking for a string is a much slower
-    scan. Most texts lack the needle's rarest character, so most texts cost only that.
-    """
-    sample = "".join(texts)
-    return min(needle, key=sample.count)
+    def __init__(self, sample: str) -> None:
+        super().__init__()
+        self.sample = sample
+
+    def __missing__(self, char: str) -> int:
+        count = self[char] = self.sample.count(char)
+        return count
+
+    def rarest(self, needle: str) -> str:
+        """The character of ``needle`` least frequent in the sample: searched for first.
+
+        Looking for one character is a ``memchr``; looking for a string is a much slower
+        scan. Most texts lack the needle's rarest character, so most texts cost only that.
+        """
+        return min(needle, key=self.__getitem__)
 
 
 def _convention(kind: str, suffix: conventions.Suffix, declared: bool, texts: str) -> str:

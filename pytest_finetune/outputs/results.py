@@ -18,15 +18,13 @@ def scan_payload(stats: DatasetStats, outcomes: Iterable[CheckOutcome]) -> dict[
     """What checks' runs on one file tell the summary and the reports, as plain data.
 
     Plain data, so that it crosses from an xdist worker to the controller: the file's
-    statistics once, each check with a finding or a reason it could not run, and the
-    codes of the others (most of them, and little to send).
+    statistics once, and each check with a finding or a reason it could not run (the
+    others, most of them, have nothing to tell).
     """
     checks = []
-    clean = []
     for outcome in outcomes:
         skipped = outcome.skipped if not outcome.count else None
         if not outcome.counts and skipped is None:
-            clean.append(outcome.code)
             continue
         checks.append(
             {
@@ -36,7 +34,7 @@ def scan_payload(stats: DatasetStats, outcomes: Iterable[CheckOutcome]) -> dict[
                 "skipped": skipped,
             }
         )
-    return {"dataset": stats.to_dict(), "checks": checks, "clean": clean}
+    return {"dataset": stats.to_dict(), "checks": checks}
 
 
 @dataclass
@@ -96,9 +94,6 @@ class RunResults:
             }
             if check["skipped"]:
                 dataset.skipped[code] = check["skipped"]
-        for code in payload["clean"]:
-            dataset.findings[code] = []
-            dataset.counts[code] = {}
 
     def add_scan(self, result: ScanResult) -> None:
         """Take every check of one scan (a lint outside pytest)."""

@@ -126,6 +126,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist load`` (what ``-n`` uses) that keeps each dataset's items on one worker."""
+    if config.getvalue("dist") != "load":
+        return None  # the user chose how to spread the items
+    from pytest_finetune.distribution import DatasetScheduling  # noqa: PLC0415 (needs xdist)
+
+    return DatasetScheduling(config, log)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     state = config.stash[STATE]
     if state.valid is None:

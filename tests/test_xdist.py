@@ -16,9 +16,33 @@ FILES = {
 }
 
 
-def test_two_workers_give_the_same_report_and_summary_as_one_process(lint):
-    plain = lint(FILES, subprocess=True)
-    spread = lint(FILES, "-n", "2", subprocess=True)
+#: Appends each scan's dataset to scans.log, from the controller and every worker.
+COUNTING = """
+from pathlib import Path
+
+from pytest_finetune import nodes
+
+real = nodes.scan_file
+
+
+def counting(path, display_path, *args, **kwargs):
+    with Path("scans.log").open("a") as log:
+        log.write(display_path + "\\n")
+    return real(path, display_path, *args, **kwargs)
+
+
+nodes.scan_file = counting
+"""
+
+
+def scanned(pytester):
+    return sorted((pytester.path / "scans.log").read_text().splitlines())
+
+
+@pytest.mark.parametrize("items", [[], ["-o", "finetune_items=check"]], ids=["file", "check"])
+def test_two_workers_give_the_same_report_and_summary_as_one_process(lint, items):
+    plain = lint(FILES, *items, subprocess=True)
+    spread = lint(FILES, "-n", "2", *items, subprocess=True)
     assert spread.result.ret == plain.result.ret == 1
     assert spread.report == plain.report
     assert spread.result.parseoutcomes() == plain.result.parseoutcomes()
@@ -31,6 +55,28 @@ def test_two_workers_give_the_same_report_and_summary_as_one_process(lint):
 
     assert summary(spread) == summary(plain)
     assert summary(plain)[1].startswith("dataset")
+
+
+def test_with_an_item_per_check_each_file_is_scanned_once_by_one_worker(lint, pytester):
+    # Six files of about 50 items each: xdist's own batches (a quarter of a worker's
+    # share first, then a few at a time) would cut files between workers.
+    files = {f"data/{name}.jsonl": jsonl(*intents(30 + n)) for n, name in enumerate("abcdef")}
+    run = lint(
+        {**files, "conftest.py": COUNTING}, "-n", "2", "-o", "finetune_items=check", subprocess=True
+    )
+    assert run.result.ret == 0
+    assert run.result.parseoutcomes()["passed"] > 6 * 40
+    assert scanned(pytester) == sorted(files)
+    assert len({d["path"] for d in run.report["datasets"]}) == 6
+
+
+def test_tests_of_python_modules_are_spread_as_xdist_spreads_them(lint):
+    module = "".join(f"def test_{n}():\n    pass\n\n" for n in range(20))
+    files = {"test_many.py": module, "data/a.jsonl": jsonl(*intents(30))}
+    run = lint(files, "-n", "2", "-v", subprocess=True)
+    assert run.result.ret == 0
+    ran = [line for line in run.result.stdout.lines if line.startswith("[gw")]
+    assert {line.split("]")[0] for line in ran if "test_many.py::" in line} == {"[gw0", "[gw1"}
 
 
 def test_loadfile_distribution_gives_every_dataset(lint):

@@ -22,6 +22,7 @@ CIRCLES_ALLOWED: set[tuple[str, str]] = set()
 #: What sits above the checks: they and what they call with their context never import it.
 ABOVE_CHECKS = (
     "pytest_finetune.scan",
+    "pytest_finetune.chunks",
     "pytest_finetune.config",
     "pytest_finetune.lint",
     "pytest_finetune.nodes",

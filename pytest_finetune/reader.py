@@ -10,13 +10,12 @@ problem, where exactly) is worked out only for lines that fail it.
 
 A ``.json`` file holding a JSON array (as LLaMA-Factory's and Alpaca's data) is read
 element by element instead, each numbered by the line it starts on: the reader then
-holds one element and a chunk of the file, never the whole array (see ``_Document``).
+holds one element and a chunk of the file, never the whole array (see
+:mod:`pytest_finetune.json_documents`).
 """
 
 from __future__ import annotations
 
-import codecs
-import enum
 import json
 import re
 from collections.abc import Generator, Iterator
@@ -25,6 +24,25 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+
+from pytest_finetune.duplicate_keys import duplicate_key, may_have_duplicate_key
+from pytest_finetune.json_documents import Document
+from pytest_finetune.syntax_problems import ParsedLine, Problem, SyntaxProblem, json_type
+
+# What the reader yields is part of its interface: the modules that read files import
+# the problem types from here.
+__all__ = [
+    "DEFAULT_MAX_LINE_BYTES",
+    "WHOLE",
+    "ParsedLine",
+    "Problem",
+    "Reader",
+    "Span",
+    "SyntaxProblem",
+    "holds_examples",
+    "opens_document",
+    "read_head",
+]
 
 #: Lines longer than this are reported and skipped rather than held in memory.
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -44,33 +62,6 @@ _MAGIC = {
 # Bytes that never appear in text (tab, newline, carriage return and form feed do).
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
 _BINARY_CONTROL_SHARE = 0.1
-
-
-class Problem(enum.Enum):
-    """The kinds of syntax problem a reader reports; the FT0xx checks give them words."""
-
-    EMPTY_FILE = "empty-file"
-    BINARY_FILE = "binary-file"
-    BOM = "bom"
-    INVALID_UTF8 = "invalid-utf8"
-    INVALID_JSON = "invalid-json"
-    NOT_AN_OBJECT = "not-an-object"
-    JSON_DOCUMENT = "json-document"
-    BLANK_LINE = "blank-line"
-    CRLF = "crlf"
-    DUPLICATE_KEY = "duplicate-key"
-    LINE_TOO_LONG = "line-too-long"
-    MISSING_FINAL_NEWLINE = "missing-final-newline"
-
-
-@dataclass(frozen=True, slots=True)
-class SyntaxProblem:
-    """A line (or the file, when ``line`` is ``None``) that is not a JSONL record."""
-
-    kind: Problem
-    line: int | None
-    detail: str = ""
-    column: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +85,6 @@ class Span:
 
 #: The whole file.
 WHOLE = Span(0, None, 1)
-
-
-#: A line that holds one JSON object: ``(line number, raw bytes, parsed object)``. A
-#: plain tuple, not a class: one is made per line, and tuples are the cheapest.
-ParsedLine = tuple[int, bytes, dict[str, Any]]
 
 
 class Reader:
@@ -162,7 +148,7 @@ class Reader:
                 document = self.path.suffix.lower() == ".json" and _opening(head) == b"["
                 self.document = document
             if document:
-                yield from _Document(self, stream)
+                yield from Document(self, stream)
             elif (yield from self._until_content(stream)):
                 yield from self._rest(stream)
             else:
@@ -220,7 +206,7 @@ class Reader:
                 except orjson.JSONDecodeError:
                     data = None
                 if type(data) is dict and not (
-                    duplicate_keys and _may_have_duplicate_key(raw, data)
+                    duplicate_keys and may_have_duplicate_key(raw, data)
                 ):
                     size += len(raw)
                     yield number, raw, data
@@ -260,8 +246,8 @@ class Reader:
             if number == 1 and isinstance(data, list) and data and isinstance(data[0], dict):
                 detail = f"a JSON array of {len(data):,} objects on one line"
                 return [*events, SyntaxProblem(Problem.JSON_DOCUMENT, None, detail)]
-            return [*events, SyntaxProblem(Problem.NOT_AN_OBJECT, number, _json_type(data))]
-        duplicate = _duplicate_key(raw, data) if self.duplicate_keys else None
+            return [*events, SyntaxProblem(Problem.NOT_AN_OBJECT, number, json_type(data))]
+        duplicate = duplicate_key(raw, data) if self.duplicate_keys else None
         if duplicate is not None:
             events.append(SyntaxProblem(Problem.DUPLICATE_KEY, number, duplicate))
         events.append((number, raw, data))
@@ -326,211 +312,6 @@ def opens_document(path: Path) -> bool:
 def _opening(head: bytes) -> bytes:
     """The first byte of content, after a byte order mark and whitespace."""
     return head.removeprefix(_BOM).lstrip()[:1]
-
-
-#: How much of a JSON document is read at a time; an element longer than this is read
-#: in as many chunks as it takes (up to the reader's ``max_line_bytes``).
-_CHUNK_BYTES = 1 << 20
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")  # Python's json takes NaN and Infinity
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
-
-
-class _DocumentEnd(Exception):
-    """The rest of a JSON document cannot be read: the problem that says why."""
-
-    def __init__(self, problem: SyntaxProblem) -> None:
-        super().__init__(problem.detail)
-        self.problem = problem
-
-
-class _Document:
-    """A JSON document read as examples: an array's elements, or values one after another.
-
-    Yields what :class:`Reader` yields for JSON Lines, each element numbered by the line
-    it starts on; the syntax problems of JSON Lines that are whitespace in a document
-    (blank lines, CRLF, a missing final newline) are none here. Memory is a chunk of the
-    file and the element being read: the text before it is dropped as reading goes on.
-    A problem after which the document cannot be followed (invalid JSON or UTF-8, an
-    element over ``max_line_bytes``) ends it.
-    """
-
-    def __init__(self, reader: Reader, stream: BinaryIO) -> None:
-        self.reader = reader
-        self.stream = stream
-        self.decoder = codecs.getincrementaldecoder("utf-8")()
-        self.text = ""
-        #: The position in ``text`` reading has reached, and its line number.
-        self.position = 0
-        self.line = 1
-        #: Characters of the line ``text`` starts in that were dropped before it (the
-        #: text is dropped mid-line: a minified array is one line).
-        self.dropped = 0
-        #: Bytes of the file decoded into ``text`` so far (the reader's ``size``).
-        self.read = 0
-        self.eof = False
-        #: How many times the text was read on (and its start dropped).
-        self.fills = 0
-        #: Why the text ended before the file did (bytes that are not UTF-8), if it did.
-        self.broken: SyntaxProblem | None = None
-
-    def __iter__(self) -> Iterator[ParsedLine | SyntaxProblem]:
-        reader = self.reader
-        try:
-            self._fill()
-            if self.text.startswith("\ufeff"):
-                yield SyntaxProblem(Problem.BOM, 1)
-                self.position = 1
-            self._skip()
-            if self.position >= len(self.text) and self.broken is None:
-                yield SyntaxProblem(Problem.EMPTY_FILE, None, "only whitespace")
-                return
-            if self.text.startswith("[", self.position):
-                yield from self._array()
-            else:
-                while self.position < len(self.text):
-                    yield from self._element()
-                    self._skip()
-            if self.broken is not None:
-                yield self.broken
-        except _DocumentEnd as end:
-            yield end.problem
-        finally:
-            reader.size = self.read
-            # As JSON Lines counts them: a last line without its newline counts too.
-            newlines = self.line - 1 + self.text.count("\n", self.position)
-            reader.lines = newlines + (self.text[-1:] not in ("\n", ""))
-
-    def _array(self) -> Iterator[ParsedLine | SyntaxProblem]:
-        self._advance(self.position + 1)
-        self._skip()
-        if self.text.startswith("]", self.position):
-            self._advance(self.position + 1)
-            self._after_the_array()
-            yield SyntaxProblem(Problem.EMPTY_FILE, None, "an empty JSON array")
-            return
-        while True:
-            yield from self._element()
-            self._skip()
-            if self.text.startswith(",", self.position):
-                comma, line, fills = self.position, self.line, self.fills
-                self._advance(comma + 1)
-                self._skip()
-                if self.text.startswith("]", self.position):
-                    # Its column is known while the comma is still in the text.
-                    column = self._column(comma) if self.fills == fills else None
-                    detail = "a comma before the closing ']' (JSON has no trailing commas)"
-                    raise _DocumentEnd(SyntaxProblem(Problem.INVALID_JSON, line, detail, column))
-            elif self.text.startswith("]", self.position):
-                self._advance(self.position + 1)
-                self._after_the_array()
-                return
-            else:
-                self._fail("expected ',' or ']' after an element of the array")
-
-    def _element(self) -> Iterator[ParsedLine | SyntaxProblem]:
-        """The value at ``position``, as an example or a problem; ``position`` after it."""
-        start, line = self.position, self.line
-        while True:
-            try:
-                value, end = _DECODER.raw_decode(self.text, start)
-                break
-            except json.JSONDecodeError as error:
-                near_end = error.pos >= len(self.text) - 8 or "Unterminated" in error.msg
-                if self.eof or not near_end:
-                    self._fail(error.msg, error.pos)
-            except ValueError as error:  # NaN or Infinity
-                self._fail(str(error))
-            except RecursionError:
-                self._fail("nested too deeply to read")
-            if len(self.text) - start > self.reader.max_line_bytes:
-                raise _DocumentEnd(
-                    SyntaxProblem(
-                        Problem.LINE_TOO_LONG,
-                        line,
-                        f"an element over {self.reader.max_line_bytes:,} bytes; not read",
-                    )
-                )
-            self._fill(keep=start)
-            start = self.position
-        raw = self.text[start:end].encode("utf-8", "surrogatepass")
-        self._advance(end)
-        if len(raw) > self.reader.max_line_bytes:
-            detail = f"an element over {self.reader.max_line_bytes:,} bytes; not read"
-            yield SyntaxProblem(Problem.LINE_TOO_LONG, line, detail)
-            return
-        if type(value) is not dict:
-            yield SyntaxProblem(Problem.NOT_AN_OBJECT, line, _json_type(value))
-            return
-        if self.reader.duplicate_keys:
-            duplicate = _duplicate_key(raw, value)
-            if duplicate is not None:
-                yield SyntaxProblem(Problem.DUPLICATE_KEY, line, duplicate)
-        yield line, raw, value
-
-    def _after_the_array(self) -> None:
-        self._skip()
-        if self.position < len(self.text):
-            self._fail("more data after the array's closing ']'")
-
-    def _skip(self) -> None:
-        """Move past whitespace, reading on while there is only whitespace left."""
-        while True:
-            self._advance(_SPACE.match(self.text, self.position).end())  # type: ignore[union-attr]
-            if self.position < len(self.text) or self.eof:
-                return
-            self._fill()
-
-    def _advance(self, position: int) -> None:
-        self.line += self.text.count("\n", self.position, position)
-        self.position = position
-
-    def _fill(self, keep: int | None = None) -> None:
-        """Read the next chunk, dropping the text before ``keep`` (default: ``position``)."""
-        keep = self.position if keep is None else keep
-        self.fills += 1
-        newline = self.text.rfind("\n", 0, keep)
-        self.dropped = keep - newline - 1 if newline >= 0 else self.dropped + keep
-        self.text = self.text[keep:]
-        self.position -= keep
-        chunk = self.stream.read(_CHUNK_BYTES)
-        self.eof = not chunk
-        try:
-            self.text += self.decoder.decode(chunk, final=self.eof)
-        except UnicodeDecodeError as bad:
-            # The text ends before the bad byte: the elements before it are read, and
-            # the document ends with this problem where the text runs out.
-            start = max(bad.start, 0)
-            line = self.line + self.text.count("\n", self.position)
-            line += chunk[:start].count(b"\n")
-            byte = chunk[start : start + 1]
-            detail = f"byte {byte!r} at file offset {self.read + start:,}"
-            self.broken = SyntaxProblem(Problem.INVALID_UTF8, line, detail)
-            self.text += chunk[:start].decode("utf-8", "replace")
-            self.eof = True
-            chunk = chunk[:start]
-        self.read += len(chunk)
-
-    def _fail(self, message: str, position: int | None = None) -> None:
-        """End the document with invalid JSON at ``position`` (default: ``position``)."""
-        if self.broken is not None:  # the text ended early, at bytes that are not UTF-8
-            raise _DocumentEnd(self.broken)
-        line, column = self._where(self.position if position is None else position)
-        raise _DocumentEnd(SyntaxProblem(Problem.INVALID_JSON, line, message, column))
-
-    def _where(self, at: int) -> tuple[int, int]:
-        """The line and column of ``text[at]``, at or after ``position``."""
-        return self.line + self.text.count("\n", self.position, at), self._column(at)
-
-    def _column(self, at: int) -> int:
-        """The 1-based column of ``text[at]``."""
-        newline = self.text.rfind("\n", 0, at)
-        return at - newline if newline >= 0 else self.dropped + at + 1
 
 
 def _blank(event: ParsedLine | SyntaxProblem) -> bool:
@@ -644,115 +425,3 @@ def _decode_stream(text: str) -> list[Any]:
         values.append(value)
         position = _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
     return values
-
-
-def _json_type(value: object) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")
-
-
-def _may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
-    """Whether a parsed line might have lost a duplicate key (``False``: it has not).
-
-    orjson drops a repeated key silently, so the parsed object is then shorter than
-    the line. Two proofs that nothing was dropped cost one serialisation in C: the line
-    is exactly the compact JSON of the object (orjson, serde, JavaScript writers), or
-    it is ASCII in Python's default style (``", "`` and ``": "``) and exactly that
-    much longer, one byte per key and comma, with no float whose text could be
-    shorter. Other lines fall back to counting colons.
-    """
-    try:
-        compact = orjson.dumps(data)
-    except TypeError:  # what orjson cannot write (lone surrogates, deep nesting)
-        compact = None
-    extra = -1
-    if compact is not None:
-        extra = len(raw) - len(compact) - (raw[-1:] == b"\n") - raw.endswith(b"\r\n")
-    if extra == 0:
-        return raw.rstrip(b"\r\n") != compact
-    if extra > 0 and raw.isascii():
-        first = raw.find(b'":')
-        if first > 0 and raw[first + 2 : first + 3] == b" ":
-            try:
-                if extra == _separators(data):
-                    return False
-            except RecursionError:
-                pass
-    colons = raw.count(b":")
-    if colons == len(data):
-        return False
-    try:
-        return colons != _colons(data)
-    except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024
-        return True
-
-
-def _separators(value: Any) -> int:
-    """Keys plus commas over a parsed value: the spaces Python's default style adds.
-
-    ``-1`` if it holds a float, whose text in the line may be shorter than orjson's
-    (``1e5`` against ``100000.0``) and so hide a dropped key.
-    """
-    is_dict = type(value) is dict
-    count = 2 * len(value) - 1 if is_dict else len(value) - 1
-    for item in value.values() if is_dict else value:
-        kind = type(item)
-        if kind is str:
-            continue
-        if kind is dict or kind is list:
-            inner = _separators(item)
-            if inner < 0:
-                return -1
-            count += inner
-        elif kind is float:
-            return -1
-    return max(count, 0)
-
-
-def _colons(value: object) -> int:
-    """Keys plus colons inside strings, over a parsed JSON value."""
-    kind = type(value)
-    if kind is str:
-        return value.count(":")  # type: ignore[attr-defined, no-any-return]
-    total = 0
-    if kind is dict:
-        total = len(value)  # type: ignore[arg-type]
-        for key, item in value.items():  # type: ignore[attr-defined]
-            if ":" in key:
-                total += key.count(":")
-            kind = type(item)
-            if kind is str:
-                total += item.count(":")
-            elif kind is dict or kind is list:
-                total += _colons(item)
-    elif kind is list:
-        for item in value:  # type: ignore[attr-defined]
-            kind = type(item)
-            if kind is str:
-                total += item.count(":")
-            elif kind is dict or kind is list:
-                total += _colons(item)
-    return total
-
-
-def _duplicate_key(raw: bytes, data: dict[str, Any]) -> str | None:
-    """The first key that appears twice in one object of the line, if any.
-
-    orjson keeps the last value silently; the line is parsed again keeping pairs, but
-    only when the cheap screen says a key may be missing.
-    """
-    if not _may_have_duplicate_key(raw, data):
-        return None
-    found: list[str] = []
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in items]
-        if not found and len(set(keys)) != len(keys):
-            found.append(next(key for key in keys if keys.count(key) > 1))
-        return dict(items)
-
-    try:
-        json.loads(raw, object_pairs_hook=pairs)
-    except (ValueError, RecursionError):
-        return None
-    return found[0] if found else None

@@ -9,7 +9,7 @@ import pytest
 from conftest import write_files
 from helpers import intents, jsonl, pc
 
-from pytest_finetune import reader
+from pytest_finetune import json_documents
 from pytest_finetune.cli import main
 from pytest_finetune.reader import Problem, Reader, SyntaxProblem, holds_examples
 
@@ -51,15 +51,15 @@ def test_the_reader_holds_a_chunk_and_an_element_never_the_array(tmp_path, monke
     rows = [{"text": "é" * (i % 50), "n": i, "s": "line\nbreak"} for i in range(3000)]
     path = tmp_path / "big.json"
     path.write_text(json.dumps(rows, indent=4, ensure_ascii=False), "utf-8")
-    monkeypatch.setattr(reader, "_CHUNK_BYTES", 1024)
+    monkeypatch.setattr(json_documents, "_CHUNK_BYTES", 1024)
     held: list[int] = []
-    fill = reader._Document._fill
+    fill = json_documents.Document._fill
 
     def watched(self, keep=None):
         fill(self, keep)
         held.append(len(self.text))
 
-    monkeypatch.setattr(reader._Document, "_fill", watched)
+    monkeypatch.setattr(json_documents.Document, "_fill", watched)
     got = Reader(path)
     items = [(line, data) for line, _raw, data in got]  # type: ignore[misc]
     assert [data for _, data in items] == rows

@@ -1,0 +1,119 @@
+"""Keys repeated in one JSON object, which parsers drop silently (orjson keeps the last).
+
+A cheap screen for every parsed line (:func:`may_have_duplicate_key`) and, for the few
+it cannot clear, the search for the repeated key (:func:`duplicate_key`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+
+def may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
+    """Whether a parsed line might have lost a duplicate key (``False``: it has not).
+
+    orjson drops a repeated key silently, so the parsed object is then shorter than
+    the line. Two proofs that nothing was dropped cost one serialisation in C: the line
+    is exactly the compact JSON of the object (orjson, serde, JavaScript writers), or
+    it is ASCII in Python's default style (``", "`` and ``": "``) and exactly that
+    much longer, one byte per key and comma, with no float whose text could be
+    shorter. Other lines fall back to counting colons.
+    """
+    try:
+        compact = orjson.dumps(data)
+    except TypeError:  # what orjson cannot write (lone surrogates, deep nesting)
+        compact = None
+    extra = -1
+    if compact is not None:
+        extra = len(raw) - len(compact) - (raw[-1:] == b"\n") - raw.endswith(b"\r\n")
+    if extra == 0:
+        return raw.rstrip(b"\r\n") != compact
+    if extra > 0 and raw.isascii():
+        first = raw.find(b'":')
+        if first > 0 and raw[first + 2 : first + 3] == b" ":
+            try:
+                if extra == _separators(data):
+                    return False
+            except RecursionError:
+                pass
+    colons = raw.count(b":")
+    if colons == len(data):
+        return False
+    try:
+        return colons != _colons(data)
+    except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024
+        return True
+
+
+def _separators(value: Any) -> int:
+    """Keys plus commas over a parsed value: the spaces Python's default style adds.
+
+    ``-1`` if it holds a float, whose text in the line may be shorter than orjson's
+    (``1e5`` against ``100000.0``) and so hide a dropped key.
+    """
+    is_dict = type(value) is dict
+    count = 2 * len(value) - 1 if is_dict else len(value) - 1
+    for item in value.values() if is_dict else value:
+        kind = type(item)
+        if kind is str:
+            continue
+        if kind is dict or kind is list:
+            inner = _separators(item)
+            if inner < 0:
+                return -1
+            count += inner
+        elif kind is float:
+            return -1
+    return max(count, 0)
+
+
+def _colons(value: object) -> int:
+    """Keys plus colons inside strings, over a parsed JSON value."""
+    kind = type(value)
+    if kind is str:
+        return value.count(":")  # type: ignore[attr-defined, no-any-return]
+    total = 0
+    if kind is dict:
+        total = len(value)  # type: ignore[arg-type]
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if ":" in key:
+                total += key.count(":")
+            kind = type(item)
+            if kind is str:
+                total += item.count(":")
+            elif kind is dict or kind is list:
+                total += _colons(item)
+    elif kind is list:
+        for item in value:  # type: ignore[attr-defined]
+            kind = type(item)
+            if kind is str:
+                total += item.count(":")
+            elif kind is dict or kind is list:
+                total += _colons(item)
+    return total
+
+
+def duplicate_key(raw: bytes, data: dict[str, Any]) -> str | None:
+    """The first key that appears twice in one object of the line, if any.
+
+    orjson keeps the last value silently; the line is parsed again keeping pairs, but
+    only when the cheap screen says a key may be missing.
+    """
+    if not may_have_duplicate_key(raw, data):
+        return None
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in items]
+        if not found and len(set(keys)) != len(keys):
+            found.append(next(key for key in keys if keys.count(key) > 1))
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return None
+    return found[0] if found else None

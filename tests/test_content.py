@@ -400,6 +400,22 @@ PROBLEMS = {
 }
 
 
+def readable(lines: list[bytes]) -> list[bytes]:
+    """The lines a reader yields to the checks: UTF-8 (FT004 reports the others).
+
+    Python's ``surrogatepass`` writes a lone surrogate as bytes that are not UTF-8.
+    """
+    return [line for line in lines if _utf8(line)]
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def writers(record: dict[str, Any]) -> list[bytes]:
     """The same record as three JSON writers write it."""
     lines = [
@@ -423,12 +439,11 @@ def test_the_screen_never_misses_a_problem(problem, where):
         "preference": preference("Question", padded, "Other answer"),
     }
     screen = Screen(ALL_FLAGS)
-    for raw in writers(records[where]):
+    for raw in readable(writers(records[where])):
         assert screen.raw(raw) & flag, raw
     if where in ("prompt", "completion"):
         record = records[where]
         assert screen.texts(record["prompt"], record["completion"]) & flag
-        assert not screen.clean(["clean text", "more", record["prompt"], record["completion"]])
 
 
 def test_clean_text_passes_the_screen():
@@ -436,19 +451,17 @@ def test_clean_text_passes_the_screen():
     for row in intents(50):
         assert screen.texts(row["prompt"], row["completion"]) == 0
         assert screen.raw(json.dumps(row).encode()) == 0
-    assert screen.clean([text for row in intents(50) for text in row.values()])
+    assert screen.lines([json.dumps(row).encode() + b"\n" for row in intents(50)]) == []
 
 
 @pytest.mark.parametrize("problem", sorted(PROBLEMS))
-def test_the_screen_of_joined_lines_never_misses_a_problem(problem):
+def test_the_screen_of_joined_lines_finds_the_line_of_a_problem(problem):
     text = PROBLEMS[problem][0]
     row = pc(f"Some words before. {text} ->", " label\n")
     clean = [json.dumps(other).encode() + b"\n" for other in intents(10)]
-    texts = [text for other in [*intents(10), row] for text in other.values()]
     screen = Screen(ALL_FLAGS)
-    for line in writers(row):
-        lines = b"".join([*clean[:5], line, *clean[5:]])
-        assert not screen.clean_lines(lines, 11, lambda: texts), line
+    for line in readable(writers(row)):
+        assert screen.lines([*clean[:5], line, *clean[5:]]) == [5], line
 
 
 # Text as people write it: accents, curly quotes and dashes, Cyrillic, CJK, emoji with
@@ -471,9 +484,7 @@ def test_text_in_any_language_passes_the_screen():
         for raw in writers(row):
             assert screen.raw(raw, json.loads(raw)) == 0, raw
     lines = [json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows]
-    texts = [text for row in rows for text in row.values()]
-    assert screen.clean_lines(b"".join(lines), len(lines), lambda: texts)
-    assert screen.clean(texts)
+    assert screen.lines(lines) == []
 
 
 def test_escapes_that_write_nothing_wrong_pass_the_screen():

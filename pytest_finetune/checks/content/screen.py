@@ -7,7 +7,8 @@ Most records have none of the FT4xx problems; the screen spares them the searche
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from bisect import bisect_right
+from itertools import accumulate
 
 import orjson
 
@@ -47,11 +48,18 @@ def _table(rare: bytes, kept: bytes) -> bytes:
 
 _RAW_TABLE = _table(b"@<|\x7f", b'"\\{[')
 _TEXT_TABLE = _table(b"@<|{[" + _CONTROLS, b"")
-_LINES_TABLE = _table(b"@<|[\x7f", b"{")
+_LINES_RARE = b"@<|[\x7f"
+_LINES_TABLE = _table(_LINES_RARE, b"{")
 #: A run this long in the screen is a token that may be a key or a card number.
 _LONG_RUN = b"A" * 13
 # In the raw line, control characters and surrogates hide behind escapes.
 _ESCAPE = re.compile(rb"\\[ubf]")
+#: U+FFFD's bytes: ``re`` finds a literal faster than ``in`` in non-ASCII text, whose
+#: bytes defeat the filter that ``bytes.find`` skips with.
+_REPLACEMENT = re.compile(re.escape(REPLACEMENT_BYTES))
+#: ``bytes.find`` of one byte is ``memchr``, twenty times faster than any search of
+#: more: a loop over a rare byte's places beats a search, up to this many of them.
+_FEW = 8
 
 
 class Flag:
@@ -115,34 +123,53 @@ class Screen:
             found |= Flag.BRACKET
         return found & self.need
 
-    def clean_lines(self, lines: bytes, count: int, texts: Callable[[], list[str]]) -> bool:
-        r"""Whether none of ``count`` prompt/completion lines joined can have a problem.
+    def lines(self, lines: list[bytes]) -> list[int]:
+        r"""Which of the plain prompt/completion ``lines`` may hold a problem (indexes).
 
         For lines with only the two keys, whose JSON syntax is then one ``{`` a line.
-        Reading the lines spares encoding their texts again, which costs more than the
-        screen itself for non-ASCII text. Lines with escapes other than ``\n``,
-        ``\t``, ``\"`` (what ``\u``, ``\b`` and ``\f`` write only shows in the
-        texts) are screened through ``texts()``, as :meth:`clean`.
+        One pass over the lines joined says whether any may (most batches: none);
+        only then is each alarm traced to its line, so that the texts of those lines
+        alone are screened again (:meth:`texts`): a batch of lines with one rare case
+        costs one line's screen, not the batch's. Reading the lines spares encoding
+        their texts again, which costs more than the screen itself for non-ASCII text.
+        A line with an escape other than ``\n``, ``\t``, ``\"`` (what ``\u``,
+        ``\b`` and ``\f`` write only shows in the texts) is always among them.
         """
-        if _ESCAPE.search(lines):
-            return self.clean(texts())
-        if self.need & Flag.NON_ASCII and not lines.isascii() and _garbled(lines):
-            return False
-        rest = lines.translate(_LINES_TABLE, _DROP)
-        return not (b"!" in rest or rest.count(b"{") > count or (self.long and _LONG_RUN in rest))
-
-    def clean(self, texts: list[str]) -> bool:
-        """Whether none of ``texts`` can have a problem: one pass for many records."""
-        blob = ".".join(texts).encode("utf-8", "surrogatepass")
-        if self.need & Flag.NON_ASCII and not blob.isascii() and _garbled(blob):
-            return False
-        rest = blob.translate(_TEXT_TABLE, _DROP)
-        return b"!" not in rest and not (self.long and _LONG_RUN in rest)
+        joined = b"".join(lines)
+        escaped = _ESCAPE.search(joined) is not None
+        garbled = bool(self.need & Flag.NON_ASCII) and not joined.isascii() and _garbled(joined)
+        rest = joined.translate(_LINES_TABLE, _DROP)
+        rare = b"!" in rest
+        braces = rest.count(b"{") > len(lines)
+        long = self.long and _LONG_RUN in rest
+        if not (escaped or garbled or rare or braces or long):
+            return []
+        # No alarm spans two lines: each line is one object, from '{' to '}' (then
+        # whitespace), which none of these searches matches, and which end a run.
+        at: list[int] = []
+        if escaped:
+            at += [match.start() for match in _ESCAPE.finditer(joined)]
+        if garbled:
+            at += _garbled_at(joined)
+        if rare:
+            for byte in _LINES_RARE:
+                at += _places(joined, byte)
+        ends = list(accumulate(map(len, lines)))
+        found = {bisect_right(ends, position) for position in at}
+        if braces:
+            found.update(index for index, line in enumerate(lines) if line.count(b"{") > 1)
+        if long:
+            found.update(
+                index
+                for index, line in enumerate(lines)
+                if _LONG_RUN in line.translate(_LINES_TABLE, _DROP)
+            )
+        return sorted(found)
 
     def texts(self, prompt: str, completion: str) -> int:
         """The flags of a prompt and its completion."""
         text = f"{prompt}.{completion}".encode("utf-8", "surrogatepass")
-        found = Flag.NON_ASCII if not text.isascii() and _garbled(text) else 0
+        found = Flag.NON_ASCII if not text.isascii() and _garbled(text, surrogates=True) else 0
         rest = text.translate(_TEXT_TABLE, _DROP)
         if b"!" in rest:
             found |= _rare(text)
@@ -184,17 +211,51 @@ def _unescaped(raw: bytes) -> bytes:
     return raw.replace(b"\\\\", b"") if b"\\\\" in raw else raw
 
 
-def _garbled(data: bytes) -> bool:
+def _garbled(data: bytes, *, surrogates: bool = False) -> bool:
     """Whether the UTF-8 ``data`` holds mojibake, U+FFFD, a C1 control or a surrogate.
 
     Each search starts with a literal byte that ``re`` or ``in`` skips to at C speed.
+    Surrogates are searched for only in text encoded with ``surrogatepass``
+    (``surrogates``): a line the reader parsed is valid UTF-8, which has none (orjson
+    refuses them; in JSON a surrogate is an escape).
     """
     return (
         MOJIBAKE_BYTES.search(data) is not None
-        or (b"\xef" in data and REPLACEMENT_BYTES in data)
+        or _replacement(data)
         or (b"\xc2" in data and C1_BYTES.search(data) is not None)
-        or (b"\xed" in data and SURROGATE_BYTES.search(data) is not None)
+        or (surrogates and b"\xed" in data and SURROGATE_BYTES.search(data) is not None)
     )
+
+
+def _garbled_at(data: bytes) -> list[int]:
+    """Where in the UTF-8 ``data`` :func:`_garbled` finds something (without surrogates)."""
+    return [
+        match.start()
+        for pattern in (MOJIBAKE_BYTES, _REPLACEMENT, C1_BYTES)
+        for match in pattern.finditer(data)
+    ]
+
+
+def _replacement(data: bytes) -> bool:
+    """Whether the UTF-8 ``data`` holds U+FFFD: at its lead byte's first few places, or any."""
+    at = data.find(b"\xef")
+    for _ in range(_FEW):
+        if at < 0:
+            return False
+        if data.startswith(REPLACEMENT_BYTES, at):
+            return True
+        at = data.find(b"\xef", at + 1)
+    return _REPLACEMENT.search(data, at) is not None
+
+
+def _places(data: bytes, byte: int) -> list[int]:
+    """Where ``byte`` is in ``data``."""
+    found = []
+    at = data.find(byte)
+    while at >= 0:
+        found.append(at)
+        at = data.find(byte, at + 1)
+    return found
 
 
 def _rare(data: bytes) -> int:

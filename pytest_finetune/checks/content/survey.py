@@ -50,8 +50,8 @@ class _Pass(Survey):
     screens its texts, searching them only when the screen flags something. Plain
     prompt/completion records are screened :data:`BATCH` at a time, through their
     lines joined: one pass over many records costs less than one per record, and a
-    clean batch (most are) needs nothing more; a flagged batch is screened again
-    record by record, through its texts.
+    clean batch (most are) needs nothing more; in a flagged batch, the records the
+    screen traces its alarms to are screened again, through their texts.
     """
 
     BATCH = 32
@@ -132,12 +132,8 @@ class _Pass(Survey):
             return
         self._batch = []
         screen = self.screen
-        lines = b"".join([record.raw for record in records])
-        if screen.clean_lines(
-            lines, len(records), lambda: [text for r in records for text in r.data.values()]
-        ):
-            return
-        for record in records:
+        for index in screen.lines([record.raw for record in records]):
+            record = records[index]
             flags = screen.texts(record.data["prompt"], record.data["completion"])
             if flags:
                 self._inspect(record, flags)

@@ -94,6 +94,8 @@ def is_validation(context: ScanContext) -> bool:
 
 
 def _declared(path: Path, pairs: list[dict[str, str]], root: Path) -> Split | None:
+    if not pairs:
+        return None  # most projects: no path to resolve for each of their files
     here = path.resolve()
     for pair in pairs:
         train, valid = (root / pair["train"]).resolve(), (root / pair["valid"]).resolve()

@@ -31,18 +31,32 @@ def plan(path: Path, settings: Settings) -> tuple[Format, FileSettings]:
     An :class:`OSError` if the file cannot be read, or is half of a pair that a stopped
     ``prepare`` run was writing (linted, it would pass for a dataset without its split).
     """
+    file_settings = settings_of(path, settings)
+    return narrow(path, file_settings), file_settings
+
+
+def settings_of(path: Path, settings: Settings) -> FileSettings:
+    """A file's settings with every selected check: :func:`plan` without reading the file.
+
+    An :class:`OSError` if the file is half of a pair that a stopped ``prepare`` run was
+    writing.
+    """
     marker = partial_marker(path)
     if marker is not None and marker.exists():
         raise OSError(
             f"half of a prepared pair that a stopped `pytest-finetune prepare` was writing "
             f"({marker.name} is beside it); run prepare again"
         )
-    file_settings = settings.for_file(path)
+    return settings.for_file(path)
+
+
+def narrow(path: Path, file_settings: FileSettings) -> Format:
+    """The format of ``path`` (read from its first records); the checks that run on it kept."""
     fmt = detect_file(
         read_head(path, records=DETECTION_RECORDS, max_bytes=file_settings.max_line_bytes)
     )
     file_settings.checks = [check for check in file_settings.checks if runs_on(check, fmt)]
-    return fmt, file_settings
+    return fmt
 
 
 def cannot_read(display: str, error: OSError) -> str:

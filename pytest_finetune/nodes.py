@@ -6,8 +6,11 @@ default), or a :class:`CheckItem` per check (``items = "check"``, and any run wi
 millisecond whatever it does: a folder of 2,000 small files is 2,000 items, not
 100,000.
 
-Collecting a file reads only its first records (to know the format, hence which checks
-apply). The scan is done once per file, lazily, by the first of its items to run, and
+Collecting a file reads at most its first records (to know the format, hence which
+checks apply), and only where its items depend on them: with an item per check, or
+when no selected check runs on every file. Otherwise the first item to run reads them,
+and collection (which each pytest-xdist worker does for every file) reads nothing.
+The scan is done once per file, lazily, by the first of its items to run, and
 shared by the others; only the checks whose items are still selected (after ``-k``
 and deselection) run. A ``[[tool.pytest_finetune.train]]`` declaration whose training
 file is this dataset adds a :class:`TrainItem` beside its check items.
@@ -30,7 +33,7 @@ from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import render_list
 from pytest_finetune.formats import Format
-from pytest_finetune.lint import cannot_read, plan
+from pytest_finetune.lint import cannot_read, narrow, settings_of
 from pytest_finetune.outputs.progress import terminal_progress
 from pytest_finetune.outputs.results import scan_payload
 from pytest_finetune.redact import redact
@@ -131,7 +134,8 @@ class DatasetFile(pytest.File):
     """A JSONL dataset: its children are the checks that apply to its format."""
 
     settings: FileSettings
-    format: Format
+    #: Read from the file's first records by collection, or by the first item to run.
+    format: Format | None = None
     _result: ScanResult | None = None
     _unreadable: str | None = None
 
@@ -149,7 +153,15 @@ class DatasetFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         try:
-            self.format, self.settings = plan(self.path, self.config.stash[STATE].settings)
+            self.settings = settings_of(self.path, self.config.stash[STATE].settings)
+            if self.per_check or all(check.formats is not None for check in self.settings.checks):
+                # Which items there are depends on the format.
+                self.format = narrow(self.path, self.settings)
+            else:
+                # One item whatever the format: the first to run reads it (each of
+                # pytest-xdist's workers collects every file, and runs only some).
+                with self.path.open("rb"):
+                    pass  # an unreadable file is still a collection error
         except ConfigError as error:
             raise ConfigProblem(str(error)) from None
         except OSError as error:
@@ -212,14 +224,16 @@ class DatasetFile(pytest.File):
             raise DatasetUnreadable(self._unreadable)
         if self._result is None:
             state = self.config.stash[STATE]
-            selected = state.selected(self.session, self)
-            settings = dataclasses.replace(
-                self.settings,
-                checks=[check for check in self.settings.checks if check.code in selected],
-            )
-            args = (self.path, self.display_path, self.format, settings, state.shared)
             progress = None
             try:
+                if self.format is None:
+                    self.format = narrow(self.path, self.settings)
+                selected = state.selected(self.session, self)
+                settings = dataclasses.replace(
+                    self.settings,
+                    checks=[check for check in self.settings.checks if check.code in selected],
+                )
+                args = (self.path, self.display_path, self.format, settings, state.shared)
                 progress = terminal_progress(self.config, self.path.stat().st_size)
                 self._result = scan_file(*args, jobs=jobs_of(settings), progress=progress)
             except OSError as error:

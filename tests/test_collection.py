@@ -86,6 +86,44 @@ def test_collection_reads_only_the_head_and_never_scans(lint, scans):
     assert scans == []
 
 
+@pytest.fixture
+def heads(monkeypatch):
+    """The files whose first records were read for their format, in order."""
+    read: list[str] = []
+    real = nodes.narrow
+
+    def recording(path, file_settings):
+        read.append(path.name)
+        return real(path, file_settings)
+
+    monkeypatch.setattr(nodes, "narrow", recording)
+    return read
+
+
+def test_with_an_item_per_dataset_collection_reads_no_file(lint, heads):
+    # Its one item runs the checks of every file whatever the format: the item reads
+    # the head when it runs (each xdist worker collects every file, runs some).
+    files = {"data/train.jsonl": GOOD, "data/chat.jsonl": CHAT}
+    lint(files, "--collect-only")
+    assert heads == []
+    run = lint(files)
+    assert sorted(heads) == ["chat.jsonl", "train.jsonl"]
+    assert run.dataset("data/chat.jsonl")["format"] == "chat"
+
+
+def test_collection_reads_the_head_where_the_items_depend_on_the_format(lint, heads):
+    files = {"data/train.jsonl": GOOD, "data/chat.jsonl": CHAT}
+    lint(files, "--collect-only", *PER_CHECK)
+    assert sorted(heads) == ["chat.jsonl", "train.jsonl"]
+    heads.clear()
+    only_chat = {**files, "pyproject.toml": '[tool.pytest_finetune]\nselect = ["FT2"]\n'}
+    run = lint(only_chat, "--collect-only", "-q")
+    assert sorted(heads) == ["chat.jsonl", "train.jsonl"]
+    assert [line for line in run.result.stdout.lines if line.startswith("data/")] == [
+        "data/chat.jsonl::checks"
+    ]
+
+
 def test_one_scan_per_file_whatever_the_number_of_checks(lint, scans):
     run = lint({"data/a.jsonl": GOOD, "data/b.jsonl": GOOD}, *PER_CHECK)
     assert run.result.parseoutcomes()["passed"] > 20

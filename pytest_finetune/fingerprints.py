@@ -5,22 +5,42 @@ would stay in memory. It keeps a 64-bit fingerprint per example instead, in type
 arrays (20 bytes an example, against about 100 for a Python set or dict entry), and
 groups equal fingerprints once, at the end, by sorting.
 
-Fingerprints use Python's own string hashing: fast, and stable within one process,
-which is all a scan needs (a validation file's check fingerprints its training file in
-the same process).
+Fingerprints are the same in every process and on every machine: a file scanned in
+parts, by processes or by workers elsewhere, has its parts' logs merged, and a
+validation file's leakage check may read its training file's fingerprints from
+another process. So they are XXH3 of the UTF-8 bytes, not Python's ``hash()``, which
+is salted per process (``PYTHONHASHSEED``).
 """
 
 from __future__ import annotations
 
+import struct
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from xxhash import xxh3_64_intdigest
 
-def fingerprint(value: object) -> int:
-    """A 64-bit fingerprint of a hashable value (a string, or the frozen JSON of formats)."""
-    return hash(value)
+#: XXH3 gives 0 to 2**64 - 1; the logs hold signed 64-bit integers.
+SIGNED = 1 << 63
+
+
+def fingerprint(value: str | bytes) -> int:
+    """A signed 64-bit fingerprint of a text or of bytes (the frozen JSON of formats).
+
+    A text is fingerprinted by its UTF-8 bytes, a lone surrogate (which JSON allows)
+    kept as its own three bytes.
+    """
+    if isinstance(value, str):
+        value = value.encode("utf-8", "surrogatepass")
+    return xxh3_64_intdigest(value) - SIGNED
+
+
+def combined(*fingerprints: int) -> int:
+    """One fingerprint of several, in order: a key made of parts."""
+    packed = struct.pack(f"<{len(fingerprints)}q", *fingerprints)
+    return xxh3_64_intdigest(packed) - SIGNED
 
 
 @dataclass(frozen=True)

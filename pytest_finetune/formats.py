@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import difflib
 import enum
-import itertools
 import json
+import os
 from collections import Counter
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from pytest_finetune.fingerprints import combined, fingerprint
 from pytest_finetune.wording import closest
 
 
@@ -261,7 +262,7 @@ def _message_texts(where: str, messages: object) -> Iterator[tuple[str, str]]:
                     yield f"{where}[{index}].content[{part_index}].text", part["text"]
 
 
-def example(record: Record) -> tuple[object, object]:
+def example(record: Record) -> tuple[str | bytes | None, str | bytes | None]:
     """What the model is given and what it is trained to answer, comparable as values.
 
     The prompt and the completion; the conversation up to the last assistant turn and
@@ -305,8 +306,13 @@ def example_key(record: Record) -> tuple[int, int] | None:
         source = source.strip()
     if isinstance(target, str):
         target = target.strip()
-    whole = hash((source, target))
-    return (hash(source) if source else whole), whole
+    given = _fingerprint(source)
+    whole = combined(given, _fingerprint(target))
+    return (given if source else whole), whole
+
+
+def _fingerprint(value: str | bytes | None) -> int:
+    return 0 if value is None else fingerprint(value)
 
 
 def last_assistant(messages: list[Any]) -> int | None:
@@ -326,11 +332,12 @@ def canonical(value: object) -> bytes:
         return json.dumps(value, sort_keys=True).encode()
 
 
-def freeze(value: object) -> Hashable:
-    """A hashable form of parsed JSON, equal when the JSON is equal, key order aside.
+def freeze(value: object) -> bytes:
+    """A comparable form of parsed JSON, equal when the JSON is equal, key order aside.
 
-    The :func:`canonical` bytes; a value nested deeper than Python's stack becomes a
-    token equal to nothing else, so that it never makes two examples "the same".
+    The :func:`canonical` bytes; a value nested deeper than Python's stack becomes
+    random bytes that are no JSON, equal to nothing else (in any process), so that it
+    never makes two examples "the same".
     """
     try:
         # canonical()'s first try, inline: this runs for every example duplicates read.
@@ -340,9 +347,5 @@ def freeze(value: object) -> Hashable:
     try:
         return canonical(value)
     except RecursionError:
-        # A fresh number, not object(): the hash of an object that was freed can come
-        # back for the next one.
-        return ("unmatched", next(_UNMATCHED))
-
-
-_UNMATCHED = itertools.count()
+        # 0xFF starts no UTF-8, so no JSON; 128 random bits meet no other token.
+        return b"\xff" + os.urandom(16)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from xxhash import xxh3_64_intdigest as _xxh3
+
 from pytest_finetune import file_conventions
 from pytest_finetune.checks.content.screen import Flag, Screen
 from pytest_finetune.checks.content.searches import (
@@ -23,7 +25,7 @@ from pytest_finetune.checks.content.searches import (
 )
 from pytest_finetune.checks.registry import Check
 from pytest_finetune.checks.survey import Survey, Surveyed
-from pytest_finetune.fingerprints import Fingerprints, Group, fingerprint
+from pytest_finetune.fingerprints import SIGNED, Fingerprints, Group, combined, fingerprint
 from pytest_finetune.formats import Format, Record, freeze, last_assistant, texts
 from pytest_finetune.redact import SECRET_KINDS, Secret, find_secrets
 
@@ -85,9 +87,14 @@ class _Pass(Survey):
         if record.format is _PROMPT_COMPLETION:
             prompt, completion = data.get("prompt"), data.get("completion")
             if type(prompt) is str and type(completion) is str:
-                # formats.example, without a call per record.
+                # formats.example and fingerprint(), without a call per record.
                 if self._add is not None:
-                    self._add(hash(prompt), record.line, hash(completion))
+                    try:
+                        key = _xxh3(prompt.encode()) - SIGNED
+                        value = _xxh3(completion.encode()) - SIGNED
+                    except UnicodeEncodeError:  # a lone surrogate
+                        key, value = fingerprint(prompt), fingerprint(completion)
+                    self._add(key, record.line, value)
                 if self._batch is not None and len(data) == 2:
                     self._batch.append(record)
                     if len(self._batch) >= self.BATCH:
@@ -115,7 +122,7 @@ class _Pass(Survey):
                 return
             key = _canonical(messages[:last])
             if data.get("tools"):
-                key = hash((key, _canonical(data["tools"])))
+                key = combined(key, _canonical(data["tools"]))
             add(key, record.line, _canonical(messages[last]))
         elif record.format is Format.PREFERENCE:
             inputs = data.get("input")
@@ -124,7 +131,7 @@ class _Pass(Survey):
             preferred = _canonical(data["preferred_output"])
             other = _canonical(data.get("non_preferred_output"))
             pair = (preferred, other) if preferred < other else (other, preferred)
-            add(hash((_canonical(inputs), pair)), record.line, preferred)
+            add(combined(_canonical(inputs), *pair), record.line, preferred)
 
     def _flush(self) -> None:
         records = self._batch

@@ -2,14 +2,24 @@
 
 Many checks of a family look at the same parts of each record (the prompt, the
 completion, the label). Called one by one, each would pay for a call and the same
-lookups on every record; a survey does the looking once per record and reports for
-each of its selected checks. Its first member is its driver: the scan calls the survey
-through that check (see :meth:`Check.visitor`), and no other member costs a call per
-record. Members judge what needs the whole file in ``finish``, from the survey.
+lookups on every record; a survey does the looking once per record for all of them.
+Its first member is its driver: the scan calls the survey through that check (see
+:meth:`Check.visitor`), and no other member costs a call per record.
+
+Every family speaks to its checks the same way, as a linter's shared walk speaks to its
+rules. The survey is a detector: it does the cheap looking, and each kind of thing it
+can see is a member of its family's :class:`enum.Enum` (its sights). A check declares
+the sights it judges (``sees``); where the survey sees one, it calls that check's
+``seen`` with the line, where in the record, and the detail, and the check decides
+whether that is a finding and words it, in its own module. A check is called only
+where its sight was seen, so it costs nothing on the other records. What needs the
+whole file, the survey gathers (``enlist`` says what) and the check judges in
+``judge``.
 """
 
 from __future__ import annotations
 
+import enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pytest_finetune.checks.registry import Check
@@ -30,16 +40,22 @@ class Survey:
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         self.context = context
         self.members: dict[str, Check] = {}
+        #: The member told of each kind of sight (see :attr:`Surveyed.sees`).
+        self.watchers: dict[enum.Enum, Surveyed] = {}
         self.driver: Check | None = None
         #: Whether the survey needs to see records at all (set while it is built).
         self.active = True
         self._concluded = False
 
-    def join(self, check: Check) -> None:
-        """Add a member; the first one drives the survey."""
+    def join(self, check: Surveyed) -> None:
+        """Add a member, told of its sights if it watches them here; the first drives."""
         self.members[type(check).code] = check
         if self.driver is None:
             self.driver = check
+        check.enlist()
+        if check.watches():
+            for sight in type(check).sees:
+                self.watchers[sight] = check
 
     def applies_to(self, fmt: Format) -> bool:
         """Whether any member checks records of format ``fmt``."""
@@ -48,6 +64,12 @@ class Survey:
     def member(self, code: str) -> Check | None:
         """The member check with ``code``, if it was selected."""
         return self.members.get(code)
+
+    def ready(self) -> None:
+        """Get ready for the records once every member joined (asked before each format).
+
+        A survey reads its watchers here into what its hot path tests.
+        """
 
     def visit(self, record: Record) -> None:
         """Look at one record for every member."""
@@ -80,15 +102,36 @@ class Surveyed(Check):
 
     survey_type: ClassVar[type[Survey]]
     survey: Any
+    #: The kinds of thing, seen in a record, that this check judges: its family's
+    #: sights. The survey calls :meth:`seen` for each one it sees.
+    sees: ClassVar[tuple[enum.Enum, ...]] = ()
 
     def begin(self, head: list[Record]) -> None:
         self.survey = _survey_of(self.context, self.survey_type, head)
         self.survey.join(self)
 
+    def enlist(self) -> None:
+        """Tell the survey what to gather over the whole file for :meth:`judge`."""
+
+    def watches(self) -> bool:
+        """Whether to be told of ``sees`` in this file.
+
+        ``False`` where the file's head shows that nothing seen could be a finding: the
+        survey then calls for nothing.
+        """
+        return True
+
+    def seen(self, line: int, where: str, detail: Any) -> None:
+        """Judge what the survey saw at ``line``, in ``where``: report it if it is a finding.
+
+        ``detail`` is what the sight's kind says it is (the text, the value, a count).
+        """
+
     def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
         # Only the driver is called per record, and it calls the survey directly.
         survey: Survey = self.survey
         if survey.driver is self and survey.active and survey.applies_to(fmt):
+            survey.ready()
             return survey.visit
         return None
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pytest_finetune.checks.content.screen import Flag
 from pytest_finetune.checks.content.searches import REPLACEMENT, character
-from pytest_finetune.checks.content.survey import ContentCheck
+from pytest_finetune.checks.content.survey import ContentCheck, Sight
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
 
@@ -33,7 +32,7 @@ class Mojibake(ContentCheck):
     code = "FT406"
     name = "mojibake"
     severity = Severity.WARNING
-    flags = Flag.NON_ASCII | Flag.CONTROL
+    sees = (Sight.MOJIBAKE,)
 
     def describe(self, what: str, where: str) -> str:
         if what == repr(REPLACEMENT):
@@ -71,7 +70,7 @@ class ControlCharacter(ContentCheck):
     code = "FT407"
     name = "control-character"
     severity = Severity.WARNING
-    flags = Flag.CONTROL | Flag.NON_ASCII
+    sees = (Sight.CONTROL,)
 
     def describe(self, what: str, where: str) -> str:
         return f"Control character {character(what)} in {where}; remove it"
@@ -100,7 +99,7 @@ class LoneSurrogate(ContentCheck):
     code = "FT408"
     name = "lone-surrogate"
     severity = Severity.ERROR
-    flags = Flag.CONTROL | Flag.NON_ASCII
+    sees = (Sight.SURROGATE,)
 
     def describe(self, what: str, where: str) -> str:
         return (

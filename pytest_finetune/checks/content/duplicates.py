@@ -51,7 +51,9 @@ class DuplicateExample(ContentCheck):
     name = "duplicate-example"
     severity = Severity.WARNING
     fixable = True
-    examples = True
+
+    def enlist(self) -> None:
+        self.survey.fingerprint()
 
     def judge(self) -> None:
         for group in self.survey.groups():
@@ -89,7 +91,9 @@ class ConflictingLabels(ContentCheck):
     code = "FT402"
     name = "conflicting-labels"
     severity = Severity.WARNING
-    examples = True
+
+    def enlist(self) -> None:
+        self.survey.fingerprint()
 
     def judge(self) -> None:
         source, target, targets = _WORDS.get(self.context.format, ("input", "target", "targets"))

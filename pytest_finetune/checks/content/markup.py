@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_finetune.checks.content.screen import Flag
-from pytest_finetune.checks.content.survey import ContentCheck
+from pytest_finetune.checks.content.survey import ContentCheck, Sight
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
 
@@ -40,7 +39,7 @@ class UnfilledPlaceholder(ContentCheck):
     code = "FT403"
     name = "unfilled-placeholder"
     severity = Severity.WARNING
-    flags = Flag.BRACE | Flag.BRACKET | Flag.ANGLE
+    sees = (Sight.PLACEHOLDER,)
 
     def describe(self, what: str, where: str) -> str:
         return f"Unfilled placeholder {_quote(what)} in {where}; fill in the template or drop it"
@@ -72,7 +71,7 @@ class SpecialToken(ContentCheck):
     code = "FT409"
     name = "special-token"
     severity = Severity.WARNING
-    flags = Flag.ANGLE
+    sees = (Sight.SPECIAL_TOKEN,)
 
     def describe(self, what: str, where: str) -> str:
         return (

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pytest_finetune.checks.content.screen import Flag
-from pytest_finetune.checks.content.survey import ContentCheck
+from pytest_finetune.checks.content.survey import ContentCheck, Sight
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
 
@@ -46,7 +45,7 @@ class SecretInText(_Leak):
     code = "FT404"
     name = "secret-in-text"
     severity = Severity.ERROR
-    flags = Flag.LONG_TOKEN
+    sees = (Sight.SECRET,)
     advice = "remove it and revoke the secret"
 
 
@@ -76,5 +75,5 @@ class PersonalData(_Leak):
     code = "FT405"
     name = "personal-data"
     severity = Severity.WARNING
-    flags = Flag.EMAIL | Flag.LONG_TOKEN
+    sees = (Sight.PERSONAL_DATA,)
     advice = "remove or pseudonymise it"

@@ -2,14 +2,16 @@
 
 It fingerprints each example's input and target for the duplicate checks, and screens
 its texts (:mod:`.screen`), searching them (:mod:`.searches`) only where the screen
-flags something; each search's hits go to the member check of their kind.
+flags something; what a search finds goes to the member check that judges that
+kind of sight (:class:`Sight`).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 from xxhash import xxh3_64_intdigest as _xxh3
 
@@ -23,7 +25,6 @@ from pytest_finetune.checks.content.searches import (
     special_tokens,
     strings,
 )
-from pytest_finetune.checks.registry import Check
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.fingerprints import SIGNED, Fingerprints, Group, combined, fingerprint
 from pytest_finetune.formats import Format, Record, freeze, last_assistant, texts
@@ -33,11 +34,34 @@ if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
 
 
-@dataclass
-class _Hit:
-    """The first problem of one kind in a record, and how many there were."""
+class Sight(enum.Enum):
+    """What the pass sees in a record's texts, each judged by one FT4xx check."""
 
-    where: str
+    PLACEHOLDER = "FT403"
+    SECRET = "FT404"
+    PERSONAL_DATA = "FT405"
+    MOJIBAKE = "FT406"
+    CONTROL = "FT407"
+    SURROGATE = "FT408"
+    SPECIAL_TOKEN = "FT409"
+
+
+#: The screen's flags that a record may hold each sight under.
+_FLAGS = {
+    Sight.PLACEHOLDER: Flag.BRACE | Flag.BRACKET | Flag.ANGLE,
+    Sight.SECRET: Flag.LONG_TOKEN,
+    Sight.PERSONAL_DATA: Flag.EMAIL | Flag.LONG_TOKEN,
+    Sight.MOJIBAKE: Flag.NON_ASCII | Flag.CONTROL,
+    Sight.CONTROL: Flag.CONTROL | Flag.NON_ASCII,
+    Sight.SURROGATE: Flag.CONTROL | Flag.NON_ASCII,
+    Sight.SPECIAL_TOKEN: Flag.ANGLE,
+}
+
+
+@dataclass
+class Hit:
+    """What a member is told of a record: the first problem of its kind, and how many."""
+
     what: str
     count: int = 1
 
@@ -71,15 +95,19 @@ class _Pass(Survey):
         self._add: Callable[[int, int, int], None] | None = None
         self._groups: list[Group] | None = None
 
-    def join(self, check: Check) -> None:
-        super().join(check)
-        if not isinstance(check, ContentCheck):
-            return
-        if check.examples and self.log is None:
+    def fingerprint(self) -> None:
+        """Log a fingerprint of each example's input and target (FT401, FT402)."""
+        if self.log is None:
             self.log = Fingerprints()
             self._add = self.log.add
-        self.screen = Screen(self.screen.need | check.flags)
-        if self.screen.need and self._batch is None:
+
+    def ready(self) -> None:
+        need = 0
+        for sight, flags in _FLAGS.items():
+            if sight in self.watchers:
+                need |= flags
+        self.screen = Screen(need)
+        if need and self._batch is None:
             self._batch = []
 
     def visit(self, record: Record) -> None:
@@ -165,53 +193,56 @@ class _Pass(Survey):
         return self._groups
 
     def _inspect(self, record: Record, flags: int) -> None:
-        hits: dict[str, _Hit] = {}
+        hits: dict[Sight, tuple[str, Hit]] = {}
 
-        def hit(code: str, where: str, what: str) -> None:
-            if code in hits:
-                hits[code].count += 1
+        def hit(sight: Sight, where: str, what: str) -> None:
+            if sight in hits:
+                hits[sight][1].count += 1
             else:
-                hits[code] = _Hit(where, what)
+                hits[sight] = (where, Hit(what))
 
-        checks = self.members
-        if flags & (Flag.EMAIL | Flag.LONG_TOKEN) and ("FT404" in checks or "FT405" in checks):
+        watchers = self.watchers
+        secrets = Sight.SECRET in watchers
+        personal = Sight.PERSONAL_DATA in watchers
+        if flags & (Flag.EMAIL | Flag.LONG_TOKEN) and (secrets or personal):
             for where, text in strings(record.data):
                 for secret in find_secrets(text):
-                    code = "FT404" if secret.kind in SECRET_KINDS else "FT405"
-                    if code in checks and not secret.reserved:
-                        hit(code, where, _describe_secret(secret))
+                    sight = Sight.SECRET if secret.kind in SECRET_KINDS else Sight.PERSONAL_DATA
+                    if sight in watchers and not secret.reserved:
+                        hit(sight, where, _describe_secret(secret))
+        placeholder = Sight.PLACEHOLDER in watchers
+        special = Sight.SPECIAL_TOKEN in watchers
+        control = Sight.CONTROL in watchers
         for where, text in texts(record):
             if not text.isascii():
                 if flags & (Flag.NON_ASCII | Flag.CONTROL):
                     self._non_ascii(text, where, hit)
-            elif flags & Flag.CONTROL and "FT407" in checks:
+            elif flags & Flag.CONTROL and control:
                 for match in CONTROL.finditer(text):
-                    hit("FT407", where, match.group())
-            if flags & (Flag.BRACE | Flag.BRACKET | Flag.ANGLE) and "FT403" in checks:
-                for placeholder in placeholders(text):
-                    hit("FT403", where, placeholder)
-            if flags & Flag.ANGLE and "FT409" in checks:
+                    hit(Sight.CONTROL, where, match.group())
+            if flags & (Flag.BRACE | Flag.BRACKET | Flag.ANGLE) and placeholder:
+                for found in placeholders(text):
+                    hit(Sight.PLACEHOLDER, where, found)
+            if flags & Flag.ANGLE and special:
                 for token in special_tokens(text, record, where, self.stop):
-                    hit("FT409", where, token)
-        for code, found in hits.items():
-            check = checks[code]
-            if isinstance(check, ContentCheck):
-                check.found(record, found)
+                    hit(Sight.SPECIAL_TOKEN, where, token)
+        for sight, (where, sighted) in hits.items():
+            watchers[sight].seen(record.line, where, sighted)
 
-    def _non_ascii(self, text: str, where: str, hit: Callable[[str, str, str], None]) -> None:
-        checks = self.members
+    def _non_ascii(self, text: str, where: str, hit: Callable[[Sight, str, str], None]) -> None:
+        watchers = self.watchers
         garbled: list[tuple[int, int]] = []
-        if "FT406" in checks:
+        if Sight.MOJIBAKE in watchers:
             for start, end, shown in mojibake(text):
                 garbled.append((start, end))
-                hit("FT406", where, shown)
-        if "FT407" in checks:
+                hit(Sight.MOJIBAKE, where, shown)
+        if Sight.CONTROL in watchers:
             for match in CONTROL.finditer(text):
                 if not any(start <= match.start() < end for start, end in garbled):
-                    hit("FT407", where, match.group())
-        if "FT408" in checks:
+                    hit(Sight.CONTROL, where, match.group())
+        if Sight.SURROGATE in watchers:
             for match in SURROGATE.finditer(text):
-                hit("FT408", where, match.group())
+                hit(Sight.SURROGATE, where, match.group())
 
 
 class ContentCheck(Surveyed):
@@ -219,18 +250,14 @@ class ContentCheck(Surveyed):
 
     survey_type = _Pass
     survey: _Pass
-    #: Whether the check needs the fingerprint log of examples (FT401, FT402).
-    examples: ClassVar[bool] = False
-    #: The screen flags of the problems the check looks for in texts.
-    flags: ClassVar[int] = 0
 
-    def found(self, record: Record, hit: _Hit) -> None:
-        """Report what the pass found in ``record``."""
-        more = f" ({hit.count} in this example)" if hit.count > 1 else ""
-        self.report(record.line, self.describe(hit.what, hit.where) + more)
+    def seen(self, line: int, where: str, detail: Hit) -> None:
+        """Report what the pass saw in the record at ``line``, worded by :meth:`describe`."""
+        more = f" ({detail.count} in this example)" if detail.count > 1 else ""
+        self.report(line, self.describe(detail.what, where) + more)
 
     def describe(self, what: str, where: str) -> str:
-        """The message for a problem (``what``) found at ``where`` in a record."""
+        """The message for a problem (``what``) seen at ``where`` in a record."""
         raise NotImplementedError
 
 

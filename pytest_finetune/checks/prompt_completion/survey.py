@@ -314,13 +314,6 @@ class Member(Surveyed):
     survey_type = _Survey
     survey: _Survey
 
-    def begin(self, head: list[Record]) -> None:
-        super().begin(head)
-        self.enlist()
-
-    def enlist(self) -> None:
-        """Tell the survey what to look for on this check's behalf (nothing, by default)."""
-
 
 class Case:
     """Uppercase and lowercase ASCII letters of one column, and its most uppercase rows."""

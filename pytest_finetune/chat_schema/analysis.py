@@ -1,13 +1,18 @@
-"""What the walk over a record finds: problems sorted by :class:`Issue`, and images."""
+"""What the walk over a record sees: problems sorted by :class:`Issue`, and images.
+
+Each issue is one FT2xx check's sight: the walk notes where it saw one and the detail,
+and the check (in ``checks/chat/``) judges and words it.
+"""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Issue(enum.Enum):
-    """A kind of message-level problem; each is reported by one FT2xx check."""
+    """A kind of message-level problem; each is judged by one FT2xx check."""
 
     INVALID_ROLE = enum.auto()
     UNKNOWN_MESSAGE_KEY = enum.auto()
@@ -31,15 +36,21 @@ class Issue(enum.Enum):
     CONSECUTIVE_ROLE = enum.auto()
     MISPLACED_SYSTEM = enum.auto()
     LAST_NOT_TRAINED = enum.auto()
+    #: Not a problem by itself: an example's images, counted (FT210 judges how many).
+    IMAGES = enum.auto()
 
 
 @dataclass(slots=True)
 class Analysis:
-    """What the walk over one record found: issues by kind, and the images it counted."""
+    """What the walk over one record saw: by issue, where and the detail of each sight."""
 
-    issues: dict[Issue, list[str]] = field(default_factory=dict)
+    issues: dict[Issue, list[tuple[str, Any]]] = field(default_factory=dict)
     images: int = 0
 
+    def see(self, issue: Issue, where: str, detail: Any = None) -> None:
+        """Note one sight of ``issue`` at ``where`` (a path in the record)."""
+        self.issues.setdefault(issue, []).append((where, detail))
+
     def add(self, issue: Issue, message: str) -> None:
-        """Note one problem."""
-        self.issues.setdefault(issue, []).append(message)
+        """Note one problem already worded (the detail is the finding's message)."""
+        self.issues.setdefault(issue, []).append(("", message))

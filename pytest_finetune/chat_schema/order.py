@@ -7,7 +7,7 @@ from typing import Any
 
 from pytest_finetune.chat_schema.analysis import Analysis, Issue
 from pytest_finetune.chat_schema.roles import INSTRUCTION_ROLES, RESULT_ROLES, role_problem
-from pytest_finetune.wording import article, did_you_mean
+from pytest_finetune.wording import did_you_mean
 
 
 class Conversation:
@@ -83,19 +83,11 @@ class Conversation:
         elif role == "user":
             self.has_user = True
         if role == self.previous and role != "tool":
-            self.analysis.add(
-                Issue.CONSECUTIVE_ROLE,
-                f"`{path}` is a second {role} message in a row; "
-                "merge it with the one before or add the turn between them",
-            )
+            self.analysis.see(Issue.CONSECUTIVE_ROLE, path, role)
         if role not in INSTRUCTION_ROLES:
             self.started = True
         elif self.started:
-            self.analysis.add(
-                Issue.MISPLACED_SYSTEM,
-                f"`{path}` is {article(role)} message after the conversation started; "
-                "instructions go first, before the first user message",
-            )
+            self.analysis.see(Issue.MISPLACED_SYSTEM, path, role)
         self.previous = role
 
     def _results(self, message: dict[str, Any], role: str, path: str) -> None:
@@ -122,39 +114,19 @@ class Conversation:
         if not self.roles_valid or self.last < 0:
             return
         if not self.has_user:
-            self.analysis.add(
-                Issue.NO_USER,
-                f"`{self.where}` has no user message: "
-                "the model learns to answer without being asked",
-            )
+            self.analysis.see(Issue.NO_USER, self.where)
         if chat:
             self._trained(messages[self.last])
 
     def _trained(self, last: dict[str, Any]) -> None:
-        add = self.analysis.add
+        see = self.analysis.see
         if not self.assistants:
-            add(
-                Issue.NO_ASSISTANT,
-                "The example has no assistant message, so nothing to train on; "
-                "add the reply the model should learn",
-            )
+            see(Issue.NO_ASSISTANT, self.where)
         elif self.last_trained < 0:
-            add(
-                Issue.NOTHING_TRAINED,
-                f"Every assistant message of the example ({self.assistants}) has weight 0, "
-                "so it trains nothing; give the replies to learn weight 1",
-            )
+            see(Issue.NOTHING_TRAINED, self.where, self.assistants)
         elif self.last_trained != self.last:
-            at = f"`{self.where}[{self.last}]`"
-            if last.get("role") == "assistant":
-                what = f"an assistant reply with weight 0 ({at})"
-            else:
-                what = f"a {last.get('role')} message ({at}) after the last trained reply"
-            add(
-                Issue.LAST_NOT_TRAINED,
-                f"The example ends on {what}; what follows the last trained reply is not "
-                "learned: end on the reply the model should give",
-            )
+            # The detail: the role of the last message, which is not a trained reply.
+            see(Issue.LAST_NOT_TRAINED, f"{self.where}[{self.last}]", last.get("role"))
 
     def _answer(self, message: dict[str, Any], path: str) -> None:
         call_id = message.get("tool_call_id")

@@ -8,7 +8,6 @@ from pytest_finetune.chat_schema import Issue
 from pytest_finetune.checks.chat.survey import IssueCheck, Walked
 from pytest_finetune.checks.registry import option, register
 from pytest_finetune.findings import Severity
-from pytest_finetune.formats import Record
 
 
 @register
@@ -37,7 +36,7 @@ class InvalidContent(IssueCheck):
     code = "FT205"
     name = "invalid-content"
     severity = Severity.ERROR
-    issue = Issue.INVALID_CONTENT
+    sees = (Issue.INVALID_CONTENT,)
 
 
 @register
@@ -62,7 +61,7 @@ class EmptyAssistantMessage(IssueCheck):
     code = "FT206"
     name = "empty-assistant-message"
     severity = Severity.ERROR
-    issue = Issue.EMPTY_ASSISTANT
+    sees = (Issue.EMPTY_ASSISTANT,)
 
 
 @register
@@ -87,7 +86,7 @@ class EmptyMessage(IssueCheck):
     code = "FT207"
     name = "empty-message"
     severity = Severity.WARNING
-    issue = Issue.EMPTY_MESSAGE
+    sees = (Issue.EMPTY_MESSAGE,)
 
 
 @register
@@ -115,7 +114,7 @@ class InvalidContentPart(IssueCheck):
     code = "FT208"
     name = "invalid-content-part"
     severity = Severity.ERROR
-    issue = Issue.INVALID_PART
+    sees = (Issue.INVALID_PART,)
 
 
 @register
@@ -142,7 +141,7 @@ class UnsupportedContentPart(IssueCheck):
     code = "FT209"
     name = "unsupported-content-part"
     severity = Severity.ERROR
-    issue = Issue.UNSUPPORTED_PART
+    sees = (Issue.UNSUPPORTED_PART,)
 
 
 @dataclass(frozen=True)
@@ -174,14 +173,13 @@ class TooManyImages(Walked):
     severity = Severity.ERROR
     Options = _ImageOptions
 
-    def begin(self, head: list[Record]) -> None:
-        super().begin(head)
-        self.survey.images = self
+    sees = (Issue.IMAGES,)
 
-    def found(self, line: int, images: int) -> None:
-        """Report the example at ``line``, which holds more than ``max-images`` images."""
-        self.report(
-            line,
-            f"The example holds {images} images; at most {self.options.max_images} are "
-            "allowed: split it or drop some",
-        )
+    def seen(self, line: int, where: str, detail: int) -> None:
+        # The detail: how many images the example holds.
+        if detail > self.options.max_images:
+            self.report(
+                line,
+                f"The example holds {detail} images; at most {self.options.max_images} are "
+                "allowed: split it or drop some",
+            )

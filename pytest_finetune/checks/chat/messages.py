@@ -62,7 +62,7 @@ class InvalidRole(IssueCheck):
     code = "FT202"
     name = "invalid-role"
     severity = Severity.ERROR
-    issue = Issue.INVALID_ROLE
+    sees = (Issue.INVALID_ROLE,)
 
 
 @register
@@ -90,7 +90,7 @@ class UnknownMessageKey(IssueCheck):
     code = "FT203"
     name = "unknown-message-key"
     severity = Severity.ERROR
-    issue = Issue.UNKNOWN_MESSAGE_KEY
+    sees = (Issue.UNKNOWN_MESSAGE_KEY,)
 
 
 @register
@@ -120,4 +120,4 @@ class UnknownExampleKey(IssueCheck):
     reads_views = False
     name = "unknown-example-key"
     severity = Severity.WARNING
-    issue = Issue.UNKNOWN_EXAMPLE_KEY
+    sees = (Issue.UNKNOWN_EXAMPLE_KEY,)

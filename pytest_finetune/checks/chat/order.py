@@ -1,4 +1,8 @@
-"""FT211-FT214, FT222-FT224: who speaks, in which order, and which replies train."""
+"""FT211-FT214, FT222-FT224: who speaks, in which order, and which replies train.
+
+The schema walk follows the conversation's order (``chat_schema/order.py``) and says
+what it saw; each check here words its findings.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pytest_finetune.chat_schema import Issue
 from pytest_finetune.checks.chat.survey import CHAT, IssueCheck
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
+from pytest_finetune.wording import article
 
 
 @register
@@ -30,7 +35,14 @@ class MissingAssistantMessage(IssueCheck):
     name = "missing-assistant-message"
     severity = Severity.ERROR
     formats = CHAT
-    issue = Issue.NO_ASSISTANT
+    sees = (Issue.NO_ASSISTANT,)
+
+    def seen(self, line: int, where: str, detail: None) -> None:
+        self.report(
+            line,
+            "The example has no assistant message, so nothing to train on; "
+            "add the reply the model should learn",
+        )
 
 
 @register
@@ -55,7 +67,13 @@ class MissingUserMessage(IssueCheck):
     code = "FT212"
     name = "missing-user-message"
     severity = Severity.WARNING
-    issue = Issue.NO_USER
+    sees = (Issue.NO_USER,)
+
+    def seen(self, line: int, where: str, detail: None) -> None:
+        self.report(
+            line,
+            f"`{where}` has no user message: the model learns to answer without being asked",
+        )
 
 
 @register
@@ -80,7 +98,7 @@ class InvalidWeight(IssueCheck):
     code = "FT213"
     name = "invalid-weight"
     severity = Severity.ERROR
-    issue = Issue.INVALID_WEIGHT
+    sees = (Issue.INVALID_WEIGHT,)
 
 
 @register
@@ -106,7 +124,15 @@ class NothingTrained(IssueCheck):
     name = "nothing-trained"
     severity = Severity.ERROR
     formats = CHAT
-    issue = Issue.NOTHING_TRAINED
+    sees = (Issue.NOTHING_TRAINED,)
+
+    def seen(self, line: int, where: str, detail: int) -> None:
+        # The detail: how many assistant messages the example has.
+        self.report(
+            line,
+            f"Every assistant message of the example ({detail}) has weight 0, "
+            "so it trains nothing; give the replies to learn weight 1",
+        )
 
 
 @register
@@ -132,7 +158,15 @@ class ConsecutiveSameRole(IssueCheck):
     reads_views = False
     name = "consecutive-same-role"
     severity = Severity.WARNING
-    issue = Issue.CONSECUTIVE_ROLE
+    sees = (Issue.CONSECUTIVE_ROLE,)
+
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the role of the message and of the one before it.
+        self.report(
+            line,
+            f"`{where}` is a second {detail} message in a row; "
+            "merge it with the one before or add the turn between them",
+        )
 
 
 @register
@@ -157,7 +191,15 @@ class MisplacedSystemMessage(IssueCheck):
     code = "FT223"
     name = "misplaced-system-message"
     severity = Severity.WARNING
-    issue = Issue.MISPLACED_SYSTEM
+    sees = (Issue.MISPLACED_SYSTEM,)
+
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the message's role (system or developer).
+        self.report(
+            line,
+            f"`{where}` is {article(detail)} message after the conversation started; "
+            "instructions go first, before the first user message",
+        )
 
 
 @register
@@ -185,4 +227,16 @@ class LastMessageNotTrained(IssueCheck):
     name = "last-message-not-trained"
     severity = Severity.WARNING
     formats = CHAT
-    issue = Issue.LAST_NOT_TRAINED
+    sees = (Issue.LAST_NOT_TRAINED,)
+
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # ``where``: the last message; the detail: its role.
+        if detail == "assistant":
+            what = f"an assistant reply with weight 0 (`{where}`)"
+        else:
+            what = f"a {detail} message (`{where}`) after the last trained reply"
+        self.report(
+            line,
+            f"The example ends on {what}; what follows the last trained reply is not "
+            "learned: end on the reply the model should give",
+        )

@@ -1,13 +1,13 @@
 """The schema walk over each record, shared by every message-level FT2xx check.
 
-One walk per record (:func:`pytest_finetune.chat_schema.analyse`) finds every issue;
-each is reported by the member check of its kind, if that check is selected and
-applies to the record's format.
+One walk per record (:func:`pytest_finetune.chat_schema.analyse`) sees every issue;
+each is told to the member check that judges its kind (its sight, an :class:`Issue`),
+if that check is selected and applies to the record's format.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.chat_schema import Issue, analyse
 from pytest_finetune.checks.survey import Survey, Surveyed
@@ -20,44 +20,34 @@ CHAT = frozenset({Format.CHAT})
 MESSAGES = frozenset({Format.CHAT, Format.PREFERENCE})
 
 
-class _ImageCount(Protocol):
-    """What the walk asks of the check of images per example (FT2xx in ``content.py``)."""
-
-    options: Any
-
-    @property
-    def reads_views(self) -> bool:
-        """Whether the check judges records viewed from another format."""
-
-    def found(self, line: int, images: int) -> None:
-        """Report an example with ``images`` images at ``line``."""
-
-
 class _Walk(Survey):
-    """The schema walk over each record, reported by the members of each issue's kind."""
+    """The schema walk over each record, told to the members that judge what it sees."""
 
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
-        self.by_issue: dict[Issue, IssueCheck] = {}
-        self.images: _ImageCount | None = None
+        self.images: Surveyed | None = None
+
+    def ready(self) -> None:
+        self.images = self.watchers.get(Issue.IMAGES)
 
     def visit(self, record: Record) -> None:
         analysis = analyse(record)
         view = record.source is not None
+        line = record.line
         if analysis.issues:
             fmt = record.format
-            for issue, messages in analysis.issues.items():
-                member = self.by_issue.get(issue)
+            watchers = self.watchers
+            for issue, sights in analysis.issues.items():
+                member = watchers.get(issue)
                 if member is not None and type(member).applies_to(fmt):
                     if view and not member.reads_views:
                         continue
-                    for message in messages:
-                        member.report(record.line, message)
+                    for where, detail in sights:
+                        member.seen(line, where, detail)
         images = self.images
-        if images is None or (view and not images.reads_views):
+        if images is None or not analysis.images or (view and not images.reads_views):
             return
-        if analysis.images > images.options.max_images:
-            images.found(record.line, analysis.images)
+        images.seen(line, "", analysis.images)
 
     def merge(self, later: _Walk) -> None:
         """Nothing to merge: the walk reports each record as it visits it."""
@@ -72,10 +62,8 @@ class Walked(Surveyed):
 
 
 class IssueCheck(Walked):
-    """A check that reports the issues of one kind that the schema walk finds."""
+    """A check that judges the issues of one kind that the schema walk sees."""
 
-    issue: ClassVar[Issue]
-
-    def begin(self, head: list[Record]) -> None:
-        super().begin(head)
-        self.survey.by_issue[self.issue] = self
+    def seen(self, line: int, where: str, detail: Any) -> None:
+        # Issues the walk words itself (roles, content, tools): the detail is the message.
+        self.report(line, detail)

@@ -35,7 +35,7 @@ class InvalidToolCall(IssueCheck):
     code = "FT215"
     name = "invalid-tool-call"
     severity = Severity.ERROR
-    issue = Issue.INVALID_TOOL_CALL
+    sees = (Issue.INVALID_TOOL_CALL,)
 
 
 @register
@@ -60,7 +60,7 @@ class UndeclaredTool(IssueCheck):
     code = "FT216"
     name = "undeclared-tool"
     severity = Severity.ERROR
-    issue = Issue.UNDECLARED_TOOL
+    sees = (Issue.UNDECLARED_TOOL,)
 
 
 @register
@@ -87,7 +87,7 @@ class InvalidToolName(IssueCheck):
     reads_views = False
     name = "invalid-tool-name"
     severity = Severity.ERROR
-    issue = Issue.INVALID_TOOL_NAME
+    sees = (Issue.INVALID_TOOL_NAME,)
 
 
 @register
@@ -116,7 +116,7 @@ class InvalidToolDefinition(IssueCheck):
     code = "FT218"
     name = "invalid-tool-definition"
     severity = Severity.ERROR
-    issue = Issue.INVALID_TOOL_DEFINITION
+    sees = (Issue.INVALID_TOOL_DEFINITION,)
 
 
 @register
@@ -144,7 +144,7 @@ class UnmatchedToolResponse(IssueCheck):
     code = "FT219"
     name = "unmatched-tool-response"
     severity = Severity.ERROR
-    issue = Issue.UNMATCHED_TOOL_RESPONSE
+    sees = (Issue.UNMATCHED_TOOL_RESPONSE,)
 
 
 @register
@@ -172,7 +172,7 @@ class UnansweredToolCall(IssueCheck):
     code = "FT220"
     name = "unanswered-tool-call"
     severity = Severity.ERROR
-    issue = Issue.UNANSWERED_TOOL_CALL
+    sees = (Issue.UNANSWERED_TOOL_CALL,)
 
 
 @register
@@ -199,4 +199,4 @@ class TooManyToolCalls(IssueCheck):
     reads_views = False
     name = "too-many-tool-calls"
     severity = Severity.ERROR
-    issue = Issue.TOO_MANY_TOOL_CALLS
+    sees = (Issue.TOO_MANY_TOOL_CALLS,)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from pytest_finetune.checks.prompt_completion.survey import Member, in_examples
+from pytest_finetune.checks.prompt_completion.survey import Member, Sight, in_examples
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
 from pytest_finetune.wording import closest, kind, quote
@@ -67,13 +67,12 @@ class MissingKey(Member):
     code = "FT102"
     name = "missing-prompt-or-completion"
     severity = Severity.ERROR
+    sees = (Sight.MISSING_KEY,)
 
-    def enlist(self) -> None:
-        self.survey.missing_key = self
-
-    def found(self, line: int, key: str, data: dict[str, Any]) -> None:
-        """Report that the example at ``line`` lacks ``key``."""
-        near = closest(key, [str(k) for k in data])
+    def seen(self, line: int, where: str, detail: dict[str, Any]) -> None:
+        # ``where``: the key missing; the detail: the record's data.
+        key = where
+        near = closest(key, [str(k) for k in detail])
         hint = f" (is {near!r} meant to be {key!r}?)" if near else ""
         self.report(
             line, f"Missing key {key!r}{hint}; every example needs a prompt and a completion"
@@ -148,27 +147,24 @@ class NonStringValue(Member):
     code = "FT104"
     name = "non-string-value"
     severity = Severity.ERROR
+    sees = (Sight.NON_STRING,)
 
-    def enlist(self) -> None:
-        self.survey.non_string = self
-
-    def found(self, line: int, key: str, value: object) -> None:
-        """Report the value of ``key`` that is not a string."""
+    def seen(self, line: int, where: str, detail: object) -> None:
+        # ``where``: the key; the detail: its value.
         self.report(
             line,
-            f"The {key} is {kind(value, detail=True)}, not a string; write it as text (in quotes)",
+            f"The {where} is {kind(detail, detail=True)}, not a string; "
+            "write it as text (in quotes)",
         )
 
 
 class EmptyText(Member):
     """A check of prompts or completions that are empty or only whitespace."""
 
-    key: ClassVar[str]
-
-    def found(self, line: int, text: str) -> None:
-        """Report the empty ``text`` at ``line``."""
-        what = "empty" if not text else f"only whitespace ({quote(text)})"
-        self.report(line, f"The {self.key} is {what}; fill it in or remove the example")
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # ``where``: prompt or completion; the detail: the text.
+        what = "empty" if not detail else f"only whitespace ({quote(detail)})"
+        self.report(line, f"The {where} is {what}; fill it in or remove the example")
 
 
 @register
@@ -192,10 +188,7 @@ class EmptyCompletion(EmptyText):
     name = "empty-completion"
     severity = Severity.ERROR
     fixable = True
-    key = "completion"
-
-    def enlist(self) -> None:
-        self.survey.empty_completion = self
+    sees = (Sight.EMPTY_COMPLETION,)
 
 
 @register
@@ -222,8 +215,7 @@ class EmptyPrompt(EmptyText):
     name = "empty-prompt"
     severity = Severity.WARNING
     fixable = True
-    key = "prompt"
+    sees = (Sight.EMPTY_PROMPT,)
 
-    def enlist(self) -> None:
-        if not self.survey.open_ended:
-            self.survey.empty_prompt = self
+    def watches(self) -> bool:
+        return not self.survey.open_ended

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune.checks.prompt_completion.survey import Member
+from pytest_finetune.checks.prompt_completion.survey import Member, Sight
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
 from pytest_finetune.wording import quote
@@ -50,12 +50,15 @@ class PromptLeadingWhitespace(Member):
         #: How many of the reported prompts have each label (classification data).
         self.labels: dict[str, int] = {}
 
-    def enlist(self) -> None:
-        if self.survey.stray_whitespace_possible:
-            self.survey.stray_whitespace = self
+    sees = (Sight.STRAY_WHITESPACE,)
 
-    def found(self, line: int, prompt: str, completion: str | None) -> None:
-        """Report the prompt at ``line`` if it starts with whitespace; count its label."""
+    def watches(self) -> bool:
+        # Where most prompts start with whitespace, it is the dataset's convention.
+        return self.survey.stray_whitespace_possible
+
+    def seen(self, line: int, where: str, detail: tuple[str, str | None]) -> None:
+        # The detail: the prompt, and the completion (or ``None``) for its label.
+        prompt, completion = detail
         if not prompt[0].isspace():
             return  # a control character: the content checks' concern
         self.report(
@@ -113,12 +116,11 @@ class CompletionMissingLeadingSpace(Member):
     name = "completion-missing-leading-space"
     severity = Severity.ERROR
     fixable = True
+    sees = (Sight.LEADING_SPACE,)
 
-    def enlist(self) -> None:
-        self.survey.leading_space = self
-
-    def found(self, line: int, completion: str) -> None:
-        """Report the completion at ``line`` unless one space does start it."""
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the completion; one space then a control character is seen too.
+        completion = detail
         leading = completion[: len(completion) - len(completion.lstrip())]
         if leading == " ":
             return  # one space, then a control character: the content checks' concern

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_finetune.checks.prompt_completion.survey import Member, too_few
+from pytest_finetune.checks.prompt_completion.survey import Member, Sight, too_few
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
 from pytest_finetune.wording import quote
@@ -87,12 +87,11 @@ class PromptMissingSeparator(Member):
     name = "prompt-missing-separator"
     severity = Severity.ERROR
     fixable = True
+    sees = (Sight.MISSING_SEPARATOR,)
 
-    def enlist(self) -> None:
-        self.survey.missing_separator = self
-
-    def found(self, line: int, prompt: str) -> None:
-        """Report the prompt at ``line``, which does not end with the separator."""
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the prompt, which does not end with the separator.
+        prompt = detail
         separator = self.survey.separator
         hint = ""
         stripped = prompt.rstrip()
@@ -129,14 +128,22 @@ class SeparatorInsideText(Member):
     code = "FT112"
     name = "separator-inside-text"
     severity = Severity.WARNING
+    sees = (Sight.SEPARATOR_INSIDE,)
 
-    def enlist(self) -> None:
-        if self.survey.separator.strip():
-            self.survey.separator_inside = self
+    def watches(self) -> bool:
+        # A separator of whitespace alone is in most texts, and says nothing there.
+        return bool(self.survey.separator.strip())
 
-    def in_prompt(self, line: int, prompt: str, end: int) -> None:
-        """Report the separator inside the prompt at ``line``, before ``end``, if it is."""
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # ``where``: prompt or completion; the detail: the text.
+        if where == "prompt":
+            self._in_prompt(line, detail)
+        else:
+            self._in_completion(line, detail)
+
+    def _in_prompt(self, line: int, prompt: str) -> None:
         separator = self.survey.separator
+        end = len(prompt) - len(separator) if prompt.endswith(separator) else len(prompt)
         at = prompt.find(separator, 0, end)
         if at >= 0:
             self.report(
@@ -146,8 +153,7 @@ class SeparatorInsideText(Member):
                 "the text or choose a separator that occurs in no prompt",
             )
 
-    def in_completion(self, line: int, completion: str) -> None:
-        """Report the separator inside the completion at ``line``, if it is."""
+    def _in_completion(self, line: int, completion: str) -> None:
         separator = self.survey.separator
         if separator in completion:
             self.report(

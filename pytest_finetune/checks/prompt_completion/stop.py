@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_finetune.checks.prompt_completion.survey import Member, too_few
+from pytest_finetune.checks.prompt_completion.survey import Member, Sight, too_few
 from pytest_finetune.checks.registry import register
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import Severity
@@ -85,12 +85,10 @@ class CompletionMissingStop(Member):
     name = "completion-missing-stop"
     severity = Severity.ERROR
     fixable = True
+    sees = (Sight.MISSING_STOP,)
 
-    def enlist(self) -> None:
-        self.survey.missing_stop = self
-
-    def found(self, line: int) -> None:
-        """Report the completion at ``line``, which does not end with the stop sequence."""
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the completion, which does not end with the stop sequence.
         self.report(line, f"The completion does not end with {self.survey.expected_stop}; add it")
 
 
@@ -117,13 +115,12 @@ class StopInsideCompletion(Member):
     code = "FT132"
     name = "stop-inside-completion"
     severity = Severity.ERROR
+    sees = (Sight.STOP_INSIDE,)
 
-    def enlist(self) -> None:
-        self.survey.stop_inside = self
-
-    def found(self, line: int, completion: str, end: int) -> None:
-        """Report the stop sequence inside the completion at ``line``, before ``end``."""
-        stop = self.survey.stop
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the completion.
+        completion, stop = detail, self.survey.stop
+        end = len(completion) - len(stop) if completion.endswith(stop) else len(completion)
         at = completion.find(stop, 0, end)
         if at >= 0:
             self.report(

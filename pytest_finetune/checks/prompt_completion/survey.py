@@ -9,9 +9,10 @@ separators and stop sequences no text holds.
 
 from __future__ import annotations
 
+import enum
 import heapq
 import sys
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import conventions, file_conventions
 from pytest_finetune.checks.survey import Survey, Surveyed
@@ -34,56 +35,34 @@ CASE_STRIDE = 50
 MAX_EXTRA_KEYS = 50
 
 
-class _AtLine(Protocol):
-    """A member told of a record at a line (FT1xx: a missing stop sequence)."""
+class Sight(enum.Enum):
+    """What the survey sees in a prompt/completion record, each judged by one FT1xx check.
 
-    def found(self, line: int, /) -> None:
-        """Report the record at ``line``."""
+    Each is told with where it was seen (``prompt`` or ``completion``) and a detail.
+    """
 
-
-class _Text(Protocol):
-    """A member told of a text (empty, without separator, without leading space)."""
-
-    def found(self, line: int, text: str, /) -> None:
-        """Report ``text`` at ``line``."""
-
-
-class _Key(Protocol):
-    """A member told of a key the record lacks."""
-
-    def found(self, line: int, key: str, data: dict[str, Any], /) -> None:
-        """Report ``key`` missing from ``data`` at ``line``."""
-
-
-class _Value(Protocol):
-    """A member told of a value that is not a string."""
-
-    def found(self, line: int, key: str, value: object, /) -> None:
-        """Report ``value`` of ``key`` at ``line``."""
-
-
-class _Pair(Protocol):
-    """A member told of a prompt and its completion (stray whitespace)."""
-
-    def found(self, line: int, prompt: str, completion: str | None, /) -> None:
-        """Report the prompt at ``line``."""
-
-
-class _Inside(Protocol):
-    """A member told of a text with a marker inside it, ending at ``end``."""
-
-    def found(self, line: int, text: str, end: int, /) -> None:
-        """Report ``text`` at ``line``."""
-
-
-class _SeparatorInside(Protocol):
-    """The member told of a separator inside a prompt or a completion."""
-
-    def in_prompt(self, line: int, prompt: str, end: int, /) -> None:
-        """Report a separator inside the prompt at ``line``."""
-
-    def in_completion(self, line: int, completion: str, /) -> None:
-        """Report a separator inside the completion at ``line``."""
+    #: A key the record lacks (where: the key; detail: the record's data).
+    MISSING_KEY = enum.auto()
+    #: A value that is not a string (where: the key; detail: the value).
+    NON_STRING = enum.auto()
+    #: A prompt or completion empty or only whitespace (detail: the text).
+    EMPTY_PROMPT = enum.auto()
+    EMPTY_COMPLETION = enum.auto()
+    #: A prompt that does not end with the dataset's separator (detail: the prompt).
+    MISSING_SEPARATOR = enum.auto()
+    #: A text that may hold the separator before its end: its rarest character is
+    #: there (detail: the text).
+    SEPARATOR_INSIDE = enum.auto()
+    #: A prompt that starts with whitespace or a control character (detail: the
+    #: prompt and the completion, or ``None``).
+    STRAY_WHITESPACE = enum.auto()
+    #: A completion that does not start with one space and then a character that is
+    #: no whitespace (detail: the completion).
+    LEADING_SPACE = enum.auto()
+    #: A completion that does not end with the dataset's stop sequence (detail: it).
+    MISSING_STOP = enum.auto()
+    #: A completion that may hold the stop sequence before its end (detail: it).
+    STOP_INSIDE = enum.auto()
 
 
 class _Survey(Survey):
@@ -135,22 +114,36 @@ class _Survey(Survey):
         self.completion_start = CommonStart()
         self.misnamed: dict[str, list[int]] = {}  # key -> [count, first line]
         self.extra: dict[str, list[int]] = {}
-        # What the selected members need (see :meth:`Member.enlist`): the survey does
-        # only that. A member left ``None`` costs nothing per record.
-        self.missing_key: _Key | None = None
-        self.non_string: _Value | None = None
-        self.empty_prompt: _Text | None = None
-        self.empty_completion: _Text | None = None
-        self.missing_separator: _Text | None = None
-        self.separator_inside: _SeparatorInside | None = None
-        self.stray_whitespace: _Pair | None = None
-        self.leading_space: _Text | None = None
-        self.missing_stop: _AtLine | None = None
-        self.stop_inside: _Inside | None = None
+        # The members told of each sight (see :meth:`ready`); one left ``None`` costs
+        # nothing per record.
+        self.missing_key: Surveyed | None = None
+        self.non_string: Surveyed | None = None
+        self.empty_prompt: Surveyed | None = None
+        self.empty_completion: Surveyed | None = None
+        self.missing_separator: Surveyed | None = None
+        self.separator_inside: Surveyed | None = None
+        self.stray_whitespace: Surveyed | None = None
+        self.leading_space: Surveyed | None = None
+        self.missing_stop: Surveyed | None = None
+        self.stop_inside: Surveyed | None = None
+        # What the selected members gather over the whole file (see their ``enlist``).
         self.suggest_separator = False
         self.suggest_stop = False
         self.next_case_line = sys.maxsize
         self.case = {key: Case() for key in KEYS}
+
+    def ready(self) -> None:
+        watcher = self.watchers.get
+        self.missing_key = watcher(Sight.MISSING_KEY)
+        self.non_string = watcher(Sight.NON_STRING)
+        self.empty_prompt = watcher(Sight.EMPTY_PROMPT)
+        self.empty_completion = watcher(Sight.EMPTY_COMPLETION)
+        self.missing_separator = watcher(Sight.MISSING_SEPARATOR)
+        self.separator_inside = watcher(Sight.SEPARATOR_INSIDE)
+        self.stray_whitespace = watcher(Sight.STRAY_WHITESPACE)
+        self.leading_space = watcher(Sight.LEADING_SPACE)
+        self.missing_stop = watcher(Sight.MISSING_STOP)
+        self.stop_inside = watcher(Sight.STOP_INSIDE)
 
     # The hot path, in one function on purpose (a call per part would cost more than
     # the part): cheap tests first, string searches only where a cheap test failed.
@@ -166,7 +159,7 @@ class _Survey(Survey):
         if prompt is not None:
             if not prompt or (prompt[0] <= " " and prompt.isspace()):
                 if self.empty_prompt is not None:
-                    self.empty_prompt.found(line, prompt)
+                    self.empty_prompt.seen(line, "prompt", prompt)
             else:
                 separator = self.separator
                 if separator:
@@ -174,42 +167,42 @@ class _Survey(Survey):
                     if prompt.endswith(separator):
                         end -= len(separator)
                     elif self.missing_separator is not None:
-                        self.missing_separator.found(line, prompt)
+                        self.missing_separator.seen(line, "prompt", prompt)
                     if (
                         self.separator_inside is not None
                         and 0 <= prompt.find(self.separator_rare) < end
                     ):
-                        self.separator_inside.in_prompt(line, prompt, end)
+                        self.separator_inside.seen(line, "prompt", prompt)
                 elif self.suggest_separator:
                     self._unseen_separators(prompt)
                 if prompt[0] <= " " and self.stray_whitespace is not None:
-                    self.stray_whitespace.found(line, prompt, completion)
+                    self.stray_whitespace.seen(line, "prompt", (prompt, completion))
                 if self.prompt_start.tracking:
                     self.prompt_start.add(prompt)
         if completion is not None:
             if not completion or (completion[0] <= " " and completion.isspace()):
                 if self.empty_completion is not None:
-                    self.empty_completion.found(line, completion)
+                    self.empty_completion.seen(line, "completion", completion)
             else:
                 # A completion that starts with a space has a second character (a
                 # lone space is empty, above).
                 if self.leading_space is not None and (
                     completion[0] != " " or completion[1] <= " "
                 ):
-                    self.leading_space.found(line, completion)
+                    self.leading_space.seen(line, "completion", completion)
                 stop = self.stop
                 if stop:
                     end = len(completion)
                     if completion.endswith(stop):
                         end -= len(stop)
                     elif self.missing_stop is not None:
-                        self.missing_stop.found(line)
+                        self.missing_stop.seen(line, "completion", completion)
                     if self.stop_inside is not None and 0 <= completion.find(self.stop_rare) < end:
-                        self.stop_inside.found(line, completion, end)
+                        self.stop_inside.seen(line, "completion", completion)
                 elif self.suggest_stop:
                     self._unseen_stops(completion)
                 if self.separator_inside is not None and self.separator_rare in completion:
-                    self.separator_inside.in_completion(line, completion)
+                    self.separator_inside.seen(line, "completion", completion)
                 if self.completion_start.tracking:
                     self.completion_start.add(completion)
         if line >= self.next_case_line:
@@ -237,13 +230,13 @@ class _Survey(Survey):
                 _count(self.extra, "", line)  # "other keys"
         for key in KEYS:
             if key not in present and self.missing_key is not None:
-                self.missing_key.found(line, key, data)
+                self.missing_key.seen(line, key, data)
         texts: list[str | None] = []
         for key in KEYS:
             value = values[key]
             if key in present and not isinstance(value, str):
                 if self.non_string is not None:
-                    self.non_string.found(line, key, value)
+                    self.non_string.seen(line, key, value)
                 value = None
             texts.append(value if isinstance(value, str) else None)
         return texts[0], texts[1]

@@ -61,10 +61,6 @@ class Survey:
         """Whether any member checks records of format ``fmt``."""
         return any(type(member).applies_to(fmt) for member in self.members.values())
 
-    def member(self, code: str) -> Check | None:
-        """The member check with ``code``, if it was selected."""
-        return self.members.get(code)
-
     def ready(self) -> None:
         """Get ready for the records once every member joined (asked before each format).
 

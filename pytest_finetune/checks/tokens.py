@@ -12,6 +12,7 @@ counted sample of about :data:`SAMPLE_BYTES` spread over the file, and marked
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,12 +61,21 @@ def is_billed(context: ScanContext) -> bool:
     return not splits.named_as_validation(context.display_path)
 
 
+class Sight(enum.Enum):
+    """What the tally sees in an example, judged by an FT6xx check."""
+
+    #: An example over the model's limit (detail: its tokens, and whether they are a
+    #: lower bound, for an example too long to be worth counting).
+    OVER_LIMIT = enum.auto()
+
+
 class _Tally(Survey):
     """The token counts of one file, kept for every FT6xx check: one pass, one count."""
 
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
         self.problem: str | None = None
+        self.over: Surveyed | None = None
         #: Data the target does not take: FT603 says so, and its limits say nothing of it.
         self.foreign = context.format not in context.settings.target.accepted
         self.spec = ModelSpec("", "", 0)
@@ -107,6 +117,9 @@ class _Tally(Survey):
         self.giant_bytes = 0
         self.over_limit = 0
 
+    def ready(self) -> None:
+        self.over = self.watchers.get(Sight.OVER_LIMIT)
+
     def visit(self, record: Record) -> None:
         size = len(record.raw)
         self.examples += 1
@@ -141,10 +154,8 @@ class _Tally(Survey):
         self.rest_bytes += size
         self.giant_bytes += size
         self.rest_longest = max(self.rest_longest, size)
-        check = self.member(ExampleTooLong.code)
-        if isinstance(check, ExampleTooLong):
-            least = -(-characters // MAX_TOKEN_BYTES)
-            check.too_long(record.line, least, self.spec, exact=False, least=True)
+        if self.over is not None:
+            self.over.seen(record.line, "", (-(-characters // MAX_TOKEN_BYTES), True))
         return True
 
     def _counted(self, line: int, tokens: int) -> None:
@@ -154,9 +165,8 @@ class _Tally(Survey):
         self.longest = max(self.longest, tokens)
         if limit is not None and tokens > limit:
             self.over_limit += 1
-            check = self.member(ExampleTooLong.code)
-            if isinstance(check, ExampleTooLong):
-                check.too_long(line, tokens, self.spec, self.exact)
+            if self.over is not None:
+                self.over.seen(line, "", (tokens, False))
 
     def __getstate__(self) -> dict[str, Any]:
         # The counter holds a tokenizer: a chunk's state travels without it, and only
@@ -282,10 +292,12 @@ class ExampleTooLong(_TokenCheck):
     name = "example-too-long"
     severity = Severity.ERROR
 
-    def too_long(
-        self, line: int, tokens: int, spec: ModelSpec, exact: bool, *, least: bool = False
-    ) -> None:
-        """Report the example at ``line`` over the limit (the tally calls this)."""
+    sees = (Sight.OVER_LIMIT,)
+
+    def seen(self, line: int, where: str, detail: tuple[int, bool]) -> None:
+        # The detail: the example's tokens, and whether they are a lower bound.
+        tokens, least = detail
+        spec, exact = self.survey.spec, self.survey.exact and not least
         about = "at least " if least else "" if exact else "about "
         note = ""
         if not (exact or least):

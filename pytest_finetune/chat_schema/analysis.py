@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Issue(enum.Enum):
@@ -38,6 +38,18 @@ class Issue(enum.Enum):
     LAST_NOT_TRAINED = enum.auto()
     #: Not a problem by itself: an example's images, counted (FT210 judges how many).
     IMAGES = enum.auto()
+
+
+class UnknownKey(NamedTuple):
+    """The detail of a key where it is not taken, in an example or a message."""
+
+    key: str
+    #: The keys taken there.
+    known: frozenset[str]
+    #: What holds it: ``a chat example``, ``the input``, or a message's role.
+    holder: str
+    #: The known key it spells in another case, where the record lacks that key.
+    case_of: str | None = None
 
 
 @dataclass(slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_finetune.chat_schema.analysis import Analysis, Issue
-from pytest_finetune.chat_schema.roles import INSTRUCTION_ROLES, RESULT_ROLES, role_problem
+from pytest_finetune.chat_schema.roles import INSTRUCTION_ROLES, RESULT_ROLES
 from pytest_finetune.wording import did_you_mean
 
 
@@ -48,8 +48,8 @@ class Conversation:
         self.answered: set[str] = set()
 
     def invalid(self, message: dict[str, Any], index: int) -> None:
-        """A message without a valid role: reported, and left out of the order checks."""
-        self.analysis.add(Issue.INVALID_ROLE, role_problem(message, f"{self.where}[{index}]"))
+        """A message without a valid role: seen, and left out of the order checks."""
+        self.analysis.see(Issue.INVALID_ROLE, f"{self.where}[{index}]", message)
         self.roles_valid = False
         self.previous = None
         self.last = index

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from pytest_finetune.chat_schema import Issue, messages_problems
+from typing import Any
+
+from pytest_finetune.chat_schema import Issue, UnknownKey, messages_problems
+from pytest_finetune.chat_schema.roles import ROLE_KEYS
 from pytest_finetune.checks.chat.survey import CHAT, IssueCheck
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.findings import Severity
 from pytest_finetune.formats import Record
+from pytest_finetune.wording import did_you_mean, kind, quote_value
+
+#: Names that other tools and formats use for the roles.
+_ROLE_ALIASES = {
+    "human": "user",
+    "prompter": "user",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "ai": "assistant",
+    "chatbot": "assistant",
+    "ipython": "tool",
+    "function_call": "assistant",
+}
 
 
 @register
@@ -64,6 +81,23 @@ class InvalidRole(IssueCheck):
     severity = Severity.ERROR
     sees = (Issue.INVALID_ROLE,)
 
+    def seen(self, line: int, where: str, detail: dict[str, Any]) -> None:
+        # The detail: the message, which has no valid role.
+        roles = ", ".join(ROLE_KEYS)
+        if "role" not in detail:
+            self.report(line, f"`{where}` has no role; give it one of {roles}")
+            return
+        role = detail["role"]
+        if not isinstance(role, str):
+            self.report(line, f"`{where}.role` is {kind(role)}; it must be one of {roles}")
+            return
+        lowered = role.strip().lower()
+        suggestion = lowered if lowered in ROLE_KEYS else _ROLE_ALIASES.get(lowered)
+        hint = f"; did you mean {suggestion!r}?" if suggestion else did_you_mean(role, ROLE_KEYS)
+        self.report(
+            line, f"`{where}` has the unknown role {quote_value(role)} (roles: {roles}){hint}"
+        )
+
 
 @register
 class UnknownMessageKey(IssueCheck):
@@ -91,6 +125,24 @@ class UnknownMessageKey(IssueCheck):
     name = "unknown-message-key"
     severity = Severity.ERROR
     sees = (Issue.UNKNOWN_MESSAGE_KEY,)
+
+    def seen(self, line: int, where: str, detail: UnknownKey | object) -> None:
+        # ``where``: the message, and the detail the key it does not take; or a name
+        # that is not a non-empty string (``where``: the name, the detail: its value).
+        if not isinstance(detail, UnknownKey):
+            self.report(line, f"`{where}` is {quote_value(detail)}; it must be a non-empty string")
+            return
+        key, allowed, role = detail.key, detail.known, detail.holder
+        owners = [other for other, keys in ROLE_KEYS.items() if key in keys and other != role]
+        if owners:
+            hint = f"; it belongs on {' and '.join(owners)} messages"
+        else:
+            hint = did_you_mean(key, allowed)
+        self.report(
+            line,
+            f"`{where}` has the key {quote_value(key)}, which {role} messages do not take "
+            f"(keys: {', '.join(sorted(allowed))}){hint}",
+        )
 
 
 @register
@@ -121,3 +173,15 @@ class UnknownExampleKey(IssueCheck):
     name = "unknown-example-key"
     severity = Severity.WARNING
     sees = (Issue.UNKNOWN_EXAMPLE_KEY,)
+
+    def seen(self, line: int, where: str, detail: UnknownKey) -> None:
+        # ``where``: the key's path (``input.source``); the detail: what holds it.
+        if detail.case_of is not None:
+            hint = f"; keys are case-sensitive: did you mean {detail.case_of!r}?"
+        else:
+            hint = did_you_mean(detail.key, detail.known)
+        self.report(
+            line,
+            f"Key `{where}` is not part of {detail.holder} "
+            f"(keys: {', '.join(sorted(detail.known))}): the service ignores or rejects it{hint}",
+        )

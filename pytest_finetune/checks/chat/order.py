@@ -10,7 +10,7 @@ from pytest_finetune.chat_schema import Issue
 from pytest_finetune.checks.chat.survey import CHAT, IssueCheck
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
-from pytest_finetune.wording import article
+from pytest_finetune.wording import article, quote_value
 
 
 @register
@@ -99,6 +99,22 @@ class InvalidWeight(IssueCheck):
     name = "invalid-weight"
     severity = Severity.ERROR
     sees = (Issue.INVALID_WEIGHT,)
+
+    def seen(self, line: int, where: str, detail: object) -> None:
+        # ``where``: the weight, and the detail its value; or a message of another role
+        # than assistant with a weight (``where``: the message, the detail: its role).
+        if where.endswith(".weight"):
+            self.report(
+                line,
+                f"`{where}` is {quote_value(detail)}; it must be 0 (do not train this reply) "
+                "or 1 (train it)",
+            )
+        else:
+            self.report(
+                line,
+                f"`{where}` is {article(str(detail))} message with a weight; "
+                "only assistant messages take one",
+            )
 
 
 @register

@@ -52,6 +52,13 @@ class UnknownKey(NamedTuple):
     case_of: str | None = None
 
 
+class InRole(NamedTuple):
+    """The detail of a sight in a message: the message's role, and the value seen."""
+
+    role: str
+    value: object
+
+
 @dataclass(slots=True)
 class Analysis:
     """What the walk over one record saw: by issue, where and the detail of each sight."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pytest_finetune.chat_schema.analysis import Analysis, Issue
+from pytest_finetune.chat_schema.analysis import Analysis, InRole, Issue
 from pytest_finetune.chat_schema.roles import RESULT_ROLES
-from pytest_finetune.wording import article, file_size, kind, quote_value
+from pytest_finetune.wording import file_size, kind, quote_value
 
 #: The content part types each role takes; others are reported.
 PART_TYPES: dict[str, frozenset[str]] = {
@@ -17,13 +17,6 @@ PART_TYPES: dict[str, frozenset[str]] = {
     "assistant": frozenset({"text", "refusal"}),
     "tool": frozenset({"text"}),
     "function": frozenset(),
-}
-#: Part types of other APIs (Responses API, Anthropic) and what chat data calls them.
-_PART_ALIASES = {
-    "input_text": "text",
-    "output_text": "text",
-    "input_image": "image_url",
-    "image": "image_url",
 }
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 _IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/png", "image/webp"})
@@ -65,35 +58,28 @@ def check_content(
     has_call: bool,
     output: bool,
 ) -> None:
-    """Report a message's content of the wrong type, missing where needed, or empty."""
-    add = analysis.add
+    """See a message's content of the wrong type, missing where needed, or empty."""
+    see = analysis.see
     content = message.get("content")
     if content is None:
         if has_call or role == "function" or output:
             return  # outputs without text are the preference checks' to report
-        what = "null content" if "content" in message else "no content"
-        if role == "assistant":
-            what += " and no tool_calls or function_call"
-        add(Issue.INVALID_CONTENT, f"`{path}` is {article(role)} message with {what}")
+        # The detail's value: whether the key is there (null) or not.
+        see(Issue.INVALID_CONTENT, path, InRole(role, "content" in message))
         return
     if isinstance(content, str):
         blank = is_blank(content)
     elif isinstance(content, list) and role != "function":
         blank = _parts(analysis, content, role, path)
     else:
-        expected = "a string" if role == "function" else "a string or a list of content parts"
-        add(Issue.INVALID_CONTENT, f"`{path}.content` is {kind(content)}; it must be {expected}")
+        see(Issue.INVALID_CONTENT, f"{path}.content", InRole(role, content))
         return
     if not blank or has_call or output or role in RESULT_ROLES:
         return
     if role == "assistant":
-        add(
-            Issue.EMPTY_ASSISTANT,
-            f"`{path}` is an assistant reply with empty content: "
-            "the model learns to answer nothing",
-        )
+        see(Issue.EMPTY_ASSISTANT, path)
     else:
-        add(Issue.EMPTY_MESSAGE, f"`{path}` is {article(role)} message with empty content")
+        see(Issue.EMPTY_MESSAGE, path, role)
 
 
 def _parts(analysis: Analysis, parts: list[Any], role: str, path: str) -> bool:
@@ -118,7 +104,7 @@ def _parts(analysis: Analysis, parts: list[Any], role: str, path: str) -> bool:
         if part_type is None:
             add(Issue.INVALID_PART, f"`{where}` has no type")
         elif not isinstance(part_type, str) or part_type not in allowed:
-            add(Issue.UNSUPPORTED_PART, _unsupported_part(part_type, role, where))
+            analysis.see(Issue.UNSUPPORTED_PART, where, InRole(role, part_type))
             empty = False
         elif part_type in ("text", "refusal"):
             value = part.get(part_type)
@@ -135,28 +121,6 @@ def _parts(analysis: Analysis, parts: list[Any], role: str, path: str) -> bool:
             if problem:
                 add(Issue.INVALID_PART, f"`{where}` {problem}")
     return empty
-
-
-def _unsupported_part(part_type: object, role: str, where: str) -> str:
-    if part_type == "image_url":
-        return (
-            f"`{where}` is an image in {article(role)} message; only user messages may hold images"
-        )
-    if part_type == "refusal":
-        return (
-            f"`{where}` is a refusal part in {article(role)} message; "
-            "only assistant messages refuse"
-        )
-    if part_type in ("input_audio", "file"):
-        return (
-            f"`{where}` is {article(part_type)} part; fine-tuning data takes text and images only"
-        )
-    alias = _PART_ALIASES.get(part_type) if isinstance(part_type, str) else None
-    hint = f"; chat messages call it {alias!r}" if alias else ""
-    return (
-        f"`{where}` has type {quote_value(part_type)}, which {role} messages do not take "
-        f"(types: {', '.join(sorted(PART_TYPES[role])) or 'none'}){hint}"
-    )
 
 
 def _image_problem(image: object) -> str | None:

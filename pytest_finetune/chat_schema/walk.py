@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pytest_finetune.chat_schema import tools
-from pytest_finetune.chat_schema.analysis import Analysis, Issue
+from pytest_finetune.chat_schema.analysis import Analysis, InRole, Issue
 from pytest_finetune.chat_schema.content import check_content, is_blank
 from pytest_finetune.chat_schema.order import Conversation
 from pytest_finetune.chat_schema.roles import (
@@ -19,7 +19,6 @@ from pytest_finetune.chat_schema.roles import (
     unknown_example_keys,
 )
 from pytest_finetune.formats import Format, Record
-from pytest_finetune.wording import kind
 
 #: What a message without calls returns: no call ids, no function call.
 _NO_CALLS: tuple[Sequence[str], None] = ((), None)
@@ -115,10 +114,7 @@ class Walk:
                 )
             refusal = message.get("refusal")
             if refusal is not None and not isinstance(refusal, str):
-                analysis.add(
-                    Issue.INVALID_CONTENT,
-                    f"`{path}.refusal` is {kind(refusal)}; it must be a string",
-                )
+                analysis.see(Issue.INVALID_CONTENT, f"{path}.refusal", InRole(role, refusal))
             # A refusal or an audio reply stands in for the text.
             has_call = has_call or isinstance(refusal, str) or message.get("audio") is not None
         check_content(analysis, message, role, path, has_call=has_call, output=output)

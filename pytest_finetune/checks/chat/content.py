@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pytest_finetune.chat_schema import Issue
+from pytest_finetune.chat_schema import InRole, Issue
+from pytest_finetune.chat_schema.content import PART_TYPES
 from pytest_finetune.checks.chat.survey import IssueCheck, Walked
 from pytest_finetune.checks.registry import option, register
 from pytest_finetune.findings import Severity
+from pytest_finetune.wording import article, kind, quote_value
+
+#: Part types of other APIs (Responses API, Anthropic) and what chat data calls them.
+_PART_ALIASES = {
+    "input_text": "text",
+    "output_text": "text",
+    "input_image": "image_url",
+    "image": "image_url",
+}
 
 
 @register
@@ -38,6 +48,21 @@ class InvalidContent(IssueCheck):
     severity = Severity.ERROR
     sees = (Issue.INVALID_CONTENT,)
 
+    def seen(self, line: int, where: str, detail: InRole) -> None:
+        # ``where``: the content or the refusal, and the detail's value is it; or the
+        # message without content, and the value says whether the key is there (null).
+        role, value = detail
+        if where.endswith(".refusal"):
+            self.report(line, f"`{where}` is {kind(value)}; it must be a string")
+        elif where.endswith(".content"):
+            expected = "a string" if role == "function" else "a string or a list of content parts"
+            self.report(line, f"`{where}` is {kind(value)}; it must be {expected}")
+        else:
+            what = "null content" if value else "no content"
+            if role == "assistant":
+                what += " and no tool_calls or function_call"
+            self.report(line, f"`{where}` is {article(role)} message with {what}")
+
 
 @register
 class EmptyAssistantMessage(IssueCheck):
@@ -63,6 +88,13 @@ class EmptyAssistantMessage(IssueCheck):
     severity = Severity.ERROR
     sees = (Issue.EMPTY_ASSISTANT,)
 
+    def seen(self, line: int, where: str, detail: None) -> None:
+        self.report(
+            line,
+            f"`{where}` is an assistant reply with empty content: "
+            "the model learns to answer nothing",
+        )
+
 
 @register
 class EmptyMessage(IssueCheck):
@@ -87,6 +119,10 @@ class EmptyMessage(IssueCheck):
     name = "empty-message"
     severity = Severity.WARNING
     sees = (Issue.EMPTY_MESSAGE,)
+
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the message's role.
+        self.report(line, f"`{where}` is {article(detail)} message with empty content")
 
 
 @register
@@ -142,6 +178,33 @@ class UnsupportedContentPart(IssueCheck):
     name = "unsupported-content-part"
     severity = Severity.ERROR
     sees = (Issue.UNSUPPORTED_PART,)
+
+    def seen(self, line: int, where: str, detail: InRole) -> None:
+        # The detail's value: the part's type.
+        role, part_type = detail
+        if part_type == "image_url":
+            message = (
+                f"`{where}` is an image in {article(role)} message; "
+                "only user messages may hold images"
+            )
+        elif part_type == "refusal":
+            message = (
+                f"`{where}` is a refusal part in {article(role)} message; "
+                "only assistant messages refuse"
+            )
+        elif part_type in ("input_audio", "file"):
+            message = (
+                f"`{where}` is {article(str(part_type))} part; "
+                "fine-tuning data takes text and images only"
+            )
+        else:
+            alias = _PART_ALIASES.get(part_type) if isinstance(part_type, str) else None
+            hint = f"; chat messages call it {alias!r}" if alias else ""
+            message = (
+                f"`{where}` has type {quote_value(part_type)}, which {role} messages do not "
+                f"take (types: {', '.join(sorted(PART_TYPES[role])) or 'none'}){hint}"
+            )
+        self.report(line, message)
 
 
 @dataclass(frozen=True)

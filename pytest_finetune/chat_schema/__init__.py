@@ -13,7 +13,7 @@ accepts passes, including assistant turns that only call tools, ``tool`` and
 ``developer`` messages, content parts and the deprecated ``functions`` form.
 """
 
-from pytest_finetune.chat_schema.analysis import Analysis, InRole, Issue, UnknownKey
+from pytest_finetune.chat_schema.analysis import Analysis, InRole, Issue, Unanswered, UnknownKey
 from pytest_finetune.chat_schema.content import content_text, is_blank
 from pytest_finetune.chat_schema.roles import messages_problems
 from pytest_finetune.chat_schema.walk import analyse
@@ -22,6 +22,7 @@ __all__ = [
     "Analysis",
     "InRole",
     "Issue",
+    "Unanswered",
     "UnknownKey",
     "analyse",
     "content_text",

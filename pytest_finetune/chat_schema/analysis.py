@@ -59,6 +59,15 @@ class InRole(NamedTuple):
     value: object
 
 
+class Unanswered(NamedTuple):
+    """The detail of calls that no result answers: their ids, or the function called."""
+
+    calls: tuple[str, ...]
+    function: str | None
+    #: The message before which the results were due (``None``: the example's end).
+    before: str | None
+
+
 @dataclass(slots=True)
 class Analysis:
     """What the walk over one record saw: by issue, where and the detail of each sight."""

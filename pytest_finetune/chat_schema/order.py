@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pytest_finetune.chat_schema.analysis import Analysis, Issue
+from pytest_finetune.chat_schema.analysis import Analysis, Issue, Unanswered
 from pytest_finetune.chat_schema.roles import INSTRUCTION_ROLES, RESULT_ROLES
 from pytest_finetune.wording import did_you_mean
 
@@ -95,22 +95,22 @@ class Conversation:
         if role == "tool":
             self._answer(message, path)
         elif self.pending:
-            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered(path))
+            self._unanswered(path)
             self.pending = {}
         if role == "function":
             self._function_result(message, path)
             self.pending_function = None
         elif self.pending_function is not None:
-            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered_function(path))
+            self._unanswered_function(path)
             self.pending_function = None
 
     def end(self, messages: list[Any], *, chat: bool) -> None:
         """Report what the whole conversation lacks."""
         # The last message may make calls: it is the turn being trained.
         if self.pending and self.calling != self.last:
-            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered(None))
+            self._unanswered(None)
         if self.pending_function is not None and self.calling != self.last:
-            self.analysis.add(Issue.UNANSWERED_TOOL_CALL, self._unanswered_function(None))
+            self._unanswered_function(None)
         if not self.roles_valid or self.last < 0:
             return
         if not self.has_user:
@@ -158,19 +158,16 @@ class Conversation:
             return
         self.analysis.add(Issue.UNMATCHED_TOOL_RESPONSE, f"`{path}` {problem}")
 
-    def _unanswered(self, before: str | None) -> str:
-        ids = ", ".join(repr(call_id) for call_id in self.pending)
-        one = len(self.pending) == 1
-        after = f" before `{before}`" if before else ""
-        return (
-            f"`{self.where}[{self.calling}]` makes the tool {'call' if one else 'calls'} {ids} "
-            f"with no tool message answering {'it' if one else 'them'}{after}; "
-            "add the results right after the call"
+    def _unanswered(self, before: str | None) -> None:
+        self.analysis.see(
+            Issue.UNANSWERED_TOOL_CALL,
+            f"{self.where}[{self.calling}]",
+            Unanswered(tuple(self.pending), None, before),
         )
 
-    def _unanswered_function(self, before: str | None) -> str:
-        after = f" before `{before}`" if before else ""
-        return (
-            f"`{self.where}[{self.calling}]` calls the function {self.pending_function!r} "
-            f"with no function message giving its result{after}"
+    def _unanswered_function(self, before: str | None) -> None:
+        self.analysis.see(
+            Issue.UNANSWERED_TOOL_CALL,
+            f"{self.where}[{self.calling}]",
+            Unanswered((), self.pending_function, before),
         )

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from pytest_finetune.chat_schema.analysis import Analysis, Issue
-from pytest_finetune.wording import did_you_mean, kind, quote_value
+from pytest_finetune.wording import kind, quote_value
 
 _TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
@@ -80,7 +80,7 @@ def _definition(function: dict[str, Any], where: str, names: set[str], analysis:
         analysis.add(Issue.INVALID_TOOL_DEFINITION, f"`{where}` has no name")
     else:
         if not _TOOL_NAME.fullmatch(name):
-            analysis.add(Issue.INVALID_TOOL_NAME, _bad_name(name, f"`{where}.name`"))
+            analysis.see(Issue.INVALID_TOOL_NAME, f"{where}.name", name)
         if name in names:
             analysis.add(
                 Issue.INVALID_TOOL_DEFINITION, f"`{where}` declares {name!r} a second time"
@@ -98,13 +98,6 @@ def _definition(function: dict[str, Any], where: str, names: set[str], analysis:
             Issue.INVALID_TOOL_DEFINITION,
             f"`{where}.parameters` is {kind(parameters)}; it must be a JSON Schema object",
         )
-
-
-def _bad_name(name: str, where: str) -> str:
-    return (
-        f"{where} is {quote_value(name)}, not a valid tool name: "
-        "use 1 to 64 letters, digits, underscores or hyphens"
-    )
 
 
 def tool_calls(
@@ -128,11 +121,7 @@ def tool_calls(
             f"`{path}.tool_calls` is empty; drop the key or add the call",
         )
     elif len(calls) > 1 and not parallel:
-        add(
-            Issue.TOO_MANY_TOOL_CALLS,
-            f"`{path}` makes {len(calls)} tool calls in one turn, but parallel_tool_calls "
-            "is false; make one call per assistant turn or allow parallel calls",
-        )
+        analysis.see(Issue.TOO_MANY_TOOL_CALLS, path, len(calls))
     ids: list[str] = []
     for index, call in enumerate(calls):
         where = f"{path}.tool_calls[{index}]"
@@ -179,21 +168,11 @@ def function_call(
     if not isinstance(name, str) or not name:
         add(Issue.INVALID_TOOL_CALL, f"`{where}` has no name")
         name = None
-    elif declared is None:
-        add(
-            Issue.UNDECLARED_TOOL,
-            f"`{where}` calls {name!r}, but the example declares no tools; "
-            "add its definition to `tools`",
-        )
-    elif name not in declared:
-        add(
-            Issue.UNDECLARED_TOOL,
-            f"`{where}` calls {name!r}, which the example does not declare "
-            f"(declared: {', '.join(sorted(declared)) or 'none'})"
-            f"{did_you_mean(name, declared)}",
-        )
+    elif declared is None or name not in declared:
+        # The detail: the name called, and the names declared (``None``: no tools).
+        analysis.see(Issue.UNDECLARED_TOOL, where, (name, declared))
     if name is not None and name not in (declared or ()) and not _TOOL_NAME.fullmatch(name):
-        add(Issue.INVALID_TOOL_NAME, _bad_name(name, f"`{where}.name`"))
+        analysis.see(Issue.INVALID_TOOL_NAME, f"{where}.name", name)
     arguments = function.get("arguments")
     if arguments is None:
         add(Issue.INVALID_TOOL_CALL, f'`{where}` has no arguments; use "{{}}" for none')

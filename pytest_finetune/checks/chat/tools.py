@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pytest_finetune.chat_schema import Issue
+from pytest_finetune.chat_schema import Issue, Unanswered
 from pytest_finetune.checks.chat.survey import IssueCheck
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
+from pytest_finetune.wording import did_you_mean, quote_value
 
 
 @register
@@ -62,6 +63,23 @@ class UndeclaredTool(IssueCheck):
     severity = Severity.ERROR
     sees = (Issue.UNDECLARED_TOOL,)
 
+    def seen(self, line: int, where: str, detail: tuple[str, frozenset[str] | None]) -> None:
+        # The detail: the name called, and the names declared (``None``: no tools).
+        name, declared = detail
+        if declared is None:
+            self.report(
+                line,
+                f"`{where}` calls {name!r}, but the example declares no tools; "
+                "add its definition to `tools`",
+            )
+        else:
+            self.report(
+                line,
+                f"`{where}` calls {name!r}, which the example does not declare "
+                f"(declared: {', '.join(sorted(declared)) or 'none'})"
+                f"{did_you_mean(name, declared)}",
+            )
+
 
 @register
 class InvalidToolName(IssueCheck):
@@ -88,6 +106,14 @@ class InvalidToolName(IssueCheck):
     name = "invalid-tool-name"
     severity = Severity.ERROR
     sees = (Issue.INVALID_TOOL_NAME,)
+
+    def seen(self, line: int, where: str, detail: str) -> None:
+        # The detail: the name.
+        self.report(
+            line,
+            f"`{where}` is {quote_value(detail)}, not a valid tool name: "
+            "use 1 to 64 letters, digits, underscores or hyphens",
+        )
 
 
 @register
@@ -174,6 +200,25 @@ class UnansweredToolCall(IssueCheck):
     severity = Severity.ERROR
     sees = (Issue.UNANSWERED_TOOL_CALL,)
 
+    def seen(self, line: int, where: str, detail: Unanswered) -> None:
+        # ``where``: the calling message.
+        after = f" before `{detail.before}`" if detail.before else ""
+        if detail.function is not None:
+            self.report(
+                line,
+                f"`{where}` calls the function {detail.function!r} "
+                f"with no function message giving its result{after}",
+            )
+            return
+        ids = ", ".join(repr(call_id) for call_id in detail.calls)
+        one = len(detail.calls) == 1
+        self.report(
+            line,
+            f"`{where}` makes the tool {'call' if one else 'calls'} {ids} "
+            f"with no tool message answering {'it' if one else 'them'}{after}; "
+            "add the results right after the call",
+        )
+
 
 @register
 class TooManyToolCalls(IssueCheck):
@@ -200,3 +245,11 @@ class TooManyToolCalls(IssueCheck):
     name = "too-many-tool-calls"
     severity = Severity.ERROR
     sees = (Issue.TOO_MANY_TOOL_CALLS,)
+
+    def seen(self, line: int, where: str, detail: int) -> None:
+        # The detail: how many calls the turn makes.
+        self.report(
+            line,
+            f"`{where}` makes {detail} tool calls in one turn, but parallel_tool_calls "
+            "is false; make one call per assistant turn or allow parallel calls",
+        )

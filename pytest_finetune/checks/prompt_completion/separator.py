@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_finetune.checks.prompt_completion.survey import Member, Sight, too_few
+from pytest_finetune.checks.prompt_completion.survey import Member, Sight, convention, too_few
 from pytest_finetune.checks.registry import register
 from pytest_finetune.findings import Severity
 from pytest_finetune.wording import quote
@@ -100,7 +100,8 @@ class PromptMissingSeparator(Member):
         elif separator in prompt:
             hint = " (it holds it earlier, not at the end)"
         self.report(
-            line, f"The prompt does not end with {self.survey.expected_separator}{hint}; add it"
+            line,
+            f"The prompt does not end with {convention(self.survey, 'prompt')}{hint}; add it",
         )
 
 

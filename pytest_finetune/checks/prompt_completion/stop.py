@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_finetune.checks.prompt_completion.survey import Member, Sight, too_few
+from pytest_finetune.checks.prompt_completion.survey import Member, Sight, convention, too_few
 from pytest_finetune.checks.registry import register
 from pytest_finetune.conventions import Task
 from pytest_finetune.findings import Severity
@@ -89,7 +89,8 @@ class CompletionMissingStop(Member):
 
     def seen(self, line: int, where: str, detail: str) -> None:
         # The detail: the completion, which does not end with the stop sequence.
-        self.report(line, f"The completion does not end with {self.survey.expected_stop}; add it")
+        expected = convention(self.survey, "completion")
+        self.report(line, f"The completion does not end with {expected}; add it")
 
 
 @register

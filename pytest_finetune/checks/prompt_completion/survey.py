@@ -77,14 +77,8 @@ class _Survey(Survey):
         completions = [r.data["completion"] for r in head if _texts(r)]
         self.separator = conv.separator.text
         self.stop = conv.stop.text
-        # Shares are learned from the head; say so when the file may be longer.
-        of = "" if len(head) < conventions.HEAD_RECORDS else f"the first {len(prompts):,} "
-        self.expected_separator = _convention(
-            "separator", conv.separator, "separator" in conv.declared, f"{of}prompts"
-        )
-        self.expected_stop = _convention(
-            "stop sequence", conv.stop, "stop" in conv.declared, f"{of}completions"
-        )
+        #: The examples the conventions were learned from, where the file may hold more.
+        self.learned_from = len(prompts) if len(head) >= conventions.HEAD_RECORDS else None
         # Each character is counted once in each column, whatever the needles holding it.
         in_prompts = _Counts("".join(prompts))
         in_completions = _Counts("".join(completions))
@@ -438,11 +432,19 @@ class _Counts(dict[str, int]):
         return min(needle, key=self.__getitem__)
 
 
-def _convention(kind: str, suffix: conventions.Suffix, declared: bool, texts: str) -> str:
-    """``the separator ' ->' that 97% of prompts end with``, for messages."""
-    if declared:
+def convention(survey: _Survey, key: str) -> str:
+    """``the separator ' ->' that 97% of prompts end with``, for messages.
+
+    ``key``: ``prompt`` (the separator) or ``completion`` (the stop sequence).
+    """
+    conv = survey.conventions
+    prompt = key == "prompt"
+    kind, suffix = ("separator", conv.separator) if prompt else ("stop sequence", conv.stop)
+    if ("separator" if prompt else "stop") in conv.declared:
         return f"the {kind} {quote(suffix.text)} declared in the configuration"
-    return f"the {kind} {quote(suffix.text)} that {suffix.share:.0%} of {texts} end with"
+    # Shares are learned from the head; say so when the file may be longer.
+    of = "" if survey.learned_from is None else f"the first {survey.learned_from:,} "
+    return f"the {kind} {quote(suffix.text)} that {suffix.share:.0%} of {of}{key}s end with"
 
 
 def _texts(record: Record) -> bool:

@@ -78,7 +78,3 @@ class Analysis:
     def see(self, issue: Issue, where: str, detail: Any = None) -> None:
         """Note one sight of ``issue`` at ``where`` (a path in the record)."""
         self.issues.setdefault(issue, []).append((where, detail))
-
-    def add(self, issue: Issue, message: str) -> None:
-        """Note one problem already worded (the detail is the finding's message)."""
-        self.issues.setdefault(issue, []).append(("", message))

@@ -84,7 +84,7 @@ def check_content(
 
 def _parts(analysis: Analysis, parts: list[Any], role: str, path: str) -> bool:
     """Check content parts; return whether they are empty (only blank text)."""
-    add = analysis.add
+    see = analysis.see
     allowed = PART_TYPES[role]
     empty = True
     for index, part in enumerate(parts):
@@ -92,26 +92,27 @@ def _parts(analysis: Analysis, parts: list[Any], role: str, path: str) -> bool:
         # A malformed part is reported as such, not as emptiness.
         empty = empty and isinstance(part, dict) and part.get("type") in ("text", "refusal")
         if not isinstance(part, dict):
-            add(
+            see(
                 Issue.INVALID_PART,
-                f"`{where}` is {kind(part)}, not a content part; "
-                'write {"type": "text", "text": ...}',
+                where,
+                f'is {kind(part)}, not a content part; write {{"type": "text", "text": ...}}',
             )
             continue
         part_type = part.get("type")
         if part_type == "image_url":
             analysis.images += 1
         if part_type is None:
-            add(Issue.INVALID_PART, f"`{where}` has no type")
+            see(Issue.INVALID_PART, where, "has no type")
         elif not isinstance(part_type, str) or part_type not in allowed:
             analysis.see(Issue.UNSUPPORTED_PART, where, InRole(role, part_type))
             empty = False
         elif part_type in ("text", "refusal"):
             value = part.get(part_type)
             if not isinstance(value, str):
-                add(
+                see(
                     Issue.INVALID_PART,
-                    f"`{where}` is a {part_type} part whose {part_type} is {kind(value)}",
+                    where,
+                    f"is a {part_type} part whose {part_type} is {kind(value)}",
                 )
                 empty = False
             elif not is_blank(value):
@@ -119,7 +120,7 @@ def _parts(analysis: Analysis, parts: list[Any], role: str, path: str) -> bool:
         else:
             problem = _image_problem(part.get("image_url"))
             if problem:
-                add(Issue.INVALID_PART, f"`{where}` {problem}")
+                see(Issue.INVALID_PART, where, problem)
     return empty
 
 

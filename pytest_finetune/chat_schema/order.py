@@ -143,7 +143,7 @@ class Conversation:
         else:
             hint = did_you_mean(call_id, self.pending) if self.pending else ""
             problem = f"answers call {call_id!r}, which no earlier assistant message makes{hint}"
-        self.analysis.add(Issue.UNMATCHED_TOOL_RESPONSE, f"`{path}` {problem}")
+        self.analysis.see(Issue.UNMATCHED_TOOL_RESPONSE, path, f"{problem}")
 
     def _function_result(self, message: dict[str, Any], path: str) -> None:
         name = message.get("name")
@@ -156,7 +156,7 @@ class Conversation:
             problem = f"gives the result of {name!r}, but the call before it is to {pending!r}"
         else:
             return
-        self.analysis.add(Issue.UNMATCHED_TOOL_RESPONSE, f"`{path}` {problem}")
+        self.analysis.see(Issue.UNMATCHED_TOOL_RESPONSE, path, f"{problem}")
 
     def _unanswered(self, before: str | None) -> None:
         self.analysis.see(

@@ -26,9 +26,10 @@ def declarations(
         if value is None:
             continue
         if not isinstance(value, list):
-            analysis.add(
+            analysis.see(
                 Issue.INVALID_TOOL_DEFINITION,
-                f"`{prefix}{key}` must be a list of {key[:-1]} definitions, not {kind(value)}",
+                f"{prefix}{key}",
+                f"must be a list of {key[:-1]} definitions, not {kind(value)}",
             )
             continue
         names = set() if names is None else names
@@ -40,14 +41,15 @@ def declarations(
                     function, f"{where}.function" if key == "tools" else where, names, analysis
                 )
             elif key == "functions":
-                analysis.add(
-                    Issue.INVALID_TOOL_DEFINITION, f"`{where}` is {kind(item)}, not a definition"
+                analysis.see(
+                    Issue.INVALID_TOOL_DEFINITION, where, f"is {kind(item)}, not a definition"
                 )
     parallel = data.get("parallel_tool_calls", True)
     if not isinstance(parallel, bool):
-        analysis.add(
+        analysis.see(
             Issue.INVALID_TOOL_DEFINITION,
-            f"`{prefix}parallel_tool_calls` is {quote_value(parallel)}; it must be true or false",
+            f"{prefix}parallel_tool_calls",
+            f"is {quote_value(parallel)}; it must be true or false",
         )
         parallel = True
     return (None if names is None else frozenset(names)), parallel
@@ -56,20 +58,22 @@ def declarations(
 def _function_of(tool: object, where: str, analysis: Analysis) -> object:
     """The function that an entry of ``tools`` declares (reporting a malformed entry)."""
     if not isinstance(tool, dict):
-        analysis.add(Issue.INVALID_TOOL_DEFINITION, f"`{where}` is {kind(tool)}, not a definition")
+        analysis.see(Issue.INVALID_TOOL_DEFINITION, where, f"is {kind(tool)}, not a definition")
         return None
     tool_type = tool.get("type")
     if tool_type != "function":
         what = "no type" if tool_type is None else f"the type {quote_value(tool_type)}"
-        analysis.add(
+        analysis.see(
             Issue.INVALID_TOOL_DEFINITION,
-            f'`{where}` has {what}; fine-tuning data declares function tools ("type": "function")',
+            where,
+            f'has {what}; fine-tuning data declares function tools ("type": "function")',
         )
     function = tool.get("function")
     if not isinstance(function, dict):
-        analysis.add(
+        analysis.see(
             Issue.INVALID_TOOL_DEFINITION,
-            f"`{where}` has no `function` object (name, description, parameters)",
+            where,
+            "has no `function` object (name, description, parameters)",
         )
     return function
 
@@ -77,26 +81,26 @@ def _function_of(tool: object, where: str, analysis: Analysis) -> object:
 def _definition(function: dict[str, Any], where: str, names: set[str], analysis: Analysis) -> None:
     name = function.get("name")
     if not isinstance(name, str) or not name:
-        analysis.add(Issue.INVALID_TOOL_DEFINITION, f"`{where}` has no name")
+        analysis.see(Issue.INVALID_TOOL_DEFINITION, where, "has no name")
     else:
         if not _TOOL_NAME.fullmatch(name):
             analysis.see(Issue.INVALID_TOOL_NAME, f"{where}.name", name)
         if name in names:
-            analysis.add(
-                Issue.INVALID_TOOL_DEFINITION, f"`{where}` declares {name!r} a second time"
-            )
+            analysis.see(Issue.INVALID_TOOL_DEFINITION, where, f"declares {name!r} a second time")
         names.add(name)
     description = function.get("description")
     if description is not None and not isinstance(description, str):
-        analysis.add(
+        analysis.see(
             Issue.INVALID_TOOL_DEFINITION,
-            f"`{where}.description` is {kind(description)}; it must be a string",
+            f"{where}.description",
+            f"is {kind(description)}; it must be a string",
         )
     parameters = function.get("parameters")
     if parameters is not None and not isinstance(parameters, dict):
-        analysis.add(
+        analysis.see(
             Issue.INVALID_TOOL_DEFINITION,
-            f"`{where}.parameters` is {kind(parameters)}; it must be a JSON Schema object",
+            f"{where}.parameters",
+            f"is {kind(parameters)}; it must be a JSON Schema object",
         )
 
 
@@ -108,17 +112,19 @@ def tool_calls(
     parallel: bool,
 ) -> list[str]:
     """Check a message's ``tool_calls``; return the ids of its calls."""
-    add = analysis.add
+    see = analysis.see
     if not isinstance(calls, list):
-        add(
+        see(
             Issue.INVALID_TOOL_CALL,
-            f"`{path}.tool_calls` is {kind(calls)}; it must be a list of calls",
+            f"{path}.tool_calls",
+            f"is {kind(calls)}; it must be a list of calls",
         )
         return []
     if not calls:
-        add(
+        see(
             Issue.INVALID_TOOL_CALL,
-            f"`{path}.tool_calls` is empty; drop the key or add the call",
+            f"{path}.tool_calls",
+            "is empty; drop the key or add the call",
         )
     elif len(calls) > 1 and not parallel:
         analysis.see(Issue.TOO_MANY_TOOL_CALLS, path, len(calls))
@@ -126,29 +132,31 @@ def tool_calls(
     for index, call in enumerate(calls):
         where = f"{path}.tool_calls[{index}]"
         if not isinstance(call, dict):
-            add(Issue.INVALID_TOOL_CALL, f"`{where}` is {kind(call)}, not a call object")
+            see(Issue.INVALID_TOOL_CALL, where, f"is {kind(call)}, not a call object")
             continue
         call_id = call.get("id")
         if not isinstance(call_id, str) or not call_id:
-            add(
+            see(
                 Issue.INVALID_TOOL_CALL,
-                f"`{where}` has no id; tool messages answer calls by id",
+                where,
+                "has no id; tool messages answer calls by id",
             )
         elif call_id in ids:
-            add(Issue.INVALID_TOOL_CALL, f"`{where}` repeats the id {call_id!r} of another call")
+            see(Issue.INVALID_TOOL_CALL, where, f"repeats the id {call_id!r} of another call")
         else:
             ids.append(call_id)
         call_type = call.get("type")
         if call_type != "function":
             what = "no type" if call_type is None else f"type {quote_value(call_type)}"
-            add(Issue.INVALID_TOOL_CALL, f'`{where}` has {what}; it must be "function"')
+            see(Issue.INVALID_TOOL_CALL, where, f'has {what}; it must be "function"')
         function = call.get("function")
         if isinstance(function, dict):
             function_call(analysis, function, f"{where}.function", declared)
         else:
-            add(
+            see(
                 Issue.INVALID_TOOL_CALL,
-                f"`{where}` has no `function` object with name and arguments",
+                where,
+                "has no `function` object with name and arguments",
             )
     return ids
 
@@ -157,16 +165,17 @@ def function_call(
     analysis: Analysis, function: object, where: str, declared: frozenset[str] | None
 ) -> str | None:
     """Check a call's name and arguments; return the name if it has one."""
-    add = analysis.add
+    see = analysis.see
     if not isinstance(function, dict):
-        add(
+        see(
             Issue.INVALID_TOOL_CALL,
-            f"`{where}` is {kind(function)}; it must be an object with name and arguments",
+            where,
+            f"is {kind(function)}; it must be an object with name and arguments",
         )
         return None
     name = function.get("name")
     if not isinstance(name, str) or not name:
-        add(Issue.INVALID_TOOL_CALL, f"`{where}` has no name")
+        see(Issue.INVALID_TOOL_CALL, where, "has no name")
         name = None
     elif declared is None or name not in declared:
         # The detail: the name called, and the names declared (``None``: no tools).
@@ -175,25 +184,27 @@ def function_call(
         analysis.see(Issue.INVALID_TOOL_NAME, f"{where}.name", name)
     arguments = function.get("arguments")
     if arguments is None:
-        add(Issue.INVALID_TOOL_CALL, f'`{where}` has no arguments; use "{{}}" for none')
+        see(Issue.INVALID_TOOL_CALL, where, 'has no arguments; use "{}" for none')
     elif not isinstance(arguments, str):
-        add(
+        see(
             Issue.INVALID_TOOL_CALL,
-            f"`{where}.arguments` is {kind(arguments)}; it must be a string of JSON "
-            "(serialise it with json.dumps)",
+            f"{where}.arguments",
+            f"is {kind(arguments)}; it must be a string of JSON (serialise it with json.dumps)",
         )
     else:
         try:
             parsed = orjson.loads(arguments)
         except orjson.JSONDecodeError as error:
-            add(
+            see(
                 Issue.INVALID_TOOL_CALL,
-                f"`{where}.arguments` is not valid JSON ({error}): {quote_value(arguments)}",
+                f"{where}.arguments",
+                f"is not valid JSON ({error}): {quote_value(arguments)}",
             )
         else:
             if not isinstance(parsed, dict):
-                add(
+                see(
                     Issue.INVALID_TOOL_CALL,
-                    f"`{where}.arguments` is {kind(parsed)} in JSON, not an object",
+                    f"{where}.arguments",
+                    f"is {kind(parsed)} in JSON, not an object",
                 )
     return name

@@ -65,5 +65,6 @@ class IssueCheck(Walked):
     """A check that judges the issues of one kind that the schema walk sees."""
 
     def seen(self, line: int, where: str, detail: Any) -> None:
-        # Issues the walk words itself (roles, content, tools): the detail is the message.
-        self.report(line, detail)
+        # What a validator of the schema sees (a malformed part, call, tool definition or
+        # result) is what is wrong with ``where``, in words: the detail is that phrase.
+        self.report(line, f"`{where}` {detail}")

@@ -35,15 +35,23 @@ if TYPE_CHECKING:
 
 
 class Sight(enum.Enum):
-    """What the pass sees in a record's texts, each judged by one FT4xx check."""
+    """What the pass sees in a record's texts, each judged by one FT4xx check.
 
-    PLACEHOLDER = "FT403"
-    SECRET = "FT404"
-    PERSONAL_DATA = "FT405"
-    MOJIBAKE = "FT406"
-    CONTROL = "FT407"
-    SURROGATE = "FT408"
-    SPECIAL_TOKEN = "FT409"
+    Each is told once per record, with where the first was seen (a key or a path) and
+    a :class:`Hit`: the first one, and how many the record holds.
+    """
+
+    PLACEHOLDER = enum.auto()
+    #: An API key, a token or a private key.
+    SECRET = enum.auto()
+    #: An e-mail address or a card number (not at a domain reserved for examples).
+    PERSONAL_DATA = enum.auto()
+    MOJIBAKE = enum.auto()
+    #: A control character (outside mojibake, where that is watched too).
+    CONTROL = enum.auto()
+    SURROGATE = enum.auto()
+    #: A special token (not a prompt/completion dataset's stop sequence at the end).
+    SPECIAL_TOKEN = enum.auto()
 
 
 #: The screen's flags that a record may hold each sight under.

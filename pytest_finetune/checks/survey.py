@@ -56,16 +56,14 @@ class Survey:
         if check.watches():
             for sight in type(check).sees:
                 self.watchers[sight] = check
+        self.ready()
 
     def applies_to(self, fmt: Format) -> bool:
         """Whether any member checks records of format ``fmt``."""
         return any(type(member).applies_to(fmt) for member in self.members.values())
 
     def ready(self) -> None:
-        """Get ready for the records once every member joined (asked before each format).
-
-        A survey reads its watchers here into what its hot path tests.
-        """
+        """Read the watchers into what the hot path tests (after each member joins)."""
 
     def visit(self, record: Record) -> None:
         """Look at one record for every member."""
@@ -127,7 +125,6 @@ class Surveyed(Check):
         # Only the driver is called per record, and it calls the survey directly.
         survey: Survey = self.survey
         if survey.driver is self and survey.active and survey.applies_to(fmt):
-            survey.ready()
             return survey.visit
         return None
 

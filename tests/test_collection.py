@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from conftest import needs_fifos
+from conftest import needs_fifos, write_files
 from helpers import intents, jsonl
 
 from pytest_finetune import nodes
@@ -130,6 +130,23 @@ def test_one_scan_per_file_whatever_the_number_of_checks(lint, scans):
     assert sorted(scans) == ["data/a.jsonl", "data/b.jsonl"]
 
 
+@pytest.mark.parametrize("items", [[], PER_CHECK], ids=["file", "check"])
+def test_a_scan_is_dropped_once_the_last_of_its_items_has_reported(lint, scans, monkeypatch, items):
+    # Kept to the end, the scans of 20,000 files would hold every finding twice.
+    dropped: list[tuple[str, int]] = []
+    real = nodes.DatasetFile.forget
+
+    def recording(self):
+        dropped.append((self.display_path, len(scans)))
+        real(self)
+
+    monkeypatch.setattr(nodes.DatasetFile, "forget", recording)
+    lint({"data/a.jsonl": GOOD, "data/b.jsonl": GOOD + "{oops\n"}, *items)
+    # Each file's scan is dropped after its items, before the next file is scanned.
+    assert dropped == [("data/a.jsonl", 1), ("data/b.jsonl", 2)]
+    assert scans == ["data/a.jsonl", "data/b.jsonl"]
+
+
 def test_deselected_checks_do_no_work(lint, monkeypatch):
     ran: list[str] = []
     real = nodes.scan_file
@@ -218,3 +235,16 @@ def test_a_crashing_check_fails_its_file_and_the_other_checks_still_report(lint,
         ["*pytest-finetune bug: check FT017 crashed at line 3:*", "*ZeroDivisionError: boom*"]
     )
     assert run.lines("data/train.jsonl", "FT003") == [101]
+
+
+def test_lf_runs_again_only_the_failing_datasets_and_junit_has_an_entry_for_each(pytester):
+    write_files(pytester.path, {"data/good.jsonl": GOOD, "data/bad.jsonl": GOOD + "{oops\n"})
+    first = pytester.runpytest("--junitxml=junit.xml")
+    first.assert_outcomes(passed=1, failed=1)
+    junit = (pytester.path / "junit.xml").read_text("utf-8")
+    assert junit.count("<testcase ") == 2
+    assert 'classname="data.bad.jsonl" name="checks"' in junit
+    assert "FT003 invalid-json: 1 error in data/bad.jsonl" in junit
+    again = pytester.runpytest("--lf", "-v")
+    again.assert_outcomes(failed=1)
+    again.stdout.fnmatch_lines(["data/bad.jsonl::checks FAILED*"])

@@ -487,6 +487,21 @@ def test_text_in_any_language_passes_the_screen():
     assert screen.lines(lines) == []
 
 
+def test_the_screen_of_joined_lines_finds_each_line_with_a_problem():
+    """Text in any language around them: only the lines with a problem are named."""
+    clean = [
+        json.dumps(pc(text + " ->", " " + text + "\n"), ensure_ascii=False).encode() + b"\n"
+        for text in MULTILINGUAL
+    ]
+    problems = [PROBLEMS[name][0] for name in ("mojibake", "brace", "c1", "key", "control")]
+    lines = []
+    for text in problems:
+        lines += clean
+        lines.append(json.dumps(pc(f"{text} ->", " label\n"), ensure_ascii=False).encode() + b"\n")
+    problem_lines = [len(clean) * (index + 1) + index for index in range(len(problems))]
+    assert Screen(ALL_FLAGS).lines(lines) == problem_lines
+
+
 def test_escapes_that_write_nothing_wrong_pass_the_screen():
     """Escaped backslashes escape nothing; escaped text is read for what it writes."""
     screen = Screen(ALL_FLAGS)

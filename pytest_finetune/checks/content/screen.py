@@ -57,9 +57,12 @@ _ESCAPE = re.compile(rb"\\[ubf]")
 #: U+FFFD's bytes: ``re`` finds a literal faster than ``in`` in non-ASCII text, whose
 #: bytes defeat the filter that ``bytes.find`` skips with.
 _REPLACEMENT = re.compile(re.escape(REPLACEMENT_BYTES))
-#: ``bytes.find`` of one byte is ``memchr``, twenty times faster than any search of
-#: more: a loop over a rare byte's places beats a search, up to this many of them.
-_FEW = 8
+#: The byte searches of garbled text (:func:`_garbled`), each with the literal byte it
+#: starts with.
+_GARBLED_UTF8 = tuple(
+    (pattern.pattern[0], pattern) for pattern in (MOJIBAKE_BYTES, _REPLACEMENT, C1_BYTES)
+)
+_GARBLED = (*_GARBLED_UTF8, (SURROGATE_BYTES.pattern[0], SURROGATE_BYTES))
 
 
 class Flag:
@@ -214,17 +217,17 @@ def _unescaped(raw: bytes) -> bytes:
 def _garbled(data: bytes, *, surrogates: bool = False) -> bool:
     """Whether the UTF-8 ``data`` holds mojibake, U+FFFD, a C1 control or a surrogate.
 
-    Each search starts with a literal byte that ``re`` or ``in`` skips to at C speed.
-    Surrogates are searched for only in text encoded with ``surrogatepass``
-    (``surrogates``): a line the reader parsed is valid UTF-8, which has none (orjson
-    refuses them; in JSON a surrogate is an escape).
+    Each search starts with a literal byte that ``re`` skips to at C speed, from where
+    ``bytes.find`` (``memchr``, faster still) first sees it: text in a script without
+    that byte costs one ``memchr``. Surrogates are searched for only in text encoded
+    with ``surrogatepass`` (``surrogates``): a line the reader parsed is valid UTF-8,
+    which has none (orjson refuses them; in JSON a surrogate is an escape).
     """
-    return (
-        MOJIBAKE_BYTES.search(data) is not None
-        or _replacement(data)
-        or (b"\xc2" in data and C1_BYTES.search(data) is not None)
-        or (surrogates and b"\xed" in data and SURROGATE_BYTES.search(data) is not None)
-    )
+    for lead, pattern in _GARBLED if surrogates else _GARBLED_UTF8:
+        at = data.find(lead)
+        if at >= 0 and pattern.search(data, at) is not None:
+            return True
+    return False
 
 
 def _garbled_at(data: bytes) -> list[int]:
@@ -234,18 +237,6 @@ def _garbled_at(data: bytes) -> list[int]:
         for pattern in (MOJIBAKE_BYTES, _REPLACEMENT, C1_BYTES)
         for match in pattern.finditer(data)
     ]
-
-
-def _replacement(data: bytes) -> bool:
-    """Whether the UTF-8 ``data`` holds U+FFFD: at its lead byte's first few places, or any."""
-    at = data.find(b"\xef")
-    for _ in range(_FEW):
-        if at < 0:
-            return False
-        if data.startswith(REPLACEMENT_BYTES, at):
-            return True
-        at = data.find(b"\xef", at + 1)
-    return _REPLACEMENT.search(data, at) is not None
 
 
 def _places(data: bytes, byte: int) -> list[int]:

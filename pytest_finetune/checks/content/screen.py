@@ -140,7 +140,13 @@ class Screen:
         """
         joined = b"".join(lines)
         escaped = _ESCAPE.search(joined) is not None
-        garbled = bool(self.need & Flag.NON_ASCII) and not joined.isascii() and _garbled(joined)
+        # Only lines with non-ASCII text can be garbled: the searches read those alone.
+        wide: list[int] = []
+        if self.need & Flag.NON_ASCII and not joined.isascii():
+            wide = [index for index, line in enumerate(lines) if not line.isascii()]
+        garbled = bool(wide) and _garbled(
+            joined if len(wide) == len(lines) else b"".join([lines[index] for index in wide])
+        )
         rest = joined.translate(_LINES_TABLE, _DROP)
         rare = b"!" in rest
         braces = rest.count(b"{") > len(lines)
@@ -152,13 +158,13 @@ class Screen:
         at: list[int] = []
         if escaped:
             at += [match.start() for match in _ESCAPE.finditer(joined)]
-        if garbled:
-            at += _garbled_at(joined)
         if rare:
             for byte in _LINES_RARE:
                 at += _places(joined, byte)
         ends = list(accumulate(map(len, lines)))
         found = {bisect_right(ends, position) for position in at}
+        if garbled:
+            found.update(index for index in wide if _garbled(lines[index]))
         if braces:
             found.update(index for index, line in enumerate(lines) if line.count(b"{") > 1)
         if long:
@@ -228,15 +234,6 @@ def _garbled(data: bytes, *, surrogates: bool = False) -> bool:
         if at >= 0 and pattern.search(data, at) is not None:
             return True
     return False
-
-
-def _garbled_at(data: bytes) -> list[int]:
-    """Where in the UTF-8 ``data`` :func:`_garbled` finds something (without surrogates)."""
-    return [
-        match.start()
-        for pattern in (MOJIBAKE_BYTES, _REPLACEMENT, C1_BYTES)
-        for match in pattern.finditer(data)
-    ]
 
 
 def _places(data: bytes, byte: int) -> list[int]:

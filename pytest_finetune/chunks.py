@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import re
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -50,7 +53,9 @@ __all__ = [
 #: learning the head again in each costs more than reading in one process gains.
 MIN_CHUNK_BYTES = 8 * 1024 * 1024
 _BLOCK_BYTES = 8 * 1024 * 1024
-_CONTENT = re.compile(rb"[^ \t\r\n]")
+#: The first byte of content: what the reader does not take for a blank line's.
+_CONTENT = re.compile(rb"[^ \t\r\n\x0b\x0c]")
+_BOM = b"\xef\xbb\xbf"
 
 
 def usable_cores() -> int:
@@ -113,9 +118,10 @@ def _spans(path: Path, parts: int, min_bytes: int) -> list[Span]:
 
 
 def _first_content(stream: BinaryIO) -> int:
-    """Where the first byte that is not whitespace is (the file's size if none is)."""
+    """Where the first content is, after a byte order mark (the file's size if none is)."""
     stream.seek(0)
-    position = 0
+    position = len(_BOM) if stream.read(len(_BOM)) == _BOM else 0
+    stream.seek(position)
     while block := stream.read(_BLOCK_BYTES):
         found = _CONTENT.search(block)
         if found is not None:
@@ -162,23 +168,27 @@ def scan_file(
     bytes read so far, by all processes together.
     """
     shared = {} if shared is None else shared
-    spans = _spans(path, jobs, MIN_CHUNK_BYTES) if jobs > 1 and _CAN_FORK else [WHOLE]
+    # Where processes start from a server (see _in_processes), each loads what it needs
+    # (a second or two): only a larger file gains from them.
+    least = MIN_CHUNK_BYTES * (1 if threading.active_count() == 1 else 4)
+    spans = _spans(path, jobs, least) if jobs > 1 and _CAN_FORK else [WHOLE]
     if len(spans) > 1:
         chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
         try:
             return merge(_in_processes(chunks, shared, progress), shared)
-        except BrokenProcessPool:
-            pass  # a process was killed (out of memory?): read the file here instead
+        except _PROCESS_FAILURES:
+            pass  # a process killed (out of memory?), or its state too large: read it here
     return scan(path, display_path, fmt, settings, shared, progress=progress)
 
 
-#: Whether processes can be forked here (not on Windows); elsewhere a file is read in
-#: one process.
-_CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+#: Whether a file may be read by several processes here: on Linux, where processes are
+#: forked; elsewhere (macOS, Windows, where fork is unsafe or missing) by one.
+_CAN_FORK = sys.platform == "linux"
+#: What a chunk's process may fail with that one process reading the file would not.
+_PROCESS_FAILURES = (BrokenProcessPool, MemoryError, pickle.PicklingError)
 
-
-#: What the forked processes inherit: each chunk's records and bytes read so far (for
-#: the progress line), and the process-wide cache the parent filled (a tokenizer).
+#: What each chunk's process is given at its start: every chunk's records and bytes read
+#: so far (for the progress line), and the process-wide cache the parent filled.
 _COUNTERS: Any = None
 _SHARED: dict[str, Any] = {}
 
@@ -187,21 +197,28 @@ def _in_processes(
     chunks: list[Chunk], shared: dict[str, Any], progress: Callable[[int, int], None] | None
 ) -> list[ChunkState]:
     """Scan the first chunk here and each other in a process of its own."""
-    global _COUNTERS, _SHARED  # noqa: PLW0603 (inherited by the forked processes)
     # The first chunk's checks made here load what every chunk needs (a tokenizer) into
-    # ``shared`` before the fork; its records are read here while the processes run.
+    # ``shared``; its records are read here while the processes run.
     first = ChunkScan(chunks[0], shared)
-    # Forked, not spawned: a process starts in milliseconds with all that loaded.
-    context = multiprocessing.get_context("fork")
-    _COUNTERS = counters = context.Array("q", 2 * len(chunks), lock=False)
-    _SHARED = shared
+    # Forked: a process starts in milliseconds with all that loaded. A process with
+    # threads (a pytest-xdist worker's) is not forked, which could deadlock: its chunks'
+    # processes are forked from a server process started clean, and load their own.
+    threads = threading.active_count() > 1
+    context = multiprocessing.get_context("forkserver" if threads else "fork")
+    if threads:
+        context.set_forkserver_preload([__name__])
+    counters = context.RawArray("q", 2 * len(chunks))
+    given = {} if threads else shared
 
     def count(records: int, read: int) -> None:
         counters[0], counters[1] = records, read
         if progress is not None:
             progress(sum(counters[0::2]), sum(counters[1::2]))
 
-    with ProcessPoolExecutor(len(chunks) - 1, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        len(chunks) - 1, context, initializer=_given, initargs=(counters, given)
+    )
+    try:
         futures = [
             pool.submit(_scan_counted, index, chunk) for index, chunk in enumerate(chunks) if index
         ]
@@ -212,12 +229,26 @@ def _in_processes(
             if progress is not None and pending:
                 progress(sum(counters[0::2]), sum(counters[1::2]))
         states += [future.result() for future in futures]
+    except BaseException:
+        # Interrupted (Ctrl-C), or a process failed: the others stop now, not at their end.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
     if progress is not None:
         read = sum(
             state.size - chunk.span.start for state, chunk in zip(states, chunks, strict=True)
         )
         progress(sum(state.examples for state in states), read)
     return states
+
+
+def _given(counters: Any, shared: dict[str, Any]) -> None:
+    """Keep what a chunk's process is given at its start (see ``_in_processes``)."""
+    global _COUNTERS, _SHARED
+    _COUNTERS, _SHARED = counters, shared
 
 
 def _scan_counted(index: int, chunk: Chunk) -> ChunkState:

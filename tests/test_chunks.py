@@ -6,6 +6,7 @@ real and catalog files at every line and compare with the scan of the whole file
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import os
@@ -257,3 +258,61 @@ def test_a_chunk_process_that_dies_leaves_the_file_read_in_one_process(tmp_path,
 def _killed(index: int, chunk: Chunk) -> None:
     """A chunk's process killed as the kernel kills one out of memory."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+# -- what a review found, and realistic data cut anywhere ------------------------------
+
+
+def split_every_way(path: Path, settings: Settings, most: int = 6) -> None:
+    """``path`` cut by :func:`chunks.split` into 2 to ``most`` chunks: one scan's findings."""
+    whole = rendered(lint(path, settings, display_path=path.as_posix()))
+    for parts in range(2, most + 1):
+        pieces = chunks.split(path, settings, parts=parts, min_bytes=1)
+        states = [pickle.loads(pickle.dumps(scan_chunk(piece))) for piece in pieces]
+        assert not differences(rendered(merge(states)), whole), f"in {parts} chunks"
+
+
+def test_a_byte_order_mark_and_blank_lines_before_the_first_record_stay_the_first_chunks(
+    tmp_path,
+):
+    path = tmp_path / "data.jsonl"
+    rows = "".join(pair(f"Question {n}", "yes" if n % 2 else "no") + "\n" for n in range(40))
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n" * 3000 + b"\x0b\n \t\n" + rows.encode())
+    split_every_way(path, Settings(overrides={"select": ["ALL"]}))
+
+
+def test_extra_keys_are_named_by_their_first_line_however_the_file_is_cut(tmp_path):
+    rows = [{"prompt": f"Q{n} ->", "completion": " a\n", "k_a": n} for n in range(60)]
+    rows += [{"prompt": f"R{n} ->", "completion": " a\n", f"key_{n}": n} for n in range(56)]
+    rows += [{"prompt": f"S{n} ->", "completion": " a\n", "k_a": n} for n in range(10)]
+    path = write_rows(tmp_path / "data.jsonl", [json.dumps(row) for row in rows])
+    result = lint(path, Settings(overrides={"select": ["FT103"]}))
+    messages = [finding.message for finding in result.outcomes["FT103"].sorted_findings()]
+    assert messages[0].startswith("Key 'k_a' is not prompt or completion, in 70 examples")
+    assert messages[-1].startswith("Other keys are not prompt or completion, in 7 examples")
+    split_every_way(path, Settings(overrides={"select": ["FT103"]}))
+
+
+GENERATOR = ROOT / "benchmarks" / "generate.py"
+
+
+def generated(kind: str, count: int) -> list[str]:
+    """Realistic lines from the benchmarks' generator: multilingual, with rare problems."""
+    spec = importlib.util.spec_from_file_location("generate", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.rows(kind, count, seed=7))
+
+
+@pytest.mark.parametrize("kind", ["prompt_completion", "chat"])
+@needs_encodings
+def test_realistic_data_past_the_head_gives_the_same_findings_in_any_number_of_chunks(
+    tmp_path, kind
+):
+    # Past the 1,000 records of the head, with duplicates, secrets, mojibake and
+    # placeholders here and there: the findings of every family, cut anywhere.
+    lines = generated(kind, 2500)
+    lines[2400] = lines[10]
+    path = write_rows(tmp_path / f"{kind}.jsonl", lines)
+    split_every_way(path, Settings(overrides={"select": ["ALL"]}), most=4)

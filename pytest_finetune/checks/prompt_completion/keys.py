@@ -108,7 +108,7 @@ class ExtraKey(Member):
     def judge(self) -> None:
         # Keys exported together (every column of a table) make one finding.
         together: dict[tuple[int, int], list[str]] = {}
-        for key, (count, first) in self.survey.extra.items():
+        for key, (count, first) in self.survey.extra_keys().items():
             together.setdefault((first, count), []).append(key)
         for (first, count), keys in sorted(together.items()):
             one = len(keys) == 1 and keys[0] != ""

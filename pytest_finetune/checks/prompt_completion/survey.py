@@ -31,8 +31,11 @@ KEYS = PROMPT_COMPLETION_KEYS
 #: sampled examples estimate closely, at a fiftieth of the cost of counting them all.
 CASE_FULL = 1_000
 CASE_STRIDE = 50
-#: Distinct extra keys tracked by name; beyond this they are counted together.
+#: Distinct extra keys named in findings, the first by line; the others are counted together.
 MAX_EXTRA_KEYS = 50
+#: Distinct extra keys counted by name, so that the first ones by line are known however
+#: the file is cut into chunks; beyond this (a key per example) they are counted together.
+MAX_TRACKED_KEYS = 10_000
 
 
 class Sight(enum.Enum):
@@ -218,7 +221,7 @@ class _Survey(Survey):
                 present.add(wanted)
                 values[wanted] = value
                 _count(self.misnamed, key, line)
-            elif len(self.extra) < MAX_EXTRA_KEYS or key in self.extra:
+            elif len(self.extra) < MAX_TRACKED_KEYS or key in self.extra:
                 _count(self.extra, key, line)
             else:
                 _count(self.extra, "", line)  # "other keys"
@@ -280,7 +283,7 @@ class _Survey(Survey):
         self.completion_start.merge(later.completion_start)
         for mine, theirs in ((self.misnamed, later.misnamed), (self.extra, later.extra)):
             for key, (count, line) in theirs.items():
-                if key in mine or mine is not self.extra or len(mine) < MAX_EXTRA_KEYS:
+                if key in mine or mine is not self.extra or len(mine) < MAX_TRACKED_KEYS:
                     _count(mine, key, line)
                     mine[key][0] += count - 1
                 else:
@@ -288,6 +291,20 @@ class _Survey(Survey):
                     mine[""][0] += count - 1
         for key, case in self.case.items():
             case.merge(later.case[key])
+
+    def extra_keys(self) -> dict[str, list[int]]:
+        """The extra keys to name, each with its count and first line.
+
+        The first :data:`MAX_EXTRA_KEYS` by line by name, the others together under ``""``.
+        """
+        by_line = sorted(self.extra.items(), key=lambda item: item[1][1])
+        named = {key: list(found) for key, found in by_line[:MAX_EXTRA_KEYS] if key}
+        for key, (count, line) in by_line:
+            if key not in named:
+                others = named.setdefault("", [0, line])
+                others[0] += count
+                others[1] = min(others[1], line)
+        return named
 
     def start(self, key: str) -> CommonStart:
         """What every text of the column ``key`` starts with."""

@@ -183,8 +183,8 @@ class CheckOutcome:
         return sum(count for severity, count in self.counts.items() if severity >= fail_on)
 
     def sorted_findings(self) -> list[Finding]:
-        """Kept findings by line, file-level ones first (then by column and message, as kept)."""
-        return sorted(self.findings, key=lambda f: (f.line or 0, f.column or 0, f.message))
+        """Kept findings by line, file-level ones first."""
+        return sorted(self.findings, key=lambda f: (f.line or 0, f.column or 0))
 
 
 @dataclass(slots=True)

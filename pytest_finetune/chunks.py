@@ -168,9 +168,9 @@ def scan_file(
     bytes read so far, by all processes together.
     """
     shared = {} if shared is None else shared
-    # Where processes start from a server (see _in_processes), each loads what it needs
-    # (a second or two): only a larger file gains from them.
-    least = MIN_CHUNK_BYTES * (1 if threading.active_count() == 1 else 4)
+    # Where processes start from a server, each loads what it needs (a second or two):
+    # only a larger file gains from them.
+    least = MIN_CHUNK_BYTES * (4 if _from_server() else 1)
     spans = _spans(path, jobs, least) if jobs > 1 and _CAN_FORK else [WHOLE]
     if len(spans) > 1:
         chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
@@ -187,6 +187,18 @@ _CAN_FORK = sys.platform == "linux"
 #: What a chunk's process may fail with that one process reading the file would not.
 _PROCESS_FAILURES = (BrokenProcessPool, MemoryError, pickle.PicklingError)
 
+def _from_server() -> bool:
+    """Whether chunks' processes start from a clean server process rather than this one.
+
+    A process with threads (a pytest-xdist worker has execnet's) may be forked with a
+    lock another thread holds. Python 3.12 warns of it (an error under ``-W error``), so
+    there the processes start from a server and load what they need again. Before 3.12,
+    forking is what ``multiprocessing`` itself does by default in that case, silently,
+    and what the chunks' processes run takes none of those threads' locks.
+    """
+    return sys.version_info >= (3, 12) and threading.active_count() > 1
+
+
 #: What each chunk's process is given at its start: every chunk's records and bytes read
 #: so far (for the progress line), and the process-wide cache the parent filled.
 _COUNTERS: Any = None
@@ -200,15 +212,13 @@ def _in_processes(
     # The first chunk's checks made here load what every chunk needs (a tokenizer) into
     # ``shared``; its records are read here while the processes run.
     first = ChunkScan(chunks[0], shared)
-    # Forked: a process starts in milliseconds with all that loaded. A process with
-    # threads (a pytest-xdist worker's) is not forked, which could deadlock: its chunks'
-    # processes are forked from a server process started clean, and load their own.
-    threads = threading.active_count() > 1
-    context = multiprocessing.get_context("forkserver" if threads else "fork")
-    if threads:
+    # Forked: a process starts in milliseconds with all that loaded.
+    served = _from_server()
+    context = multiprocessing.get_context("forkserver" if served else "fork")
+    if served:
         context.set_forkserver_preload([__name__])
     counters = context.RawArray("q", 2 * len(chunks))
-    given = {} if threads else shared
+    given = {} if served else shared
 
     def count(records: int, read: int) -> None:
         counters[0], counters[1] = records, read

@@ -187,6 +187,7 @@ _CAN_FORK = sys.platform == "linux"
 #: What a chunk's process may fail with that one process reading the file would not.
 _PROCESS_FAILURES = (BrokenProcessPool, MemoryError, pickle.PicklingError)
 
+
 def _from_server() -> bool:
     """Whether chunks' processes start from a clean server process rather than this one.
 

@@ -316,3 +316,14 @@ def test_realistic_data_past_the_head_gives_the_same_findings_in_any_number_of_c
     lines[2400] = lines[10]
     path = write_rows(tmp_path / f"{kind}.jsonl", lines)
     split_every_way(path, Settings(overrides={"select": ["ALL"]}), most=4)
+
+
+def test_chunks_started_from_a_server_process_give_the_same_findings(tmp_path, monkeypatch):
+    # What a pytest-xdist worker does from Python 3.12 (it has threads: see _from_server).
+    monkeypatch.setattr(chunks, "_from_server", lambda: True)
+    rows = [pair(f"Question {n}", "yes" if n % 3 else "no") for n in range(300)]
+    rows[250] = rows[5]
+    path = write_rows(tmp_path / "data.jsonl", rows)
+    result = in_processes(path, monkeypatch, jobs=3)
+    assert [f.line for f in result.outcomes["FT401"].findings] == [251]
+    assert rendered(result) == rendered(lint(path, display_path="data.jsonl"))

@@ -221,10 +221,13 @@ def _in_processes(
     counters = context.RawArray("q", 2 * len(chunks))
     given = {} if served else shared
 
-    def count(records: int, read: int) -> None:
-        counters[0], counters[1] = records, read
+    def tell() -> None:
         if progress is not None:
             progress(sum(counters[0::2]), sum(counters[1::2]))
+
+    def count(records: int, read: int) -> None:
+        counters[0], counters[1] = records, read
+        tell()
 
     pool = ProcessPoolExecutor(
         len(chunks) - 1, context, initializer=_given, initargs=(counters, given)
@@ -237,8 +240,7 @@ def _in_processes(
         pending = set(futures)
         while pending:
             _, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
-            if progress is not None and pending:
-                progress(sum(counters[0::2]), sum(counters[1::2]))
+            tell()
         states += [future.result() for future in futures]
     except BaseException:
         # Interrupted (Ctrl-C), or a process failed: the others stop now, not at their end.
@@ -248,11 +250,10 @@ def _in_processes(
             process.terminate()
         raise
     pool.shutdown()
-    if progress is not None:
-        read = sum(
-            state.size - chunk.span.start for state, chunk in zip(states, chunks, strict=True)
-        )
-        progress(sum(state.examples for state in states), read)
+    # What each read in all, for the last progress (counters move every few thousand).
+    for index, (state, chunk) in enumerate(zip(states, chunks, strict=True)):
+        counters[2 * index], counters[2 * index + 1] = state.examples, state.size - chunk.span.start
+    tell()
     return states
 
 

@@ -7,6 +7,9 @@ it cannot clear, the search for the repeated key (:func:`duplicate_key`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from itertools import compress, repeat
+from operator import contains, ne, or_
 from typing import Any
 
 import orjson
@@ -22,6 +25,8 @@ def may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
     much longer, one byte per key and comma, with no float whose text could be
     shorter. Other lines fall back to counting colons.
     """
+    if _all_quotes_accounted(raw, data):
+        return False
     try:
         compact = orjson.dumps(data)
     except TypeError:  # what orjson cannot write (lone surrogates, deep nesting)
@@ -46,6 +51,53 @@ def may_have_duplicate_key(raw: bytes, data: dict[str, Any]) -> bool:
         return colons != _colons(data)
     except RecursionError:  # nesting deeper than Python's stack; orjson allows 1024
         return True
+
+
+def suspects(raws: list[bytes], datas: list[dict[str, Any]]) -> Iterable[int]:
+    """Which of many parsed lines might have lost a duplicate key (their indexes).
+
+    Lines of objects with the same keys and only texts (most datasets' lines) are
+    cleared together, in a few calls over whole lists: a line whose texts hold no
+    quote has two quotes for each key and each text, and a dropped key would add at
+    least two. Other lines go one by one through :func:`may_have_duplicate_key`.
+    """
+    every = range(len(raws))
+    keys = tuple(datas[0]) if datas else ()
+    quoted: Iterable[bool] = repeat(False)
+    if set(map(tuple, datas)) == {keys} and not any('"' in key for key in keys):
+        for key in keys:
+            column = list(map(dict.__getitem__, datas, repeat(key)))
+            if set(map(type, column)) != {str}:
+                quoted = repeat(True)
+                break
+            quoted = map(or_, quoted, map(contains, column, repeat('"')))
+    else:
+        quoted = repeat(True)
+    unaccounted = map(ne, map(bytes.count, raws, repeat(b'"')), repeat(4 * len(keys)))
+    return [
+        index
+        for index in compress(every, map(or_, quoted, unaccounted))
+        if may_have_duplicate_key(raws[index], datas[index])
+    ]
+
+
+def _all_quotes_accounted(raw: bytes, data: dict[str, Any]) -> bool:
+    r"""Whether a line parsed to an object of texts has no quote left unaccounted for.
+
+    The proof for the commonest lines (prompt/completion and other flat records), and
+    whatever their text: each key and each text of the object is two quotes in the
+    line, and each quote inside them one more (written ``\"``); a dropped key would
+    add at least its own two. Only a quote written ``\u0022`` escapes the count.
+    """
+    quotes = 4 * len(data)
+    for key, value in data.items():
+        if type(value) is not str:
+            return False
+        if '"' in value:
+            quotes += value.count('"')
+        if '"' in key:
+            quotes += key.count('"')
+    return raw.count(b'"') == quotes and b"\\u0022" not in raw
 
 
 def _separators(value: Any) -> int:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
+from operator import sub
 from typing import Any
 
 from xxhash import xxh3_64_intdigest
@@ -35,6 +37,12 @@ def fingerprint(value: str | bytes) -> int:
     if isinstance(value, str):
         value = value.encode("utf-8", "surrogatepass")
     return xxh3_64_intdigest(value) - SIGNED
+
+
+def fingerprints(texts: Iterable[str]) -> Iterator[int]:
+    """The :func:`fingerprint` of each text, in a few calls for all."""
+    encoded = map(str.encode, texts, repeat("utf-8"), repeat("surrogatepass"))
+    return map(sub, map(xxh3_64_intdigest, encoded), repeat(SIGNED))
 
 
 def combined(*fingerprints: int) -> int:
@@ -67,6 +75,12 @@ class Fingerprints:
         self._keys.append(key)
         self._values.append(value)
         self._lines.append(line)
+
+    def add_all(self, keys: Iterable[int], lines: Iterable[int], values: Iterable[int]) -> None:
+        """Log many examples at once, as :meth:`add` each (the same number of each)."""
+        self._keys.extend(keys)
+        self._values.extend(values)
+        self._lines.extend(lines)
 
     def extend(self, later: Fingerprints) -> None:
         """Append the entries of ``later`` (a later part of the same file)."""

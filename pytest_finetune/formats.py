@@ -15,6 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -128,6 +129,61 @@ class Record:
     #: Set on a view: the record as OpenAI data (see :mod:`pytest_finetune.conversions`)
     #: of a record of this format, which checks of chat and preference data read.
     source: Format | None = None
+
+
+class Batch:
+    """Consecutive records of one format, read in one go after the file's head.
+
+    What a check's batch visitor (``Check.batch_visitor``) is given: the same records
+    its ``visit`` would be given one by one, as parallel lists, so that what is true of
+    every record can be tested in a few calls over whole lists rather than in Python
+    per record. :meth:`records` builds the :class:`Record` of each, once, for whoever
+    needs them.
+    """
+
+    __slots__ = ("_columns", "_records", "datas", "format", "lines", "raws")
+
+    def __init__(
+        self, fmt: Format, lines: list[int], raws: list[bytes], datas: list[dict[str, Any]]
+    ) -> None:
+        self.format = fmt
+        #: Each record's line, raw JSON line and parsed object, in file order.
+        self.lines = lines
+        self.raws = raws
+        self.datas = datas
+        self._records: list[Record] | None = None
+        self._columns: dict[str, list[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def column(self, key: str) -> list[Any]:
+        """Each record's value at ``key`` (``None`` where it has none), read once for all."""
+        found = self._columns.get(key)
+        if found is None:
+            found = self._columns[key] = list(map(dict.get, self.datas, repeat(key)))
+        return found
+
+    def records(self) -> list[Record]:
+        """Every record of the batch, as ``visit`` takes them."""
+        if self._records is None:
+            fmt = self.format
+            self._records = [
+                Record(line, raw, data, fmt)
+                for line, raw, data in zip(self.lines, self.raws, self.datas, strict=True)
+            ]
+        return self._records
+
+    def record(self, index: int) -> Record:
+        """The record at ``index`` (built alone, for the few a batch visitor looks into)."""
+        if self._records is not None:
+            return self._records[index]
+        return Record(self.lines[index], self.raws[index], self.datas[index], self.format)
+
+
+#: The keys whose values :func:`detect` reads: records that hold none of them are of
+#: the same format if they have the same keys.
+BY_VALUE = frozenset({"label", "system"})
 
 
 def detect(data: dict[str, Any]) -> Format:

@@ -5,7 +5,9 @@ as chunks in parallel, whose checks' states merge into the same findings (the
 splitting and the processes are :mod:`pytest_finetune.chunks`'s). It holds the first
 records (the head) until it has ``conventions.HEAD_RECORDS`` of them, so that checks can learn
 the dataset's conventions (its separator, its stop sequence, whether it is
-classification) before judging any record; after that, memory is whatever the checks
+classification) before judging any record. After the head, records reach the checks
+in batches of one format, which a check may take in one call (``Check.batch_visitor``)
+where it can test all of them at once over whole lists. Memory is whatever the checks
 keep, which by contract does not grow with the file except for hashes of examples.
 """
 
@@ -22,11 +24,15 @@ from pytest_finetune.checks.registry import Check
 from pytest_finetune.config import FileSettings
 from pytest_finetune.conventions import HEAD_RECORDS
 from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_openai
-from pytest_finetune.formats import Format, Record, detect
+from pytest_finetune.duplicate_keys import duplicate_key, suspects
+from pytest_finetune.formats import BY_VALUE, Batch, Format, Record, detect
 from pytest_finetune.reader import WHOLE, Problem, Reader, Span, SyntaxProblem
 
 #: Records between two calls of a scan's ``progress``: a few a second on a large file.
 PROGRESS_RECORDS = 8192
+#: Records of one format given to the checks at a time, past the head: enough that a
+#: test over whole lists costs little a record, few enough that they stay in the cache.
+BATCH_RECORDS = 256
 
 
 @dataclass
@@ -132,23 +138,42 @@ class ChunkScan:
     def run(self, progress: Callable[[int, int], None] | None = None) -> ChunkState:
         """Read the chunk's records: what the checks kept of them."""
         chunk, runner, head = self.chunk, self.runner, self.head
+        # The runner looks for duplicate keys, a batch at a time, rather than the reader
+        # a line at a time: most batches are cleared in a few calls.
         reader = Reader(
             chunk.path,
             max_line_bytes=chunk.settings.max_line_bytes,
-            duplicate_keys=runner.reports(Problem.DUPLICATE_KEY),
+            duplicate_keys=False,
             span=chunk.span,
         )
         examples = 0
-        visitors = runner.visitors
+        # Past the head, records wait in a batch of one format (see ``Batch``); it goes
+        # to the checks when full, when the format changes, and before a syntax problem,
+        # so that every check sees records and problems in file order.
+        batch_format = Format.UNKNOWN
+        lines: list[int] = []
+        raws: list[bytes] = []
+        datas: list[dict[str, Any]] = []
+        # Records with the keys of the one before have its format (see ``BY_VALUE``).
+        keys: Any = None
+        fmt = Format.UNKNOWN
         for item in reader:
             if type(item) is tuple:
                 examples += 1
                 line, raw, data = item
-                fmt = detect(data)
+                if data.keys() != keys:
+                    fmt = detect(data)
+                    keys = data.keys() if BY_VALUE.isdisjoint(data) else None
                 if head is None:
-                    # The hot path: no record is built for a format no check visits.
-                    if visitors(fmt):
-                        runner.visit(Record(line, raw, data, fmt))
+                    # The hot path: three appends, and a call per batch.
+                    if fmt is not batch_format or len(lines) >= BATCH_RECORDS:
+                        if lines:
+                            runner.visit_batch(Batch(batch_format, lines, raws, datas))
+                            lines, raws, datas = [], [], []
+                        batch_format = fmt
+                    lines.append(line)
+                    raws.append(raw)
+                    datas.append(data)
                     if progress is not None and not examples % PROGRESS_RECORDS:
                         progress(examples, reader.position() - chunk.span.start)
                     continue
@@ -157,7 +182,12 @@ class ChunkScan:
                     runner.start(head)
                     head = None
             else:
+                if lines:
+                    runner.visit_batch(Batch(batch_format, lines, raws, datas))
+                    lines, raws, datas = [], [], []
                 runner.problem(item)  # type: ignore[arg-type]
+        if lines:
+            runner.visit_batch(Batch(batch_format, lines, raws, datas))
         if head is not None:
             runner.start(head)
         return ChunkState(
@@ -214,6 +244,9 @@ class _Runner:
         #: Per format: what to call for each record, and the check each call belongs to.
         self._visitors: dict[Format, list[Callable[[Record], None]]] = {}
         self._owners: dict[Format, list[Check]] = {}
+        #: Per format: the batch visitors and their checks, then the per-record
+        #: visitors of the other checks (see :meth:`visit_batch`).
+        self._batched: dict[Format, _BatchPlan] = {}
         #: Per (format, format of its view): the checks that judge the view, and how.
         self._view_visitors: dict[tuple[Format, Format], list[tuple[Check, Any]]] = {}
         self._problem_checks: dict[Problem, list[Check]] = {}
@@ -243,8 +276,47 @@ class _Runner:
             self._owners[fmt] = owners
         return found
 
+    def visit_batch(self, batch: Batch) -> None:
+        """Give ``batch`` to each check's batch visitor, and its records to the others.
+
+        First, the keys repeated in its records go to the checks that report them.
+        """
+        self._duplicates(batch.lines, batch.raws, batch.datas)
+        fmt = batch.format
+        plan = self._batched.get(fmt)
+        if plan is None:
+            plan = self._plan_batches(fmt)
+        for visit, owner in plan.batched:
+            try:
+                visit(batch)
+            except Exception:
+                where = f"in lines {batch.lines[0]} to {batch.lines[-1]}"
+                self._crashed(owner, f"{where}:\n{traceback.format_exc()}")
+        if plan.each:
+            for record in batch.records():
+                # A crash clears the plans: the next record finds the checks left.
+                plan = self._batched.get(fmt) or self._plan_batches(fmt)
+                self._visit(record, plan.each, plan.owners)
+
+    def _plan_batches(self, fmt: Format) -> _BatchPlan:
+        plan = _BatchPlan([], [], [])
+        for visit, owner in zip(self.visitors(fmt), self._owners[fmt], strict=True):
+            batch_visit = None if visit == self._visit_view else owner.batch_visitor(fmt)
+            if batch_visit is None:
+                plan.each.append(visit)
+                plan.owners.append(owner)
+            else:
+                plan.batched.append((batch_visit, owner))
+        self._batched[fmt] = plan
+        return plan
+
     def visit(self, record: Record) -> None:
-        visitors = self.visitors(record.format)
+        """Give ``record`` to every check that visits its format."""
+        self._visit(record, self.visitors(record.format), self._owners[record.format])
+
+    def _visit(
+        self, record: Record, visitors: list[Callable[[Record], None]], owners: list[Check]
+    ) -> None:
         # The hot loop: one try for all checks; on a crash, find out which one from
         # the loop variable, drop it, and give the rest this record.
         visit = None
@@ -253,13 +325,20 @@ class _Runner:
                 visit(record)
         except Exception:
             index = visitors.index(visit)  # type: ignore[arg-type]
-            owners = self._owners[record.format]
             self._crashed(owners[index], f"at line {record.line}:\n{traceback.format_exc()}")
             for rest, owner in zip(visitors[index + 1 :], owners[index + 1 :], strict=True):
                 self.call(owner, rest, record)
 
     def start(self, head: list[Record]) -> None:
-        """Let the checks learn from the head, then visit its records."""
+        """Let the checks learn from the head, then visit its records.
+
+        First, the keys repeated in its records go to the checks that report them.
+        """
+        self._duplicates(
+            [record.line for record in head],
+            [record.raw for record in head],
+            [record.data for record in head],
+        )
         self.begin(head)
         for record in head:
             self.visit(record)
@@ -293,6 +372,14 @@ class _Runner:
         for check, visit in visitors:
             self.call(check, visit, seen)
 
+    def _duplicates(self, lines: list[int], raws: list[bytes], datas: list[dict[str, Any]]) -> None:
+        if not self.reports(Problem.DUPLICATE_KEY):
+            return
+        for index in suspects(raws, datas):
+            key = duplicate_key(raws[index], datas[index])
+            if key is not None:
+                self.problem(SyntaxProblem(Problem.DUPLICATE_KEY, lines[index], key))
+
     def problem(self, problem: SyntaxProblem) -> None:
         for check in self._problem_checks.get(problem.kind, ()):
             self.call(check, check.on_problem, problem)
@@ -315,9 +402,19 @@ class _Runner:
         self.checks = [other for other in self.checks if other is not check]
         self._visitors.clear()
         self._owners.clear()
+        self._batched.clear()
         self._view_visitors.clear()
         for kind, checks in self._problem_checks.items():
             self._problem_checks[kind] = [other for other in checks if other is not check]
+
+
+@dataclass
+class _BatchPlan:
+    """How the checks of one format take a batch: in one call, or record by record."""
+
+    batched: list[tuple[Callable[[Batch], None], Check]]
+    each: list[Callable[[Record], None]]
+    owners: list[Check]
 
 
 def _has_view(fmt: Format) -> bool:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self  # typing's from Python 3.11
 
     from pytest_finetune.checks.context import ScanContext
-    from pytest_finetune.formats import Record
+    from pytest_finetune.formats import Batch, Record
     from pytest_finetune.reader import Problem, SyntaxProblem
 
 #: The sections every check's docstring has, in this order.
@@ -138,6 +138,18 @@ class Check:
         if type(self).visit is Check.visit or not type(self).applies_to(fmt):
             return None
         return self.visit
+
+    def batch_visitor(self, fmt: Format) -> Callable[[Batch], None] | None:
+        """What the scan calls for a batch of records of format ``fmt``, if not each.
+
+        ``None`` (the default): the scan calls :meth:`visitor` on each record. A check
+        whose work on most records is a few tests that whole lists can answer at once
+        (``map`` over the texts) returns a callable that does, for the batch, exactly
+        what ``visitor(fmt)`` would do on each of its records, and ``visit`` stays the
+        reference: the head of the file, and any batch that fails the tests, go through
+        it. Asked only where :meth:`visitor` is not ``None``.
+        """
+        return None
 
     def on_problem(self, problem: SyntaxProblem) -> None:
         """Look at one syntax problem of a kind listed in ``problems``."""

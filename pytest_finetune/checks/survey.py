@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self  # typing's from Python 3.11
 
     from pytest_finetune.checks.context import ScanContext
-    from pytest_finetune.formats import Format, Record
+    from pytest_finetune.formats import Batch, Format, Record
 
 
 class Survey:
@@ -67,6 +67,11 @@ class Survey:
 
     def visit(self, record: Record) -> None:
         """Look at one record for every member."""
+
+    #: What :meth:`Surveyed.batch_visitor` offers the scan, if the survey has one: a
+    #: method doing for a :class:`~pytest_finetune.formats.Batch` what :meth:`visit`
+    #: does for each of its records (see ``Check.batch_visitor``).
+    visit_batch: Callable[[Batch], None] | None = None
 
     def merge(self, later: Self) -> None:
         """Take in what the survey of a later chunk of the file learnt (see ``Check.merge``).
@@ -127,6 +132,9 @@ class Surveyed(Check):
         if survey.driver is self and survey.active and survey.applies_to(fmt):
             return survey.visit
         return None
+
+    def batch_visitor(self, fmt: Format) -> Callable[[Batch], None] | None:
+        return self.survey.visit_batch if self.visitor(fmt) is not None else None
 
     def merge(self, later: Self) -> None:
         # The survey is merged once, by its driver (the members share it).

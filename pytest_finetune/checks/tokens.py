@@ -21,7 +21,7 @@ from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import Severity
-from pytest_finetune.formats import CONVERSIONS, SUPPORTED, Format, Record, texts
+from pytest_finetune.formats import CONVERSIONS, SUPPORTED, Batch, Format, Record, texts
 from pytest_finetune.models import (
     FORMAT_NAMES,
     ModelSpec,
@@ -143,6 +143,37 @@ class _Tally(Survey):
         else:
             self.rest_bytes += size
             self.rest_longest = max(self.rest_longest, size)
+
+    def visit_batch(self, batch: Batch) -> None:
+        """What :meth:`visit` does for each record of ``batch``, over whole lists.
+
+        Only the examples it may count (long ones, and the sample) go through it; the
+        bytes of the others are added at once. A file counted whole goes record by
+        record.
+        """
+        if self.every:
+            for record in batch.records():
+                self.visit(record)
+            return
+        sizes = list(map(len, batch.raws))
+        sampled = self.sampled
+        picked = [
+            index
+            for index, line in enumerate(batch.lines)
+            if (line * _GOLDEN) & 0xFFFFFFFF < sampled
+        ]
+        if max(sizes) > self.half:
+            picked = sorted({*picked, *(i for i, size in enumerate(sizes) if size > self.half)})
+        rest = sizes
+        if picked:
+            rest = sizes.copy()
+            for index in picked:
+                rest[index] = 0
+            for index in picked:
+                self.visit(batch.record(index))
+        self.examples += len(sizes) - len(picked)
+        self.rest_bytes += sum(rest)
+        self.rest_longest = max(self.rest_longest, *rest)
 
     def _giant(self, record: Record, size: int) -> bool:
         """Report an example too long to be worth counting (a lower bound proves it)."""

@@ -12,6 +12,11 @@ from __future__ import annotations
 import enum
 import heapq
 import sys
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from functools import partial, reduce
+from itertools import compress, repeat
+from operator import contains, gt, itemgetter, le, ne, not_, or_, sub
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import conventions, file_conventions
@@ -23,7 +28,7 @@ from pytest_finetune.wording import plural, quote
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
-    from pytest_finetune.formats import Record
+    from pytest_finetune.formats import Batch, Record
 
 KEYS = PROMPT_COMPLETION_KEYS
 #: Examples whose case is measured before sampling starts, and the sampling stride
@@ -66,6 +71,15 @@ class Sight(enum.Enum):
     MISSING_STOP = enum.auto()
     #: A completion that may hold the stop sequence before its end (detail: it).
     STOP_INSIDE = enum.auto()
+
+
+#: A text's second character, or nothing (``itemgetter`` of a slice never raises).
+_SECOND = slice(1, 2)
+
+
+def _found_before(texts: list[str], needle: str, end: int) -> Iterator[bool]:
+    """For each text: whether ``needle`` is found before its last ``end`` characters."""
+    return map(gt, map(sub, map(len, texts), repeat(end)), map(str.find, texts, repeat(needle)))
 
 
 class _Survey(Survey):
@@ -204,6 +218,84 @@ class _Survey(Survey):
                     self.completion_start.add(completion)
         if line >= self.next_case_line:
             self._measure_case(line, prompt, completion)
+
+    def visit_batch(self, batch: Batch) -> None:
+        """What :meth:`visit` does for each record of ``batch``, over whole lists.
+
+        A few calls over the batch's texts tell which records may have something to be
+        seen (most: none); those go through :meth:`visit`, and for the others only the
+        whole-file facts are narrowed, in file order.
+        """
+        datas = batch.datas
+        prompts, completions = batch.column("prompt"), batch.column("completion")
+        start = 0
+        for index in self._may_see(datas, prompts, completions):
+            self._narrow(batch.lines, prompts, completions, start, index)
+            self.visit(batch.record(index))
+            start = index + 1
+        self._narrow(batch.lines, prompts, completions, start, len(datas))
+
+    def _may_see(
+        self, datas: list[Any], prompts: list[Any], completions: list[Any]
+    ) -> Iterable[int]:
+        """The indexes of the records in which :meth:`visit` may see something.
+
+        The tests of its cheap paths, each over a whole list; in doubt, a record is in.
+        What is rare in any dataset (a missing key, an empty text) sends them all.
+        """
+        every = range(len(datas))
+        if (
+            set(map(len, datas)) != {2}
+            or set(map(type, prompts)) != {str}
+            or set(map(type, completions)) != {str}
+            or not all(prompts)
+            or not all(completions)
+            # No prompt blank or starting with whitespace, no completion blank.
+            or min(map(itemgetter(0), prompts)) <= " "
+            or any(map(str.isspace, completions))
+        ):
+            return every
+        flags: list[Iterator[bool]] = []
+        separator, stop = self.separator, self.stop
+        if separator:
+            flags.append(map(not_, map(str.endswith, prompts, repeat(separator))))
+            if self.separator_inside is not None:
+                # Before the separator: where its rarest character is found before the
+                # end less the separator (-1 is too, but then the prompt lacks it).
+                flags.append(_found_before(prompts, self.separator_rare, len(separator)))
+        elif self.suggest_separator:
+            return every
+        if self.leading_space is not None:
+            flags.append(map(ne, map(itemgetter(0), completions), repeat(" ")))
+            flags.append(map(le, map(itemgetter(_SECOND), completions), repeat(" ")))
+        if stop:
+            flags.append(map(not_, map(str.endswith, completions, repeat(stop))))
+            if self.stop_inside is not None:
+                flags.append(_found_before(completions, self.stop_rare, len(stop)))
+        elif self.suggest_stop:
+            return every
+        if self.separator_inside is not None:
+            flags.append(map(contains, completions, repeat(self.separator_rare)))
+        if not flags:
+            return ()
+        return list(compress(every, reduce(partial(map, or_), flags)))
+
+    def _narrow(
+        self, lines: list[int], prompts: list[str], completions: list[str], start: int, end: int
+    ) -> None:
+        """Narrow the whole-file facts with the records ``start`` to ``end`` of a batch.
+
+        In those records :meth:`visit` would see nothing.
+        """
+        for common, texts in ((self.prompt_start, prompts), (self.completion_start, completions)):
+            for index in range(start, end):
+                if not common.tracking:
+                    break
+                common.add(texts[index])
+        index = bisect_left(lines, self.next_case_line, start, end)
+        while index < end:
+            self._measure_case(lines[index], prompts[index], completions[index])
+            index = bisect_left(lines, self.next_case_line, index + 1, end)
 
     # -- the rare paths ---------------------------------------------------------------
 

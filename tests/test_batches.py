@@ -1,0 +1,162 @@
+"""Past the head, records reach the checks in batches: the findings of one at a time.
+
+A check may take a batch of records in one call (``Check.batch_visitor``), testing
+what is true of all of them over whole lists, and must then do exactly what its
+``visit`` does on each record. These tests scan the same files with batch visitors and
+without, with a head of two records and batches of three so that nearly every record
+of every catalog example goes through a batch, over batch boundaries and changes of
+format, and compare everything a report says.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import orjson
+import pytest
+from conftest import needs_encodings
+from test_chunks import CATALOG_FILES, ROOT, differences, generated, rendered, write_rows
+
+from pytest_finetune import Settings
+from pytest_finetune.checks.prompt_completion.survey import _Survey
+from pytest_finetune.checks.registry import Check
+from pytest_finetune.checks.survey import Surveyed
+from pytest_finetune.duplicate_keys import may_have_duplicate_key, suspects
+from pytest_finetune.lint import lint
+
+# The module (the package exports its function ``scan``).
+scan = importlib.import_module("pytest_finetune.scan")
+EVERY_CHECK = Settings(overrides={"select": ["ALL"]})
+
+
+def record_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn every batch visitor off: each record goes through ``visit``."""
+    monkeypatch.setattr(Check, "batch_visitor", lambda self, fmt: None)
+    monkeypatch.setattr(Surveyed, "batch_visitor", lambda self, fmt: None)
+
+
+def both_ways(path, monkeypatch, settings=EVERY_CHECK) -> tuple[dict, dict]:
+    """What a report says of ``path``: with batch visitors, and one record at a time."""
+    batched = rendered(lint(path, settings, display_path=path.name))
+    with monkeypatch.context() as patch:
+        record_at_a_time(patch)
+        one_by_one = rendered(lint(path, settings, display_path=path.name))
+    return batched, one_by_one
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in CATALOG_FILES if path.suffix == ".jsonl"],
+    ids=lambda path: path.relative_to(ROOT / "checks").as_posix(),
+)
+@needs_encodings
+def test_every_catalog_example_in_small_batches_gives_the_findings_of_one_record_at_a_time(
+    path, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    monkeypatch.setattr(scan, "BATCH_RECORDS", 3)
+    # Three times over: the example's records again past the head, in other batches.
+    lines = path.read_bytes().splitlines(keepends=True)
+    copy = tmp_path / path.name
+    copy.write_bytes(b"".join(lines * 3))
+    batched, one_by_one = both_ways(copy, monkeypatch)
+    assert not differences(batched, one_by_one)
+
+
+@pytest.mark.parametrize("kind", ["prompt_completion", "chat"])
+@pytest.mark.parametrize(
+    "settings",
+    [EVERY_CHECK, Settings(overrides={"select": ["ALL"], "exact-tokens-max-bytes": 1})],
+    ids=["tokens-counted-whole", "tokens-sampled"],
+)
+@needs_encodings
+def test_realistic_data_in_batches_gives_the_findings_of_one_record_at_a_time(
+    tmp_path, monkeypatch, kind, settings
+):
+    # Multilingual data past the 1,000 records of the head, with duplicates, secrets,
+    # mojibake and placeholders here and there.
+    lines = generated(kind, 3000)
+    lines[2900] = lines[10]
+    path = write_rows(tmp_path / f"{kind}.jsonl", lines)
+    batched, one_by_one = both_ways(path, monkeypatch, settings)
+    assert not differences(batched, one_by_one)
+    assert any(batched["outcomes"][code][0] for code in batched["outcomes"])
+
+
+def test_a_batch_that_breaks_a_convention_is_judged_record_by_record(tmp_path, monkeypatch):
+    # One record in a batch lacks the separator, another the leading space: only
+    # those are reported, at their lines.
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 4)
+    rows = [
+        {"prompt": f"Where is parcel {n}? ->", "completion": f" shipped {n}\n"} for n in range(20)
+    ]
+    rows[9]["prompt"] = "Where is parcel 9?"
+    rows[15]["completion"] = "shipped 15\n"
+    path = write_rows(tmp_path / "data.jsonl", [json.dumps(row) for row in rows])
+    batched, one_by_one = both_ways(path, monkeypatch, Settings())
+    assert not differences(batched, one_by_one)
+    findings = batched["outcomes"]
+    assert [finding.split(" ")[0] for finding in findings["FT111"][0]] == ["data.jsonl:10:"]
+    assert [finding.split(" ")[0] for finding in findings["FT120"][0]] == ["data.jsonl:16:"]
+
+
+def test_a_crash_in_a_batch_names_its_lines(tmp_path, monkeypatch):
+    def crash(self, batch):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    monkeypatch.setattr(_Survey, "visit_batch", crash)
+    rows = [{"prompt": f"Parcel {n} ->", "completion": f" ok {n}\n"} for n in range(6)]
+    path = write_rows(tmp_path / "data.jsonl", [json.dumps(row) for row in rows])
+    result = lint(path, Settings(), display_path=path.name)
+    crashed = {code: outcome.crash for code, outcome in result.outcomes.items() if outcome.crash}
+    # The family's driver shows the traceback; its other members point to it.
+    assert crashed["FT101"].startswith("in lines 3 to 6:\n")
+    assert "ZeroDivisionError: boom" in crashed["FT101"]
+    assert all("see FT101" in crashed[code] for code in crashed if code != "FT101")
+
+
+# -- duplicate keys, a batch at a time ---------------------------------------------------
+
+
+def lines_of(*texts: str) -> tuple[list[bytes], list[dict]]:
+    raws = [text.encode() + b"\n" for text in texts]
+    return raws, [orjson.loads(raw) for raw in raws]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"prompt": "a", "prompt": "b", "completion": "c"}',
+        '{"prompt": 1, "prompt": "b", "completion": "c"}',
+        '{"prompt": {"x": "y"}, "prompt": "b", "completion": "c"}',
+        '{"prompt": "say \\"hi\\"", "prompt": "b", "completion": "c"}',
+        # A quote written as an escape hides from a count of quotes: never cleared.
+        '{"prompt": "\\u0022", "completion": "c", "completion": "\\u0022"}',
+        '{"prompt": "caf\u00e9 \u201cok\u201d", "completion": "c", "completion": "\u4f60\u597d"}',
+    ],
+)
+def test_a_line_that_lost_a_key_is_always_a_suspect(line):
+    clean = '{"prompt": "x", "completion": "y"}'
+    raws, datas = lines_of(clean, line, clean)
+    assert may_have_duplicate_key(raws[1], datas[1])
+    assert list(suspects(raws, datas)) == [1]
+
+
+def test_lines_of_texts_with_quotes_escapes_and_any_script_are_cleared():
+    raws, datas = lines_of(
+        '{"prompt": "say \\"hi\\" \\\\ ok", "completion": " \\u00e9t\\u00e9\\n"}',
+        '{"prompt": "caf\u00e9 \u201cquoted\u201d \U0001f44b", "completion": " \u4f60\u597d\\n"}',
+        '{"prompt":"compact","completion":"json"}',
+    )
+    assert list(suspects(raws, datas)) == []
+
+
+def test_lines_of_other_shapes_are_cleared_one_by_one():
+    raws, datas = lines_of(
+        '{"messages": [{"role": "user", "content": "hi"}]}',
+        '{"messages": [{"role": "user", "role": "assistant", "content": "hi"}]}',
+        '{"prompt": "x", "completion": "y", "weight": 1}',
+    )
+    assert list(suspects(raws, datas)) == [1]

@@ -18,6 +18,7 @@ an error with a did-you-mean.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -514,11 +515,24 @@ def _root(source: ConfigSource | None) -> Path:
 
 
 def _relative(path: Path, source: ConfigSource | None) -> str:
-    root = _root(source)
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return _resolved(path).relative_to(_resolved_folder(_root(source))).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _resolved(path: Path) -> Path:
+    """``path.resolve()`` for a file, its folder's resolved once for all its files."""
+    if path.is_symlink():
+        return path.resolve()
+    return _resolved_folder(path.parent) / path.name
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved_folder(folder: Path) -> Path:
+    # ``resolve`` follows every link from the root (a stat a part): for 2,000 files of
+    # one folder, a fifth of their collection. Relative folders differ with the cwd.
+    return folder.resolve() if folder.is_absolute() else _resolved_folder(Path.cwd() / folder)
 
 
 def _selection(layers: Iterable[dict[str, Any]], target_off: Iterable[str] = ()) -> set[str]:

@@ -11,8 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
+from operator import itemgetter, sub
 from typing import TYPE_CHECKING
 
+import orjson
 from xxhash import xxh3_64_intdigest as _xxh3
 
 from pytest_finetune import file_conventions
@@ -155,23 +159,38 @@ class _Pass(Survey):
         """What :meth:`visit` does for each record of ``batch``, over whole lists.
 
         Plain prompt/completion records (two keys, two texts: most) are fingerprinted
-        in a few calls for all and screened through their lines joined; any other batch
+        in a few calls for all and screened through their lines joined; chat examples
+        that end with the assistant's message are fingerprinted so too. Anything else
         goes record by record.
         """
+        if batch.format is _PROMPT_COMPLETION:
+            if not self._plain(batch):
+                for record in batch.records():
+                    self.visit(record)
+            return
+        if self.log is not None and not (batch.format is Format.CHAT and self._log_chats(batch)):
+            for record in batch.records():
+                self._log(record)
+        if self.screen.need:
+            screen = self.screen.raw
+            for index, (raw, data) in enumerate(zip(batch.raws, batch.datas, strict=True)):
+                flags = screen(raw, data)
+                if flags:
+                    self._inspect(batch.record(index), flags)
+
+    def _plain(self, batch: Batch) -> bool:
+        """Visit a batch of plain prompt/completion records; ``False`` if it is not one."""
         prompts, completions = batch.column("prompt"), batch.column("completion")
         if (
-            batch.format is not _PROMPT_COMPLETION
-            or set(map(len, batch.datas)) != {2}
+            set(map(len, batch.datas)) != {2}
             or set(map(type, prompts)) != {str}
             or set(map(type, completions)) != {str}
         ):
-            for record in batch.records():
-                self.visit(record)
-            return
+            return False
         if self.log is not None:
             self.log.add_all(fingerprints(prompts), batch.lines, fingerprints(completions))
         if self._batch is None:
-            return
+            return True
         self._flush()  # records held from the head come first
         screen, raws, size = self.screen, batch.raws, self.BATCH
         # A few lines in a thousand hold a rare case: a small group traces it cheaply.
@@ -181,6 +200,33 @@ class _Pass(Survey):
                 flags = screen.texts(prompts[index], completions[index])
                 if flags:
                     self._inspect(batch.record(index), flags)
+        return True
+
+    def _log_chats(self, batch: Batch) -> bool:
+        """Log a batch of chats that end with the assistant's message, as :meth:`_log` would.
+
+        ``False``, and nothing logged, if any does not, or if orjson cannot write one.
+        """
+        conversations = batch.column("messages")
+        if set(map(type, conversations)) != {list} or not all(conversations):
+            return False
+        lasts = list(map(itemgetter(-1), conversations))
+        if set(map(type, lasts)) != {dict} or set(map(dict.get, lasts, repeat("role"))) != {
+            "assistant"
+        }:
+            return False
+        try:
+            keys = list(map(_xxh3, map(_FREEZE, map(itemgetter(_ALL_BUT_LAST), conversations))))
+            values = list(map(_xxh3, map(_FREEZE, lasts)))
+        except (orjson.JSONEncodeError, TypeError):  # what freeze() works around
+            return False
+        keys = list(map(sub, keys, repeat(SIGNED)))
+        for index, tools in enumerate(batch.column("tools")):
+            if tools:
+                keys[index] = combined(keys[index], _canonical(tools))
+        assert self.log is not None
+        self.log.add_all(keys, batch.lines, map(sub, values, repeat(SIGNED)))
+        return True
 
     def _log(self, record: Record) -> None:
         # The inputs and targets of formats.example, fingerprinted
@@ -306,6 +352,11 @@ class ContentCheck(Surveyed):
     def describe(self, what: str, where: str) -> str:
         """The message for a problem (``what``) seen at ``where`` in a record."""
         raise NotImplementedError
+
+
+#: :func:`~pytest_finetune.formats.freeze` where orjson can write the value.
+_FREEZE = partial(orjson.dumps, option=orjson.OPT_SORT_KEYS)
+_ALL_BUT_LAST = slice(None, -1)
 
 
 def _canonical(value: object) -> int:

@@ -103,6 +103,8 @@ class Fingerprints:
         lines = np.frombuffer(self._lines, dtype=np.int64)
         for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
             members = order[start : start + size]
+            # In file order, however the entries were logged.
+            members = members[np.argsort(lines[members], kind="stable")]
             yield Group(lines[members].tolist(), values[members].tolist())
 
     def entries(self) -> tuple[Any, Any, Any]:

@@ -12,8 +12,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from itertools import repeat
-from operator import itemgetter, sub
+from itertools import compress, repeat
+from operator import itemgetter, not_, sub
 from typing import TYPE_CHECKING
 
 import orjson
@@ -168,9 +168,12 @@ class _Pass(Survey):
                 for record in batch.records():
                     self.visit(record)
             return
-        if self.log is not None and not (batch.format is Format.CHAT and self._log_chats(batch)):
-            for record in batch.records():
-                self._log(record)
+        if self.log is not None:
+            if batch.format is Format.CHAT:
+                self._log_chats(batch)
+            else:
+                for record in batch.records():
+                    self._log(record)
         if self.screen.need:
             screen = self.screen.raw
             for index, (raw, data) in enumerate(zip(batch.raws, batch.datas, strict=True)):
@@ -202,31 +205,36 @@ class _Pass(Survey):
                     self._inspect(batch.record(index), flags)
         return True
 
-    def _log_chats(self, batch: Batch) -> bool:
-        """Log a batch of chats that end with the assistant's message, as :meth:`_log` would.
+    def _log_chats(self, batch: Batch) -> None:
+        """Log a batch of chats as :meth:`_log` would each.
 
-        ``False``, and nothing logged, if any does not, or if orjson cannot write one.
+        Those that end with the assistant's message (nearly all) are fingerprinted in a
+        few calls for all; the log's groups keep file order whatever the order logged.
         """
         conversations = batch.column("messages")
-        if set(map(type, conversations)) != {list} or not all(conversations):
-            return False
-        lasts = list(map(itemgetter(-1), conversations))
-        if set(map(type, lasts)) != {dict} or set(map(dict.get, lasts, repeat("role"))) != {
-            "assistant"
-        }:
-            return False
+        ends = [
+            type(messages) is list
+            and bool(messages)
+            and type(messages[-1]) is dict
+            and messages[-1].get("role") == "assistant"
+            for messages in conversations
+        ]
+        chosen = list(compress(conversations, ends))
         try:
-            keys = list(map(_xxh3, map(_FREEZE, map(itemgetter(_ALL_BUT_LAST), conversations))))
+            lasts = list(map(itemgetter(-1), chosen))
+            keys = list(map(_xxh3, map(_FREEZE, map(itemgetter(_ALL_BUT_LAST), chosen))))
             values = list(map(_xxh3, map(_FREEZE, lasts)))
         except (orjson.JSONEncodeError, TypeError):  # what freeze() works around
-            return False
-        keys = list(map(sub, keys, repeat(SIGNED)))
-        for index, tools in enumerate(batch.column("tools")):
-            if tools:
-                keys[index] = combined(keys[index], _canonical(tools))
-        assert self.log is not None
-        self.log.add_all(keys, batch.lines, map(sub, values, repeat(SIGNED)))
-        return True
+            ends = [False] * len(ends)
+        else:
+            keys = list(map(sub, keys, repeat(SIGNED)))
+            for index, tools in enumerate(compress(batch.column("tools"), ends)):
+                if tools:
+                    keys[index] = combined(keys[index], _canonical(tools))
+            assert self.log is not None
+            self.log.add_all(keys, compress(batch.lines, ends), map(sub, values, repeat(SIGNED)))
+        for index in compress(range(len(ends)), map(not_, ends)):
+            self._log(batch.record(index))
 
     def _log(self, record: Record) -> None:
         # The inputs and targets of formats.example, fingerprinted

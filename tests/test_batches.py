@@ -160,3 +160,35 @@ def test_lines_of_other_shapes_are_cleared_one_by_one():
         '{"prompt": "x", "completion": "y", "weight": 1}',
     )
     assert list(suspects(raws, datas)) == [1]
+
+
+def test_chats_with_the_roles_of_a_clean_chat_are_still_walked_for_what_else_they_hold(
+    tmp_path, monkeypatch
+):
+    # Once a plain chat (a role and a text in each message) is walked clean, the plain
+    # chats with the same roles are clean; any chat with more than that is walked.
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    turn = [{"role": "user", "content": "Where is my parcel?"}]
+    reply = {"role": "assistant", "content": "It left the depot today."}
+    clean = {"messages": [*turn, reply]}
+    unlike = [
+        {"messages": [*turn, {**reply, "content": ""}]},
+        {"messages": [*turn, {**reply, "content": " \t"}]},
+        {"messages": [*turn, {**reply, "weight": 0}]},
+        {"messages": [*turn, {**reply, "content": [{"type": "text", "text": ""}]}]},
+        {"messages": [*turn, {**reply, "contents": "typo"}]},
+        {"messages": [*turn, reply], "tool": "typo"},
+        {"messages": [{"role": "user", "content": None}, reply]},
+    ]
+    rows = [clean] * 4 + [row for bad in unlike for row in (clean, bad)]
+    path = write_rows(tmp_path / "chat.jsonl", [json.dumps(row) for row in rows])
+    batched, one_by_one = both_ways(path, monkeypatch, Settings())
+    assert not differences(batched, one_by_one)
+    schema = {  # the walk's checks (the chats repeat, for FT401, on every line)
+        int(finding.split(":")[1])
+        for code, (findings, *_) in batched["outcomes"].items()
+        if code.startswith("FT2")
+        for finding in findings
+        if finding.split(":")[1].isdigit()
+    }
+    assert schema == {6, 8, 10, 12, 14, 16, 18}

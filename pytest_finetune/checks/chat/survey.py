@@ -7,16 +7,22 @@ if that check is selected and applies to the record's format.
 
 from __future__ import annotations
 
+from itertools import chain, compress, repeat
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.chat_schema import Issue, analyse
+from pytest_finetune.chat_schema.analysis import Analysis
+from pytest_finetune.chat_schema.content import is_blank
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.formats import Format, Record
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
+    from pytest_finetune.formats import Batch
 
 CHAT = frozenset({Format.CHAT})
+#: Orders of roles remembered clean, at most: a conversation's length is unbounded.
+MAX_CLEAN_ROLES = 10_000
 MESSAGES = frozenset({Format.CHAT, Format.PREFERENCE})
 
 
@@ -26,12 +32,39 @@ class _Walk(Survey):
     def __init__(self, context: ScanContext, head: list[Record]) -> None:
         super().__init__(context, head)
         self.images: Surveyed | None = None
+        #: The roles, in order, of plain chats walked clean (see :meth:`visit_batch`).
+        self.clean_roles: set[tuple[str, ...]] = set()
 
     def ready(self) -> None:
         self.images = self.watchers.get(Issue.IMAGES)
 
     def visit(self, record: Record) -> None:
-        analysis = analyse(record)
+        self._tell(record, analyse(record))
+
+    def visit_batch(self, batch: Batch) -> None:
+        """What :meth:`visit` does for each record of ``batch``, walking fewer of them.
+
+        In a plain chat (only ``messages``, each a role and a text that is not blank)
+        the walk can see nothing but what the order of its roles shows: once a plain
+        chat is walked clean, the plain chats with the same roles are clean too.
+        """
+        if batch.format is not Format.CHAT:
+            for record in batch.records():
+                self.visit(record)
+            return
+        clean = self.clean_roles
+        for index, roles in enumerate(_plain_roles(batch.datas, batch.column("messages"))):
+            if roles is not None and roles in clean:
+                continue
+            record = batch.record(index)
+            analysis = analyse(record)
+            walked_clean = not analysis.issues and not analysis.images
+            if roles is not None and walked_clean and len(clean) < MAX_CLEAN_ROLES:
+                clean.add(roles)
+            self._tell(record, analysis)
+
+    def _tell(self, record: Record, analysis: Analysis) -> None:
+        """Tell the members what the walk saw in ``record``."""
         view = record.source is not None
         line = record.line
         if analysis.issues:
@@ -51,6 +84,37 @@ class _Walk(Survey):
 
     def merge(self, later: _Walk) -> None:
         """Nothing to merge: the walk reports each record as it visits it."""
+
+
+def _plain_roles(
+    datas: list[dict[str, Any]], conversations: list[Any]
+) -> list[tuple[str, ...] | None]:
+    """For each chat, its roles in order if it is plain (see ``_Walk.visit_batch``)."""
+    plain = [
+        len(data) == 1 and type(messages) is list
+        for data, messages in zip(datas, conversations, strict=True)
+    ]
+    messages = list(chain.from_iterable(compress(conversations, plain)))
+    if set(map(type, messages)) - {dict}:
+        return [None] * len(datas)
+    texts = [
+        len(message) == 2
+        and type(text := message.get("content")) is str
+        and not is_blank(text)
+        and type(message.get("role")) is str
+        for message in messages
+    ]
+    roles: list[Any] = list(map(dict.get, messages, repeat("role")))
+    found: list[tuple[str, ...] | None] = []
+    start = 0
+    for chat, messages_of in zip(plain, conversations, strict=True):
+        if not chat:
+            found.append(None)
+            continue
+        end = start + len(messages_of)
+        found.append(tuple(roles[start:end]) if all(texts[start:end]) else None)
+        start = end
+    return found
 
 
 class Walked(Surveyed):

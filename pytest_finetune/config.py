@@ -528,11 +528,20 @@ def _resolved(path: Path) -> Path:
     return _resolved_folder(path.parent) / path.name
 
 
-@functools.lru_cache(maxsize=1024)
 def _resolved_folder(folder: Path) -> Path:
+    """``folder.resolve()``, an absolute folder's resolved once.
+
+    A relative folder is made absolute first, from the cwd of the moment: the same
+    relative folder is another folder after a change of directory.
+    """
+    return _resolved_absolute(folder if folder.is_absolute() else Path.cwd() / folder)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved_absolute(folder: Path) -> Path:
     # ``resolve`` follows every link from the root (a stat a part): for 2,000 files of
-    # one folder, a fifth of their collection. Relative folders differ with the cwd.
-    return folder.resolve() if folder.is_absolute() else _resolved_folder(Path.cwd() / folder)
+    # one folder, a fifth of their collection.
+    return folder.resolve()
 
 
 def _selection(layers: Iterable[dict[str, Any]], target_off: Iterable[str] = ()) -> set[str]:

@@ -685,3 +685,20 @@ def test_a_malformed_training_declaration_stops_a_training_run(lint):
     run = lint({"pyproject.toml": config, "data/train.jsonl": GOOD}, "--finetune-train")
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR
     assert "train[0]: train must be a non-empty string, got 5" in run.result.stderr.str()
+
+
+def test_a_relative_path_is_read_from_the_cwd_of_the_moment(tmp_path, monkeypatch):
+    # Globs start from the configuration file's folder, a relative path from the cwd
+    # when it is asked about: the same relative folder, resolved earlier from another
+    # cwd, is another folder.
+    for project in ("one", "two"):
+        write_files(
+            tmp_path / project,
+            {
+                "pyproject.toml": "[tool.pytest_finetune]\ninclude = ['data/*.jsonl']\n",
+                "data/train.jsonl": GOOD,
+            },
+        )
+    for project in ("one", "two"):
+        monkeypatch.chdir(tmp_path / project / "data")
+        assert Settings().is_dataset(Path("train.jsonl")), project

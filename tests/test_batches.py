@@ -135,6 +135,12 @@ def lines_of(*texts: str) -> tuple[list[bytes], list[dict]]:
         # A quote written as an escape hides from a count of quotes: never cleared.
         '{"prompt": "\\u0022", "completion": "c", "completion": "\\u0022"}',
         '{"prompt": "caf\u00e9 \u201cok\u201d", "completion": "c", "completion": "\u4f60\u597d"}',
+        # A colon written as an escape hides from a count of colons, as a quote does.
+        '{"prompt": "at 10\\u003a30", "n": 1, "n": 2, "completion": "c"}',
+        '{"prompt": "at 10\\u003A30", "n": 1, "n": 2, "completion": "c"}',
+        # Python's style up to a pair pasted without its spaces, as long as they.
+        '{"id": 111,"id":2,"messages":[{"role":"user","content":"hi"},'
+        '{"role":"assistant","content":"yo"}]}',
     ],
 )
 def test_a_line_that_lost_a_key_is_always_a_suspect(line):

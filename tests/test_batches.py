@@ -117,6 +117,27 @@ def test_a_crash_in_a_batch_names_its_lines(tmp_path, monkeypatch):
     assert all("see FT101" in crashed[code] for code in crashed if code != "FT101")
 
 
+def test_records_on_one_line_are_reported_in_their_order(tmp_path, monkeypatch):
+    # A JSON array written on one line: every example is on line 1, and the findings
+    # of a line keep the order of its examples. A plain prompt/completion record is
+    # screened with others, later; one that is not is reported at once, after them.
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    monkeypatch.setattr(scan, "BATCH_RECORDS", 3)
+    rows = [
+        {"prompt": f"Where is parcel {n}? ->", "completion": f" shipped {n}\n"} for n in range(10)
+    ]
+    rows[3]["prompt"] = "Mail ann@corp.com ->"
+    rows[7] = {**rows[7], "prompt": "Mail bob@corp.com ->", "weight": 1}
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(rows), encoding="utf-8")
+    batched, one_by_one = both_ways(path, monkeypatch, Settings())
+    assert not differences(batched, one_by_one)
+    assert [finding.split("'")[1] for finding in batched["outcomes"]["FT405"][0]] == [
+        "a***@***.com",
+        "b***@***.com",
+    ]
+
+
 # -- duplicate keys, a batch at a time ---------------------------------------------------
 
 

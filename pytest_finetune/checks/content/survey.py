@@ -153,6 +153,7 @@ class _Pass(Survey):
         if self.screen.need:
             flags = self.screen.raw(record.raw, data)
             if flags:
+                self._flush()  # records held before this one are reported first
                 self._inspect(record, flags)
 
     def visit_batch(self, batch: Batch) -> None:
@@ -179,6 +180,7 @@ class _Pass(Survey):
             for index, (raw, data) in enumerate(zip(batch.raws, batch.datas, strict=True)):
                 flags = screen(raw, data)
                 if flags:
+                    self._flush()  # records held before this one are reported first
                     self._inspect(batch.record(index), flags)
 
     def _plain(self, batch: Batch) -> bool:

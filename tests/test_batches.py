@@ -23,6 +23,7 @@ from pytest_finetune.checks.prompt_completion.survey import _Survey
 from pytest_finetune.checks.registry import Check
 from pytest_finetune.checks.survey import Surveyed
 from pytest_finetune.duplicate_keys import may_have_duplicate_key, suspects
+from pytest_finetune.formats import Format, detect
 from pytest_finetune.lint import lint
 
 # The module (the package exports its function ``scan``).
@@ -136,6 +137,143 @@ def test_records_on_one_line_are_reported_in_their_order(tmp_path, monkeypatch):
         "a***@***.com",
         "b***@***.com",
     ]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # The same keys; a label that is a bool marks unpaired preference data.
+        [{"prompt": "a ->", "completion": " b", "label": label} for label in (True, "x") * 4],
+        # The same keys; a system prompt of text blocks marks Nova data.
+        [
+            {"messages": [{"role": "user", "content": "hi"}], "system": system}
+            for system in ([{"text": "Be brief."}], "Be brief.") * 4
+        ],
+    ],
+    ids=["label", "system"],
+)
+def test_records_with_the_keys_of_the_one_before_are_told_apart_by_the_values_read(
+    tmp_path, monkeypatch, rows
+):
+    # The scan detects a record's format again only where its keys change, or where
+    # it holds a key whose value detect() reads (formats.BY_VALUE).
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    seen: list[tuple[Format, dict]] = []
+    visit_batch = scan._Runner.visit_batch
+
+    def spy(self, batch):
+        seen.extend((batch.format, data) for data in batch.datas)
+        visit_batch(self, batch)
+
+    monkeypatch.setattr(scan._Runner, "visit_batch", spy)
+    path = write_rows(tmp_path / "data.jsonl", [json.dumps(row) for row in rows])
+    lint(path, Settings(), display_path=path.name)
+    assert [fmt for fmt, _ in seen] == [detect(data) for _, data in seen]
+    assert len({fmt for fmt, _ in seen}) == 2
+
+
+def _pc(prompt: str, completion: str, **more: object) -> str:
+    return json.dumps({"prompt": prompt, "completion": completion, **more})
+
+
+def _chat(*turns: tuple[str, object], **more: object) -> str:
+    return json.dumps({"messages": [{"role": r, "content": c} for r, c in turns], **more})
+
+
+_ASK, _REPLY = ("user", "Where is my parcel?"), ("assistant", "It left the depot.")
+_TOOLS = [{"type": "function", "function": {"name": "track", "parameters": {"type": "object"}}}]
+#: Files whose every odd case sits in a batch among clean records: each is a risk
+#: that the tests over whole lists answer differently from ``visit``.
+EDGES = {
+    "texts": [
+        *[_pc(f"Where is parcel {n}?\n\n###\n\n", f" shipped {n} END") for n in range(4)],
+        _pc("\n\n###\n\n", " shipped END"),  # the separator is the whole prompt
+        _pc("Where?\n\n###\n\n", " END"),  # the stop is the whole completion, after a space
+        _pc("Where?\n\n###\n\n", " shipped EN"),  # part of the stop
+        _pc("Where?\n\n###\n\n", " ENDshipped END"),  # the stop inside
+        _pc("Where? ###\n\n###\n\n", " shipped END"),  # the separator's rarest part inside
+        _pc("Where?\n\n###\n\n", " ship\n\n###\n\nped END"),  # the separator in a completion
+        _pc("", " shipped END"),
+        _pc("Where?\n\n###\n\n", ""),
+        _pc("Where?\n\n###\n\n", " "),
+        _pc(" Where?\n\n###\n\n", " shipped END"),
+        _pc("Where?\n\n###\n\n", "shipped END"),
+        _pc("Where?\n\n###\n\n", "  shipped END"),
+        _pc("Where?\n\n###\n\n", " \tshipped END"),
+        _pc("Where?\n\n###\n\n", " x"),  # a completion of one character after the space
+        _pc("Where?\n\n###\n\n", " sh\ud800ipped END"),  # a lone surrogate
+        _pc("Where?\n\n###\n\n", " shipped END", weight=1),
+        json.dumps({"prompt": "Where?\n\n###\n\n", "completion": 5}),
+        json.dumps({"prompt": "Where?\n\n###\n\n"}),
+        json.dumps({"Prompt": "Where?\n\n###\n\n", "completion": " shipped END"}),
+        json.dumps({"completion": " shipped END", "prompt": "Where?\n\n###\n\n"}),
+        _pc("Mail ann@corp.com\n\n###\n\n", " {name} <|endoftext|> END"),
+        *[_pc(f"Where is parcel {n}?\n\n###\n\n", f" shipped {n} END") for n in range(4)],
+    ],
+    "chats": [
+        *[_chat(_ASK, _REPLY) for _ in range(4)],
+        _chat(_ASK, _REPLY, ("user", "And now?")),  # the last message is the user's
+        _chat(_ASK, _REPLY, ("tool", "42")),  # the last message is a tool's
+        _chat(_ASK, _REPLY, tools=_TOOLS),
+        _chat(_ASK, _REPLY, tools=[]),
+        _chat(_ASK, ("assistant", "It left \ud800.")),
+        _chat(_ASK, ("assistant", [{"type": "text", "text": "It left."}])),
+        _chat(("User", "Where?"), _REPLY),
+        _chat(_ASK, _REPLY, _ASK, _REPLY),
+        _chat(),
+        json.dumps({"messages": [*json.loads(_chat(_ASK))["messages"], "It left."]}),
+        json.dumps({"messages": "It left."}),
+        _chat(_ASK, _REPLY, system="Be brief."),  # Anthropic's layout: another format
+        json.dumps({"conversations": [{"from": "human", "value": "Where?"}]}),  # a view
+        json.dumps({"instruction": "Where?", "input": "", "output": "It left."}),
+        *[_chat(_ASK, _REPLY) for _ in range(4)],
+    ],
+    "lines": [
+        *[_pc(f"Where is parcel {n}? ->", f" shipped {n}\n") for n in range(4)],
+        _pc("Where? ->", " shipped\n") + "\r",  # CRLF
+        "",
+        "{broken",
+        "[1]",
+        '{"prompt": "Where? ->", "prompt": "x ->", "completion": " shipped\\n"}',
+        '{"prompt": "Say \\u0022hi\\u0022 ->", "completion": " ok\\n", "completion": " ok\\n"}',
+        '{"prompt": "Where? ->", "completion": " shipped\\n", "a\\"b": 1, "a\\"b": 2}',
+        '{"prompt": "Where? ->", "completion": " shipped\\n", "meta": {"k": 1, "k": 2}}',
+        *[_pc(f"Where is parcel {n}? ->", f" shipped {n}\n") for n in range(4)],
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+@pytest.mark.parametrize(
+    "settings",
+    [EVERY_CHECK, Settings(overrides={"select": ["ALL"], "exact-tokens-max-bytes": 1})],
+    ids=["tokens-counted-whole", "tokens-sampled"],
+)
+@needs_encodings
+def test_odd_records_among_clean_ones_in_batches_give_the_findings_of_one_at_a_time(
+    tmp_path, monkeypatch, name, settings
+):
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    for size in (2, 3, 5):
+        monkeypatch.setattr(scan, "BATCH_RECORDS", size)
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\ufeff" + "".join(f"{line}\n" for line in EDGES[name]), "utf-8")
+        batched, one_by_one = both_ways(path, monkeypatch, settings)
+        assert not differences(batched, one_by_one), size
+        # The same, in a JSON array: the examples' lines are the array's.
+        array = tmp_path / f"{name}.json"
+        valid = [line for line in EDGES[name] if line.startswith("{") and _parses(line)]
+        array.write_text("[\n" + ",\n".join(valid) + "\n]\n", "utf-8")
+        batched, one_by_one = both_ways(array, monkeypatch, settings)
+        assert not differences(batched, one_by_one), size
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 # -- duplicate keys, a batch at a time ---------------------------------------------------

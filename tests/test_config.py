@@ -702,3 +702,23 @@ def test_a_relative_path_is_read_from_the_cwd_of_the_moment(tmp_path, monkeypatc
     for project in ("one", "two"):
         monkeypatch.chdir(tmp_path / project / "data")
         assert Settings().is_dataset(Path("train.jsonl")), project
+
+
+def test_a_path_through_a_linked_folder_or_dot_dot_is_read_where_it_leads(tmp_path, monkeypatch):
+    write_files(
+        tmp_path,
+        {
+            "pyproject.toml": "[tool.pytest_finetune]\ninclude = ['real/*.jsonl']\n",
+            "real/train.jsonl": GOOD,
+            "other/notes.txt": "",
+        },
+    )
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "other/train.jsonl").symlink_to(tmp_path / "real/train.jsonl")
+    settings = Settings()
+    assert settings.is_dataset(tmp_path / "link/train.jsonl")
+    assert settings.is_dataset(tmp_path / "other/train.jsonl")
+    assert settings.is_dataset(tmp_path / "other/../real/train.jsonl")
+    monkeypatch.chdir(tmp_path / "other")
+    assert settings.is_dataset(Path("../link/train.jsonl"))
+    assert settings.is_dataset(Path("train.jsonl"))

@@ -19,6 +19,7 @@ from conftest import needs_encodings
 from test_chunks import CATALOG_FILES, ROOT, differences, generated, rendered, write_rows
 
 from pytest_finetune import Settings
+from pytest_finetune.checks.file.format import MixedFormats
 from pytest_finetune.checks.prompt_completion.survey import _Survey
 from pytest_finetune.checks.registry import Check
 from pytest_finetune.checks.survey import Surveyed
@@ -274,6 +275,27 @@ def _parses(line: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_a_check_that_crashes_at_a_record_of_a_batch_stops_there_and_only_it(tmp_path, monkeypatch):
+    # A check that takes records one by one crashes at its record's line, as it would
+    # one record at a time; the checks that take the batch whole see it all.
+    def crash_at_line_5(record):
+        if record.line == 5:
+            raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    monkeypatch.setattr(scan, "BATCH_RECORDS", 3)
+    monkeypatch.setattr(MixedFormats, "visitor", lambda self, fmt: crash_at_line_5)
+    rows = [{"prompt": f"Parcel {n} ->", "completion": f" ok {n}\n"} for n in range(8)]
+    rows[6]["prompt"] = "Parcel 6"
+    path = write_rows(tmp_path / "data.jsonl", [json.dumps(row) for row in rows])
+    batched, one_by_one = both_ways(path, monkeypatch, Settings())
+    assert not differences(batched, one_by_one)
+    assert batched["outcomes"]["FT017"][2].startswith("at line 5:\n")
+    assert [finding.split(" ")[0] for finding in batched["outcomes"]["FT111"][0]] == [
+        "data.jsonl:7:"
+    ]
 
 
 # -- duplicate keys, a batch at a time ---------------------------------------------------

@@ -196,7 +196,7 @@ class _Pass(Survey):
             self.log.add_all(fingerprints(prompts), batch.lines, fingerprints(completions))
         if self._batch is None:
             return True
-        self._flush()  # records held from the head come first
+        self._flush()  # records held before the batch come first
         screen, raws, size = self.screen, batch.raws, self.BATCH
         # A few lines in a thousand hold a rare case: a small group traces it cheaply.
         for start in range(0, len(raws), size):

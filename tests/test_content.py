@@ -16,11 +16,12 @@ import orjson
 import pytest
 from helpers import intents, jsonl, pc
 
-from pytest_finetune import Settings
+from pytest_finetune import Settings, redact
 from pytest_finetune.checks.content import survey as content
 from pytest_finetune.checks.content.screen import Flag, Screen
 from pytest_finetune.checks.content.searches import MOJIBAKE_BYTES, mojibake, placeholders
 from pytest_finetune.lint import lint
+from pytest_finetune.redact import find_secrets
 
 ALL_FLAGS = 255
 
@@ -462,6 +463,139 @@ def test_the_screen_of_joined_lines_finds_the_line_of_a_problem(problem):
     screen = Screen(ALL_FLAGS)
     for line in readable(writers(row)):
         assert screen.lines([*clean[:5], line, *clean[5:]]) == [5], line
+
+
+# -- keys whatever their letters ---------------------------------------------------
+# The screen drops lowercase letters, so a key whose body is lowercase leaves no long
+# run: it is found from the literal it starts with (sk-, ghp_, AIza, ...).
+
+#: For each kind of :data:`pytest_finetune.redact._KEYS`: how its keys are written,
+#: as (before the body, body length, after the body).
+KEY_SHAPES: dict[str, list[tuple[str, int, str]]] = {
+    "private-key": [
+        ("-----BEGIN PRIVATE KEY-----\n", 40, "\n-----END PRIVATE KEY-----"),
+        ("-----BEGIN RSA PRIVATE KEY-----\n", 40, ""),
+    ],
+    "openai-key": [("sk-", 24, ""), ("sk-proj-", 40, ""), ("sk-svcacct-", 20, "")],
+    "aws-access-key": [("AKIA", 16, ""), ("ASIA", 16, "")],
+    "github-token": [(f"gh{kind}_", 36, "") for kind in "pousr"] + [("github_pat_", 62, "")],
+    "google-api-key": [("AIza", 35, "")],
+    "slack-token": [(f"xox{kind}-", 12, "") for kind in "abposr"],
+    "jwt": [("eyJ", 12, ".eyJabcdefghijklmnop.qrstuvwxyz0123")],
+    "stripe-key": [("sk_live_", 24, ""), ("rk_live_", 24, "")],
+    "huggingface-token": [("hf_", 34, "")],
+}
+KEY_BODIES = {
+    "lowercase": "abcdefghijklmnopqrstuvwxyz",
+    "uppercase": "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "digits": "0123456789",
+    "mixed": "aB3xY9qR",
+}
+
+
+def keys_of(kind: str) -> list[str]:
+    """Keys of ``kind`` with bodies of every case that its pattern takes."""
+    patterns = [pattern for name, pattern, _ in redact._KEYS if name == kind]
+    made = []
+    for before, length, after in KEY_SHAPES[kind]:
+        for alphabet in KEY_BODIES.values():
+            key = before + (alphabet * length)[:length] + after
+            if any(pattern.fullmatch(key) for pattern in patterns):
+                made.append(key)
+    return made
+
+
+def test_every_kind_of_key_has_shapes_to_test():
+    assert {kind for kind, _, _ in redact._KEYS} == set(KEY_SHAPES)
+    for kind, shapes in KEY_SHAPES.items():
+        # AWS keys are capitals and digits only.
+        bodies = len(shapes) * (2 if kind == "aws-access-key" else len(KEY_BODIES))
+        assert len(keys_of(kind)) == bodies, kind
+        for key in keys_of(kind):
+            assert [secret.kind for secret in find_secrets(f"Use {key} now")] == [kind]
+
+
+def places_of(key: str) -> dict[str, dict[str, Any]]:
+    """A record of each kind with ``key`` in a text."""
+    arguments = json.dumps({"token": key, "region": "eu-west-1"})
+    call = {"id": "call_55263c835dc0", "type": "function"}
+    return {
+        "prompt": pc(f"Token {key} failed, why? ->", " auth\n"),
+        "completion": pc("Which token? ->", f" {key}\n"),
+        "chat": chat("Which key should I use?", f"Use {key} in the settings."),
+        "tool call": {
+            "messages": [
+                {"role": "user", "content": "Check the key"},
+                {
+                    "role": "assistant",
+                    "tool_calls": [{**call, "function": {"name": "check", "arguments": arguments}}],
+                },
+                {"role": "tool", "tool_call_id": call["id"], "content": "ok"},
+                {"role": "assistant", "content": "It works."},
+            ]
+        },
+        "preference": preference("Which key?", f"Use {key}.", "None."),
+    }
+
+
+@pytest.mark.parametrize("kind", sorted(KEY_SHAPES))
+def test_the_screen_flags_every_key_whatever_its_letters(kind):
+    screen = Screen(ALL_FLAGS)
+    clean = [
+        json.dumps(pc(text + " ->", " " + text + "\n"), ensure_ascii=False).encode() + b"\n"
+        for text in MULTILINGUAL
+    ]
+    for key in keys_of(kind):
+        for where, record in places_of(key).items():
+            for raw in writers(record):
+                assert screen.raw(raw, json.loads(raw)) & Flag.LONG_TOKEN, (where, raw)
+            if where in ("prompt", "completion"):
+                assert screen.texts(record["prompt"], record["completion"]) & Flag.LONG_TOKEN
+                for line in writers(record):
+                    assert screen.lines([*clean, line, *clean]) == [len(clean)], line
+
+
+@pytest.mark.parametrize("kind", sorted(KEY_SHAPES))
+def test_every_key_is_reported_at_its_line_whatever_its_letters(tmp_path, kind):
+    clean = [pc(text + " ->", " " + text + "\n") for text in MULTILINGUAL]
+    for where in ("prompt", "completion", "chat", "tool call"):
+        rows: list[Any] = []
+        lines = []
+        for key in keys_of(kind):
+            if where in ("prompt", "completion"):
+                rows += clean
+            else:
+                rows += [chat(text, text) for text in MULTILINGUAL]
+            rows.append(places_of(key)[where])
+            lines.append(len(rows))
+        found = run(tmp_path, jsonl(*rows), "FT404")
+        assert [int(finding.split(":")[1]) for finding in found] == lines, (where, found)
+        described = redact.DESCRIPTIONS[kind]
+        described = described[0].upper() + described[1:]
+        assert all(f"FT404 {described} " in finding for finding in found), found
+        assert not any(key in finding for key in keys_of(kind) for finding in found)
+
+
+#: Text with bytes that keys start with, but no key: it passes the screen ("risk-free"
+#: would not: it holds "sk-", and is searched for nothing).
+LOOK_ALIKES = [
+    "A well-known check-in e-mail about the x-ray (JSON, JWT, Zürich, pizza).",
+    "I realize the job_id and snake_case names; see gh pages or hf hub.",
+    "Éxito: “naïve” café—Größe €42, 订单 👍🏽, ok-ish 😀 Jazz.",
+]
+
+
+def test_text_that_only_looks_like_keys_passes_the_screen():
+    screen = Screen(ALL_FLAGS)
+    rows = [pc(text + " ->", " " + text + "\n") for text in LOOK_ALIKES + MULTILINGUAL]
+    for row in rows:
+        assert screen.texts(row["prompt"], row["completion"]) == 0
+        for raw in writers(row):
+            assert screen.raw(raw, json.loads(raw)) == 0, raw
+        for raw in writers(chat(row["prompt"], row["completion"])):
+            assert screen.raw(raw, json.loads(raw)) == 0, raw
+    lines = [json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows]
+    assert screen.lines(lines) == []
 
 
 # Text as people write it: accents, curly quotes and dashes, Cyrillic, CJK, emoji with

@@ -26,8 +26,9 @@ class SecretInText(_Leak):
     What it does:
         Searches every string of every example (metadata included) for OpenAI
         (``sk-...``), AWS (``AKIA...``), GitHub, Google, Slack, Stripe and Hugging
-        Face keys, JSON Web Tokens and private key blocks. Findings show the match
-        masked, never the secret itself, in every output.
+        Face keys, JSON Web Tokens and private key blocks, whatever the case of their
+        letters (a test key of lowercase letters is found like a real one). Findings
+        show the match masked, never the secret itself, in every output.
 
     Why it matters:
         The file is uploaded to a provider and often committed; a fine-tuned model

@@ -576,6 +576,29 @@ def test_every_key_is_reported_at_its_line_whatever_its_letters(tmp_path, kind):
         assert not any(key in finding for key in keys_of(kind) for finding in found)
 
 
+@pytest.mark.parametrize("spacing", [20, 2000], ids=["dense", "sparse"])
+def test_keys_and_escapes_are_found_among_many_bytes_that_start_none(spacing):
+    """Each '-', '_' or backslash is checked one by one while they are sparse (a
+    prompt's ' ->', a completion's \\n); where they are dense, ``re`` looks for the rest.
+    """
+    screen = Screen(ALL_FLAGS)
+    filler = ("Plain words. " * (spacing // 13 + 1))[:spacing]
+    clean = [
+        json.dumps(pc(f"{filler} snake_case {index}\n{filler} ->", f" {filler}\n"))
+        for index in range(40)
+    ]
+    for problem in (
+        "sk-abcdefghijklmnopqrstuvwxyz",
+        "hf_abcdefghijklmnopqrstuvwxyzabcdefgh",
+        "\x07",
+    ):
+        line = json.dumps(pc(f"{filler} ->", f" {filler} {problem}\n"))
+        for at in (0, 20, 40):
+            lines = [row.encode() + b"\n" for row in [*clean[:at], line, *clean[at:]]]
+            assert screen.lines(lines) == [at], (problem, at)
+        assert screen.lines([row.encode() + b"\n" for row in clean]) == []
+
+
 #: Text with bytes that keys start with, but no key: it passes the screen ("risk-free"
 #: would not: it holds "sk-", and is searched for nothing).
 LOOK_ALIKES = [

@@ -91,6 +91,8 @@ _KEY_STARTS: tuple[tuple[int | bytes, int, bytes, re.Pattern[bytes]], ...] = (
 _ALARM, _BACKSLASH, _BRACKET = b"!\\["
 # In the raw line, control characters and surrogates hide behind escapes.
 _ESCAPE = re.compile(rb"\\[ubf]")
+#: What follows the backslash in :data:`_ESCAPE`'s escapes.
+_ESCAPED = b"ubf"
 #: U+FFFD's bytes: ``re`` finds a literal faster than ``in`` in non-ASCII text, whose
 #: bytes defeat the filter that ``bytes.find`` skips with.
 _REPLACEMENT = re.compile(re.escape(REPLACEMENT_BYTES))
@@ -178,7 +180,7 @@ class Screen:
         ``\b`` and ``\f`` write only shows in the texts) is always among them.
         """
         joined = b"".join(lines)
-        escaped = _ESCAPE.search(joined) is not None
+        escaped = _escaped(joined)
         # Only lines with non-ASCII text can be garbled: the searches read those alone.
         wide: list[int] = []
         if self.need & Flag.NON_ASCII and not joined.isascii():
@@ -285,25 +287,46 @@ def _long(data: bytes, rest: bytes) -> bool:
     return runs.find(_LONG_RUN) >= 0 or (runs != rest and bool(_key_starts(data, rest)))
 
 
+def _escaped(data: bytes) -> bool:
+    r"""Whether ``data`` holds an escape of :data:`_ESCAPE`, looked for as keys are.
+
+    Lines of prompts and completions hold a backslash a line (the ``\n`` ending each
+    completion): checked one by one, they cost a sixth less than ``re`` scanning.
+    """
+    find = data.find
+    at = find(92)
+    if at < 0:
+        return False
+    end = data.rfind(92) + 2
+    if end > len(data):  # a backslash that ends the data escapes nothing
+        return _ESCAPE.search(data, at) is not None
+    for _ in range((end - at) // 600 - 1):
+        if data[at + 1] in _ESCAPED:
+            return True
+        at = find(92, at + 1)
+        if at < 0:
+            return False
+    return _ESCAPE.search(data, at, end) is not None
+
+
 def _key_starts(data: bytes, rest: bytes) -> list[int]:
     """Where in ``data`` (screened as ``rest``) a key of :data:`_KEY_STARTS` starts."""
     found: list[int] = []
     for sign, byte, before, literal in _KEY_STARTS:
         if rest.find(sign) < 0:
             continue
-        at = data.find(byte)
+        find = data.find
+        at = find(byte)
         end = data.rfind(byte) + 8  # the literals end within 8 bytes of their byte
-        # Each place checked from Python costs what ``re`` scanning 600 bytes
-        # does: one by one while they are that sparse (the ' ->' ending each prompt
-        # of a batch), then ``re`` for the rest.
-        checks = (end - at) // 600 - 1
-        while checks > 0:
+        # Each place checked from Python costs what ``re`` scanning 600 bytes does:
+        # one by one while they are that sparse (the ' ->' ending each prompt of a
+        # batch), then ``re`` for the rest.
+        for _ in range((end - at) // 600 - 1):
             if data[at - 1] in before and literal.match(data, at):
                 found.append(at)
-            at = data.find(byte, at + 1)
+            at = find(byte, at + 1)
             if at < 0:
                 break
-            checks -= 1
         else:
             match = literal.search(data, at, end)
             while match:  # (``finditer`` costs more, and nearly always finds none)

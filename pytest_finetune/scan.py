@@ -290,7 +290,8 @@ class _Runner:
             try:
                 visit(batch)
             except Exception:
-                where = f"in lines {batch.lines[0]} to {batch.lines[-1]}"
+                first, last = batch.lines[0], batch.lines[-1]
+                where = f"at line {first}" if first == last else f"in lines {first} to {last}"
                 self._crashed(owner, f"{where}:\n{traceback.format_exc()}")
         if plan.each:
             for record in batch.records():

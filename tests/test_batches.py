@@ -103,18 +103,23 @@ def test_a_batch_that_breaks_a_convention_is_judged_record_by_record(tmp_path, m
     assert [finding.split(" ")[0] for finding in findings["FT120"][0]] == ["data.jsonl:16:"]
 
 
-def test_a_crash_in_a_batch_names_its_lines(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("rows", "where"), [(6, "in lines 3 to 6"), (3, "at line 3")], ids=["lines", "line"]
+)
+def test_a_crash_in_a_batch_names_its_lines(tmp_path, monkeypatch, rows, where):
     def crash(self, batch):
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
     monkeypatch.setattr(_Survey, "visit_batch", crash)
-    rows = [{"prompt": f"Parcel {n} ->", "completion": f" ok {n}\n"} for n in range(6)]
-    path = write_rows(tmp_path / "data.jsonl", [json.dumps(row) for row in rows])
+    lines = [
+        json.dumps({"prompt": f"Parcel {n} ->", "completion": f" ok {n}\n"}) for n in range(rows)
+    ]
+    path = write_rows(tmp_path / "data.jsonl", lines)
     result = lint(path, Settings(), display_path=path.name)
     crashed = {code: outcome.crash for code, outcome in result.outcomes.items() if outcome.crash}
     # The family's driver shows the traceback; its other members point to it.
-    assert crashed["FT101"].startswith("in lines 3 to 6:\n")
+    assert crashed["FT101"].startswith(f"{where}:\n")
     assert "ZeroDivisionError: boom" in crashed["FT101"]
     assert all("see FT101" in crashed[code] for code in crashed if code != "FT101")
 

@@ -19,6 +19,7 @@ from conftest import needs_encodings
 from test_chunks import CATALOG_FILES, ROOT, differences, generated, rendered, write_rows
 
 from pytest_finetune import Settings
+from pytest_finetune.checks import tokens
 from pytest_finetune.checks.file.format import MixedFormats
 from pytest_finetune.checks.prompt_completion.survey import _Survey
 from pytest_finetune.checks.registry import Check
@@ -81,6 +82,8 @@ def test_realistic_data_in_batches_gives_the_findings_of_one_record_at_a_time(
     lines = generated(kind, 3000)
     lines[2900] = lines[10]
     path = write_rows(tmp_path / f"{kind}.jsonl", lines)
+    # Sampled, a few examples in a hundred are counted; the others' bytes are summed.
+    monkeypatch.setattr(tokens, "SAMPLE_BYTES", path.stat().st_size // 30)
     batched, one_by_one = both_ways(path, monkeypatch, settings)
     assert not differences(batched, one_by_one)
     assert any(batched["outcomes"][code][0] for code in batched["outcomes"])
@@ -214,6 +217,9 @@ EDGES = {
         json.dumps({"Prompt": "Where?\n\n###\n\n", "completion": " shipped END"}),
         json.dumps({"completion": " shipped END", "prompt": "Where?\n\n###\n\n"}),
         _pc("Mail ann@corp.com\n\n###\n\n", " {name} <|endoftext|> END"),
+        # Over half the model's limit in bytes, and over it: counted, not sampled.
+        _pc("Where?\n\n###\n\n", f" {'shipped ' * 1200}END"),
+        _pc("Where?\n\n###\n\n", f" {'shipped parcel number 12345 ' * 800}END"),
         *[_pc(f"Where is parcel {n}?\n\n###\n\n", f" shipped {n} END") for n in range(4)],
     ],
     "chats": [
@@ -264,6 +270,8 @@ def test_odd_records_among_clean_ones_in_batches_give_the_findings_of_one_at_a_t
         monkeypatch.setattr(scan, "BATCH_RECORDS", size)
         path = tmp_path / f"{name}.jsonl"
         path.write_text("\ufeff" + "".join(f"{line}\n" for line in EDGES[name]), "utf-8")
+        # Sampled, one example in a few is counted; the others' bytes are summed.
+        monkeypatch.setattr(tokens, "SAMPLE_BYTES", path.stat().st_size // 4)
         batched, one_by_one = both_ways(path, monkeypatch, settings)
         assert not differences(batched, one_by_one), size
         # The same, in a JSON array: the examples' lines are the array's.

@@ -222,19 +222,20 @@ class _Pass(Survey):
             for messages in conversations
         ]
         chosen = list(compress(conversations, ends))
+        inputs = list(map(itemgetter(_ALL_BUT_LAST), chosen))
+        lasts = list(map(itemgetter(-1), chosen))
         try:
-            lasts = list(map(itemgetter(-1), chosen))
-            keys = list(map(_xxh3, map(_FREEZE, map(itemgetter(_ALL_BUT_LAST), chosen))))
+            keys = list(map(_xxh3, map(_FREEZE, inputs)))
             values = list(map(_xxh3, map(_FREEZE, lasts)))
-        except (orjson.JSONEncodeError, TypeError):  # what freeze() works around
-            ends = [False] * len(ends)
-        else:
-            keys = list(map(sub, keys, repeat(SIGNED)))
-            for index, tools in enumerate(compress(batch.column("tools"), ends)):
-                if tools:
-                    keys[index] = combined(keys[index], _canonical(tools))
-            assert self.log is not None
-            self.log.add_all(keys, compress(batch.lines, ends), map(sub, values, repeat(SIGNED)))
+        except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: freeze() copes
+            keys = list(map(_xxh3, map(freeze, inputs)))
+            values = list(map(_xxh3, map(freeze, lasts)))
+        keys = list(map(sub, keys, repeat(SIGNED)))
+        for index, tools in enumerate(compress(batch.column("tools"), ends)):
+            if tools:
+                keys[index] = combined(keys[index], _canonical(tools))
+        assert self.log is not None
+        self.log.add_all(keys, compress(batch.lines, ends), map(sub, values, repeat(SIGNED)))
         for index in compress(range(len(ends)), map(not_, ends)):
             self._log(batch.record(index))
 

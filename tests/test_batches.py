@@ -31,6 +31,12 @@ from pytest_finetune.lint import lint
 # The module (the package exports its function ``scan``).
 scan = importlib.import_module("pytest_finetune.scan")
 EVERY_CHECK = Settings(overrides={"select": ["ALL"]})
+#: Every check, with the token totals counted whole and (files past 1 byte) sampled.
+TOKENS_COUNTED_OR_SAMPLED = pytest.mark.parametrize(
+    "settings",
+    [EVERY_CHECK, Settings(overrides={"select": ["ALL"], "exact-tokens-max-bytes": 1})],
+    ids=["tokens-counted-whole", "tokens-sampled"],
+)
 
 
 def record_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,11 +74,7 @@ def test_every_catalog_example_in_small_batches_gives_the_findings_of_one_record
 
 
 @pytest.mark.parametrize("kind", ["prompt_completion", "chat"])
-@pytest.mark.parametrize(
-    "settings",
-    [EVERY_CHECK, Settings(overrides={"select": ["ALL"], "exact-tokens-max-bytes": 1})],
-    ids=["tokens-counted-whole", "tokens-sampled"],
-)
+@TOKENS_COUNTED_OR_SAMPLED
 @needs_encodings
 def test_realistic_data_in_batches_gives_the_findings_of_one_record_at_a_time(
     tmp_path, monkeypatch, kind, settings
@@ -256,11 +258,7 @@ EDGES = {
 
 
 @pytest.mark.parametrize("name", sorted(EDGES))
-@pytest.mark.parametrize(
-    "settings",
-    [EVERY_CHECK, Settings(overrides={"select": ["ALL"], "exact-tokens-max-bytes": 1})],
-    ids=["tokens-counted-whole", "tokens-sampled"],
-)
+@TOKENS_COUNTED_OR_SAMPLED
 @needs_encodings
 def test_odd_records_among_clean_ones_in_batches_give_the_findings_of_one_at_a_time(
     tmp_path, monkeypatch, name, settings

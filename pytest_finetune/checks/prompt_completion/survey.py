@@ -77,9 +77,17 @@ class Sight(enum.Enum):
 _SECOND = slice(1, 2)
 
 
-def _found_before(texts: list[str], needle: str, end: int) -> Iterator[bool]:
-    """For each text: whether ``needle`` is found before its last ``end`` characters."""
-    return map(gt, map(sub, map(len, texts), repeat(end)), map(str.find, texts, repeat(needle)))
+def _endings(texts: list[str], end: str, rare: str, *, inside: bool) -> list[Iterator[bool]]:
+    """For each text: whether it lacks ``end``; ``inside``: whether it may hold it before.
+
+    It may where ``end``'s rarest character (``rare``) is found before the last
+    ``len(end)`` characters (-1 is too, but then the text lacks ``end``).
+    """
+    flags: list[Iterator[bool]] = [map(not_, map(str.endswith, texts, repeat(end)))]
+    if inside:
+        finds = map(str.find, texts, repeat(rare))
+        flags.append(map(gt, map(sub, map(len, texts), repeat(len(end))), finds))
+    return flags
 
 
 class _Survey(Survey):
@@ -258,20 +266,16 @@ class _Survey(Survey):
         flags: list[Iterator[bool]] = []
         separator, stop = self.separator, self.stop
         if separator:
-            flags.append(map(not_, map(str.endswith, prompts, repeat(separator))))
-            if self.separator_inside is not None:
-                # Before the separator: where its rarest character is found before the
-                # end less the separator (-1 is too, but then the prompt lacks it).
-                flags.append(_found_before(prompts, self.separator_rare, len(separator)))
+            inside = self.separator_inside is not None
+            flags += _endings(prompts, separator, self.separator_rare, inside=inside)
         elif self.suggest_separator:
             return every
         if self.leading_space is not None:
             flags.append(map(ne, map(itemgetter(0), completions), repeat(" ")))
             flags.append(map(le, map(itemgetter(_SECOND), completions), repeat(" ")))
         if stop:
-            flags.append(map(not_, map(str.endswith, completions, repeat(stop))))
-            if self.stop_inside is not None:
-                flags.append(_found_before(completions, self.stop_rare, len(stop)))
+            inside = self.stop_inside is not None
+            flags += _endings(completions, stop, self.stop_rare, inside=inside)
         elif self.suggest_stop:
             return every
         if self.separator_inside is not None:

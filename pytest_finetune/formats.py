@@ -154,9 +154,6 @@ class Batch:
         self._records: list[Record] | None = None
         self._columns: dict[str, list[Any]] = {}
 
-    def __len__(self) -> int:
-        return len(self.lines)
-
     def column(self, key: str) -> list[Any]:
         """Each record's value at ``key`` (``None`` where it has none), read once for all."""
         found = self._columns.get(key)

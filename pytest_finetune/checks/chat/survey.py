@@ -97,7 +97,8 @@ def _plain_roles(
     messages = list(chain.from_iterable(compress(conversations, plain)))
     if set(map(type, messages)) - {dict}:
         return [None] * len(datas)
-    texts = [
+    # A message is plain with a role and a text that is not blank, and nothing else.
+    plain_messages = [
         len(message) == 2
         and type(text := message.get("content")) is str
         and not is_blank(text)
@@ -112,7 +113,7 @@ def _plain_roles(
             found.append(None)
             continue
         end = start + len(messages_of)
-        found.append(tuple(roles[start:end]) if all(texts[start:end]) else None)
+        found.append(tuple(roles[start:end]) if all(plain_messages[start:end]) else None)
         start = end
     return found
 

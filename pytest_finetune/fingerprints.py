@@ -39,10 +39,14 @@ def fingerprint(value: str | bytes) -> int:
     return xxh3_64_intdigest(value) - SIGNED
 
 
-def fingerprints(texts: Iterable[str]) -> Iterator[int]:
+def fingerprints(values: Iterable[bytes]) -> Iterator[int]:
+    """The :func:`fingerprint` of each of many bytes, in a few calls for all."""
+    return map(sub, map(xxh3_64_intdigest, values), repeat(SIGNED))
+
+
+def text_fingerprints(texts: Iterable[str]) -> Iterator[int]:
     """The :func:`fingerprint` of each text, in a few calls for all."""
-    encoded = map(str.encode, texts, repeat("utf-8"), repeat("surrogatepass"))
-    return map(sub, map(xxh3_64_intdigest, encoded), repeat(SIGNED))
+    return fingerprints(map(str.encode, texts, repeat("utf-8"), repeat("surrogatepass")))
 
 
 def combined(*fingerprints: int) -> int:

@@ -12,8 +12,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress, repeat
-from operator import itemgetter, not_, sub
+from itertools import compress
+from operator import itemgetter, not_
 from typing import TYPE_CHECKING
 
 import orjson
@@ -37,6 +37,7 @@ from pytest_finetune.fingerprints import (
     combined,
     fingerprint,
     fingerprints,
+    text_fingerprints,
 )
 from pytest_finetune.formats import Format, Record, freeze, last_assistant, texts
 from pytest_finetune.redact import SECRET_KINDS, Secret, find_secrets
@@ -171,7 +172,7 @@ class _Pass(Survey):
             return
         if self.log is not None:
             if batch.format is Format.CHAT:
-                self._log_chats(batch)
+                self._log_chats(batch, self.log)
             else:
                 for record in batch.records():
                     self._log(record)
@@ -193,7 +194,9 @@ class _Pass(Survey):
         ):
             return False
         if self.log is not None:
-            self.log.add_all(fingerprints(prompts), batch.lines, fingerprints(completions))
+            self.log.add_all(
+                text_fingerprints(prompts), batch.lines, text_fingerprints(completions)
+            )
         if self._batch is None:
             return True
         self._flush()  # records held before the batch come first
@@ -207,7 +210,7 @@ class _Pass(Survey):
                     self._inspect(batch.record(index), flags)
         return True
 
-    def _log_chats(self, batch: Batch) -> None:
+    def _log_chats(self, batch: Batch, log: Fingerprints) -> None:
         """Log a batch of chats as :meth:`_log` would each.
 
         Those that end with the assistant's message (nearly all) are fingerprinted in a
@@ -225,17 +228,15 @@ class _Pass(Survey):
         inputs = list(map(itemgetter(_ALL_BUT_LAST), chosen))
         lasts = list(map(itemgetter(-1), chosen))
         try:
-            keys = list(map(_xxh3, map(_FREEZE, inputs)))
-            values = list(map(_xxh3, map(_FREEZE, lasts)))
+            keys = list(fingerprints(map(_FREEZE, inputs)))
+            values = list(fingerprints(map(_FREEZE, lasts)))
         except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: freeze() copes
-            keys = list(map(_xxh3, map(freeze, inputs)))
-            values = list(map(_xxh3, map(freeze, lasts)))
-        keys = list(map(sub, keys, repeat(SIGNED)))
+            keys = list(fingerprints(map(freeze, inputs)))
+            values = list(fingerprints(map(freeze, lasts)))
         for index, tools in enumerate(compress(batch.column("tools"), ends)):
             if tools:
                 keys[index] = combined(keys[index], _canonical(tools))
-        assert self.log is not None
-        self.log.add_all(keys, compress(batch.lines, ends), map(sub, values, repeat(SIGNED)))
+        log.add_all(keys, compress(batch.lines, ends), values)
         for index in compress(range(len(ends)), map(not_, ends)):
             self._log(batch.record(index))
 

@@ -31,6 +31,7 @@ from generate import rows  # noqa: E402  (beside this script)
 
 #: What each mode runs on the folder.
 MODES = {
+    "pytest-1core": ["pytest", "-q", "--finetune-jobs", "1"],
     "pytest": ["pytest", "-q"],
     "pytest-n2": ["pytest", "-q", "-n", "2"],
     "per-check": ["pytest", "-q", "-o", "finetune_items=check"],
@@ -38,7 +39,7 @@ MODES = {
     "k-FT120": ["pytest", "-q", "-k", "FT120"],
     "check": ["pytest-finetune", "check"],
 }
-DEFAULT_MODES = "pytest,pytest-n2,per-check,per-check-n2,check"
+DEFAULT_MODES = "pytest-1core,pytest,pytest-n2,per-check,per-check-n2,check"
 
 
 def folder(files: int, per_file: int) -> Path:

@@ -171,7 +171,7 @@ def scan_file(
     # Where processes start from a server, each loads what it needs (a second or two):
     # only a larger file gains from them.
     least = MIN_CHUNK_BYTES * (4 if _from_server() else 1)
-    spans = _spans(path, jobs, least) if jobs > 1 and _CAN_FORK else [WHOLE]
+    spans = _spans(path, jobs, least) if jobs > 1 and CAN_FORK else [WHOLE]
     if len(spans) > 1:
         chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
         try:
@@ -183,9 +183,23 @@ def scan_file(
 
 #: Whether a file may be read by several processes here: on Linux, where processes are
 #: forked; elsewhere (macOS, Windows, where fork is unsafe or missing) by one.
-_CAN_FORK = sys.platform == "linux"
+CAN_FORK = sys.platform == "linux"
 #: What a chunk's process may fail with that one process reading the file would not.
 _PROCESS_FAILURES = (BrokenProcessPool, MemoryError, pickle.PicklingError)
+
+
+def pool_context() -> tuple[Any, bool]:
+    """How processes that scan start, and whether they are forked from this one.
+
+    Forked, a process starts in milliseconds with all this one loaded (a tokenizer),
+    and may be given its ``shared`` cache; from a server (see :func:`_from_server`), it
+    loads what it needs again, and is given nothing that cannot be pickled.
+    """
+    served = _from_server()
+    context = multiprocessing.get_context("forkserver" if served else "fork")
+    if served:
+        context.set_forkserver_preload([__name__])
+    return context, not served
 
 
 def _from_server() -> bool:
@@ -213,13 +227,9 @@ def _in_processes(
     # The first chunk's checks made here load what every chunk needs (a tokenizer) into
     # ``shared``; its records are read here while the processes run.
     first = ChunkScan(chunks[0], shared)
-    # Forked: a process starts in milliseconds with all that loaded.
-    served = _from_server()
-    context = multiprocessing.get_context("forkserver" if served else "fork")
-    if served:
-        context.set_forkserver_preload([__name__])
+    context, forked = pool_context()
     counters = context.RawArray("q", 2 * len(chunks))
-    given = {} if served else shared
+    given = shared if forked else {}
 
     def tell() -> None:
         if progress is not None:

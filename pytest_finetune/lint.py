@@ -55,8 +55,13 @@ def narrow(path: Path, file_settings: FileSettings) -> Format:
     fmt = detect_file(
         read_head(path, records=DETECTION_RECORDS, max_bytes=file_settings.max_line_bytes)
     )
-    file_settings.checks = [check for check in file_settings.checks if runs_on(check, fmt)]
+    narrow_to(file_settings, fmt)
     return fmt
+
+
+def narrow_to(file_settings: FileSettings, fmt: Format) -> None:
+    """Keep the checks of ``file_settings`` that run on a file of format ``fmt``."""
+    file_settings.checks = [check for check in file_settings.checks if runs_on(check, fmt)]
 
 
 def cannot_read(display: str, error: OSError) -> str:

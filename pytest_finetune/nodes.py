@@ -33,7 +33,8 @@ from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import render_list
 from pytest_finetune.formats import Format
-from pytest_finetune.lint import cannot_read, narrow, settings_of
+from pytest_finetune.lint import cannot_read, narrow, narrow_to, settings_of
+from pytest_finetune.lookahead import Lookahead, Scanned, Upcoming
 from pytest_finetune.outputs.progress import terminal_progress
 from pytest_finetune.outputs.results import scan_payload
 from pytest_finetune.redact import redact
@@ -68,6 +69,9 @@ class RunState:
     _selected: dict[str, set[str]] | None = None
     #: Dataset node id -> how many of its check items have not reported yet.
     _unreported: dict[str, int] = field(default_factory=dict)
+    #: The scans of the small datasets to come, once the first is asked for.
+    _lookahead: Lookahead | None = None
+    _looked_ahead: bool = False
 
     @property
     def settings(self) -> Settings:
@@ -95,6 +99,36 @@ class RunState:
                 unreported = self._unreported.get(item.parent.nodeid, 0)
                 self._unreported[item.parent.nodeid] = unreported + 1
         return self._selected.get(dataset.nodeid, set())
+
+    def scanned_ahead(self, dataset: DatasetFile) -> Scanned | None:
+        """``dataset``'s scan if it ran ahead in another process; ``None`` to scan it here.
+
+        The first dataset asked for starts the scans of those after it, in the order
+        their items run: each of the processes (one per core) scans small files while
+        this one reports. Not in a pytest-xdist worker, whose workers are the processes.
+        """
+        if not self._looked_ahead:
+            self._looked_ahead = True
+            if not hasattr(dataset.config, "workerinput"):
+                upcoming = list(self._upcoming(dataset.session))
+                self._lookahead = Lookahead.start(upcoming, self.shared)
+        return None if self._lookahead is None else self._lookahead.take(dataset.nodeid)
+
+    def _upcoming(self, session: pytest.Session) -> Iterator[Upcoming]:
+        """The datasets whose items are to run, in their order, with the checks selected."""
+        checking = (item for item in session.items if isinstance(item, CheckItem | ChecksItem))
+        for dataset in dict.fromkeys(item.parent for item in checking):
+            selected = self.selected(session, dataset)
+            checks = [check for check in dataset.settings.checks if check.code in selected]
+            settings = dataclasses.replace(dataset.settings, checks=checks)
+            yield Upcoming(
+                dataset.nodeid, dataset.path, dataset.display_path, dataset.format, settings
+            )
+
+    def close(self) -> None:
+        """Stop the scans ahead (the run ended, or stopped short)."""
+        if self._lookahead is not None:
+            self._lookahead.close()
 
     def reported(self, item: CheckItem | ChecksItem) -> None:
         """Count ``item``'s report; after the last of its dataset's items, drop the scan.
@@ -226,6 +260,13 @@ class DatasetFile(pytest.File):
             state = self.config.stash[STATE]
             progress = None
             try:
+                ahead = state.scanned_ahead(self)
+                if ahead is not None:
+                    if self.format is None:
+                        self.format = ahead.format
+                        narrow_to(self.settings, ahead.format)
+                    self._result = ahead.result
+                    return self._result
                 if self.format is None:
                     self.format = narrow(self.path, self.settings)
                 selected = state.selected(self.session, self)

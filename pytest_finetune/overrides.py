@@ -33,8 +33,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
     },
     "jobs": {
         "metavar": "N",
-        "help": "Processes that scan one large file together: a number, or auto (the "
-        "default: one per core this process may use).",
+        "help": "Processes that scan: a large file's parts, or the small files to come "
+        "(a number, or auto: the default, one per core this process may use).",
     },
 }
 #: The keys that take lists of checks, in the order messages name them: comma- or

@@ -16,6 +16,7 @@ from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
 from pytest_finetune.config_keys import KEYS, Key
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, cannot_read, find_datasets, named_dataset, plan
+from pytest_finetune.lookahead import Lookahead, Upcoming
 from pytest_finetune.outputs.progress import stderr_progress
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.paths import shown
@@ -49,6 +50,23 @@ class Linted:
     nothing_found: str | None = None
     #: One line for each file or folder that could not be read.
     unreadable: list[str] = field(default_factory=list)
+
+    def add(self, path: Path, file_settings: FileSettings, result: ScanResult) -> None:
+        """Take in the scan of one dataset; say which of its checks were skipped."""
+        self.results.add_scan(result)
+        for outcome in result.outcomes.values():
+            self.failing += outcome.failing(file_settings.fail_on)
+            if outcome.skipped is not None and not outcome.count:
+                # As pytest's skip: said, never taken for a pass.
+                print(
+                    f"pytest-finetune: {outcome.code} skipped on {shown(path)}: {outcome.skipped}",
+                    file=sys.stderr,
+                )
+            if outcome.crash is not None:
+                self.crashes.append(
+                    f"pytest-finetune bug: check {outcome.code} crashed on {shown(path)} "
+                    f"{outcome.crash}"
+                )
 
     def nothing_ran(self) -> str:
         """What the text output says when no dataset has results."""
@@ -111,6 +129,20 @@ def lint(
     def unreadable_folder(error: OSError) -> None:
         cannot(Path(error.filename or "."), error)
 
+    def lint_one(
+        path: Path, fmt: Format, file_settings: FileSettings, lookahead: Lookahead | None = None
+    ) -> None:
+        try:
+            ahead = lookahead.take(str(path)) if lookahead is not None else None
+            result = ahead.result if ahead else _scan(path, fmt, file_settings, shared)
+        except OSError as error:
+            cannot(path, error)
+        else:
+            linted.add(path, file_settings, result)
+
+    # Fixing a file comes just before its scan; otherwise the files are planned first,
+    # and small files scanned ahead in other processes (see ``Lookahead``).
+    planned: list[tuple[Path, Format, FileSettings]] = []
     for path in find_datasets(paths, settings, skip=skip, unreadable=unreadable_folder):
         try:
             fmt, file_settings = plan(path, settings)
@@ -120,38 +152,34 @@ def lint(
         if not file_settings.checks:
             linted.unchecked += 1
             print(f"pytest-finetune: {_unchecked(path, fmt, settings)}", file=sys.stderr)
-            continue
-        if before_scan is not None and not before_scan(path, file_settings):
-            continue
-        try:
-            result = _scan(path, fmt, file_settings, shared)
-        except OSError as error:
-            cannot(path, error)
-            continue
-        linted.results.add_scan(result)
-        for outcome in result.outcomes.values():
-            linted.failing += outcome.failing(file_settings.fail_on)
-            if outcome.skipped is not None and not outcome.count:
-                # As pytest's skip: said, never taken for a pass.
-                print(
-                    f"pytest-finetune: {outcome.code} skipped on {shown(path)}: {outcome.skipped}",
-                    file=sys.stderr,
-                )
-            if outcome.crash is not None:
-                linted.crashes.append(
-                    f"pytest-finetune bug: check {outcome.code} crashed on {shown(path)} "
-                    f"{outcome.crash}"
-                )
+        elif before_scan is None:
+            planned.append((path, fmt, file_settings))
+        elif before_scan(path, file_settings):
+            lint_one(path, fmt, file_settings)
+    lookahead = Lookahead.start(
+        [Upcoming(str(p), p, shown(p), f, s) for p, f, s in planned], shared
+    )
+    try:
+        for path, fmt, file_settings in planned:
+            lint_one(path, fmt, file_settings, lookahead)
+    finally:
+        if lookahead is not None:
+            lookahead.close()
     if not (linted.results.datasets or linted.unchecked or linted.unreadable or force_exclude):
-        folders = ", ".join(str(path) for path in paths)
-        first = paths[0] if paths[0].is_file() else paths[0] / "x"
-        globs = ", ".join(settings.table_for(first)[0].get("include", DEFAULT_INCLUDE))
-        linted.nothing_found = (
-            f"no dataset found in {folders} (files matching {globs}, the configuration's "
-            "include; a .json file when it holds a list of examples); name dataset files or "
-            "the folders that hold them"
-        )
+        linted.nothing_found = _nothing_found(paths, settings)
     return linted
+
+
+def _nothing_found(paths: Sequence[Path], settings: Settings) -> str:
+    """Why finding no dataset under ``paths`` is an error, and what to do."""
+    folders = ", ".join(str(path) for path in paths)
+    first = paths[0] if paths[0].is_file() else paths[0] / "x"
+    globs = ", ".join(settings.table_for(first)[0].get("include", DEFAULT_INCLUDE))
+    return (
+        f"no dataset found in {folders} (files matching {globs}, the configuration's "
+        "include; a .json file when it holds a list of examples); name dataset files or "
+        "the folders that hold them"
+    )
 
 
 def _scan(path: Path, fmt: Format, settings: FileSettings, shared: dict[str, Any]) -> ScanResult:

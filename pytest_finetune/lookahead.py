@@ -1,0 +1,177 @@
+"""Scans of the datasets to come, run in other processes while this one reports.
+
+A file large enough to cut is scanned on every core in chunks (:mod:`.chunks`); a
+folder of small files would still be scanned a file at a time, on one core. A
+lookahead keeps the scans of the next small files running in a pool of processes, one
+per core, while this process reports on the files before them (for pytest, an item
+costs about as much as a small file's scan). Each scan is the one this process would
+do, and so are its findings; only where it runs changes.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_finetune.chunks import CAN_FORK, MIN_CHUNK_BYTES, jobs_of, pool_context
+from pytest_finetune.config import FileSettings
+from pytest_finetune.formats import Format
+from pytest_finetune.lint import narrow
+from pytest_finetune.scan import ScanResult, scan
+
+#: A file this size or larger is cut into chunks where it is asked for (see
+#: ``chunks.split``), not scanned ahead.
+LARGE_FILE_BYTES = 2 * MIN_CHUNK_BYTES
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """A dataset to scan ahead: ``key`` names it when its turn comes."""
+
+    key: str
+    path: Path
+    display_path: str
+    #: ``None``: read from the file's first records, in the scan's process.
+    format: Format | None
+    settings: FileSettings
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """A scan done ahead: the file's format (read from it if not given) and the result."""
+
+    format: Format
+    result: ScanResult
+
+
+class Lookahead:
+    """The scans of the ``upcoming`` datasets, run ahead in ``processes``.
+
+    ``upcoming`` is the order in which :meth:`take` asks for them. The processes are
+    given the list when they start (forked, they have it as it is) and then asked for
+    the scans of a few of its datasets at a time: a small file's scan costs about two
+    milliseconds, so what travels between processes for each is kept to its result.
+    They start when the second dataset is asked for: the first is scanned here, and
+    what its checks load (a tokenizer) forked processes have without loading it again.
+    """
+
+    #: Datasets a process is asked to scan at a time.
+    BATCH = 8
+
+    def __init__(self, upcoming: list[Upcoming], processes: int, shared: dict[str, Any]) -> None:
+        self._upcoming = upcoming
+        #: The index of the next dataset to scan ahead: none before the first is taken.
+        self._next: int | None = None
+        #: How many datasets may be scanned and not yet taken.
+        self._depth = 2 * processes * self.BATCH
+        context, forked = pool_context()
+        self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+            processes, context, initializer=_given, initargs=(shared if forked else {}, upcoming)
+        )
+        #: Dataset key -> the scans it is among, and its place in them.
+        self._started: dict[str, tuple[Future[list[Scanned | OSError]], int]] = {}
+
+    @classmethod
+    def start(cls, upcoming: list[Upcoming], shared: dict[str, Any]) -> Lookahead | None:
+        """A lookahead on ``upcoming``; ``None`` where it would not gain.
+
+        It gains where the configuration's ``jobs`` allows more than one process, here
+        (where processes are forked), and for small files worth more than starting the
+        processes costs: scanning a few megabytes, as for chunks.
+        """
+        processes = jobs_of(upcoming[0].settings) if upcoming else 1
+        if processes < 2 or not CAN_FORK:
+            return None
+        small = sum(size for item in upcoming if (size := _size(item.path)) < LARGE_FILE_BYTES)
+        return cls(upcoming, processes, shared) if small >= MIN_CHUNK_BYTES else None
+
+    def take(self, key: str) -> Scanned | None:
+        """The scan of dataset ``key`` if it ran ahead; ``None`` to scan it here.
+
+        A scan's ``OSError`` (the file is gone) is raised here, as it would be by
+        scanning here.
+        """
+        if self._next is None:
+            keys = [item.key for item in self._upcoming]
+            self._next = keys.index(key) + 1 if key in keys else 0
+            return None
+        self._fill()
+        started = self._started.pop(key, None)
+        if started is None:
+            return None  # a large file, or one asked for again (its item run again)
+        self._fill()  # the next scans start before this one is waited for
+        future, place = started
+        try:
+            scanned = future.result()[place]
+        except BrokenProcessPool:
+            # A process killed (out of memory?): this file and the rest are read here.
+            self.close()
+            return None
+        if isinstance(scanned, OSError):
+            raise scanned
+        return scanned
+
+    def _fill(self) -> None:
+        pool, upcoming = self._pool, self._upcoming
+        while pool is not None and self._next is not None and len(self._started) < self._depth:
+            chosen: list[int] = []
+            while len(chosen) < self.BATCH and self._next < len(upcoming):
+                if _size(upcoming[self._next].path) < LARGE_FILE_BYTES:
+                    chosen.append(self._next)
+                self._next += 1
+            if not chosen:
+                return
+            future = pool.submit(_scan_some, chosen)
+            for place, index in enumerate(chosen):
+                self._started[upcoming[index].key] = (future, place)
+
+    def close(self) -> None:
+        """Stop the processes; scans not yet taken are dropped."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        self._started.clear()
+
+
+def _size(path: Path) -> int:
+    """The size of ``path``; for a file gone, as large: it is left to fail where asked for."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return LARGE_FILE_BYTES
+
+
+#: What the processes are given at their start: the process-wide cache the parent filled
+#: (a tokenizer), when they are forked from it, and the datasets to come.
+_SHARED: dict[str, Any] = {}
+_UPCOMING: list[Upcoming] = []
+
+
+def _given(shared: dict[str, Any], upcoming: list[Upcoming]) -> None:
+    global _SHARED, _UPCOMING
+    _SHARED, _UPCOMING = shared, upcoming
+
+
+def _scan_some(indexes: list[int]) -> list[Scanned | OSError]:
+    """The scans of the datasets at ``indexes`` of the list given; an error as a result."""
+    scans: list[Scanned | OSError] = []
+    for index in indexes:
+        upcoming = _UPCOMING[index]
+        settings = upcoming.settings
+        try:
+            fmt = upcoming.format
+            if fmt is None:
+                fmt = narrow(upcoming.path, settings)
+            result = scan(upcoming.path, upcoming.display_path, fmt, settings, _SHARED)
+        except OSError as error:
+            scans.append(error)
+        else:
+            scans.append(Scanned(fmt, result))
+    return scans

@@ -1,0 +1,169 @@
+"""Many small datasets: scanned ahead in other processes, with the same findings as here."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from conftest import write_files
+from helpers import intents, jsonl
+
+from pytest_finetune import lookahead
+from pytest_finetune.cli import main
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="scans ahead where forked")
+
+TRAIN = intents(60)
+FILES = {
+    "data/a_train.jsonl": jsonl(*TRAIN) + "{oops\n\n",
+    "data/a_valid.jsonl": jsonl(*TRAIN[:5], *intents(70)[60:]),  # leaks five examples
+    "data/b.jsonl": b"\xef\xbb\xbf" + jsonl(*intents(20)).encode(),
+    "data/c.jsonl": "",
+    "data/d.jsonl": jsonl({"instruction": "x", "input": "", "output": "y"}),
+    "data/e.jsonl": jsonl(*intents(30)).replace("\n", "\r\n"),
+    "data/f.jsonl": jsonl(
+        *intents(10),
+        {"prompt": "My key is sk-proj-abcdefghijklmnopqrstuvwxyz012345 ->", "completion": " ok"},
+    ),
+    "data/g.jsonl": jsonl(
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+    ),
+    **{f"data/h{n:02}.jsonl": jsonl(*intents(20 + n)) for n in range(12)},
+}
+
+#: Scans ahead however small the files (a run must otherwise read 8 MB to gain from
+#: it), and logs which process scanned each dataset.
+AHEAD = """
+import os
+from pathlib import Path
+
+from pytest_finetune import lookahead, nodes
+
+Path("main.pid").write_text(str(os.getpid()))
+lookahead.MIN_CHUNK_BYTES = 0
+
+
+def logging(real):
+    def scan(path, display_path, *args, **kwargs):
+        with Path("scans.log").open("a") as log:
+            log.write(f"{os.getpid()} {display_path}\\n")
+        return real(path, display_path, *args, **kwargs)
+
+    return scan
+
+
+nodes.scan_file = logging(nodes.scan_file)
+lookahead.scan = logging(lookahead.scan)
+"""
+
+
+def scans(pytester: pytest.Pytester) -> tuple[list[str], list[str]]:
+    """The datasets scanned here, and those scanned in other processes."""
+    main = (pytester.path / "main.pid").read_text()
+    here, elsewhere = [], []
+    for line in (pytester.path / "scans.log").read_text().splitlines():
+        pid, path = line.split(" ", 1)
+        (here if pid == main else elsewhere).append(path)
+    return here, elsewhere
+
+
+def summary(run) -> list[str]:
+    lines = run.result.stdout.lines
+    start = next(i for i, line in enumerate(lines) if "pytest-finetune" in line)
+    return [line for line in lines[start:] if not line.startswith("=")]
+
+
+def test_small_datasets_are_scanned_ahead_in_other_processes_once_each(lint, pytester):
+    run = lint({**FILES, "conftest.py": AHEAD}, "--finetune-jobs", "2", subprocess=True)
+    assert run.result.ret == 1
+    here, elsewhere = scans(pytester)
+    # The first is scanned here: what its checks load, the processes then have.
+    assert here == ["data/a_train.jsonl"]
+    assert sorted(elsewhere) == sorted(FILES)[1:]
+
+
+@pytest.mark.parametrize("items", [[], ["-o", "finetune_items=check"]], ids=["file", "check"])
+def test_scans_ahead_give_the_same_findings_summary_and_junit_as_one_process(lint, pytester, items):
+    project = {**FILES, "conftest.py": AHEAD}
+    junit = pytester.path / "junit.xml"
+    one = lint(project, "--finetune-jobs", "1", *items, f"--junitxml={junit}", subprocess=True)
+    one_junit = junit.read_text()
+    _, elsewhere = scans(pytester)
+    assert elsewhere == []
+    (pytester.path / "scans.log").unlink()
+    ahead = lint(project, "--finetune-jobs", "2", *items, f"--junitxml={junit}", subprocess=True)
+    assert len(scans(pytester)[1]) == len(FILES) - 1
+    assert ahead.result.ret == one.result.ret == 1
+    assert ahead.report == one.report
+    assert summary(ahead) == summary(one)
+    assert [d["path"] for d in ahead.report["datasets"]] == sorted(FILES)
+
+    def cases(xml: str) -> list[str]:
+        # Test cases, their outcomes and messages; not the times.
+        return [line.split(' time="')[0] for line in xml.split("<testcase")[1:]]
+
+    assert cases(junit.read_text()) == cases(one_junit)
+    # What the scans found, as one process finds it: the leak, the key (masked).
+    assert ahead.findings("data/a_valid.jsonl", "FT510")
+    assert ahead.lines("data/f.jsonl", "FT404") == [11]
+    assert "abcdefghijklmnop" not in ahead.result.stdout.str() + json.dumps(ahead.report)
+
+
+GONE = """
+from pathlib import Path
+
+
+def pytest_collection_finish(session):
+    Path("data/h05.jsonl").unlink()
+"""
+
+
+def test_a_dataset_gone_since_collection_fails_alone_as_when_scanned_here(lint, pytester):
+    project = {**FILES, "conftest.py": AHEAD + GONE}
+    one = lint(project, "--finetune-jobs", "1", subprocess=True)
+    ahead = lint(project, "--finetune-jobs", "2", subprocess=True)
+    assert ahead.report == one.report
+    assert summary(ahead) == summary(one)
+    failure = "data/h05.jsonl: cannot read it: No such file or directory"
+    assert failure in ahead.result.stdout.str()
+    assert "data/h05.jsonl" not in {d["path"] for d in ahead.report["datasets"]}
+
+
+def test_a_run_stopped_at_the_first_failure_stops_its_scans_ahead(lint, pytester):
+    run = lint({**FILES, "conftest.py": AHEAD}, "--finetune-jobs", "2", "-x", subprocess=True)
+    assert run.result.ret == 1
+    assert run.result.parseoutcomes() == {"failed": 1}
+    assert "stopping after 1 failures" in run.result.stdout.str()
+
+
+def test_a_few_small_files_are_scanned_here(lint, pytester):
+    # Starting processes costs what scanning a few megabytes does.
+    counting = AHEAD.replace("lookahead.MIN_CHUNK_BYTES = 0\n", "")
+    run = lint({**FILES, "conftest.py": counting}, "--finetune-jobs", "2", subprocess=True)
+    assert run.result.ret == 1
+    here, elsewhere = scans(pytester)
+    assert (sorted(here), elsewhere) == (sorted(FILES), [])
+
+
+def test_the_check_command_scans_ahead_with_the_same_findings(tmp_path, monkeypatch, capsys):
+    write_files(tmp_path, FILES)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lookahead, "MIN_CHUNK_BYTES", 0)
+    elsewhere = tmp_path / "elsewhere.log"
+    real = lookahead.scan
+
+    def logging(path, display_path, *args, **kwargs):
+        with elsewhere.open("a") as log:
+            log.write(display_path + "\n")
+        return real(path, display_path, *args, **kwargs)
+
+    monkeypatch.setattr(lookahead, "scan", logging)
+    outputs = []
+    for jobs in "1", "2":
+        status = main(["check", "--format", "json", "--jobs", jobs, "data"])
+        out, err = capsys.readouterr()
+        outputs.append((status, json.loads(out), err))
+    assert outputs[1] == outputs[0]
+    assert outputs[0][0] == 1
+    assert sorted(elsewhere.read_text().splitlines()) == sorted(FILES)[1:]

@@ -37,6 +37,7 @@ MODES = {
     "per-check": ["pytest", "-q", "-o", "finetune_items=check"],
     "per-check-n2": ["pytest", "-q", "-o", "finetune_items=check", "-n", "2"],
     "k-FT120": ["pytest", "-q", "-k", "FT120"],
+    "check-1core": ["pytest-finetune", "check", "--jobs", "1"],
     "check": ["pytest-finetune", "check"],
 }
 DEFAULT_MODES = "pytest-1core,pytest,pytest-n2,per-check,per-check-n2,check"

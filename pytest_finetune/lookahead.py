@@ -10,6 +10,7 @@ do, and so are its findings; only where it runs changes.
 
 from __future__ import annotations
 
+import gc
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -124,7 +125,12 @@ class Lookahead:
                 self._next += 1
             if not chosen:
                 return
+            # The processes start with the first scans: what this process holds (a
+            # pytest session's nodes) is frozen for them, so that their garbage
+            # collections neither walk it nor copy its pages.
+            gc.freeze()
             future = pool.submit(_scan_some, chosen)
+            gc.unfreeze()
             for place, index in enumerate(chosen):
                 self._started[upcoming[index].key] = (future, place)
 

@@ -126,11 +126,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
 
 
-@pytest.hookimpl(optionalhook=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     session.config.stash[STATE].close()
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``--dist load`` (what ``-n`` uses) that keeps each dataset's items on one worker."""
     if config.getvalue("dist") != "load":

@@ -179,6 +179,12 @@ def test_no_finetune_turns_collection_off(lint):
     assert run.result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
+def test_pytest_runs_without_pytest_xdist_installed(lint):
+    # Its scheduling hook is optional: xdist is no dependency of the plugin.
+    run = lint({"data/train.jsonl": GOOD}, "-p", "no:xdist")
+    run.result.assert_outcomes(passed=1)
+
+
 def test_the_format_is_the_most_common_among_the_first_records(lint):
     mixed = jsonl({"messages": [{"role": "user", "content": "hi"}]}, *intents(100))
     run = lint({"data/train.jsonl": mixed})

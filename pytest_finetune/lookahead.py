@@ -104,6 +104,8 @@ class Lookahead:
         if started is None:
             return None  # a large file, or one asked for again (its item run again)
         self._fill()  # the next scans start before this one is waited for
+        if self._pool is None:
+            return None  # the processes stopped (see ``_fill``): read here
         future, place = started
         try:
             scanned = future.result()[place]
@@ -129,8 +131,15 @@ class Lookahead:
             # pytest session's nodes) is frozen for them, so that their garbage
             # collections neither walk it nor copy its pages.
             gc.freeze()
-            future = pool.submit(_scan_some, chosen)
-            gc.unfreeze()
+            try:
+                future = pool.submit(_scan_some, chosen)
+            except (BrokenProcessPool, OSError):
+                # A process killed (out of memory?), or none could start (fork failed:
+                # too many processes): the files to come are read here.
+                self.close()
+                return
+            finally:
+                gc.unfreeze()
             for place, index in enumerate(chosen):
                 self._started[upcoming[index].key] = (future, place)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import multiprocessing
+import os
 import sys
+import time
 
 import pytest
 from conftest import write_files
@@ -11,6 +15,8 @@ from helpers import intents, jsonl
 
 from pytest_finetune import lookahead
 from pytest_finetune.cli import main
+from pytest_finetune.config import Settings
+from pytest_finetune.lint import plan
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="scans ahead where forked")
 
@@ -167,3 +173,42 @@ def test_the_check_command_scans_ahead_with_the_same_findings(tmp_path, monkeypa
     assert outputs[1] == outputs[0]
     assert outputs[0][0] == 1
     assert sorted(elsewhere.read_text().splitlines()) == sorted(FILES)[1:]
+
+
+def upcoming(folder, count: int) -> list[lookahead.Upcoming]:
+    """``count`` small datasets in ``folder``, planned as ``check`` plans them."""
+    planned = []
+    for n in range(count):
+        path = folder / f"f{n:03}.jsonl"
+        path.write_text(jsonl(*intents(20 + n % 7)))
+        fmt, settings = plan(path, Settings())
+        planned.append(lookahead.Upcoming(str(path), path, path.name, fmt, settings))
+    return planned
+
+
+def test_processes_that_cannot_start_leave_every_scan_to_this_process(tmp_path, monkeypatch):
+    # Too many processes, or too little memory: fork fails, the files are still read.
+    def fork():
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", fork)
+    files = upcoming(tmp_path, 40)
+    ahead = lookahead.Lookahead(files, 2, {})
+    assert [ahead.take(item.key) for item in files] == [None] * len(files)
+
+
+def test_a_process_killed_while_scanning_ahead_leaves_the_rest_to_this_process(tmp_path):
+    files = upcoming(tmp_path, 80)
+    ahead = lookahead.Lookahead(files, 2, {})
+    assert ahead.take(files[0].key) is None
+    assert ahead.take(files[1].key) is not None
+    # As the kernel's out-of-memory killer would, between two of this process's takes.
+    for process in multiprocessing.active_children():
+        process.kill()
+        process.join()
+    # Once the pool's own thread has seen it, the pool refuses more scans.
+    while not ahead._pool._broken:
+        time.sleep(0.01)
+    taken = [ahead.take(item.key) for item in files[2:]]
+    # The scans done before are taken, and the rest are left to this process.
+    assert taken[-1] is None

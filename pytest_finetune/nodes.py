@@ -112,7 +112,8 @@ class RunState:
             if not hasattr(dataset.config, "workerinput"):
                 upcoming = list(self._upcoming(dataset.session))
                 self._lookahead = Lookahead.start(upcoming, self.shared)
-        return None if self._lookahead is None else self._lookahead.take(dataset.nodeid)
+        # By path: two files whose names hold keys may have the same masked node id.
+        return None if self._lookahead is None else self._lookahead.take(str(dataset.path))
 
     def _upcoming(self, session: pytest.Session) -> Iterator[Upcoming]:
         """The datasets whose items are to run, in their order, with the checks selected."""
@@ -122,7 +123,7 @@ class RunState:
             checks = [check for check in dataset.settings.checks if check.code in selected]
             settings = dataclasses.replace(dataset.settings, checks=checks)
             yield Upcoming(
-                dataset.nodeid, dataset.path, dataset.display_path, dataset.format, settings
+                str(dataset.path), dataset.path, dataset.display_path, dataset.format, settings
             )
 
     def close(self) -> None:

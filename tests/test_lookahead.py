@@ -212,3 +212,20 @@ def test_a_process_killed_while_scanning_ahead_leaves_the_rest_to_this_process(t
     taken = [ahead.take(item.key) for item in files[2:]]
     # The scans done before are taken, and the rest are left to this process.
     assert taken[-1] is None
+
+
+def test_two_datasets_whose_names_mask_alike_each_get_their_own_scan(lint, pytester):
+    # A key in a file name is masked in the node id: both files are data/sk-***.jsonl.
+    masked = {
+        "data/a.jsonl": jsonl(*intents(20)),
+        "data/sk-proj-abcdefghijklmnopqrstuvwxyz012345.jsonl": jsonl(*intents(20)) + "{oops\n",
+        "data/sk-proj-zyxwvutsrqponmlkjihgfedcba987654.jsonl": jsonl(*intents(20)),
+    }
+    project = {**masked, "conftest.py": AHEAD}
+    one = lint(project, "--finetune-jobs", "1", subprocess=True)
+    (pytester.path / "scans.log").unlink()
+    ahead = lint(project, "--finetune-jobs", "2", subprocess=True)
+    assert len(scans(pytester)[1]) == 2
+    assert one.result.parseoutcomes() == {"failed": 1, "passed": 2}
+    assert ahead.result.parseoutcomes() == one.result.parseoutcomes()
+    assert ahead.result.ret == one.result.ret == 1

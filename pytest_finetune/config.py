@@ -126,8 +126,9 @@ for _name, _key in {
     "checks": Key(table, "One table per check (code or name) with its options."),
     "jobs": Key(
         _jobs,
-        "Processes that scan one large file (over 16 MiB) together: a number, or auto (the "
-        "default: one per core this process may use). Findings are the same whatever it is.",
+        "Processes that scan: one large file (over 16 MiB) together, or the small files to "
+        "come ahead (8 MiB of them or more). A number, or auto (the default: one per core "
+        "this process may use). Findings are the same whatever it is.",
         "string",
     ),
 }.items():

@@ -136,6 +136,32 @@ def test_a_dataset_gone_since_collection_fails_alone_as_when_scanned_here(lint, 
     assert "data/h05.jsonl" not in {d["path"] for d in ahead.report["datasets"]}
 
 
+#: A dataset that is there, small, but cannot be read: a folder now (a file whose read
+#: permission was taken away would do, but root reads it anyway).
+UNOPENABLE = """
+from pathlib import Path
+
+
+def pytest_collection_finish(session):
+    Path("data/h05.jsonl").unlink()
+    Path("data/h05.jsonl").mkdir()
+"""
+
+
+def test_a_dataset_that_cannot_be_read_where_it_is_scanned_ahead_fails_as_here(lint, pytester):
+    project = {**FILES, "conftest.py": AHEAD + UNOPENABLE}
+    per_check = ("-o", "finetune_items=check")
+    one = lint(project, "--finetune-jobs", "1", *per_check, subprocess=True)
+    (pytester.path / "data/h05.jsonl").rmdir()
+    (pytester.path / "scans.log").unlink()
+    ahead = lint(project, "--finetune-jobs", "2", *per_check, subprocess=True)
+    assert "data/h05.jsonl" in scans(pytester)[1]
+    assert ahead.report == one.report
+    assert summary(ahead) == summary(one)
+    failure = "data/h05.jsonl: cannot read it: Is a directory"
+    assert failure in ahead.result.stdout.str()
+
+
 def test_a_run_stopped_at_the_first_failure_stops_its_scans_ahead(lint, pytester):
     run = lint({**FILES, "conftest.py": AHEAD}, "--finetune-jobs", "2", "-x", subprocess=True)
     assert run.result.ret == 1
@@ -229,3 +255,17 @@ def test_two_datasets_whose_names_mask_alike_each_get_their_own_scan(lint, pytes
     assert one.result.parseoutcomes() == {"failed": 1, "passed": 2}
     assert ahead.result.parseoutcomes() == one.result.parseoutcomes()
     assert ahead.result.ret == one.result.ret == 1
+
+
+def test_pytest_xdist_workers_scan_their_own_files_with_no_scans_ahead(lint, pytester):
+    pytest.importorskip("xdist")
+    # Logs the scans run ahead only.
+    ahead = AHEAD.replace("nodes.scan_file = logging(nodes.scan_file)\n", "")
+    plain = lint({**FILES, "conftest.py": ahead}, "--finetune-jobs", "2", subprocess=True)
+    assert (pytester.path / "scans.log").exists()
+    (pytester.path / "scans.log").unlink()
+    spread = lint(
+        {**FILES, "conftest.py": ahead}, "--finetune-jobs", "2", "-n", "2", subprocess=True
+    )
+    assert not (pytester.path / "scans.log").exists()
+    assert spread.report == plain.report

@@ -170,6 +170,7 @@ _UPCOMING: list[Upcoming] = []
 
 
 def _given(shared: dict[str, Any], upcoming: list[Upcoming]) -> None:
+    """Keep what a process is given at its start (see ``Lookahead``)."""
     global _SHARED, _UPCOMING
     _SHARED, _UPCOMING = shared, upcoming
 

@@ -71,6 +71,7 @@ class RunState:
     _unreported: dict[str, int] = field(default_factory=dict)
     #: The scans of the small datasets to come, once the first is asked for.
     _lookahead: Lookahead | None = None
+    #: Whether the first dataset asked for has started it (or found it would not gain).
     _looked_ahead: bool = False
 
     @property

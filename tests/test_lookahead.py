@@ -162,6 +162,39 @@ def test_a_dataset_that_cannot_be_read_where_it_is_scanned_ahead_fails_as_here(l
     assert failure in ahead.result.stdout.str()
 
 
+#: FT017 crashes on the third record of every file.
+CRASHING = """
+from pytest_finetune.checks.file.format import MixedFormats
+
+
+def crash(self, record):
+    if record.line == 3:
+        raise ZeroDivisionError("boom")
+
+
+MixedFormats.visitor = lambda self, fmt: self.visit
+MixedFormats.visit = crash
+"""
+
+
+def test_a_check_that_crashes_where_it_is_scanned_ahead_reads_as_when_scanned_here(lint, pytester):
+    project = {**FILES, "conftest.py": AHEAD + CRASHING}
+    per_check = ("-o", "finetune_items=check")
+    one = lint(project, "--finetune-jobs", "1", *per_check, subprocess=True)
+    (pytester.path / "scans.log").unlink()
+    ahead = lint(project, "--finetune-jobs", "2", *per_check, subprocess=True)
+    assert len(scans(pytester)[1]) == len(FILES) - 1
+
+    def crashes(run) -> list[str]:
+        lines = run.result.stdout.lines
+        return [line for line in lines if "crashed" in line or "boom" in line]
+
+    assert "E           ZeroDivisionError: boom" in crashes(ahead)
+    assert crashes(ahead) == crashes(one)
+    assert ahead.result.parseoutcomes() == one.result.parseoutcomes()
+    assert ahead.report == one.report
+
+
 def test_a_run_stopped_at_the_first_failure_stops_its_scans_ahead(lint, pytester):
     run = lint({**FILES, "conftest.py": AHEAD}, "--finetune-jobs", "2", "-x", subprocess=True)
     assert run.result.ret == 1

@@ -202,6 +202,14 @@ def pool_context() -> tuple[Any, bool]:
     return context, not served
 
 
+def stop_now(pool: ProcessPoolExecutor) -> None:
+    """Stop ``pool``'s processes now, where they are, rather than when their work ends."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+
+
 def _from_server() -> bool:
     """Whether chunks' processes start from a clean server process rather than this one.
 
@@ -254,10 +262,7 @@ def _in_processes(
         states += [future.result() for future in futures]
     except BaseException:
         # Interrupted (Ctrl-C), or a process failed: the others stop now, not at their end.
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+        stop_now(pool)
         raise
     pool.shutdown()
     # What each read in all, for the last progress (counters move every few thousand).

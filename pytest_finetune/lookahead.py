@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.chunks import CAN_FORK, MIN_CHUNK_BYTES, jobs_of, pool_context
+from pytest_finetune.chunks import CAN_FORK, MIN_CHUNK_BYTES, jobs_of, pool_context, stop_now
 from pytest_finetune.config import FileSettings
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import narrow
@@ -64,6 +64,8 @@ class Lookahead:
 
     def __init__(self, upcoming: list[Upcoming], processes: int, shared: dict[str, Any]) -> None:
         self._upcoming = upcoming
+        #: Dataset key -> its place in ``upcoming``.
+        self._places = {item.key: index for index, item in enumerate(upcoming)}
         #: The index of the next dataset to scan ahead: none before the first is taken.
         self._next: int | None = None
         #: How many datasets may be scanned and not yet taken.
@@ -72,57 +74,66 @@ class Lookahead:
         self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
             processes, context, initializer=_given, initargs=(shared if forked else {}, upcoming)
         )
-        #: Dataset key -> the scans it is among, and its place in them.
-        self._started: dict[str, tuple[Future[list[Scanned | OSError]], int]] = {}
+        #: Dataset key -> the scans it is among, and its place in them; in file order.
+        self._started: dict[str, tuple[Future[list[Scanned | None]], int]] = {}
 
     @classmethod
     def start(cls, upcoming: list[Upcoming], shared: dict[str, Any]) -> Lookahead | None:
         """A lookahead on ``upcoming``; ``None`` where it would not gain.
 
-        It gains where the configuration's ``jobs`` allows more than one process, here
-        (where processes are forked), and for small files worth more than starting the
-        processes costs: scanning a few megabytes, as for chunks.
+        It gains where the configuration's ``jobs`` allows more than one process, on
+        Linux (see ``chunks.CAN_FORK``), and for small files worth more than starting
+        the processes costs: scanning a few megabytes, as for chunks (four times as
+        many where they start from a server and load a tokenizer each).
         """
-        processes = jobs_of(upcoming[0].settings) if upcoming else 1
+        processes = max((jobs_of(item.settings) for item in upcoming), default=1)
         if processes < 2 or not CAN_FORK:
             return None
-        small = sum(size for item in upcoming if (size := _size(item.path)) < LARGE_FILE_BYTES)
-        return cls(upcoming, processes, shared) if small >= MIN_CHUNK_BYTES else None
+        least = MIN_CHUNK_BYTES * (1 if pool_context()[1] else 4)
+        sizes = (_size(item) for item in upcoming if jobs_of(item.settings) > 1)
+        small = sum(size for size in sizes if size < LARGE_FILE_BYTES)
+        return cls(upcoming, processes, shared) if small >= least else None
 
     def take(self, key: str) -> Scanned | None:
         """The scan of dataset ``key`` if it ran ahead; ``None`` to scan it here.
 
-        A scan's ``OSError`` (the file is gone) is raised here, as it would be by
-        scanning here.
+        A scan that failed ahead (the file cannot be read) is done again here, where
+        its error reads as it does without processes.
         """
+        index = self._places.get(key)
+        if index is None:
+            return None
         if self._next is None:
-            keys = [item.key for item in self._upcoming]
-            self._next = keys.index(key) + 1 if key in keys else 0
+            self._next = index + 1
             return None
         self._fill()
+        # Scans of datasets before this one that were not taken are dropped, and those
+        # not started are not: their items were skipped (and their scans would take the
+        # places of the scans to come).
+        while self._started and self._places[first := next(iter(self._started))] < index:
+            del self._started[first]
         started = self._started.pop(key, None)
-        if started is None:
-            return None  # a large file, or one asked for again (its item run again)
+        if started is None:  # a large file, one asked for again, or one passed over
+            self._next = max(self._next, index + 1)
         self._fill()  # the next scans start before this one is waited for
+        if started is None:
+            return None
         if self._pool is None:
             return None  # the processes stopped (see ``_fill``): read here
         future, place = started
         try:
-            scanned = future.result()[place]
+            return future.result()[place]
         except BrokenProcessPool:
             # A process killed (out of memory?): this file and the rest are read here.
             self.close()
             return None
-        if isinstance(scanned, OSError):
-            raise scanned
-        return scanned
 
     def _fill(self) -> None:
         pool, upcoming = self._pool, self._upcoming
         while pool is not None and self._next is not None and len(self._started) < self._depth:
             chosen: list[int] = []
             while len(chosen) < self.BATCH and self._next < len(upcoming):
-                if _size(upcoming[self._next].path) < LARGE_FILE_BYTES:
+                if _ahead(upcoming[self._next]):
                     chosen.append(self._next)
                 self._next += 1
             if not chosen:
@@ -148,17 +159,19 @@ class Lookahead:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
+        stop_now(pool)
         self._started.clear()
 
 
-def _size(path: Path) -> int:
-    """The size of ``path``; for a file gone, as large: it is left to fail where asked for."""
+def _ahead(upcoming: Upcoming) -> bool:
+    """Whether ``upcoming`` is scanned ahead: a small file, where ``jobs`` allows it."""
+    return _size(upcoming) < LARGE_FILE_BYTES and jobs_of(upcoming.settings) > 1
+
+
+def _size(upcoming: Upcoming) -> int:
+    """The size of the file; for a file gone, as large: it is left to fail where asked for."""
     try:
-        return path.stat().st_size
+        return upcoming.path.stat().st_size
     except OSError:
         return LARGE_FILE_BYTES
 
@@ -175,9 +188,14 @@ def _given(shared: dict[str, Any], upcoming: list[Upcoming]) -> None:
     _SHARED, _UPCOMING = shared, upcoming
 
 
-def _scan_some(indexes: list[int]) -> list[Scanned | OSError]:
-    """The scans of the datasets at ``indexes`` of the list given; an error as a result."""
-    scans: list[Scanned | OSError] = []
+def _scan_some(indexes: list[int]) -> list[Scanned | None]:
+    """The scans of the datasets at ``indexes`` of the list given; ``None`` for a failed one.
+
+    A scan fails where it cannot read its file (deleted, unreadable) or on a bug; done
+    again where its dataset is asked for, it fails there as without processes, with its
+    own message or traceback, and the other datasets are not affected.
+    """
+    scans: list[Scanned | None] = []
     for index in indexes:
         upcoming = _UPCOMING[index]
         settings = upcoming.settings
@@ -186,8 +204,8 @@ def _scan_some(indexes: list[int]) -> list[Scanned | OSError]:
             if fmt is None:
                 fmt = narrow(upcoming.path, settings)
             result = scan(upcoming.path, upcoming.display_path, fmt, settings, _SHARED)
-        except OSError as error:
-            scans.append(error)
+        except Exception:  # done again where asked for, and told there
+            scans.append(None)
         else:
             scans.append(Scanned(fmt, result))
     return scans

@@ -327,8 +327,9 @@ class CheckItem(pytest.Item):
     def reportinfo(self) -> tuple[Path, int | None, str]:
         # The name alone, as pytest's own items give their function's: a domain that
         # ends the node id has its dots turned into "::" by ``-v`` (good::jsonl::...).
-        # The first line of a failure names the file.
-        return Path(redact(str(self.path))), None, self.name
+        # The first line of a failure names the file. Line 0 (shown as line 1): a skip
+        # mark needs a location.
+        return Path(redact(str(self.path))), 0, self.name
 
     def payloads(self) -> list[dict[str, Any]]:
         """What this item's report carries to the summary and the report files.
@@ -394,8 +395,9 @@ class ChecksItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         # The dataset: a domain that ends the node id (data/a.jsonl::checks) would have
-        # its dots turned into "::" by ``-v``; the id itself is shown as it is.
-        return Path(redact(str(self.path))), None, self.parent.display_path
+        # its dots turned into "::" by ``-v``; the id itself is shown as it is. Line 0
+        # (shown as line 1): a skip mark needs a location.
+        return Path(redact(str(self.path))), 0, self.parent.display_path
 
     def payloads(self) -> list[dict[str, Any]]:
         """What this item's report carries: every check's findings on the dataset.

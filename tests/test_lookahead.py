@@ -302,3 +302,70 @@ def test_pytest_xdist_workers_scan_their_own_files_with_no_scans_ahead(lint, pyt
     )
     assert not (pytester.path / "scans.log").exists()
     assert spread.report == plain.report
+
+
+#: Skips the items of forty datasets, h10 to h49, before they run.
+SKIPPING = """
+import pytest
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "h10" <= item.parent.path.name < "h50":
+            item.add_marker(pytest.mark.skip(reason="not today"))
+"""
+
+
+def test_datasets_whose_items_are_skipped_leave_no_scans_in_the_way(lint, pytester):
+    # Their scans ahead are never taken: the scans of the datasets after them are.
+    many = {f"data/h{n:02}.jsonl": jsonl(*intents(20 + n % 5)) for n in range(60)}
+    project = {**many, "conftest.py": AHEAD + SKIPPING}
+    run = lint(project, "--finetune-jobs", "2", "-rs", subprocess=True)
+    assert run.result.parseoutcomes() == {"skipped": 40, "passed": 20}
+    assert "SKIPPED [1] data/h10.jsonl: not today" in run.result.stdout.lines
+    here, elsewhere = scans(pytester)
+    # The first to run loads what the others use; the first to run after those skipped
+    # had no scan started: theirs held the places of the scans to come until then.
+    assert here == ["data/h00.jsonl", "data/h50.jsonl"]
+    assert {f"data/h{n}.jsonl" for n in range(51, 60)} <= set(elsewhere)
+
+
+def test_a_folder_configured_to_one_process_is_scanned_here(lint, pytester):
+    project = {
+        **FILES,
+        "pyproject.toml": "[tool.pytest_finetune]\njobs = 2\n",
+        "data/finetune.toml": "jobs = 1\n",
+        "more/m.jsonl": jsonl(*intents(20)),
+        "more/n.jsonl": jsonl(*intents(21)),
+        "conftest.py": AHEAD,
+    }
+    run = lint(project, subprocess=True)
+    assert run.result.ret == 1
+    here, elsewhere = scans(pytester)
+    assert sorted(here) == sorted(name for name in FILES if name.startswith("data/"))
+    assert sorted(elsewhere) == ["more/m.jsonl", "more/n.jsonl"]
+
+
+#: Scanning ahead fails (a bug) for one dataset, in the processes that scan ahead only.
+FAILING_AHEAD = """
+real_ahead = lookahead.scan
+
+
+def failing(path, display_path, *args, **kwargs):
+    if display_path == "data/h03.jsonl" and str(os.getpid()) != Path("main.pid").read_text():
+        raise RuntimeError("a bug where it is scanned ahead")
+    return real_ahead(path, display_path, *args, **kwargs)
+
+
+lookahead.scan = failing
+"""
+
+
+def test_a_scan_that_fails_ahead_is_done_again_here_and_fails_alone(lint, pytester):
+    project = {**FILES, "conftest.py": AHEAD + FAILING_AHEAD}
+    one = lint(project, "--finetune-jobs", "1", subprocess=True)
+    (pytester.path / "scans.log").unlink()
+    ahead = lint(project, "--finetune-jobs", "2", subprocess=True)
+    assert "data/h03.jsonl" in scans(pytester)[0]
+    assert ahead.report == one.report
+    assert summary(ahead) == summary(one)

@@ -254,3 +254,26 @@ def test_lf_runs_again_only_the_failing_datasets_and_junit_has_an_entry_for_each
     again = pytester.runpytest("--lf", "-v")
     again.assert_outcomes(failed=1)
     again.stdout.fnmatch_lines(["data/bad.jsonl::checks FAILED*"])
+
+
+SKIP_MARK = """
+import pytest
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.name == "wip.jsonl":
+            item.add_marker(pytest.mark.skip(reason="work in progress"))
+"""
+
+
+@pytest.mark.parametrize("items", [[], PER_CHECK], ids=["file", "check"])
+def test_a_skip_mark_on_a_dataset_item_skips_it_with_its_reason(lint, items):
+    files = {"data/train.jsonl": GOOD, "data/wip.jsonl": "{oops\n", "conftest.py": SKIP_MARK}
+    run = lint(files, "-rs", *items)
+    assert run.result.ret == 0
+    assert run.result.parseoutcomes()["skipped"] >= 1
+    assert any(
+        line.startswith("SKIPPED") and line.endswith("data/wip.jsonl: work in progress")
+        for line in run.result.stdout.lines
+    )

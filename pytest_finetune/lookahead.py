@@ -116,10 +116,8 @@ class Lookahead:
         if started is None:  # a large file, one asked for again, or one passed over
             self._next = max(self._next, index + 1)
         self._fill()  # the next scans start before this one is waited for
-        if started is None:
+        if started is None or self._pool is None:  # (the processes stopped: see _fill)
             return None
-        if self._pool is None:
-            return None  # the processes stopped (see ``_fill``): read here
         future, place = started
         try:
             return future.result()[place]

@@ -120,12 +120,16 @@ class RunState:
         """The datasets whose items are to run, in their order, with the checks selected."""
         checking = (item for item in session.items if isinstance(item, CheckItem | ChecksItem))
         for dataset in dict.fromkeys(item.parent for item in checking):
-            selected = self.selected(session, dataset)
-            checks = [check for check in dataset.settings.checks if check.code in selected]
-            settings = dataclasses.replace(dataset.settings, checks=checks)
+            settings = self.selected_settings(session, dataset)
             yield Upcoming(
                 str(dataset.path), dataset.path, dataset.display_path, dataset.format, settings
             )
+
+    def selected_settings(self, session: pytest.Session, dataset: DatasetFile) -> FileSettings:
+        """``dataset``'s settings with only the checks whose items are still selected."""
+        selected = self.selected(session, dataset)
+        checks = [check for check in dataset.settings.checks if check.code in selected]
+        return dataclasses.replace(dataset.settings, checks=checks)
 
     def close(self) -> None:
         """Stop the scans ahead (the run ended, or stopped short)."""
@@ -271,11 +275,7 @@ class DatasetFile(pytest.File):
                     return self._result
                 if self.format is None:
                     self.format = narrow(self.path, self.settings)
-                selected = state.selected(self.session, self)
-                settings = dataclasses.replace(
-                    self.settings,
-                    checks=[check for check in self.settings.checks if check.code in selected],
-                )
+                settings = state.selected_settings(self.session, self)
                 args = (self.path, self.display_path, self.format, settings, state.shared)
                 progress = terminal_progress(self.config, self.path.stat().st_size)
                 self._result = scan_file(*args, jobs=jobs_of(settings), progress=progress)

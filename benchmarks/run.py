@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -34,13 +35,14 @@ MODES = {
     "floor": "parse, hash and one C-level pass over each line: the least every check needs",
     "lint-engine": "pytest-finetune, the default file and syntax checks (FT0)",
     "lint": "pytest-finetune, the default checks (all but the opt-in FT010)",
+    "lint-python": "the same in pure Python (PYTEST_FINETUNE_NO_EXTENSIONS: no C pass)",
     "lint-all": "pytest-finetune, every check (select = ALL)",
     "lint-2cores": "pytest-finetune, the default checks, the file in 2 processes (jobs = 2)",
     "tokens": "pytest-finetune, the token checks (FT6) counting every example exactly",
     "tokens-2cores": "the same in 2 processes (jobs = 2)",
     "legacy": "pandas.read_json(lines=True) + the legacy validators",
 }
-DEFAULT_MODES = "orjson,floor,lint-engine,lint,lint-all"
+DEFAULT_MODES = "orjson,floor,lint-engine,lint,lint-python,lint-all"
 TEXTS = ("multilingual", "ascii")
 FAMILIES = ("FT1", "FT2", "FT3", "FT4", "FT5", "FT6")
 
@@ -160,11 +162,15 @@ def run_files(paths: list[Path], modes: list[str], repeat: int) -> None:
             for mode in chosen:
                 if mode == "legacy" and attempt:
                     continue
+                env = dict(os.environ)
+                if mode == "lint-python":
+                    env["PYTEST_FINETUNE_NO_EXTENSIONS"] = "1"
                 out = subprocess.run(
                     [sys.executable, __file__, "--measure", mode, "--file", str(path)],
                     check=True,
                     capture_output=True,
                     text=True,
+                    env=env,
                 )
                 run = json.loads(out.stdout.strip().splitlines()[-1])
                 best = results.get(mode)

@@ -65,8 +65,9 @@ HELPERS = (
 
 
 def _modules() -> dict[str, Path]:
+    """Every module by name: its source, or the stub of a compiled one (``_native.pyi``)."""
     modules = {}
-    for path in PACKAGE.rglob("*.py"):
+    for path in [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.pyi")]:
         parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()

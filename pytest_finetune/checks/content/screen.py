@@ -143,14 +143,25 @@ class Screen:
         ``data``, the line's parsed value, tells what its ``\u`` escapes write; without
         it, any such escape raises CONTROL.
         """
-        found = 0 if raw.isascii() or not _garbled(raw) else Flag.NON_ASCII
+        found = 0
+        if data is not None and b"\\u" in raw:
+            # What the escapes write is screened as the text's own: json.dumps escapes
+            # all non-ASCII text, Go's encoder '<', '>' and '&' ('\u003cs\u003e' is a
+            # special token). orjson writes the record again as UTF-8, escaping only C0
+            # controls (then found as escapes); it refuses lone surrogates.
+            try:
+                raw = orjson.dumps(data)
+            except TypeError:  # a lone surrogate (or what else orjson cannot write)
+                found = Flag.CONTROL | Flag.NON_ASCII
+        if not raw.isascii() and _garbled(raw):
+            found |= Flag.NON_ASCII
         rest = raw.translate(_RAW_TABLE, _DROP)
         # (``bytes in bytes`` tries the bytes as an int first and clears the error:
         # 0.1 µs more than ``int in bytes``, as much as the search itself.)
         if _ALARM in rest:
             found |= _rare(raw)
-        if self.control and _BACKSLASH in rest:
-            found |= _escapes(raw, data)
+        if self.control and _BACKSLASH in rest and _ESCAPE.search(_unescaped(raw)):
+            found |= Flag.CONTROL
         if self.long and _long(raw, rest):
             found |= Flag.LONG_TOKEN
         # JSON's own braces and brackets open an object ('{"') or hold values ('[{',
@@ -236,25 +247,6 @@ class Screen:
         if self.long and _long(text, rest):
             found |= Flag.LONG_TOKEN
         return found & self.need
-
-
-def _escapes(raw: bytes, data: object) -> int:
-    """The flags of what the escapes of a JSON line write."""
-    bare = _unescaped(raw)
-    if data is None or b"\\u" not in bare:
-        return Flag.CONTROL if _ESCAPE.search(bare) else 0
-    # Non-ASCII text escaped (json.dumps writes it so by default) would otherwise send
-    # every such record to the searches. orjson writes the record again as UTF-8,
-    # escaping only C0 controls, and refuses lone surrogates: the same screen then
-    # reads the characters themselves.
-    try:
-        written = orjson.dumps(data)
-    except TypeError:  # a lone surrogate (or what else orjson cannot write)
-        return Flag.CONTROL | Flag.NON_ASCII
-    found = Flag.NON_ASCII if not written.isascii() and _garbled(written) else 0
-    if _ESCAPE.search(_unescaped(written)):
-        found |= Flag.CONTROL
-    return found
 
 
 def _unescaped(raw: bytes) -> bytes:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import orjson
 from xxhash import xxh3_64_intdigest as _xxh3
 
-from pytest_finetune import file_conventions
+from pytest_finetune import extensions, file_conventions
 from pytest_finetune.checks.content.screen import Flag, Screen
 from pytest_finetune.checks.content.searches import (
     CONTROL,
@@ -177,15 +177,31 @@ class _Pass(Survey):
                 for record in batch.records():
                     self._log(record)
         if self.screen.need:
-            screen = self.screen.raw
-            for index, (raw, data) in enumerate(zip(batch.raws, batch.datas, strict=True)):
-                flags = screen(raw, data)
+            screen, raws, datas = self.screen.raw, batch.raws, batch.datas
+            # The compiled screen passes over most lines for the screen here.
+            suspects = extensions.suspect_lines
+            for index in range(len(raws)) if suspects is None else suspects(raws):
+                flags = screen(raws[index], datas[index])
                 if flags:
                     self._flush()  # records held before this one are reported first
                     self._inspect(batch.record(index), flags)
 
     def _plain(self, batch: Batch) -> bool:
         """Visit a batch of plain prompt/completion records; ``False`` if it is not one."""
+        read = extensions.plain_pairs
+        pairs = None if read is None else read(batch.raws)
+        if pairs is not None:  # read in C: the texts' fingerprints, and the suspects
+            keys, values, suspects = pairs
+            if self.log is not None:
+                self.log.add_all(keys, batch.lines, values)
+            if self._batch is not None:
+                self._flush()  # records held before the batch come first
+                for index in suspects:
+                    data = batch.datas[index]
+                    flags = self.screen.texts(data["prompt"], data["completion"])
+                    if flags:
+                        self._inspect(batch.record(index), flags)
+            return True
         prompts, completions = batch.column("prompt"), batch.column("completion")
         if (
             set(map(len, batch.datas)) != {2}

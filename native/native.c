@@ -1,0 +1,742 @@
+/*
+ * pytest_finetune._native: the content pass over plain prompt/completion lines, in C.
+ *
+ * The pure-Python pass (pytest_finetune/checks/content/survey.py) stays the reference
+ * and runs wherever this module is not built. What this one does, in one pass over each
+ * raw JSON line, is what costs the Python pass a dozen C-level passes and the UTF-8
+ * encoding of every text: it reads the line's two strings, fingerprints each (XXH3 of
+ * its UTF-8 bytes, as pytest_finetune.fingerprints.fingerprint does) and says whether
+ * either may hold what Screen.texts flags. A line that is anything but one object with
+ * the two string members "prompt" and "completion" makes the whole batch go back to
+ * the Python pass (the function returns None).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include "xxhash.h"
+
+/*
+ * How the screen reads each byte of a text (what Screen.texts does with translate), as
+ * bits. A byte with neither COUNTED nor a bit of ALARMS (lowercase letters other than
+ * 'z', whitespace, non-ASCII) is dropped: a run of token bytes goes on across it.
+ */
+enum {
+    COUNTED = 1, /* a token byte (capitals, digits, '-', '_', 'z') or a BREAK */
+    BREAK = 2,   /* other ASCII punctuation: a run of token bytes ends */
+    RARE = 4,    /* '@', '<', '|' and control characters: always flagged */
+    STARTS = 8,  /* a token byte that a key's literal ends with: '-', '_', 'J', 'z' */
+    LEAD = 16,   /* a byte that starts garbled text (mojibake, U+FFFD, C1, a surrogate) */
+    OPENER = 32, /* '{' and '[': flagged, but for JSON in a text (see Rules) */
+    ALARMS = RARE | STARTS | LEAD | OPENER,
+};
+
+static unsigned char classes[256];
+
+/*
+ * Which screen to be a superset of. TEXTS: Screen.texts, for the two texts of a plain
+ * prompt/completion record, where any brace or bracket is flagged. LINES: Screen.raw,
+ * for the strings of any record, which does not flag JSON written in a text (tool
+ * calls' arguments): a brace before a quote, a bracket before a brace, nor either
+ * ending a text (in the raw line, both look like JSON's own).
+ */
+typedef enum { TEXTS, LINES } Rules;
+
+/* A run of this many token bytes may be a key or a card number (screen._LONG_RUN). */
+#define LONG_RUN 13
+
+/* Whether byte is one of the bytes of set (never NUL). */
+static int
+one_of(const char *set, unsigned char byte)
+{
+    return byte != 0 && strchr(set, byte) != NULL;
+}
+
+static void
+init_classes(void)
+{
+    int byte;
+    for (byte = 0; byte < 256; byte++) {
+        if (byte >= 0x80 || (byte >= 'a' && byte <= 'y') || byte == ' ' || byte == '\t'
+            || byte == '\r' || byte == '\n') {
+            classes[byte] = 0;
+        }
+        else if (byte < 0x20 || byte == 0x7f || one_of("@<|", (unsigned char)byte)) {
+            classes[byte] = RARE;
+        }
+        else if (byte == '{' || byte == '[') {
+            classes[byte] = COUNTED | BREAK | OPENER;
+        }
+        else if ((byte >= 'A' && byte <= 'Z') || (byte >= '0' && byte <= '9') || byte == '-'
+                 || byte == '_' || byte == 'z') {
+            classes[byte] = COUNTED;
+        }
+        else {
+            classes[byte] = COUNTED | BREAK;
+        }
+    }
+    classes['-'] = classes['_'] = classes['J'] = classes['z'] = COUNTED | STARTS;
+    classes[0xc2] = classes[0xc3] = classes[0xed] = classes[0xef] = LEAD;
+}
+
+static int
+ends_with(const unsigned char *text, Py_ssize_t at, const char *literal)
+{
+    Py_ssize_t size = (Py_ssize_t)strlen(literal);
+    return at >= size && memcmp(text + at - size, literal, (size_t)size) == 0;
+}
+
+static int
+starts_with(const unsigned char *text, Py_ssize_t at, Py_ssize_t end, const char *literal)
+{
+    Py_ssize_t size = (Py_ssize_t)strlen(literal);
+    return end - at >= size && memcmp(text + at, literal, (size_t)size) == 0;
+}
+
+/* Whether the literal of a key (screen._KEY_STARTS) ends or goes on at text[at]. */
+static int
+key_starts(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    switch (text[at]) {
+    case '-': /* sk-, xox[abposr]- */
+        return ends_with(text, at, "sk")
+               || (at >= 4 && ends_with(text, at - 1, "xox") && one_of("abposr", text[at - 1]));
+    case '_': /* hf_, gh[pousr]_, github_pat_, k_live_ */
+        return ends_with(text, at, "hf")
+               || (at >= 3 && ends_with(text, at - 1, "gh") && one_of("pousr", text[at - 1]))
+               || (ends_with(text, at, "github") && starts_with(text, at + 1, end, "pat_"))
+               || (ends_with(text, at, "k") && starts_with(text, at + 1, end, "live_"));
+    case 'J': /* eyJ */
+        return ends_with(text, at, "ey");
+    default: /* 'z': AIza */
+        return ends_with(text, at, "AI") && starts_with(text, at + 1, end, "a");
+    }
+}
+
+/*
+ * The size of the character at text[at] if it is one that a Windows-1252 or Latin-1
+ * decoder makes of a UTF-8 continuation byte (U+0080-U+00BF, and the euro sign, curly
+ * quotes, dashes... of Windows-1252's 0x80-0x9F), or 0: searches._CONTINUATION_BYTES.
+ */
+static Py_ssize_t
+continuation(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    unsigned char lead, second;
+    if (end - at < 2) {
+        return 0;
+    }
+    lead = text[at];
+    second = text[at + 1];
+    switch (lead) {
+    case 0xc2:
+        return second >= 0x80 && second <= 0xbf ? 2 : 0;
+    case 0xc5:
+        return one_of("\x92\x93\xa0\xa1\xb8\xbd\xbe", second) ? 2 : 0;
+    case 0xc6:
+        return second == 0x92 ? 2 : 0;
+    case 0xcb:
+        return second == 0x86 || second == 0x9c ? 2 : 0;
+    case 0xe2:
+        if (end - at < 3) {
+            return 0;
+        }
+        if (second == 0x80) {
+            return one_of("\x93\x94\x98\x99\x9a\x9c\x9d\x9e\xa0\xa1\xa2\xa6\xb0\xb9\xba",
+                          text[at + 2]) ? 3 : 0;
+        }
+        return (second == 0x82 && text[at + 2] == 0xac) || (second == 0x84 && text[at + 2] == 0xa2)
+                   ? 3 : 0;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Whether the UTF-8 of a character decoded as Windows-1252 starts at text[at] (the
+ * 0xC3 of its lead character): what searches.MOJIBAKE_BYTES matches.
+ */
+static int
+mojibake(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    Py_ssize_t count, size, here = at + 2;
+    unsigned char lead = at + 1 < end ? text[at + 1] : 0;
+    if (lead >= 0x82 && lead <= 0x9f) {
+        count = 1;
+    }
+    else if (lead >= 0xa0 && lead <= 0xaf) {
+        count = 2;
+    }
+    else if (lead >= 0xb0 && lead <= 0xb4) {
+        count = 3;
+    }
+    else {
+        return 0;
+    }
+    while (count-- > 0) {
+        size = continuation(text, here, end);
+        if (size == 0) {
+            return 0;
+        }
+        here += size;
+    }
+    return 1;
+}
+
+/* Whether garbled text starts at text[at]: searches.py's byte searches. */
+static int
+garbled(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    unsigned char next = at + 1 < end ? text[at + 1] : 0;
+    switch (text[at]) {
+    case 0xc2: /* a C1 control */
+        return next >= 0x80 && next <= 0x9f;
+    case 0xc3:
+        return mojibake(text, at, end);
+    case 0xed: /* a surrogate */
+        return next >= 0xa0 && next <= 0xbf;
+    default: /* 0xef: U+FFFD */
+        return next == 0xbf && at + 2 < end && text[at + 2] == 0xbd;
+    }
+}
+
+/*
+ * Whether Screen.texts may flag the UTF-8 text: a superset of its flags' conditions,
+ * never fewer. A false alarm costs the text's screen in Python; a miss would lose a
+ * finding, which the tests compare with the Python pass to rule out.
+ */
+/* Whether an alarm byte at text[at] raises the screen: see classes. */
+static int
+raises(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, Rules rules)
+{
+    unsigned int kind = classes[text[at]];
+    if (kind & OPENER) {
+        return rules == TEXTS
+               || (at + 1 < size && text[at + 1] != (text[at] == '{' ? '"' : '{'));
+    }
+    return (kind & RARE) || ((kind & STARTS) && key_starts(text, at, size))
+           || ((kind & LEAD) && garbled(text, at, size));
+}
+
+/* The screen of text[at:size], a byte at a time, after a run of run token bytes. */
+static int
+suspect_bytes(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, size_t run,
+              Rules rules)
+{
+    /* Without a branch a byte on which letters and punctuation alternate: counted is
+     * how many token and break bytes were read, broken how many when the last break
+     * was (minus the run before). */
+    size_t counted = run, broken = 0, mask;
+    unsigned int kind;
+    for (; at < size; at++) {
+        kind = classes[text[at]];
+        counted += kind & COUNTED;
+        mask = (size_t)0 - ((kind & BREAK) >> 1);
+        broken = (counted & mask) | (broken & ~mask);
+        if (counted - broken >= LONG_RUN) {
+            return 1;
+        }
+        if ((kind & ALARMS) && raises(text, at, size, rules)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+
+/* How many bits of a 16-bit mask are set (without the popcount instruction, which
+ * x86-64's baseline lacks and which a library call would stand in for). */
+static inline unsigned int
+ones(unsigned int mask)
+{
+    mask = mask - ((mask >> 1) & 0x5555u);
+    mask = (mask & 0x3333u) + ((mask >> 2) & 0x3333u);
+    mask = (mask + (mask >> 4)) & 0x0f0fu;
+    return (mask + (mask >> 8)) & 0x1fu;
+}
+
+/* The bytes of v in [low, high] (ASCII: the compares are signed). */
+static inline __m128i
+in_range(__m128i v, char low, char high)
+{
+    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(low - 1))),
+                         _mm_cmpgt_epi8(_mm_set1_epi8((char)(high + 1)), v));
+}
+
+static inline __m128i
+equal(__m128i v, char byte)
+{
+    return _mm_cmpeq_epi8(v, _mm_set1_epi8(byte));
+}
+
+/*
+ * Whether Screen.texts may flag the UTF-8 text: a superset of its flags' conditions,
+ * never fewer. A false alarm costs the text's screen in Python; a miss would lose a
+ * finding, which the tests compare with the Python pass to rule out. Sixteen bytes at
+ * a time: masks of the token, break and alarm bytes (as classes has them), and the
+ * runs of token bytes counted from the masks.
+ */
+static int
+suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
+{
+    Py_ssize_t at = 0;
+    unsigned int run = 0, tokens, breaks, alarms, first, last, later;
+    __m128i v, next, token, punctuation, rare, starts, lead;
+    for (; at + 16 <= size; at += 16) {
+        v = _mm_loadu_si128((const __m128i *)(text + at));
+        starts = _mm_or_si128(_mm_or_si128(equal(v, '-'), equal(v, '_')),
+                              _mm_or_si128(equal(v, 'J'), equal(v, 'z')));
+        token = _mm_or_si128(_mm_or_si128(in_range(v, 'A', 'Z'), in_range(v, '0', '9')), starts);
+        /* Control characters but tab, newline and carriage return; DEL; @ < | { [ */
+        rare = _mm_andnot_si128(
+            _mm_or_si128(_mm_or_si128(equal(v, '\t'), equal(v, '\n')), equal(v, '\r')),
+            in_range(v, 0, 0x1f));
+        rare = _mm_or_si128(rare, _mm_or_si128(_mm_or_si128(equal(v, 0x7f), equal(v, '@')),
+                                               _mm_or_si128(equal(v, '<'), equal(v, '|'))));
+        if (_mm_movemask_epi8(rare)) {
+            return 1;
+        }
+        /* Printable ASCII that is neither a token byte nor dropped: a break. */
+        punctuation = _mm_andnot_si128(
+            _mm_or_si128(_mm_or_si128(token, in_range(v, 'a', 'y')), equal(v, ' ')),
+            in_range(v, '!', '~'));
+        /* Lead bytes whose next byte may make garbled text: accented letters (0xC3
+         * then 0xA0-0xBF, most of them) are not looked at again. */
+        /* (After the text's last byte, one that sends every lead byte to raises().) */
+        next = at + 17 <= size ? _mm_loadu_si128((const __m128i *)(text + at + 1))
+                               : _mm_set1_epi8((char)0x82);
+        lead = _mm_or_si128(
+            _mm_and_si128(equal(v, (char)0xc3), in_range(next, (char)0x82, (char)0xb4)),
+            _mm_and_si128(_mm_or_si128(equal(v, (char)0xc2), equal(v, (char)0xed)),
+                          _mm_cmpgt_epi8(_mm_set1_epi8((char)0xc0), next)));
+        lead = _mm_or_si128(lead, equal(v, (char)0xef));
+        lead = _mm_or_si128(lead, _mm_or_si128(equal(v, '{'), equal(v, '[')));
+        alarms = (unsigned int)_mm_movemask_epi8(_mm_or_si128(starts, lead));
+        while (alarms) {
+            if (raises(text, at + __builtin_ctz(alarms), size, rules)) {
+                return 1;
+            }
+            alarms &= alarms - 1;
+        }
+        tokens = (unsigned int)_mm_movemask_epi8(token);
+        breaks = (unsigned int)_mm_movemask_epi8(punctuation);
+        if (breaks == 0) {
+            run += ones(tokens);
+        }
+        else {
+            first = (unsigned int)__builtin_ctz(breaks);
+            if (run + ones(tokens & ((1u << first) - 1)) >= LONG_RUN) {
+                return 1;
+            }
+            last = 31u - (unsigned int)__builtin_clz(breaks);
+            /* Between two breaks of the block: only where they are far enough apart. */
+            while (last - first > LONG_RUN) {
+                breaks &= breaks - 1;
+                later = (unsigned int)__builtin_ctz(breaks);
+                if (ones(tokens & ((1u << later) - (2u << first)))
+                    >= LONG_RUN) {
+                    return 1;
+                }
+                first = later;
+            }
+            run = ones(tokens >> last >> 1);
+        }
+        if (run >= LONG_RUN) {
+            return 1;
+        }
+    }
+    return suspect_bytes(text, at, size, run, rules);
+}
+#else
+static int
+suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
+{
+    return suspect_bytes(text, 0, size, 0, rules);
+}
+#endif
+
+static int
+hex_digit(unsigned char byte)
+{
+    if (byte >= '0' && byte <= '9') {
+        return byte - '0';
+    }
+    byte |= 0x20;
+    return byte >= 'a' && byte <= 'f' ? byte - 'a' + 10 : -1;
+}
+
+/* The code unit of a \\uXXXX escape at here (its backslash), or -1. */
+static long
+escaped_unit(const unsigned char *here, const unsigned char *stop)
+{
+    long unit = 0;
+    int index, digit;
+    if (stop - here < 6 || here[0] != '\\' || here[1] != 'u') {
+        return -1;
+    }
+    for (index = 2; index < 6; index++) {
+        digit = hex_digit(here[index]);
+        if (digit < 0) {
+            return -1;
+        }
+        unit = unit * 16 + digit;
+    }
+    return unit;
+}
+
+/* Write code point as UTF-8 (a lone surrogate as its three bytes, as surrogatepass). */
+static Py_ssize_t
+write_utf8(unsigned char *out, long code)
+{
+    if (code < 0x80) {
+        out[0] = (unsigned char)code;
+        return 1;
+    }
+    if (code < 0x800) {
+        out[0] = (unsigned char)(0xc0 | (code >> 6));
+        out[1] = (unsigned char)(0x80 | (code & 0x3f));
+        return 2;
+    }
+    if (code < 0x10000) {
+        out[0] = (unsigned char)(0xe0 | (code >> 12));
+        out[1] = (unsigned char)(0x80 | ((code >> 6) & 0x3f));
+        out[2] = (unsigned char)(0x80 | (code & 0x3f));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xf0 | (code >> 18));
+    out[1] = (unsigned char)(0x80 | ((code >> 12) & 0x3f));
+    out[2] = (unsigned char)(0x80 | ((code >> 6) & 0x3f));
+    out[3] = (unsigned char)(0x80 | (code & 0x3f));
+    return 4;
+}
+
+/*
+ * The JSON string at raw[*at] (its opening quote): its text's UTF-8 bytes, unescaped
+ * into out where it has escapes, and *at moved past its closing quote. Returns the
+ * text's size and sets *text, or -1 where the string is not one JSON reads.
+ */
+static Py_ssize_t
+read_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, unsigned char *out,
+            const unsigned char **text)
+{
+    const unsigned char *here = raw + *at + 1, *stop = raw + end, *quote, *escape;
+    Py_ssize_t size = 0;
+    long code, low;
+    /* The lines parsed as JSON: a quote that no backslash comes before ends the string. */
+    quote = memchr(here, '"', (size_t)(stop - here));
+    escape = quote == NULL ? NULL : memchr(here, '\\', (size_t)(quote - here));
+    if (quote == NULL) {
+        return -1;
+    }
+    if (escape == NULL) { /* the text is the raw bytes (valid UTF-8) */
+        *text = here;
+        *at = quote + 1 - raw;
+        return quote - here;
+    }
+    for (;;) {
+        memcpy(out + size, here, (size_t)(escape - here));
+        size += escape - here;
+        here = escape;
+        if (here + 1 >= stop) {
+            return -1;
+        }
+        switch (here[1]) {
+        case '"': out[size++] = '"'; break;
+        case '\\': out[size++] = '\\'; break;
+        case '/': out[size++] = '/'; break;
+        case 'b': out[size++] = '\b'; break;
+        case 'f': out[size++] = '\f'; break;
+        case 'n': out[size++] = '\n'; break;
+        case 'r': out[size++] = '\r'; break;
+        case 't': out[size++] = '\t'; break;
+        case 'u':
+            code = escaped_unit(here, stop);
+            if (code < 0) {
+                return -1;
+            }
+            here += 4;
+            low = code >= 0xd800 && code <= 0xdbff ? escaped_unit(here + 2, stop) : -1;
+            if (low >= 0xdc00 && low <= 0xdfff) { /* a pair: one character */
+                code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+                here += 6;
+            }
+            size += write_utf8(out + size, code);
+            break;
+        default:
+            return -1;
+        }
+        here += 2;
+        quote = memchr(here, '"', (size_t)(stop - here));
+        if (quote == NULL) {
+            return -1;
+        }
+        escape = memchr(here, '\\', (size_t)(quote - here));
+        if (escape == NULL) {
+            memcpy(out + size, here, (size_t)(quote - here));
+            size += quote - here;
+            *text = out;
+            *at = quote + 1 - raw;
+            return size;
+        }
+    }
+}
+
+static Py_ssize_t
+skip_space(const unsigned char *raw, Py_ssize_t at, Py_ssize_t end)
+{
+    while (at < end && (raw[at] == ' ' || raw[at] == '\t' || raw[at] == '\n' || raw[at] == '\r')) {
+        at++;
+    }
+    return at;
+}
+
+/* XXH3 of the text as a signed 64-bit integer, as fingerprints.fingerprint gives it. */
+static int64_t
+fingerprint(const unsigned char *text, Py_ssize_t size)
+{
+    return (int64_t)(XXH3_64bits(text, (size_t)size) ^ 0x8000000000000000ULL);
+}
+
+/*
+ * Read one plain line: its prompt's and completion's fingerprints, and whether either
+ * text is suspect. Returns 0, or -1 where the line is not plain.
+ */
+static int
+read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t *prints,
+          int *flagged)
+{
+    Py_ssize_t at = skip_space(raw, 0, end), size, key_size;
+    const unsigned char *key, *text = NULL;
+    int member, slot, seen = 0;
+    if (at >= end || raw[at] != '{') {
+        return -1;
+    }
+    for (member = 0; member < 2; member++) {
+        at = skip_space(raw, at + 1, end);
+        if (at >= end || raw[at] != '"') {
+            return -1;
+        }
+        key = raw + at + 1;
+        key_size = 0;
+        while (at + 1 + key_size < end && key[key_size] != '"' && key[key_size] != '\\') {
+            key_size++;
+        }
+        if (at + 1 + key_size >= end || key[key_size] != '"') {
+            return -1; /* a key with an escape, or no end */
+        }
+        if (key_size == 6 && memcmp(key, "prompt", 6) == 0) {
+            slot = 0;
+        }
+        else if (key_size == 10 && memcmp(key, "completion", 10) == 0) {
+            slot = 1;
+        }
+        else {
+            return -1;
+        }
+        if (seen & (1 << slot)) {
+            return -1; /* a duplicate key */
+        }
+        seen |= 1 << slot;
+        at = skip_space(raw, at + 2 + key_size, end);
+        if (at >= end || raw[at] != ':') {
+            return -1;
+        }
+        at = skip_space(raw, at + 1, end);
+        if (at >= end || raw[at] != '"') {
+            return -1;
+        }
+        size = read_string(raw, &at, end, out, &text);
+        if (size < 0) {
+            return -1;
+        }
+        prints[slot] = fingerprint(text, size);
+        if (!*flagged) {
+            *flagged = suspect(text, size, TEXTS);
+        }
+        at = skip_space(raw, at, end);
+        if (at >= end || raw[at] != (member == 0 ? ',' : '}')) {
+            return -1;
+        }
+    }
+    return skip_space(raw, at + 1, end) == end ? 0 : -1;
+}
+
+PyDoc_STRVAR(plain_pairs_doc,
+"plain_pairs(lines, /)\n--\n\n"
+"Read raw JSON lines that are each one object with the string members \"prompt\" and\n"
+"\"completion\": a tuple of the prompts' fingerprints, the completions' fingerprints and\n"
+"the indexes of the lines whose texts may hold something the screen flags. None if any\n"
+"line is not such an object.");
+
+static PyObject *
+plain_pairs(PyObject *module, PyObject *lines)
+{
+    (void)module;
+    PyObject *prompts = NULL, *completions = NULL, *suspects = NULL, *line, *number;
+    Py_ssize_t count, index, longest = 0;
+    unsigned char *out = NULL;
+    int64_t prints[2];
+    int flagged;
+    if (!PyList_Check(lines)) {
+        PyErr_SetString(PyExc_TypeError, "plain_pairs() takes a list of bytes");
+        return NULL;
+    }
+    count = PyList_GET_SIZE(lines);
+    for (index = 0; index < count; index++) {
+        line = PyList_GET_ITEM(lines, index);
+        if (!PyBytes_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "plain_pairs() takes a list of bytes");
+            return NULL;
+        }
+        if (PyBytes_GET_SIZE(line) > longest) {
+            longest = PyBytes_GET_SIZE(line);
+        }
+    }
+    /* An unescaped text is never longer than its escaped form. */
+    out = PyMem_Malloc((size_t)longest + 1);
+    prompts = PyList_New(count);
+    completions = PyList_New(count);
+    suspects = PyList_New(0);
+    if (out == NULL || prompts == NULL || completions == NULL || suspects == NULL) {
+        goto error;
+    }
+    for (index = 0; index < count; index++) {
+        line = PyList_GET_ITEM(lines, index);
+        flagged = 0;
+        if (read_line((const unsigned char *)PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line),
+                      out, prints, &flagged) < 0) {
+            PyMem_Free(out);
+            Py_DECREF(prompts);
+            Py_DECREF(completions);
+            Py_DECREF(suspects);
+            Py_RETURN_NONE;
+        }
+        if ((number = PyLong_FromLongLong(prints[0])) == NULL) {
+            goto error;
+        }
+        PyList_SET_ITEM(prompts, index, number);
+        if ((number = PyLong_FromLongLong(prints[1])) == NULL) {
+            goto error;
+        }
+        PyList_SET_ITEM(completions, index, number);
+        if (flagged) {
+            if ((number = PyLong_FromSsize_t(index)) == NULL) {
+                goto error;
+            }
+            if (PyList_Append(suspects, number) < 0) {
+                Py_DECREF(number);
+                goto error;
+            }
+            Py_DECREF(number);
+        }
+    }
+    PyMem_Free(out);
+    return Py_BuildValue("(NNN)", prompts, completions, suspects);
+error:
+    PyMem_Free(out);
+    Py_XDECREF(prompts);
+    Py_XDECREF(completions);
+    Py_XDECREF(suspects);
+    if (!PyErr_Occurred()) {
+        PyErr_NoMemory();
+    }
+    return NULL;
+}
+
+/* Whether any string of the JSON line (a key or a value) may hold what Screen.raw flags. */
+static int
+line_suspect(const unsigned char *raw, Py_ssize_t end, unsigned char *out)
+{
+    const unsigned char *quote, *text = NULL;
+    Py_ssize_t at = 0, size;
+    /* Outside its strings, a JSON line holds no quote: each one found opens a string. */
+    while ((quote = memchr(raw + at, '"', (size_t)(end - at))) != NULL) {
+        at = quote - raw;
+        size = read_string(raw, &at, end, out, &text);
+        if (size < 0 || suspect(text, size, LINES)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(suspect_lines_doc,
+"suspect_lines(lines, /)\n--\n\n"
+"The indexes of the raw JSON lines any of whose strings may hold what the content\n"
+"screen flags (Screen.raw): the lines it need not read are the others.");
+
+static PyObject *
+suspect_lines(PyObject *module, PyObject *lines)
+{
+    PyObject *suspects, *line, *number;
+    Py_ssize_t count, index, longest = 0;
+    unsigned char *out;
+    (void)module;
+    if (!PyList_Check(lines)) {
+        PyErr_SetString(PyExc_TypeError, "suspect_lines() takes a list of bytes");
+        return NULL;
+    }
+    count = PyList_GET_SIZE(lines);
+    for (index = 0; index < count; index++) {
+        line = PyList_GET_ITEM(lines, index);
+        if (!PyBytes_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "suspect_lines() takes a list of bytes");
+            return NULL;
+        }
+        if (PyBytes_GET_SIZE(line) > longest) {
+            longest = PyBytes_GET_SIZE(line);
+        }
+    }
+    out = PyMem_Malloc((size_t)longest + 1);
+    suspects = PyList_New(0);
+    if (out == NULL || suspects == NULL) {
+        PyMem_Free(out);
+        Py_XDECREF(suspects);
+        return PyErr_NoMemory();
+    }
+    for (index = 0; index < count; index++) {
+        line = PyList_GET_ITEM(lines, index);
+        if (!line_suspect((const unsigned char *)PyBytes_AS_STRING(line),
+                          PyBytes_GET_SIZE(line), out)) {
+            continue;
+        }
+        number = PyLong_FromSsize_t(index);
+        if (number == NULL || PyList_Append(suspects, number) < 0) {
+            Py_XDECREF(number);
+            Py_DECREF(suspects);
+            PyMem_Free(out);
+            return NULL;
+        }
+        Py_DECREF(number);
+    }
+    PyMem_Free(out);
+    return suspects;
+}
+
+static PyMethodDef methods[] = {
+    {"plain_pairs", plain_pairs, METH_O, plain_pairs_doc},
+    {"suspect_lines", suspect_lines, METH_O, suspect_lines_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "pytest_finetune._native",
+    "The content pass over plain prompt/completion lines, in C (see native/native.c).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__native(void)
+{
+    init_classes();
+    return PyModule_Create(&module);
+}

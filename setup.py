@@ -1,0 +1,19 @@
+"""The C part of the content pass, built where a compiler is; the package works without it.
+
+Everything else about the package is in pyproject.toml.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "pytest_finetune._native",
+            sources=["native/native.c"],
+            include_dirs=["native"],
+            depends=["native/xxhash.h"],
+            # A machine with no C compiler installs the pure-Python pass (same findings).
+            optional=True,
+        )
+    ]
+)

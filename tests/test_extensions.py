@@ -1,0 +1,322 @@
+"""The compiled content pass gives what the Python pass gives, and runs where it is built.
+
+``native/native.c`` reads plain prompt/completion lines (their texts' fingerprints, and
+whether the screen may flag them) and says which lines of any format the screen may
+flag. The Python pass is the reference: every text it flags must be flagged here too
+(a false alarm only costs the Python screen of that text), and the findings of a file
+must be the same with the extension and without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import needs_encodings
+from test_batches import EDGES, TOKENS_COUNTED_OR_SAMPLED, scan
+from test_chunks import differences, generated, rendered, write_rows
+
+from pytest_finetune import Settings, extensions
+from pytest_finetune.checks.content.screen import Screen
+from pytest_finetune.fingerprints import fingerprint
+from pytest_finetune.lint import lint
+
+native = pytest.importorskip("pytest_finetune._native", reason="built without a C compiler")
+
+#: Every flag the screen has: what the content checks, all selected, want.
+EVERY_FLAG = Screen(0xFF)
+
+#: Texts each of which the Python screen flags, one reason each.
+ALARMS = [
+    # keys and tokens, by the literal they start with, or a long run
+    "sk-proj-abcdefghijklmnop",
+    "xoxb-1234-abcd",
+    "hf_abcdefghijklmnop",
+    "ghp_abcdefghijklmnop",
+    "gho_abcdefghij",
+    "github_pat_11abcdefg",
+    "sk_live_abcdefghij",
+    "rk_live_abcdefghij",
+    "eyJhbGciOiJIUzI1NiJ9",
+    "AIzaSyabcdefghij",
+    "AKIAIOSFODNN7EXAMPLE",
+    "card 4111 1111 1111 1111",
+    "ABCDEFGHIJKLM",
+    "A1b2C3d4E5f6G7h8I9j0K1L",
+    # an address, a placeholder, a special token
+    "write to someone@example.org",
+    "Dear {first_name},",
+    "Dear [NAME],",
+    "<|endoftext|>",
+    "a | b",
+    # control characters, garbled text
+    "bell\x07",
+    "nul\x00",
+    "escape\x1b[0m",
+    "vertical\x0btab",
+    "form\x0cfeed",
+    "delete\x7f",
+    "next line\x85",
+    "cafÃ©",
+    "â€œquotedâ€\x9d",
+    "Ã¢â‚¬â„¢",
+    "donâ€™t",
+    "replacement \ufffd here",
+    "lone \ud800 surrogate",
+    "low \udfff alone",
+]
+
+#: Texts the Python screen does not flag: neither may the compiled one.
+CLEAN = [
+    "café “quoted” — naïve résumé",
+    "日本語のテキストと中文",
+    "Привет, как дела?",
+    "family 👩‍👩‍👧 flag 🇫🇷 thumbs 👍🏽",
+    "Hello World 2024, see page 12.",
+    "(ABCDEFGHIJKL)",
+    "tab\tnew\nline\rreturn",
+    "the -> arrow and snake_case_names",
+    "quotes \" and backslashes \\ and slashes /",
+]
+
+#: JSON written inside a text (tool calls' arguments): not flagged in a chat's line.
+JSON_IN_TEXT = ['{"city": "Paris"}', '[{"a": 1}, {"b": 2}]', "ends with {", "ends with ["]
+
+#: Padding that moves a text across the compiled screen's 16-byte blocks.
+PADDING = "ab cdé 日x yz "
+
+
+def placed(text: str, *, ending: bool = False) -> list[str]:
+    """``text`` at every offset of a 16-byte block, with text after it (or, ``ending``, none)."""
+    return [
+        before + text + after
+        for offset in range(0, 40, 3)
+        for before in ((PADDING * 4)[:offset], ("x" * 40)[:offset])
+        for after in (("",) if ending else ("", " and more text after it"))
+    ]
+
+
+def pc_line(prompt: str, completion: str, *, ascii_only: bool = False) -> bytes:
+    data = {"prompt": prompt, "completion": completion}
+    return (json.dumps(data, ensure_ascii=ascii_only) + "\n").encode("utf-8", "surrogatepass")
+
+
+def chat_line(text: str, *, ascii_only: bool = False) -> bytes:
+    data = {
+        "messages": [
+            {"role": "user", "content": text},
+            {"role": "assistant", "content": " ok"},
+        ]
+    }
+    return (json.dumps(data, ensure_ascii=ascii_only) + "\n").encode("utf-8", "surrogatepass")
+
+
+def readable(text: str) -> bool:
+    """Whether a file may hold the text unescaped (a lone surrogate is no UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def python_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extensions, "plain_pairs", None)
+    monkeypatch.setattr(extensions, "suspect_lines", None)
+
+
+def test_a_machine_with_a_c_compiler_builds_the_extension():
+    assert shutil.which("cc") or shutil.which("gcc"), "no C compiler: nothing to test"
+    assert extensions.plain_pairs is native.plain_pairs
+    assert extensions.suspect_lines is native.suspect_lines
+
+
+def test_the_environment_variable_turns_the_extension_off():
+    code = "from pytest_finetune import extensions; print(extensions.plain_pairs)"
+    env = {**os.environ, extensions.DISABLE: "1"}
+    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert off.stdout.strip() == "None"
+    env[extensions.DISABLE] = ""
+    on = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert "built-in function plain_pairs" in on.stdout
+
+
+@pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
+def test_plain_lines_give_the_fingerprints_of_their_texts(ascii_only):
+    texts = [*ALARMS, *CLEAN, *JSON_IN_TEXT, "", "\\u0041 is not an escape here", "😀"]
+    pairs = [(text, texts[-index - 1]) for index, text in enumerate(texts)]
+    lines = [pc_line(p, c, ascii_only=ascii_only) for p, c in pairs if ascii_only or readable(p + c)]
+    kept = [(p, c) for p, c in pairs if ascii_only or readable(p + c)]
+    found = native.plain_pairs(lines)
+    assert found is not None
+    prompts, completions, _ = found
+    assert prompts == [fingerprint(prompt) for prompt, _ in kept]
+    assert completions == [fingerprint(completion) for _, completion in kept]
+
+
+def test_a_surrogate_pair_is_one_character_and_a_lone_one_its_own_three_bytes():
+    lines = [
+        b'{"prompt": "\\ud83d\\ude00", "completion": "\\ud800\\u0041"}\n',
+        b'{"prompt": "\\uD83D\\uDE00", "completion": "\\udc00\\ud800"}\n',
+    ]
+    found = native.plain_pairs(lines)
+    assert found is not None
+    assert found[0] == [fingerprint("😀")] * 2
+    assert found[1] == [fingerprint("\ud800A"), fingerprint("\udc00\ud800")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"completion": " yes\\n", "prompt": "Is it? ->"}\n',
+        b'  {"prompt":"Is it? ->","completion":" yes\\n"}  \r\n',
+        b'{ "prompt" : "Is it? ->" ,\t"completion" : " yes\\n" }',
+    ],
+    ids=["other-order", "no-spaces-crlf", "more-spaces"],
+)
+def test_plain_lines_are_read_in_any_key_order_and_spacing(line):
+    found = native.plain_pairs([line])
+    assert found == ([fingerprint("Is it? ->")], [fingerprint(" yes\n")], [])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"prompt": "a", "completion": "b", "weight": 1}\n',
+        b'{"prompt": "a"}\n',
+        b'{"prompt": "a", "completion": 3}\n',
+        b'{"prompt": "a", "prompt": "b"}\n',
+        b'{"prompt": "a", "label": "b"}\n',
+        b'{"pr\\u006fmpt": "a", "completion": "b"}\n',
+        b'{"prompt": "a", "completion": "b"} {}\n',
+        b'{"prompt": "a", "completion": "b\n',
+        b'["prompt", "completion"]\n',
+    ],
+    ids=[
+        "a-third-key",
+        "one-key",
+        "a-number",
+        "a-duplicate-key",
+        "another-key",
+        "an-escaped-key",
+        "more-after",
+        "no-end",
+        "an-array",
+    ],
+)
+def test_a_batch_with_a_line_that_is_not_plain_is_left_to_python(line):
+    clean = pc_line("Is it? ->", " yes\n")
+    assert native.plain_pairs([clean, clean]) is not None
+    assert native.plain_pairs([clean, line, clean]) is None
+
+
+@pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
+def test_every_text_the_python_screen_flags_is_flagged_in_plain_lines(ascii_only):
+    lines, flagged = [], []
+    for text in ALARMS + CLEAN + JSON_IN_TEXT:
+        for variant in placed(text):
+            if ascii_only or readable(variant):
+                for prompt, completion in ((variant, " ok"), ("Hi ->", variant)):
+                    if EVERY_FLAG.texts(prompt, completion):
+                        flagged.append(len(lines))
+                    lines.append(pc_line(prompt, completion, ascii_only=ascii_only))
+    found = native.plain_pairs(lines)
+    assert found is not None
+    suspects = found[2]
+    assert set(flagged) <= set(suspects)
+    assert suspects == flagged  # and no false alarm on these either
+
+
+def test_clean_texts_in_plain_lines_are_not_flagged():
+    texts = [variant for text in CLEAN for variant in placed(text)]
+    assert native.plain_pairs([pc_line(text, " ok") for text in texts]) == (
+        [fingerprint(text) for text in texts],
+        [fingerprint(" ok")] * len(texts),
+        [],
+    )
+
+
+@pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
+def test_every_text_the_screens_flag_is_flagged_in_a_line_of_any_format(ascii_only):
+    # Written as json.dumps does by default (ascii_only), a chat's texts are escapes:
+    # both screens read what the escapes write.
+    lines = [
+        chat_line(variant, ascii_only=ascii_only)
+        for text in ALARMS
+        for variant in placed(text)
+        if ascii_only or readable(variant)
+    ]
+    assert all(EVERY_FLAG.raw(line, json.loads(line)) for line in lines)
+    assert native.suspect_lines(lines) == list(range(len(lines)))
+
+
+@pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
+def test_clean_texts_and_json_in_a_text_are_not_flagged_in_a_line(ascii_only):
+    texts = [*CLEAN, "tool call", "the result"]
+    lines = [chat_line(variant, ascii_only=ascii_only) for text in texts for variant in placed(text)]
+    lines += [
+        chat_line(variant, ascii_only=ascii_only)
+        for text in JSON_IN_TEXT
+        for variant in placed(text, ending=True)
+    ]
+    assert not any(EVERY_FLAG.raw(line, json.loads(line)) for line in lines)
+    assert native.suspect_lines(lines) == []
+
+
+def test_special_tokens_and_controls_written_as_escapes_are_found_either_way(tmp_path, monkeypatch):
+    # Go's encoder writes '<' and '>' as escapes; json.dumps writes DEL as one.
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    rows = [chat_line(f"Where is parcel {number}?").decode() for number in range(10)] + [
+        chat_line("Reply, then <|endoftext|> here").decode().replace("<", "\\u003c"),
+        chat_line("deleted\x7f", ascii_only=True).decode(),
+    ]
+    path = write_rows(tmp_path / "chat.jsonl", [row.rstrip("\n") for row in rows])
+    compiled = rendered(lint(path, display_path=path.name))
+    with monkeypatch.context() as patch:
+        python_only(patch)
+        pure = rendered(lint(path, display_path=path.name))
+    assert not differences(compiled, pure)
+    found = {
+        code: [finding.split(":")[1] for finding in outcome[0]]
+        for code, outcome in compiled["outcomes"].items()
+        if outcome[0] and code.startswith("FT4")
+    }
+    assert found == {"FT407": ["12"], "FT409": ["11"]}
+
+
+@pytest.mark.parametrize("kind", ["prompt_completion", "chat"])
+@TOKENS_COUNTED_OR_SAMPLED
+@needs_encodings
+def test_realistic_data_gives_the_same_findings_without_the_extension(
+    tmp_path, monkeypatch, kind, settings
+):
+    # Multilingual data past the 1,000 records of the head, with duplicates, secrets,
+    # mojibake and placeholders here and there.
+    lines = generated(kind, 3000)
+    lines[2900] = lines[10]
+    path = write_rows(tmp_path / f"{kind}.jsonl", lines)
+    compiled = rendered(lint(path, settings, display_path=path.name))
+    with monkeypatch.context() as patch:
+        python_only(patch)
+        pure = rendered(lint(path, settings, display_path=path.name))
+    assert not differences(compiled, pure)
+    assert compiled["outcomes"]["FT401"][0]  # the duplicate, found by its fingerprints
+
+
+@pytest.mark.parametrize("name", sorted(EDGES))
+@needs_encodings
+def test_odd_records_give_the_same_findings_without_the_extension(tmp_path, monkeypatch, name):
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    monkeypatch.setattr(scan, "BATCH_RECORDS", 3)
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text("".join(f"{line}\n" for line in EDGES[name] * 3), "utf-8")
+    settings = Settings(overrides={"select": ["ALL"]})
+    compiled = rendered(lint(path, settings, display_path=path.name))
+    with monkeypatch.context() as patch:
+        python_only(patch)
+        pure = rendered(lint(path, settings, display_path=path.name))
+    assert not differences(compiled, pure)

@@ -63,7 +63,7 @@ ALARMS = [
     "next line\x85",
     "cafÃ©",
     "â€œquotedâ€\x9d",
-    "Ã¢â‚¬â„¢",
+    "Ã¢â\u201a¬â„¢",  # (U+201A, the low quote)
     "donâ€™t",
     "replacement \ufffd here",
     "lone \ud800 surrogate",
@@ -80,7 +80,7 @@ CLEAN = [
     "(ABCDEFGHIJKL)",
     "tab\tnew\nline\rreturn",
     "the -> arrow and snake_case_names",
-    "quotes \" and backslashes \\ and slashes /",
+    'quotes " and backslashes \\ and slashes /',
 ]
 
 #: JSON written inside a text (tool calls' arguments): not flagged in a chat's line.
@@ -140,10 +140,14 @@ def test_a_machine_with_a_c_compiler_builds_the_extension():
 def test_the_environment_variable_turns_the_extension_off():
     code = "from pytest_finetune import extensions; print(extensions.plain_pairs)"
     env = {**os.environ, extensions.DISABLE: "1"}
-    off = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    off = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     assert off.stdout.strip() == "None"
     env[extensions.DISABLE] = ""
-    on = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    on = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     assert "built-in function plain_pairs" in on.stdout
 
 
@@ -151,7 +155,9 @@ def test_the_environment_variable_turns_the_extension_off():
 def test_plain_lines_give_the_fingerprints_of_their_texts(ascii_only):
     texts = [*ALARMS, *CLEAN, *JSON_IN_TEXT, "", "\\u0041 is not an escape here", "😀"]
     pairs = [(text, texts[-index - 1]) for index, text in enumerate(texts)]
-    lines = [pc_line(p, c, ascii_only=ascii_only) for p, c in pairs if ascii_only or readable(p + c)]
+    lines = [
+        pc_line(p, c, ascii_only=ascii_only) for p, c in pairs if ascii_only or readable(p + c)
+    ]
     kept = [(p, c) for p, c in pairs if ascii_only or readable(p + c)]
     found = native.plain_pairs(lines)
     assert found is not None
@@ -259,7 +265,9 @@ def test_every_text_the_screens_flag_is_flagged_in_a_line_of_any_format(ascii_on
 @pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
 def test_clean_texts_and_json_in_a_text_are_not_flagged_in_a_line(ascii_only):
     texts = [*CLEAN, "tool call", "the result"]
-    lines = [chat_line(variant, ascii_only=ascii_only) for text in texts for variant in placed(text)]
+    lines = [
+        chat_line(variant, ascii_only=ascii_only) for text in texts for variant in placed(text)
+    ]
     lines += [
         chat_line(variant, ascii_only=ascii_only)
         for text in JSON_IN_TEXT

@@ -663,6 +663,555 @@ line_suspect(const unsigned char *raw, Py_ssize_t end, unsigned char *out)
     return 0;
 }
 
+/*
+ * Chats fingerprinted as survey._Pass._log_chats does: the canonical JSON of the
+ * messages but the last (the input) and of the last (the target), as
+ * orjson.dumps(value, option=OPT_SORT_KEYS) writes it: keys sorted, no spaces,
+ * strings escaped as orjson escapes them. Whatever this writer cannot write exactly as
+ * orjson does (a float, a very large or negative-zero integer, a key with an escape, a
+ * duplicate key, a lone surrogate, deep nesting) sends the batch back to Python.
+ */
+
+typedef struct {
+    unsigned char *data;
+    Py_ssize_t size, capacity;
+} Buffer;
+
+/* Room for more bytes at the end of buffer; -1 (with MemoryError set) if none. */
+static int
+reserve(Buffer *buffer, Py_ssize_t more)
+{
+    Py_ssize_t wanted = buffer->size + more, capacity = buffer->capacity ? buffer->capacity : 256;
+    unsigned char *grown;
+    if (wanted <= buffer->capacity) {
+        return 0;
+    }
+    while (capacity < wanted) {
+        capacity *= 2;
+    }
+    grown = PyMem_Realloc(buffer->data, (size_t)capacity);
+    if (grown == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    buffer->data = grown;
+    buffer->capacity = capacity;
+    return 0;
+}
+
+static int
+put(Buffer *buffer, const void *bytes, Py_ssize_t size)
+{
+    if (size == 0) {
+        return 0; /* (an empty buffer has no data to copy to) */
+    }
+    if (reserve(buffer, size) < 0) {
+        return -1;
+    }
+    memcpy(buffer->data + buffer->size, bytes, (size_t)size);
+    buffer->size += size;
+    return 0;
+}
+
+/* What writing the canonical JSON of a value came to. */
+enum { WRITTEN = 0, UNWRITABLE = 1, FAILED = -1 /* MemoryError set */ };
+
+/* Nesting deeper than this is left to Python (whose freeze() copes with any depth). */
+#define MAX_DEPTH 64
+
+static int write_value(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
+                       Buffer *scratch, int depth, int *assistant);
+
+/* A JSON string of raw at *at, written as orjson writes it. */
+static int
+write_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
+             Buffer *scratch)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *text = NULL;
+    Py_ssize_t start = *at, size, index;
+    unsigned char byte, escape[6] = {'\\', 'u', '0', '0', 0, 0};
+    if (reserve(scratch, end - start) < 0) {
+        return FAILED;
+    }
+    size = read_string(raw, at, end, scratch->data, &text);
+    if (size < 0) {
+        return UNWRITABLE;
+    }
+    if (text != scratch->data) { /* no escape: the raw bytes, which orjson keeps */
+        return put(out, raw + start, *at - start) < 0 ? FAILED : WRITTEN;
+    }
+    if (put(out, "\"", 1) < 0) {
+        return FAILED;
+    }
+    for (index = 0; index < size; index++) {
+        byte = text[index];
+        if (byte == 0xed && index + 1 < size && text[index + 1] >= 0xa0) {
+            return UNWRITABLE; /* a lone surrogate, which orjson refuses */
+        }
+        if (byte >= 0x20 && byte != '"' && byte != '\\') {
+            if (put(out, &byte, 1) < 0) {
+                return FAILED;
+            }
+            continue;
+        }
+        switch (byte) {
+        case '"': if (put(out, "\\\"", 2) < 0) return FAILED; break;
+        case '\\': if (put(out, "\\\\", 2) < 0) return FAILED; break;
+        case '\b': if (put(out, "\\b", 2) < 0) return FAILED; break;
+        case '\t': if (put(out, "\\t", 2) < 0) return FAILED; break;
+        case '\n': if (put(out, "\\n", 2) < 0) return FAILED; break;
+        case '\f': if (put(out, "\\f", 2) < 0) return FAILED; break;
+        case '\r': if (put(out, "\\r", 2) < 0) return FAILED; break;
+        default:
+            escape[4] = (unsigned char)hex[byte >> 4];
+            escape[5] = (unsigned char)hex[byte & 0xf];
+            if (put(out, escape, 6) < 0) {
+                return FAILED;
+            }
+        }
+    }
+    return put(out, "\"", 1) < 0 ? FAILED : WRITTEN;
+}
+
+/* An integer as orjson writes it again (floats, -0 and long ones are left to Python). */
+static int
+write_number(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out)
+{
+    Py_ssize_t start = *at, here = start, digits;
+    if (here < end && raw[here] == '-') {
+        here++;
+    }
+    digits = here;
+    while (here < end && raw[here] >= '0' && raw[here] <= '9') {
+        here++;
+    }
+    digits = here - digits;
+    if (digits == 0 || digits > 18 || (here < end && one_of(".eE", raw[here]))
+        || (raw[start] == '-' && digits == 1 && raw[start + 1] == '0')) {
+        return UNWRITABLE;
+    }
+    *at = here;
+    return put(out, raw + start, here - start) < 0 ? FAILED : WRITTEN;
+}
+
+typedef struct {
+    Py_ssize_t key, key_size, value, value_size; /* offsets in the object's own buffer */
+} Member;
+
+static const unsigned char *member_base; /* (for qsort's comparison, one sort at a time) */
+
+static int
+compare_members(const void *left, const void *right)
+{
+    const Member *one = left, *other = right;
+    Py_ssize_t shorter = one->key_size < other->key_size ? one->key_size : other->key_size;
+    int order = memcmp(member_base + one->key, member_base + other->key, (size_t)shorter);
+    if (order != 0) {
+        return order;
+    }
+    return one->key_size < other->key_size ? -1 : one->key_size > other->key_size;
+}
+
+/* A JSON object, its members sorted by key (as UTF-8 bytes, which is code point order). */
+static int
+write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
+             Buffer *scratch, int depth, int *assistant)
+{
+    Buffer own = {NULL, 0, 0};
+    Member *members = NULL, *grown;
+    Py_ssize_t count = 0, capacity = 0, index, key_start, key_end;
+    int status = WRITTEN;
+    *at = skip_space(raw, *at + 1, end);
+    if (*at < end && raw[*at] == '}') {
+        *at += 1;
+        return put(out, "{}", 2) < 0 ? FAILED : WRITTEN;
+    }
+    for (;;) {
+        if (*at >= end || raw[*at] != '"') {
+            status = UNWRITABLE;
+            break;
+        }
+        key_start = *at + 1;
+        key_end = key_start;
+        while (key_end < end && raw[key_end] != '"' && raw[key_end] != '\\') {
+            key_end++;
+        }
+        if (key_end >= end || raw[key_end] != '"') {
+            status = UNWRITABLE; /* an escape in a key: its order is the decoded text's */
+            break;
+        }
+        if (count == capacity) {
+            capacity = capacity ? capacity * 2 : 8;
+            grown = PyMem_Realloc(members, (size_t)capacity * sizeof(Member));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                status = FAILED;
+                break;
+            }
+            members = grown;
+        }
+        members[count].key = own.size;
+        members[count].key_size = key_end - key_start;
+        if (put(&own, raw + key_start, key_end - key_start) < 0) {
+            status = FAILED;
+            break;
+        }
+        *at = skip_space(raw, key_end + 1, end);
+        if (*at >= end || raw[*at] != ':') {
+            status = UNWRITABLE;
+            break;
+        }
+        *at = skip_space(raw, *at + 1, end);
+        members[count].value = own.size;
+        status = write_value(raw, at, end, &own, scratch, depth + 1, NULL);
+        if (status != WRITTEN) {
+            break;
+        }
+        members[count].value_size = own.size - members[count].value;
+        if (assistant != NULL && key_end - key_start == 4 && memcmp(raw + key_start, "role", 4) == 0) {
+            *assistant = members[count].value_size == 11
+                         && memcmp(own.data + members[count].value, "\"assistant\"", 11) == 0;
+        }
+        count++;
+        *at = skip_space(raw, *at, end);
+        if (*at < end && raw[*at] == ',') {
+            *at = skip_space(raw, *at + 1, end);
+            continue;
+        }
+        if (*at < end && raw[*at] == '}') {
+            *at += 1;
+            break;
+        }
+        status = UNWRITABLE;
+        break;
+    }
+    if (status == WRITTEN) {
+        member_base = own.data;
+        qsort(members, (size_t)count, sizeof(Member), compare_members);
+        /* Each member adds a separator, two quotes and a colon; the object its brace. */
+        status = reserve(out, own.size + 4 * count + 1) < 0 ? FAILED : WRITTEN;
+    }
+    for (index = 0; status == WRITTEN && index < count; index++) {
+        if (index > 0 && compare_members(&members[index - 1], &members[index]) == 0) {
+            status = UNWRITABLE; /* a duplicate key: the parsed object keeps only the last */
+            break;
+        }
+        out->data[out->size++] = index == 0 ? '{' : ',';
+        out->data[out->size++] = '"';
+        memcpy(out->data + out->size, own.data + members[index].key, (size_t)members[index].key_size);
+        out->size += members[index].key_size;
+        out->data[out->size++] = '"';
+        out->data[out->size++] = ':';
+        memcpy(out->data + out->size, own.data + members[index].value,
+               (size_t)members[index].value_size);
+        out->size += members[index].value_size;
+    }
+    if (status == WRITTEN) {
+        out->data[out->size++] = '}';
+    }
+    PyMem_Free(own.data);
+    PyMem_Free(members);
+    return status;
+}
+
+static int
+write_array(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
+            Buffer *scratch, int depth)
+{
+    int status;
+    *at = skip_space(raw, *at + 1, end);
+    if (put(out, "[", 1) < 0) {
+        return FAILED;
+    }
+    if (*at < end && raw[*at] == ']') {
+        *at += 1;
+        return put(out, "]", 1) < 0 ? FAILED : WRITTEN;
+    }
+    for (;;) {
+        status = write_value(raw, at, end, out, scratch, depth + 1, NULL);
+        if (status != WRITTEN) {
+            return status;
+        }
+        *at = skip_space(raw, *at, end);
+        if (*at < end && raw[*at] == ',') {
+            *at = skip_space(raw, *at + 1, end);
+            if (put(out, ",", 1) < 0) {
+                return FAILED;
+            }
+            continue;
+        }
+        if (*at < end && raw[*at] == ']') {
+            *at += 1;
+            return put(out, "]", 1) < 0 ? FAILED : WRITTEN;
+        }
+        return UNWRITABLE;
+    }
+}
+
+/*
+ * The JSON value at raw[*at], written canonically to out; *at moved past it. Where
+ * assistant is given and the value is an object, it is set to whether its "role" is
+ * "assistant".
+ */
+static int
+write_value(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
+            Buffer *scratch, int depth, int *assistant)
+{
+    if (depth > MAX_DEPTH || *at >= end) {
+        return UNWRITABLE;
+    }
+    switch (raw[*at]) {
+    case '{':
+        return write_object(raw, at, end, out, scratch, depth, assistant);
+    case '[':
+        return write_array(raw, at, end, out, scratch, depth);
+    case '"':
+        return write_string(raw, at, end, out, scratch);
+    case 't':
+    case 'f':
+    case 'n': {
+        const char *literal = raw[*at] == 't' ? "true" : raw[*at] == 'f' ? "false" : "null";
+        Py_ssize_t size = (Py_ssize_t)strlen(literal);
+        if (end - *at < size || memcmp(raw + *at, literal, (size_t)size) != 0) {
+            return UNWRITABLE;
+        }
+        *at += size;
+        return put(out, literal, size) < 0 ? FAILED : WRITTEN;
+    }
+    default:
+        return write_number(raw, at, end, out);
+    }
+}
+
+/* Whether the canonical JSON of a value is truthy in Python, as `if tools:` reads it. */
+static int
+truthy(const unsigned char *json, Py_ssize_t size)
+{
+    return !(size == 2 && (memcmp(json, "[]", 2) == 0 || memcmp(json, "{}", 2) == 0
+                           || memcmp(json, "\"\"", 2) == 0))
+           && !(size == 4 && memcmp(json, "null", 4) == 0)
+           && !(size == 5 && memcmp(json, "false", 5) == 0)
+           && !(size == 1 && json[0] == '0');
+}
+
+/* fingerprints.combined(first, second): XXH3 of both, packed as little-endian int64. */
+static int64_t
+combined(int64_t first, int64_t second)
+{
+    unsigned char packed[16];
+    uint64_t parts[2] = {(uint64_t)first, (uint64_t)second};
+    int part, index;
+    for (part = 0; part < 2; part++) {
+        for (index = 0; index < 8; index++) {
+            packed[part * 8 + index] = (unsigned char)(parts[part] >> (8 * index));
+        }
+    }
+    return fingerprint(packed, 16);
+}
+
+/*
+ * One chat line: whether it ends with the assistant's message (*ends), and then the
+ * fingerprints of its input (the messages before, and its tools) and of that message.
+ */
+static int
+read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Buffer *scratch,
+          int *ends, int64_t *key, int64_t *value)
+{
+    Py_ssize_t at = skip_space(raw, 0, end), key_start, key_end, last = 0, tools_start;
+    int status, seen_messages = 0, seen_tools = 0, assistant = 0, messages = 0;
+    int64_t tools = 0;
+    int has_tools = 0;
+    *ends = 0;
+    if (at >= end || raw[at] != '{') {
+        return UNWRITABLE;
+    }
+    at = skip_space(raw, at + 1, end);
+    while (at < end && raw[at] == '"') {
+        key_start = at + 1;
+        key_end = key_start;
+        while (key_end < end && raw[key_end] != '"' && raw[key_end] != '\\') {
+            key_end++;
+        }
+        if (key_end >= end || raw[key_end] != '"') {
+            return UNWRITABLE;
+        }
+        at = skip_space(raw, key_end + 1, end);
+        if (at >= end || raw[at] != ':') {
+            return UNWRITABLE;
+        }
+        at = skip_space(raw, at + 1, end);
+        out->size = 0;
+        if (key_end - key_start == 8 && memcmp(raw + key_start, "messages", 8) == 0) {
+            if (seen_messages++) {
+                return UNWRITABLE;
+            }
+            if (at < end && raw[at] == '[') { /* each message written, the last one's start kept */
+                messages = 0;
+                at = skip_space(raw, at + 1, end);
+                if (put(out, "[", 1) < 0) {
+                    return FAILED;
+                }
+                while (at < end && raw[at] != ']') {
+                    if (messages > 0 && put(out, ",", 1) < 0) {
+                        return FAILED;
+                    }
+                    last = out->size;
+                    assistant = 0;
+                    status = write_value(raw, &at, end, out, scratch, 2,
+                                         raw[at] == '{' ? &assistant : NULL);
+                    if (status != WRITTEN) {
+                        return status;
+                    }
+                    messages++;
+                    at = skip_space(raw, at, end);
+                    if (at < end && raw[at] == ',') {
+                        at = skip_space(raw, at + 1, end);
+                    }
+                    else if (at >= end || raw[at] != ']') {
+                        return UNWRITABLE;
+                    }
+                }
+                if (at >= end) {
+                    return UNWRITABLE;
+                }
+                at++;
+                *ends = messages > 0 && assistant;
+                if (*ends) {
+                    *value = fingerprint(out->data + last, out->size - last);
+                    /* The messages before it: "[" and theirs, without the last comma. */
+                    out->data[last > 1 ? last - 1 : last] = ']';
+                    *key = fingerprint(out->data, last > 1 ? last : last + 1);
+                }
+            }
+            else {
+                status = write_value(raw, &at, end, out, scratch, 1, NULL);
+                if (status != WRITTEN) {
+                    return status;
+                }
+            }
+        }
+        else {
+            if (key_end - key_start == 5 && memcmp(raw + key_start, "tools", 5) == 0) {
+                if (seen_tools++) {
+                    return UNWRITABLE;
+                }
+                tools_start = out->size;
+                status = write_value(raw, &at, end, out, scratch, 1, NULL);
+                if (status != WRITTEN) {
+                    return status;
+                }
+                has_tools = truthy(out->data + tools_start, out->size - tools_start);
+                tools = fingerprint(out->data + tools_start, out->size - tools_start);
+            }
+            else {
+                /* Another key's value (written, though only to be skipped). */
+                status = write_value(raw, &at, end, out, scratch, 1, NULL);
+                if (status != WRITTEN) {
+                    return status;
+                }
+            }
+        }
+        at = skip_space(raw, at, end);
+        if (at < end && raw[at] == ',') {
+            at = skip_space(raw, at + 1, end);
+            continue;
+        }
+        break;
+    }
+    if (at >= end || raw[at] != '}' || skip_space(raw, at + 1, end) != end) {
+        return UNWRITABLE;
+    }
+    if (*ends && has_tools) {
+        *key = combined(*key, tools);
+    }
+    return WRITTEN;
+}
+
+PyDoc_STRVAR(chat_pairs_doc,
+"chat_pairs(lines, /)\n--\n\n"
+"Fingerprint chat lines as the duplicate checks do: for each line that ends with the\n"
+"assistant's message, the fingerprint of its input (the messages before, with its\n"
+"tools) and of that message. Three lists, an item a line: the inputs' and the\n"
+"messages' fingerprints (None where the line does not end so), and whether it does;\n"
+"None in all three where the line holds what only orjson writes exactly (a float).");
+
+/* Set item index of each list, stealing the references; -1 if one is NULL. */
+static int
+set_items(PyObject *lists[3], Py_ssize_t index, PyObject *items[3])
+{
+    int which, status = 0;
+    for (which = 0; which < 3; which++) {
+        if (items[which] == NULL) {
+            status = -1;
+            continue;
+        }
+        PyList_SET_ITEM(lists[which], index, items[which]);
+    }
+    return status;
+}
+
+static PyObject *
+chat_pairs(PyObject *module, PyObject *lines)
+{
+    PyObject *lists[3] = {NULL, NULL, NULL}, *items[3], *line;
+    Buffer out = {NULL, 0, 0}, scratch = {NULL, 0, 0};
+    Py_ssize_t count, index;
+    int64_t key = 0, value = 0;
+    int status, ended, which;
+    (void)module;
+    if (!PyList_Check(lines)) {
+        PyErr_SetString(PyExc_TypeError, "chat_pairs() takes a list of bytes");
+        return NULL;
+    }
+    count = PyList_GET_SIZE(lines);
+    for (which = 0; which < 3; which++) {
+        if ((lists[which] = PyList_New(count)) == NULL) {
+            goto error;
+        }
+    }
+    for (index = 0; index < count; index++) {
+        line = PyList_GET_ITEM(lines, index);
+        if (!PyBytes_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "chat_pairs() takes a list of bytes");
+            goto error;
+        }
+        status = read_chat((const unsigned char *)PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line),
+                           &out, &scratch, &ended, &key, &value);
+        if (status == FAILED) {
+            goto error;
+        }
+        if (status == UNWRITABLE) {
+            items[0] = Py_NewRef(Py_None);
+            items[1] = Py_NewRef(Py_None);
+            items[2] = Py_NewRef(Py_None);
+        }
+        else if (!ended) {
+            items[0] = Py_NewRef(Py_None);
+            items[1] = Py_NewRef(Py_None);
+            items[2] = Py_NewRef(Py_False);
+        }
+        else {
+            items[0] = PyLong_FromLongLong(key);
+            items[1] = PyLong_FromLongLong(value);
+            items[2] = Py_NewRef(Py_True);
+        }
+        if (set_items(lists, index, items) < 0) {
+            goto error;
+        }
+    }
+    PyMem_Free(out.data);
+    PyMem_Free(scratch.data);
+    return Py_BuildValue("(NNN)", lists[0], lists[1], lists[2]);
+error:
+    for (which = 0; which < 3; which++) {
+        Py_XDECREF(lists[which]);
+    }
+    PyMem_Free(out.data);
+    PyMem_Free(scratch.data);
+    return NULL;
+}
+
 PyDoc_STRVAR(suspect_lines_doc,
 "suspect_lines(lines, /)\n--\n\n"
 "The indexes of the raw JSON lines any of whose strings may hold what the content\n"
@@ -719,6 +1268,7 @@ suspect_lines(PyObject *module, PyObject *lines)
 static PyMethodDef methods[] = {
     {"plain_pairs", plain_pairs, METH_O, plain_pairs_doc},
     {"suspect_lines", suspect_lines, METH_O, suspect_lines_doc},
+    {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -38,3 +38,11 @@ plain_pairs: Callable[[list[bytes]], tuple[list[int], list[int], list[int]] | No
 suspect_lines: Callable[[list[bytes]], list[int]] | None = (
     None if _native is None else _native.suspect_lines
 )
+#: Reads chat lines as the duplicate checks fingerprint them, an item a line in each of
+#: three lists: the input's and the last message's fingerprints of a chat that ends with
+#: the assistant's message, and whether it does (``None`` in all three where a line
+#: holds what only orjson writes exactly: a lone surrogate, a float).
+ChatPairs = tuple[list[int | None], list[int | None], list[bool | None]]
+chat_pairs: Callable[[list[bytes]], ChatPairs] | None = (
+    None if _native is None else _native.chat_pairs
+)

@@ -22,7 +22,9 @@ from test_chunks import differences, generated, rendered, write_rows
 
 from pytest_finetune import Settings, extensions
 from pytest_finetune.checks.content.screen import Screen
+from pytest_finetune.checks.content.survey import _chat_pairs
 from pytest_finetune.fingerprints import fingerprint
+from pytest_finetune.formats import Batch, Format
 from pytest_finetune.lint import lint
 
 native = pytest.importorskip("pytest_finetune._native", reason="built without a C compiler")
@@ -127,6 +129,7 @@ def readable(text: str) -> bool:
 def python_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(extensions, "plain_pairs", None)
     monkeypatch.setattr(extensions, "suspect_lines", None)
+    monkeypatch.setattr(extensions, "chat_pairs", None)
 
 
 def test_a_machine_with_a_c_compiler_builds_the_extension():
@@ -330,3 +333,128 @@ def test_odd_records_give_the_same_findings_without_the_extension(tmp_path, monk
         python_only(patch)
         pure = rendered(lint(path, settings, display_path=path.name))
     assert not differences(compiled, pure)
+
+
+def chat_of(*messages: dict, **more: object) -> dict:
+    return {"messages": list(messages), **more}
+
+
+USER = {"role": "user", "content": "Where is my parcel?"}
+REPLY = {"role": "assistant", "content": 'It left "today" at 9.\n'}
+CALL = {
+    "role": "assistant",
+    "tool_calls": [
+        {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "track", "arguments": '{"number": "147"}'},
+        }
+    ],
+}
+RESULT = {"role": "tool", "tool_call_id": "call_1", "content": '{"status": "shipped"}'}
+TOOLS = [{"type": "function", "function": {"name": "track", "parameters": {"type": "object"}}}]
+
+#: Chats the C reads as Python does: its fingerprints must be Python's.
+READABLE_CHATS = {
+    "plain": chat_of(USER, REPLY),
+    "with-a-system-prompt": chat_of({"role": "system", "content": "Be brief."}, USER, REPLY),
+    "tool-calls": chat_of(USER, CALL, RESULT, REPLY, tools=TOOLS),
+    "escapes-and-controls": chat_of(
+        {"role": "user", "content": 'Tab\there, "quoted", back\\slash, bell\x07, del\x7f, é'},
+        REPLY,
+    ),
+    "numbers-and-literals": chat_of(USER, {**REPLY, "weight": 1}, seed=-5, big=123456789012345678),
+    "other-keys-first": {"id": 7, "meta": {"z": [], "a": {}}, **chat_of(USER, REPLY)},
+    "ends-with-the-user": chat_of(REPLY, USER),
+    "empty-messages": chat_of(),
+    "messages-not-a-list": {"messages": {"role": "user"}},
+    "no-messages": {"prompt": "x"},
+    "last-not-an-object": {"messages": [USER, "hello"]},
+    "falsy-tools": chat_of(USER, REPLY, tools=[]),
+    "null-tools": chat_of(USER, REPLY, tools=None),
+    "string-tools": chat_of(USER, REPLY, tools="track"),
+}
+
+
+def chat_lines(data: dict) -> list[bytes]:
+    """``data`` written as three writers would: spaced, compact and ASCII-only, reversed keys."""
+    reverse = json.loads(json.dumps(data), object_pairs_hook=lambda pairs: dict(pairs[::-1]))
+    return [
+        (json.dumps(data, ensure_ascii=False) + "\n").encode(),
+        json.dumps(data, separators=(",", ":")).encode() + b"\r\n",
+        (json.dumps(reverse, indent=None) + "\n").encode(),
+    ]
+
+
+def python_chat_pairs(lines: list[bytes]) -> tuple[list, list, list]:
+    """What the Python pass logs of ``lines``, an item a line as chat_pairs gives it."""
+    batch = Batch(Format.CHAT, list(range(len(lines))), lines, [json.loads(line) for line in lines])
+    keys, values, ends = _chat_pairs(batch)
+    found_keys, found_values = iter(keys), iter(values)
+    return (
+        [next(found_keys) if ended else None for ended in ends],
+        [next(found_values) if ended else None for ended in ends],
+        ends,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(READABLE_CHATS))
+def test_chats_are_fingerprinted_as_python_does_in_any_key_order_and_spacing(name):
+    lines = chat_lines(READABLE_CHATS[name])
+    found = native.chat_pairs(lines)
+    assert found == python_chat_pairs(lines)
+    keys, values, _ = found
+    assert len(set(keys)) <= 1 and len(set(values)) <= 1  # the same example, however written
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "weight": 1.0}]}',
+        b'{"messages": [{"role": "user", "content": "cut \\ud83d"}]}',
+        b'{"messages": [{"role": "user", "n": 1234567890123456789}]}',
+        b'{"messages": [{"role": "user", "n": -0}]}',
+        b'{"messages": [{"r\\u006fle": "user"}]}',
+        b'{"messages": [{"role": "user", "role": "assistant"}]}',
+        b'{"messages": [], "messages": [{"role": "assistant"}]}',
+        b'{"messages": [' + b"[" * 70 + b"]" * 70 + b"]}",
+    ],
+    ids=[
+        "a-float",
+        "a-lone-surrogate",
+        "a-long-integer",
+        "minus-zero",
+        "an-escaped-key",
+        "a-duplicate-key",
+        "duplicate-messages",
+        "deep-nesting",
+    ],
+)
+def test_a_chat_only_orjson_writes_exactly_is_left_to_python(line):
+    plain = chat_lines(READABLE_CHATS["plain"])[0]
+    keys, values, ends = native.chat_pairs([plain, line, plain])
+    assert ends == [True, None, True]
+    assert keys[1] is None and values[1] is None
+    assert keys[0] == keys[2] is not None
+
+
+def test_a_chat_written_with_other_key_orders_is_still_a_duplicate(tmp_path, monkeypatch):
+    monkeypatch.setattr(scan, "HEAD_RECORDS", 2)
+    rows = [
+        json.dumps(chat_of({"role": "user", "content": f"Parcel {n}?"}, REPLY)) for n in range(12)
+    ]
+    rows += [line.decode().rstrip() for line in chat_lines(chat_of(USER, REPLY, tools=TOOLS))]
+    path = write_rows(tmp_path / "chat.jsonl", rows)
+    compiled = rendered(lint(path, display_path=path.name))
+    with monkeypatch.context() as patch:
+        python_only(patch)
+        pure = rendered(lint(path, display_path=path.name))
+    assert not differences(compiled, pure)
+    assert [finding.split(":")[1] for finding in compiled["outcomes"]["FT401"][0]] == ["14", "15"]
+
+
+def test_keys_are_sorted_by_code_point_and_an_escaped_one_is_left_to_python():
+    data = chat_of(USER, {**REPLY, "é": 1, "Z": 2, "a": 3, "日": 4})
+    written, escaped = (json.dumps(data, ensure_ascii=flag).encode() for flag in (False, True))
+    assert native.chat_pairs([written]) == python_chat_pairs([written])
+    assert native.chat_pairs([escaped]) == ([None], [None], [None])

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 from pytest_finetune.chat_schema import Issue, UnknownKey, messages_problems
 from pytest_finetune.chat_schema.roles import ROLE_KEYS
 from pytest_finetune.checks.chat.survey import CHAT, IssueCheck
 from pytest_finetune.checks.registry import Check, register
 from pytest_finetune.findings import Severity
-from pytest_finetune.formats import Record
+from pytest_finetune.formats import Format, Record
 from pytest_finetune.wording import did_you_mean, kind, quote_value
+
+if TYPE_CHECKING:
+    from pytest_finetune.formats import Batch
 
 #: Names that other tools and formats use for the roles.
 _ROLE_ALIASES = {
@@ -53,6 +58,22 @@ class InvalidMessages(Check):
     def visit(self, record: Record) -> None:
         for problem in messages_problems(record.data, "messages"):
             self.report(record.line, problem)
+
+    def batch_visitor(self, fmt: Format) -> Callable[[Batch], None]:
+        return self._visit_batch
+
+    def _visit_batch(self, batch: Batch) -> None:
+        # Where every record holds a list of message objects (nearly every batch), there
+        # is nothing to report: told in a few calls over the whole batch.
+        conversations = batch.column("messages")
+        if (
+            set(map(type, conversations)) == {list}
+            and all(conversations)
+            and set(map(type, chain.from_iterable(conversations))) == {dict}
+        ):
+            return
+        for record in batch.records():
+            self.visit(record)
 
 
 @register

@@ -39,12 +39,11 @@ from pytest_finetune.fingerprints import (
     fingerprints,
     text_fingerprints,
 )
-from pytest_finetune.formats import Format, Record, freeze, last_assistant, texts
+from pytest_finetune.formats import Batch, Format, Record, freeze, last_assistant, texts
 from pytest_finetune.redact import SECRET_KINDS, Secret, find_secrets
 
 if TYPE_CHECKING:
     from pytest_finetune.checks.context import ScanContext
-    from pytest_finetune.formats import Batch
 
 
 class Sight(enum.Enum):
@@ -232,27 +231,30 @@ class _Pass(Survey):
         Those that end with the assistant's message (nearly all) are fingerprinted in a
         few calls for all; the log's groups keep file order whatever the order logged.
         """
-        conversations = batch.column("messages")
-        ends = [
-            type(messages) is list
-            and bool(messages)
-            and type(messages[-1]) is dict
-            and messages[-1].get("role") == "assistant"
-            for messages in conversations
-        ]
-        chosen = list(compress(conversations, ends))
-        inputs = list(map(itemgetter(_ALL_BUT_LAST), chosen))
-        lasts = list(map(itemgetter(-1), chosen))
-        try:
-            keys = list(fingerprints(map(_FREEZE, inputs)))
-            values = list(fingerprints(map(_FREEZE, lasts)))
-        except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: freeze() copes
-            keys = list(fingerprints(map(freeze, inputs)))
-            values = list(fingerprints(map(freeze, lasts)))
-        for index, tools in enumerate(compress(batch.column("tools"), ends)):
-            if tools:
-                keys[index] = combined(keys[index], _canonical(tools))
-        log.add_all(keys, compress(batch.lines, ends), values)
+        read = extensions.chat_pairs
+        if read is None:
+            keys, values, ends = _chat_pairs(batch)
+            log.add_all(keys, compress(batch.lines, ends), values)
+        else:  # read in C, but for the few lines it leaves to the Python below
+            read_keys, read_values, read_ends = read(batch.raws)
+            log.add_all(
+                [key for key in read_keys if key is not None],  # those that end so
+                compress(batch.lines, read_ends),
+                [value for value in read_values if value is not None],
+            )
+            ends = [bool(ended) for ended in read_ends]
+            unread = [index for index, ended in enumerate(read_ends) if ended is None]
+            if unread:
+                rest = Batch(
+                    batch.format,
+                    [batch.lines[index] for index in unread],
+                    [batch.raws[index] for index in unread],
+                    [batch.datas[index] for index in unread],
+                )
+                keys, values, rest_ends = _chat_pairs(rest)
+                log.add_all(keys, compress(rest.lines, rest_ends), values)
+                for index, ended in zip(unread, rest_ends, strict=True):
+                    ends[index] = ended
         for index in compress(range(len(ends)), map(not_, ends)):
             self._log(batch.record(index))
 
@@ -380,6 +382,35 @@ class ContentCheck(Surveyed):
     def describe(self, what: str, where: str) -> str:
         """The message for a problem (``what``) seen at ``where`` in a record."""
         raise NotImplementedError
+
+
+def _chat_pairs(batch: Batch) -> tuple[list[int], list[int], list[bool]]:
+    """The fingerprints :meth:`_Pass._log_chats` logs, in a few calls for all chats.
+
+    The input's and the last message's of each chat that ends with the assistant's
+    message, and which do (``extensions.chat_pairs`` reads the raw lines the same way).
+    """
+    conversations = batch.column("messages")
+    ends = [
+        type(messages) is list
+        and bool(messages)
+        and type(messages[-1]) is dict
+        and messages[-1].get("role") == "assistant"
+        for messages in conversations
+    ]
+    chosen = list(compress(conversations, ends))
+    inputs = list(map(itemgetter(_ALL_BUT_LAST), chosen))
+    lasts = list(map(itemgetter(-1), chosen))
+    try:
+        keys = list(fingerprints(map(_FREEZE, inputs)))
+        values = list(fingerprints(map(_FREEZE, lasts)))
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate: freeze() copes
+        keys = list(fingerprints(map(freeze, inputs)))
+        values = list(fingerprints(map(freeze, lasts)))
+    for index, tools in enumerate(compress(batch.column("tools"), ends)):
+        if tools:
+            keys[index] = combined(keys[index], _canonical(tools))
+    return keys, values, ends
 
 
 #: :func:`~pytest_finetune.formats.freeze` where orjson can write the value.

@@ -13,9 +13,12 @@ endif
 
 .PHONY: example test docs
 
-$(VENV)/.installed: pyproject.toml
+# The C module (setup.py) is built by the install: again when its source changes.
+$(VENV)/.installed: pyproject.toml setup.py native/native.c native/xxhash.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	# Its build is optional: where it fails, the module built before must not stay.
+	rm -f pytest_finetune/_native.*.so
 	# setuptools tells every editable install to mind same-named folders, as a warning
 	# that --quiet does not hide.
 	PYTHONWARNINGS=ignore::UserWarning $(BIN)/python -m pip install --quiet --editable '.[test]'

@@ -14,6 +14,8 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
 import pytest
 from conftest import needs_encodings
@@ -27,7 +29,13 @@ from pytest_finetune.fingerprints import fingerprint
 from pytest_finetune.formats import Batch, Format
 from pytest_finetune.lint import lint
 
-native = pytest.importorskip("pytest_finetune._native", reason="built without a C compiler")
+try:
+    from pytest_finetune import _native as native
+except ImportError:  # built without a C compiler (or a build that failed: the first test)
+    native = None
+
+#: The tests that read lines with the extension, which a machine without one skips.
+built = pytest.mark.skipif(native is None, reason="built without a C compiler")
 
 #: Every flag the screen has: what the content checks, all selected, want.
 EVERY_FLAG = Screen(0xFF)
@@ -133,13 +141,20 @@ def python_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_machine_with_a_c_compiler_builds_the_extension():
+    # The build is optional (setup.py): where it fails, pip warns and goes on, and
+    # every other test here would be skipped.
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    if not shutil.which(compiler) or not headers.exists():
+        pytest.skip("no C compiler or no Python headers: the pure-Python pass runs")
+    assert native is not None, "native/native.c failed to build: see `pip install -v .`"
     if os.environ.get(extensions.DISABLE):
         pytest.skip(f"{extensions.DISABLE} is set: the extension is built, and not used")
-    assert shutil.which("cc") or shutil.which("gcc"), "no C compiler: nothing to test"
     assert extensions.plain_pairs is native.plain_pairs
     assert extensions.suspect_lines is native.suspect_lines
 
 
+@built
 def test_the_environment_variable_turns_the_extension_off():
     code = "from pytest_finetune import extensions; print(extensions.plain_pairs)"
     env = {**os.environ, extensions.DISABLE: "1"}
@@ -154,6 +169,7 @@ def test_the_environment_variable_turns_the_extension_off():
     assert "built-in function plain_pairs" in on.stdout
 
 
+@built
 @pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
 def test_plain_lines_give_the_fingerprints_of_their_texts(ascii_only):
     texts = [*ALARMS, *CLEAN, *JSON_IN_TEXT, "", "\\u0041 is not an escape here", "😀"]
@@ -169,6 +185,7 @@ def test_plain_lines_give_the_fingerprints_of_their_texts(ascii_only):
     assert completions == [fingerprint(completion) for _, completion in kept]
 
 
+@built
 def test_a_surrogate_pair_is_one_character_and_a_lone_one_its_own_three_bytes():
     lines = [
         b'{"prompt": "\\ud83d\\ude00", "completion": "\\ud800\\u0041"}\n',
@@ -180,6 +197,7 @@ def test_a_surrogate_pair_is_one_character_and_a_lone_one_its_own_three_bytes():
     assert found[1] == [fingerprint("\ud800A"), fingerprint("\udc00\ud800")]
 
 
+@built
 @pytest.mark.parametrize(
     "line",
     [
@@ -194,6 +212,7 @@ def test_plain_lines_are_read_in_any_key_order_and_spacing(line):
     assert found == ([fingerprint("Is it? ->")], [fingerprint(" yes\n")], [])
 
 
+@built
 @pytest.mark.parametrize(
     "line",
     [
@@ -225,6 +244,7 @@ def test_a_batch_with_a_line_that_is_not_plain_is_left_to_python(line):
     assert native.plain_pairs([clean, line, clean]) is None
 
 
+@built
 @pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
 def test_every_text_the_python_screen_flags_is_flagged_in_plain_lines(ascii_only):
     lines, flagged = [], []
@@ -242,6 +262,7 @@ def test_every_text_the_python_screen_flags_is_flagged_in_plain_lines(ascii_only
     assert suspects == flagged  # and no false alarm on these either
 
 
+@built
 def test_clean_texts_in_plain_lines_are_not_flagged():
     texts = [variant for text in CLEAN for variant in placed(text)]
     assert native.plain_pairs([pc_line(text, " ok") for text in texts]) == (
@@ -251,6 +272,7 @@ def test_clean_texts_in_plain_lines_are_not_flagged():
     )
 
 
+@built
 @pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
 def test_every_text_the_screens_flag_is_flagged_in_a_line_of_any_format(ascii_only):
     # Written as json.dumps does by default (ascii_only), a chat's texts are escapes:
@@ -265,6 +287,7 @@ def test_every_text_the_screens_flag_is_flagged_in_a_line_of_any_format(ascii_on
     assert native.suspect_lines(lines) == list(range(len(lines)))
 
 
+@built
 @pytest.mark.parametrize("ascii_only", [False, True], ids=["utf-8", "escaped"])
 def test_clean_texts_and_json_in_a_text_are_not_flagged_in_a_line(ascii_only):
     texts = [*CLEAN, "tool call", "the result"]
@@ -301,6 +324,7 @@ def test_special_tokens_and_controls_written_as_escapes_are_found_either_way(tmp
     assert found == {"FT407": ["12"], "FT409": ["11"]}
 
 
+@built
 @pytest.mark.parametrize("kind", ["prompt_completion", "chat"])
 @TOKENS_COUNTED_OR_SAMPLED
 @needs_encodings
@@ -320,6 +344,7 @@ def test_realistic_data_gives_the_same_findings_without_the_extension(
     assert compiled["outcomes"]["FT401"][0]  # the duplicate, found by its fingerprints
 
 
+@built
 @pytest.mark.parametrize("name", sorted(EDGES))
 @needs_encodings
 def test_odd_records_give_the_same_findings_without_the_extension(tmp_path, monkeypatch, name):

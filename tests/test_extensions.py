@@ -423,6 +423,7 @@ def python_chat_pairs(lines: list[bytes]) -> tuple[list, list, list]:
     )
 
 
+@built
 @pytest.mark.parametrize("name", sorted(READABLE_CHATS))
 def test_chats_are_fingerprinted_as_python_does_in_any_key_order_and_spacing(name):
     lines = chat_lines(READABLE_CHATS[name])
@@ -432,6 +433,7 @@ def test_chats_are_fingerprinted_as_python_does_in_any_key_order_and_spacing(nam
     assert len(set(keys)) <= 1 and len(set(values)) <= 1  # the same example, however written
 
 
+@built
 @pytest.mark.parametrize(
     "line",
     [
@@ -478,6 +480,7 @@ def test_a_chat_written_with_other_key_orders_is_still_a_duplicate(tmp_path, mon
     assert [finding.split(":")[1] for finding in compiled["outcomes"]["FT401"][0]] == ["14", "15"]
 
 
+@built
 def test_keys_are_sorted_by_code_point_and_an_escaped_one_is_left_to_python():
     data = chat_of(USER, {**REPLY, "é": 1, "Z": 2, "a": 3, "日": 4})
     written, escaped = (json.dumps(data, ensure_ascii=flag).encode() for flag in (False, True))

@@ -201,11 +201,6 @@ garbled(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
     }
 }
 
-/*
- * Whether Screen.texts may flag the UTF-8 text: a superset of its flags' conditions,
- * never fewer. A false alarm costs the text's screen in Python; a miss would lose a
- * finding, which the tests compare with the Python pass to rule out.
- */
 /* Whether an alarm byte at text[at] raises the screen: see classes. */
 static int
 raises(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, Rules rules)
@@ -273,11 +268,11 @@ equal(__m128i v, char byte)
 }
 
 /*
- * Whether Screen.texts may flag the UTF-8 text: a superset of its flags' conditions,
- * never fewer. A false alarm costs the text's screen in Python; a miss would lose a
- * finding, which the tests compare with the Python pass to rule out. Sixteen bytes at
- * a time: masks of the token, break and alarm bytes (as classes has them), and the
- * runs of token bytes counted from the masks.
+ * Whether the screen of rules (Screen.texts or Screen.raw) may flag the UTF-8 text: a
+ * superset of its flags' conditions, never fewer. A false alarm costs the text's screen
+ * in Python; a miss would lose a finding, which the tests compare with the Python pass
+ * to rule out. Sixteen bytes at a time: masks of the token, break and alarm bytes (as
+ * classes has them), and the runs of token bytes counted from the masks.
  */
 static int
 suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
@@ -303,9 +298,11 @@ suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
         punctuation = _mm_andnot_si128(
             _mm_or_si128(_mm_or_si128(token, in_range(v, 'a', 'y')), equal(v, ' ')),
             in_range(v, '!', '~'));
-        /* Lead bytes whose next byte may make garbled text: accented letters (0xC3
-         * then 0xA0-0xBF, most of them) are not looked at again. */
-        /* (After the text's last byte, one that sends every lead byte to raises().) */
+        /* Lead bytes whose next byte may make garbled text: 0xC3 only before the
+         * second byte of a mojibake lead character (0x82-0xB4: most accented
+         * letters, é and à among them, are looked at again), 0xC2 and 0xED before
+         * any continuation byte, 0xEF always. */
+        /* (In the block that ends the text, 0x82 throughout: each lead byte is checked.) */
         next = at + 17 <= size ? _mm_loadu_si128((const __m128i *)(text + at + 1))
                                : _mm_set1_epi8((char)0x82);
         lead = _mm_or_si128(

@@ -147,11 +147,15 @@ def test_a_machine_with_a_c_compiler_builds_the_extension():
     headers = Path(sysconfig.get_paths()["include"], "Python.h")
     if not shutil.which(compiler) or not headers.exists():
         pytest.skip("no C compiler or no Python headers: the pure-Python pass runs")
-    assert native is not None, "native/native.c failed to build: see `pip install -v .`"
+    assert native is not None, (
+        "native/native.c is not built: `make .venv/.installed` builds it, `pip install -v .` "
+        "says why it fails"
+    )
     if os.environ.get(extensions.DISABLE):
         pytest.skip(f"{extensions.DISABLE} is set: the extension is built, and not used")
     assert extensions.plain_pairs is native.plain_pairs
     assert extensions.suspect_lines is native.suspect_lines
+    assert extensions.chat_pairs is native.chat_pairs
 
 
 @built

@@ -561,6 +561,32 @@ read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t 
     return skip_space(raw, at + 1, end) == end ? 0 : -1;
 }
 
+/*
+ * The size of the longest of lines, a list of bytes (what an unescaped text needs at
+ * most: never longer than its escaped form); -1, with TypeError set, if it is not one.
+ */
+static Py_ssize_t
+longest_line(PyObject *lines, const char *function)
+{
+    Py_ssize_t index, longest = 0;
+    PyObject *line;
+    if (!PyList_Check(lines)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes a list of bytes", function);
+        return -1;
+    }
+    for (index = 0; index < PyList_GET_SIZE(lines); index++) {
+        line = PyList_GET_ITEM(lines, index);
+        if (!PyBytes_Check(line)) {
+            PyErr_Format(PyExc_TypeError, "%s() takes a list of bytes", function);
+            return -1;
+        }
+        if (PyBytes_GET_SIZE(line) > longest) {
+            longest = PyBytes_GET_SIZE(line);
+        }
+    }
+    return longest;
+}
+
 PyDoc_STRVAR(plain_pairs_doc,
 "plain_pairs(lines, /)\n--\n\n"
 "Read raw JSON lines that are each one object with the string members \"prompt\" and\n"
@@ -571,28 +597,16 @@ PyDoc_STRVAR(plain_pairs_doc,
 static PyObject *
 plain_pairs(PyObject *module, PyObject *lines)
 {
-    (void)module;
     PyObject *prompts = NULL, *completions = NULL, *suspects = NULL, *line, *number;
-    Py_ssize_t count, index, longest = 0;
+    Py_ssize_t count, index, longest = longest_line(lines, "plain_pairs");
     unsigned char *out = NULL;
     int64_t prints[2];
     int flagged;
-    if (!PyList_Check(lines)) {
-        PyErr_SetString(PyExc_TypeError, "plain_pairs() takes a list of bytes");
+    (void)module;
+    if (longest < 0) {
         return NULL;
     }
     count = PyList_GET_SIZE(lines);
-    for (index = 0; index < count; index++) {
-        line = PyList_GET_ITEM(lines, index);
-        if (!PyBytes_Check(line)) {
-            PyErr_SetString(PyExc_TypeError, "plain_pairs() takes a list of bytes");
-            return NULL;
-        }
-        if (PyBytes_GET_SIZE(line) > longest) {
-            longest = PyBytes_GET_SIZE(line);
-        }
-    }
-    /* An unescaped text is never longer than its escaped form. */
     out = PyMem_Malloc((size_t)longest + 1);
     prompts = PyList_New(count);
     completions = PyList_New(count);
@@ -1157,8 +1171,7 @@ chat_pairs(PyObject *module, PyObject *lines)
     int64_t key = 0, value = 0;
     int status, ended, which;
     (void)module;
-    if (!PyList_Check(lines)) {
-        PyErr_SetString(PyExc_TypeError, "chat_pairs() takes a list of bytes");
+    if (longest_line(lines, "chat_pairs") < 0) {
         return NULL;
     }
     count = PyList_GET_SIZE(lines);
@@ -1169,10 +1182,6 @@ chat_pairs(PyObject *module, PyObject *lines)
     }
     for (index = 0; index < count; index++) {
         line = PyList_GET_ITEM(lines, index);
-        if (!PyBytes_Check(line)) {
-            PyErr_SetString(PyExc_TypeError, "chat_pairs() takes a list of bytes");
-            goto error;
-        }
         status = read_chat((const unsigned char *)PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line),
                            &out, &scratch, &ended, &key, &value);
         if (status == FAILED) {
@@ -1218,24 +1227,13 @@ static PyObject *
 suspect_lines(PyObject *module, PyObject *lines)
 {
     PyObject *suspects, *line, *number;
-    Py_ssize_t count, index, longest = 0;
+    Py_ssize_t count, index, longest = longest_line(lines, "suspect_lines");
     unsigned char *out;
     (void)module;
-    if (!PyList_Check(lines)) {
-        PyErr_SetString(PyExc_TypeError, "suspect_lines() takes a list of bytes");
+    if (longest < 0) {
         return NULL;
     }
     count = PyList_GET_SIZE(lines);
-    for (index = 0; index < count; index++) {
-        line = PyList_GET_ITEM(lines, index);
-        if (!PyBytes_Check(line)) {
-            PyErr_SetString(PyExc_TypeError, "suspect_lines() takes a list of bytes");
-            return NULL;
-        }
-        if (PyBytes_GET_SIZE(line) > longest) {
-            longest = PyBytes_GET_SIZE(line);
-        }
-    }
     out = PyMem_Malloc((size_t)longest + 1);
     suspects = PyList_New(0);
     if (out == NULL || suspects == NULL) {

@@ -39,6 +39,14 @@ TOKENS_COUNTED_OR_SAMPLED = pytest.mark.parametrize(
 )
 
 
+def realistic_file(tmp_path, kind: str):
+    """Multilingual data past the 1,000 records of the head, with a duplicate, secrets,
+    mojibake and placeholders here and there."""
+    lines = generated(kind, 3000)
+    lines[2900] = lines[10]
+    return write_rows(tmp_path / f"{kind}.jsonl", lines)
+
+
 def record_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Turn every batch visitor off: each record goes through ``visit``."""
     monkeypatch.setattr(Check, "batch_visitor", lambda self, fmt: None)
@@ -79,11 +87,7 @@ def test_every_catalog_example_in_small_batches_gives_the_findings_of_one_record
 def test_realistic_data_in_batches_gives_the_findings_of_one_record_at_a_time(
     tmp_path, monkeypatch, kind, settings
 ):
-    # Multilingual data past the 1,000 records of the head, with duplicates, secrets,
-    # mojibake and placeholders here and there.
-    lines = generated(kind, 3000)
-    lines[2900] = lines[10]
-    path = write_rows(tmp_path / f"{kind}.jsonl", lines)
+    path = realistic_file(tmp_path, kind)
     # Sampled, a few examples in a hundred are counted; the others' bytes are summed.
     monkeypatch.setattr(tokens, "SAMPLE_BYTES", path.stat().st_size // 30)
     batched, one_by_one = both_ways(path, monkeypatch, settings)

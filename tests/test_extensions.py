@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from conftest import needs_encodings
-from test_batches import EDGES, TOKENS_COUNTED_OR_SAMPLED, scan
-from test_chunks import differences, generated, rendered, write_rows
+from test_batches import EDGES, TOKENS_COUNTED_OR_SAMPLED, realistic_file, scan
+from test_chunks import differences, rendered, write_rows
 
 from pytest_finetune import Settings, extensions
 from pytest_finetune.checks.content.screen import Screen
@@ -335,11 +335,7 @@ def test_special_tokens_and_controls_written_as_escapes_are_found_either_way(tmp
 def test_realistic_data_gives_the_same_findings_without_the_extension(
     tmp_path, monkeypatch, kind, settings
 ):
-    # Multilingual data past the 1,000 records of the head, with duplicates, secrets,
-    # mojibake and placeholders here and there.
-    lines = generated(kind, 3000)
-    lines[2900] = lines[10]
-    path = write_rows(tmp_path / f"{kind}.jsonl", lines)
+    path = realistic_file(tmp_path, kind)
     compiled = rendered(lint(path, settings, display_path=path.name))
     with monkeypatch.context() as patch:
         python_only(patch)
@@ -490,3 +486,10 @@ def test_keys_are_sorted_by_code_point_and_an_escaped_one_is_left_to_python():
     written, escaped = (json.dumps(data, ensure_ascii=flag).encode() for flag in (False, True))
     assert native.chat_pairs([written]) == python_chat_pairs([written])
     assert native.chat_pairs([escaped]) == ([None], [None], [None])
+
+
+@pytest.mark.parametrize("function", ["plain_pairs", "suspect_lines", "chat_pairs"])
+@pytest.mark.parametrize("lines", [(b"{}",), [b"{}", "{}"]], ids=["a-tuple", "a-str"])
+def test_anything_but_a_list_of_bytes_is_a_type_error(function, lines):
+    with pytest.raises(TypeError, match=rf"{function}\(\) takes a list of bytes"):
+        getattr(native, function)(lines)

@@ -488,6 +488,7 @@ def test_keys_are_sorted_by_code_point_and_an_escaped_one_is_left_to_python():
     assert native.chat_pairs([escaped]) == ([None], [None], [None])
 
 
+@built
 @pytest.mark.parametrize("function", ["plain_pairs", "suspect_lines", "chat_pairs"])
 @pytest.mark.parametrize("lines", [(b"{}",), [b"{}", "{}"]], ids=["a-tuple", "a-str"])
 def test_anything_but_a_list_of_bytes_is_a_type_error(function, lines):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import json
 import multiprocessing
@@ -261,7 +262,10 @@ def test_a_process_killed_while_scanning_ahead_leaves_the_rest_to_this_process(t
     ahead = lookahead.Lookahead(files, 2, {})
     assert ahead.take(files[0].key) is None
     assert ahead.take(files[1].key) is not None
-    # As the kernel's out-of-memory killer would, between two of this process's takes.
+    # As the kernel's out-of-memory killer would, between two of this process's takes,
+    # once the scans started are done: a process killed while it sends a result leaves
+    # the pool waiting for the rest of it (CPython's ProcessPoolExecutor), for ever.
+    concurrent.futures.wait([future for future, _ in ahead._started.values()])
     for process in multiprocessing.active_children():
         process.kill()
         process.join()

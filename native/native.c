@@ -1,14 +1,17 @@
 /*
- * pytest_finetune._native: the content pass over plain prompt/completion lines, in C.
+ * pytest_finetune._native: the content pass's reading of raw lines, in C.
  *
- * The pure-Python pass (pytest_finetune/checks/content/survey.py) stays the reference
- * and runs wherever this module is not built. What this one does, in one pass over each
- * raw JSON line, is what costs the Python pass a dozen C-level passes and the UTF-8
- * encoding of every text: it reads the line's two strings, fingerprints each (XXH3 of
- * its UTF-8 bytes, as pytest_finetune.fingerprints.fingerprint does) and says whether
- * either may hold what Screen.texts flags. A line that is anything but one object with
- * the two string members "prompt" and "completion" makes the whole batch go back to
- * the Python pass (the function returns None).
+ * The pure-Python pass (pytest_finetune/checks/content/) stays the reference and runs
+ * wherever this module is not built (pytest_finetune/extensions.py loads it). What this
+ * one does in one pass over each raw JSON line costs the Python pass a dozen C-level
+ * passes and the UTF-8 encoding of every text:
+ *
+ * - plain_pairs: a batch of lines that are each {"prompt": ..., "completion": ...}: both
+ *   texts fingerprinted (XXH3 of their UTF-8 bytes, as fingerprints.fingerprint does)
+ *   and screened for what Screen.texts flags (None where a line is of another shape);
+ * - suspect_lines: the lines of any format whose strings may hold what Screen.raw flags;
+ * - chat_pairs: chats fingerprinted as the duplicate checks log them, through their
+ *   canonical JSON as orjson writes it (a line only orjson writes exactly is left).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1270,7 +1273,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "pytest_finetune._native",
-    "The content pass over plain prompt/completion lines, in C (see native/native.c).",
+    "The content pass's reading of raw lines, in C (see native/native.c).",
     -1,
     methods,
     NULL,

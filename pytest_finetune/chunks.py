@@ -204,10 +204,34 @@ def pool_context() -> tuple[Any, bool]:
 
 def stop_now(pool: ProcessPoolExecutor) -> None:
     """Stop ``pool``'s processes now, where they are, rather than when their work ends."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    processes = _processes(pool)
+    # (Taken before shutdown, which lets go of it.)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+    # A result half sent (a process killed while it sent it) holds the pool's thread in
+    # a read that only the end of the pipe ends, and this process holds the last copy
+    # of the pipe's writing end once the processes are gone: closed, the read ends, and
+    # so does the thread (which this process would otherwise wait for at its exit).
+    if writer is not None:
+        writer.close()
+
+
+def lost_a_process(pool: ProcessPoolExecutor) -> bool:
+    """Whether one of ``pool``'s processes died (killed out of memory?) as it ran.
+
+    The pool notices such a death itself, but not one while a process sent a result:
+    it waits for the rest of that result for ever. Whoever waits on the pool asks this
+    between waits.
+    """
+    return any(process.exitcode is not None for process in _processes(pool))
+
+
+def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    return list((getattr(pool, "_processes", None) or {}).values())
 
 
 def _from_server() -> bool:
@@ -259,6 +283,8 @@ def _in_processes(
         while pending:
             _, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
             tell()
+            if pending and lost_a_process(pool):
+                raise BrokenProcessPool("a process died as it scanned a chunk")
         states += [future.result() for future in futures]
     except BaseException:
         # Interrupted (Ctrl-C), or a process failed: the others stop now, not at their end.

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import gc
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.chunks import CAN_FORK, MIN_CHUNK_BYTES, jobs_of, pool_context, stop_now
+from pytest_finetune.chunks import (
+    CAN_FORK,
+    MIN_CHUNK_BYTES,
+    jobs_of,
+    lost_a_process,
+    pool_context,
+    stop_now,
+)
 from pytest_finetune.config import FileSettings
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import narrow
@@ -120,7 +128,12 @@ class Lookahead:
             return None
         future, place = started
         try:
-            return future.result()[place]
+            while True:
+                try:
+                    return future.result(timeout=0.5)[place]
+                except FutureTimeout:
+                    if lost_a_process(self._pool):
+                        raise BrokenProcessPool("a process died as it scanned") from None
         except BrokenProcessPool:
             # A process killed (out of memory?): this file and the rest are read here.
             self.close()

@@ -6,12 +6,17 @@ real and catalog files at every line and compare with the scan of the whole file
 
 from __future__ import annotations
 
+import concurrent.futures.process as process_pools
 import importlib.util
 import itertools
 import json
+import multiprocessing.connection
 import os
 import pickle
 import signal
+import struct
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +25,7 @@ from conftest import needs_encodings
 from pytest_finetune import Settings, chunks
 from pytest_finetune.lint import lint, plan
 from pytest_finetune.reader import Span
-from pytest_finetune.scan import Chunk, ScanResult, merge, scan_chunk
+from pytest_finetune.scan import Chunk, ChunkState, ScanResult, merge, scan_chunk
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG_FILES = sorted(
@@ -258,6 +263,41 @@ def test_a_chunk_process_that_dies_leaves_the_file_read_in_one_process(tmp_path,
 def _killed(index: int, chunk: Chunk) -> None:
     """A chunk's process killed as the kernel kills one out of memory."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_chunk_process_killed_while_it_sends_its_result_leaves_the_file_read_here(
+    tmp_path, monkeypatch
+):
+    # The pool's thread reads the half of the result that was sent and waits for the
+    # rest, which no process will send: this process must not wait with it, now or at
+    # its exit.
+    rows = [pair(f"Question {n}", "yes") for n in range(200)]
+    rows[150] = rows[3]
+    path = write_rows(tmp_path / "data.jsonl", rows)
+    monkeypatch.setattr(chunks, "_scan_counted", _half_sent)
+    found: list[ScanResult] = []
+    scanning = threading.Thread(target=lambda: found.append(in_processes(path, monkeypatch)))
+    scanning.start()
+    scanning.join(timeout=60)
+    assert found, "the scan waits for the rest of a result no process will send"
+    assert rendered(found[0]) == rendered(lint(path, display_path="data.jsonl"))
+    deadline = time.monotonic() + 30
+    while any(thread.is_alive() for thread in list(process_pools._threads_wakeups)):
+        assert time.monotonic() < deadline, "the pool's thread would keep this process alive"
+        time.sleep(0.05)
+
+
+def _half_sent(index: int, chunk: Chunk) -> ChunkState:
+    """A chunk's process killed (as out of memory) when half its result is sent."""
+
+    def send_half(connection: multiprocessing.connection.Connection, buffer: bytes) -> None:
+        connection._send(struct.pack("!i", 2 * len(buffer)))  # type: ignore[attr-defined]
+        connection._send(bytes(buffer))  # type: ignore[attr-defined]
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    # (In this process only: the one whose result is sent next.)
+    multiprocessing.connection.Connection._send_bytes = send_half  # type: ignore[method-assign]
+    return scan_chunk(chunk)
 
 
 # -- what a review found, and realistic data cut anywhere ------------------------------

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process as process_pools
 import errno
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import struct
 import sys
+import threading
 import time
 
 import pytest
@@ -275,6 +280,40 @@ def test_a_process_killed_while_scanning_ahead_leaves_the_rest_to_this_process(t
     taken = [ahead.take(item.key) for item in files[2:]]
     # The scans done before are taken, and the rest are left to this process.
     assert taken[-1] is None
+
+
+def test_a_process_killed_while_it_sends_its_scans_leaves_the_rest_to_this_process(
+    tmp_path, monkeypatch
+):
+    # Its half-sent result would hold the pool's thread, and each take, for ever.
+    monkeypatch.setattr(lookahead, "_scan_some", _half_sent)
+    files = upcoming(tmp_path, 40)
+    ahead = lookahead.Lookahead(files, 2, {})
+    taken: list[object] = []
+    taking = threading.Thread(target=lambda: taken.extend(ahead.take(f.key) for f in files))
+    taking.start()
+    taking.join(timeout=60)
+    assert taken == [None] * len(files), "a take waits for a scan no process will send"
+    deadline = time.monotonic() + 30
+    while any(thread.is_alive() for thread in list(process_pools._threads_wakeups)):
+        assert time.monotonic() < deadline, "the pool's thread would keep this process alive"
+        time.sleep(0.05)
+
+
+_SCAN_SOME = lookahead._scan_some
+
+
+def _half_sent(chosen: list[int]) -> list[lookahead.Scanned | None]:
+    """A process killed (as out of memory) when half its scans are sent."""
+
+    def send_half(connection: multiprocessing.connection.Connection, buffer: bytes) -> None:
+        connection._send(struct.pack("!i", 2 * len(buffer)))  # type: ignore[attr-defined]
+        connection._send(bytes(buffer))  # type: ignore[attr-defined]
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    # (In this process only: the one whose result is sent next.)
+    multiprocessing.connection.Connection._send_bytes = send_half  # type: ignore[method-assign]
+    return _SCAN_SOME(chosen)
 
 
 def test_two_datasets_whose_names_mask_alike_each_get_their_own_scan(lint, pytester):

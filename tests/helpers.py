@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures.process
 import json
+import multiprocessing.connection
+import os
+import signal
+import struct
+import time
 from typing import Any
 
 
@@ -33,3 +39,25 @@ def intents(count: int) -> list[dict[str, str]]:
         )
         for i in range(count)
     ]
+
+
+def die_when_half_sent() -> None:
+    """Make this process (one of a pool's) die, as out of memory, half through sending.
+
+    Its next result is sent in part: the pool's thread reads it and waits for the rest.
+    """
+
+    def send_half(connection: multiprocessing.connection.Connection, buffer: bytes) -> None:
+        connection._send(struct.pack("!i", 2 * len(buffer)))  # type: ignore[attr-defined]
+        connection._send(bytes(buffer))  # type: ignore[attr-defined]
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    multiprocessing.connection.Connection._send_bytes = send_half  # type: ignore[method-assign]
+
+
+def assert_pool_threads_end(seconds: float = 30) -> None:
+    """Every process pool's thread ends (one left would keep this process from exiting)."""
+    deadline = time.monotonic() + seconds
+    while any(thread.is_alive() for thread in list(concurrent.futures.process._threads_wakeups)):
+        assert time.monotonic() < deadline, "a process pool's thread would keep this process alive"
+        time.sleep(0.05)

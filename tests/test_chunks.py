@@ -6,21 +6,18 @@ real and catalog files at every line and compare with the scan of the whole file
 
 from __future__ import annotations
 
-import concurrent.futures.process as process_pools
 import importlib.util
 import itertools
 import json
-import multiprocessing.connection
 import os
 import pickle
 import signal
-import struct
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from conftest import needs_encodings
+from helpers import assert_pool_threads_end, die_when_half_sent
 
 from pytest_finetune import Settings, chunks
 from pytest_finetune.lint import lint, plan
@@ -281,22 +278,12 @@ def test_a_chunk_process_killed_while_it_sends_its_result_leaves_the_file_read_h
     scanning.join(timeout=60)
     assert found, "the scan waits for the rest of a result no process will send"
     assert rendered(found[0]) == rendered(lint(path, display_path="data.jsonl"))
-    deadline = time.monotonic() + 30
-    while any(thread.is_alive() for thread in list(process_pools._threads_wakeups)):
-        assert time.monotonic() < deadline, "the pool's thread would keep this process alive"
-        time.sleep(0.05)
+    assert_pool_threads_end()
 
 
 def _half_sent(index: int, chunk: Chunk) -> ChunkState:
     """A chunk's process killed (as out of memory) when half its result is sent."""
-
-    def send_half(connection: multiprocessing.connection.Connection, buffer: bytes) -> None:
-        connection._send(struct.pack("!i", 2 * len(buffer)))  # type: ignore[attr-defined]
-        connection._send(bytes(buffer))  # type: ignore[attr-defined]
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    # (In this process only: the one whose result is sent next.)
-    multiprocessing.connection.Connection._send_bytes = send_half  # type: ignore[method-assign]
+    die_when_half_sent()
     return scan_chunk(chunk)
 
 

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import concurrent.futures
-import concurrent.futures.process as process_pools
 import errno
 import json
 import multiprocessing
-import multiprocessing.connection
 import os
-import signal
-import struct
 import sys
 import threading
 import time
 
 import pytest
 from conftest import write_files
-from helpers import intents, jsonl
+from helpers import assert_pool_threads_end, die_when_half_sent, intents, jsonl
 
 from pytest_finetune import lookahead
 from pytest_finetune.cli import main
@@ -294,10 +290,7 @@ def test_a_process_killed_while_it_sends_its_scans_leaves_the_rest_to_this_proce
     taking.start()
     taking.join(timeout=60)
     assert taken == [None] * len(files), "a take waits for a scan no process will send"
-    deadline = time.monotonic() + 30
-    while any(thread.is_alive() for thread in list(process_pools._threads_wakeups)):
-        assert time.monotonic() < deadline, "the pool's thread would keep this process alive"
-        time.sleep(0.05)
+    assert_pool_threads_end()
 
 
 _SCAN_SOME = lookahead._scan_some
@@ -305,14 +298,7 @@ _SCAN_SOME = lookahead._scan_some
 
 def _half_sent(chosen: list[int]) -> list[lookahead.Scanned | None]:
     """A process killed (as out of memory) when half its scans are sent."""
-
-    def send_half(connection: multiprocessing.connection.Connection, buffer: bytes) -> None:
-        connection._send(struct.pack("!i", 2 * len(buffer)))  # type: ignore[attr-defined]
-        connection._send(bytes(buffer))  # type: ignore[attr-defined]
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    # (In this process only: the one whose result is sent next.)
-    multiprocessing.connection.Connection._send_bytes = send_half  # type: ignore[method-assign]
+    die_when_half_sent()
     return _SCAN_SOME(chosen)
 
 

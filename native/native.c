@@ -1032,8 +1032,8 @@ static int
 read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Buffer *scratch,
           int *ends, int64_t *key, int64_t *value)
 {
-    Py_ssize_t at = skip_space(raw, 0, end), key_start, key_end, last = 0, tools_start;
-    int status, seen_messages = 0, seen_tools = 0, assistant = 0, messages = 0;
+    Py_ssize_t at = skip_space(raw, 0, end), key_start, key_end, last = 0;
+    int status, seen_messages = 0, seen_tools = 0, is_tools, assistant = 0, messages = 0;
     int64_t tools = 0;
     int has_tools = 0;
     *ends = 0;
@@ -1106,24 +1106,18 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Buffer *scratch
             }
         }
         else {
-            if (key_end - key_start == 5 && memcmp(raw + key_start, "tools", 5) == 0) {
-                if (seen_tools++) {
-                    return UNWRITABLE;
-                }
-                tools_start = out->size;
-                status = write_value(raw, &at, end, out, scratch, 1, NULL);
-                if (status != WRITTEN) {
-                    return status;
-                }
-                has_tools = truthy(out->data + tools_start, out->size - tools_start);
-                tools = fingerprint(out->data + tools_start, out->size - tools_start);
+            /* Any other key's value is written too: only tools' is kept (out starts empty). */
+            is_tools = key_end - key_start == 5 && memcmp(raw + key_start, "tools", 5) == 0;
+            if (is_tools && seen_tools++) {
+                return UNWRITABLE;
             }
-            else {
-                /* Another key's value (written, though only to be skipped). */
-                status = write_value(raw, &at, end, out, scratch, 1, NULL);
-                if (status != WRITTEN) {
-                    return status;
-                }
+            status = write_value(raw, &at, end, out, scratch, 1, NULL);
+            if (status != WRITTEN) {
+                return status;
+            }
+            if (is_tools) {
+                has_tools = truthy(out->data, out->size);
+                tools = fingerprint(out->data, out->size);
             }
         }
         at = skip_space(raw, at, end);

@@ -128,12 +128,7 @@ class Lookahead:
             return None
         future, place = started
         try:
-            while True:
-                try:
-                    return future.result(timeout=0.5)[place]
-                except FutureTimeout:
-                    if lost_a_process(self._pool):
-                        raise BrokenProcessPool("a process died as it scanned") from None
+            return _waited(future, self._pool)[place]
         except BrokenProcessPool:
             # A process killed (out of memory?): this file and the rest are read here.
             self.close()
@@ -172,6 +167,18 @@ class Lookahead:
             return
         stop_now(pool)
         self._started.clear()
+
+
+def _waited(
+    future: Future[list[Scanned | None]], pool: ProcessPoolExecutor
+) -> list[Scanned | None]:
+    """``future``'s scans, waited for; BrokenProcessPool where a process died meanwhile."""
+    while True:
+        try:
+            return future.result(timeout=0.5)
+        except FutureTimeout:
+            if lost_a_process(pool):
+                raise BrokenProcessPool("a process died as it scanned") from None
 
 
 def _ahead(upcoming: Upcoming) -> bool:

@@ -85,7 +85,7 @@ def measure(mode: str, path: Path) -> dict[str, float]:
                 hash(line)
                 line.translate(identity)
     elif mode.startswith(("lint", "tokens")):
-        from pytest_finetune import Settings, chunks
+        from pytest_finetune import Settings, chunks, pools
         from pytest_finetune.lint import plan
 
         overrides: dict[str, Any] = {"jobs": 2 if mode.endswith("-2cores") else 1}
@@ -97,7 +97,7 @@ def measure(mode: str, path: Path) -> dict[str, float]:
             overrides["select"] = ["FT6"]
             overrides["exact-tokens-max-bytes"] = path.stat().st_size
         fmt, settings = plan(path, Settings(overrides=overrides))
-        jobs = chunks.jobs_of(settings)
+        jobs = pools.jobs_of(settings)
         result = chunks.scan_file(path, path.name, fmt, settings, jobs=jobs)
         assert result.stats.examples > 0
     elif mode == "legacy":

@@ -20,18 +20,16 @@ Dask doing it on a cluster.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import re
-import sys
-import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from pytest_finetune import pools
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import plan
@@ -41,12 +39,10 @@ from pytest_finetune.scan import Chunk, ChunkScan, ChunkState, ScanResult, merge
 __all__ = [
     "Chunk",
     "ChunkState",
-    "jobs_of",
     "merge",
     "scan_chunk",
     "scan_file",
     "split",
-    "usable_cores",
 ]
 
 #: A file is cut into chunks of at least this size: below it, starting processes and
@@ -56,20 +52,6 @@ _BLOCK_BYTES = 8 * 1024 * 1024
 #: The first byte of content: what the reader does not take for a blank line's.
 _CONTENT = re.compile(rb"[^ \t\r\n\x0b\x0c]")
 _BOM = b"\xef\xbb\xbf"
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
-def jobs_of(settings: FileSettings) -> int:
-    """The processes the configuration's ``jobs`` gives a file's scan (``auto``: the cores)."""
-    jobs = settings.config.get("jobs", "auto")
-    return usable_cores() if jobs == "auto" else int(jobs)
 
 
 def split(
@@ -170,8 +152,8 @@ def scan_file(
     shared = {} if shared is None else shared
     # Where processes start from a server, each loads what it needs (a second or two):
     # only a larger file gains from them.
-    least = MIN_CHUNK_BYTES * (4 if _from_server() else 1)
-    spans = _spans(path, jobs, least) if jobs > 1 and CAN_FORK else [WHOLE]
+    least = MIN_CHUNK_BYTES * (4 if pools.from_server() else 1)
+    spans = _spans(path, jobs, least) if jobs > 1 and pools.CAN_FORK else [WHOLE]
     if len(spans) > 1:
         chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
         try:
@@ -181,69 +163,8 @@ def scan_file(
     return scan(path, display_path, fmt, settings, shared, progress=progress)
 
 
-#: Whether a file may be read by several processes here: on Linux, where processes are
-#: forked; elsewhere (macOS, Windows, where fork is unsafe or missing) by one.
-CAN_FORK = sys.platform == "linux"
 #: What a chunk's process may fail with that one process reading the file would not.
 _PROCESS_FAILURES = (BrokenProcessPool, MemoryError, pickle.PicklingError)
-
-
-def pool_context() -> tuple[Any, bool]:
-    """How processes that scan start, and whether they are forked from this one.
-
-    Forked, a process starts in milliseconds with all this one loaded (a tokenizer),
-    and may be given its ``shared`` cache; from a server (see :func:`_from_server`), it
-    loads what it needs again, and is given nothing that cannot be pickled.
-    """
-    served = _from_server()
-    context = multiprocessing.get_context("forkserver" if served else "fork")
-    if served:
-        context.set_forkserver_preload([__name__])
-    return context, not served
-
-
-def stop_now(pool: ProcessPoolExecutor) -> None:
-    """Stop ``pool``'s processes now, where they are, rather than when their work ends."""
-    processes = _processes(pool)
-    # (Taken before shutdown, which lets go of it.)
-    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-    # A result half sent (a process killed while it sent it) holds the pool's thread in
-    # a read that only the end of the pipe ends, and this process holds the last copy
-    # of the pipe's writing end once the processes are gone: closed, the read ends, and
-    # so does the thread (which this process would otherwise wait for at its exit).
-    if writer is not None:
-        writer.close()
-
-
-def lost_a_process(pool: ProcessPoolExecutor) -> bool:
-    """Whether one of ``pool``'s processes died (killed out of memory?) as it ran.
-
-    The pool notices such a death itself, but not one while a process sent a result:
-    it waits for the rest of that result for ever. Whoever waits on the pool asks this
-    between waits.
-    """
-    return any(process.exitcode is not None for process in _processes(pool))
-
-
-def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
-    return list((getattr(pool, "_processes", None) or {}).values())
-
-
-def _from_server() -> bool:
-    """Whether chunks' processes start from a clean server process rather than this one.
-
-    A process with threads (a pytest-xdist worker has execnet's) may be forked with a
-    lock another thread holds. Python 3.12 warns of it (an error under ``-W error``), so
-    there the processes start from a server and load what they need again. Before 3.12,
-    forking is what ``multiprocessing`` itself does by default in that case, silently,
-    and what the chunks' processes run takes none of those threads' locks.
-    """
-    return sys.version_info >= (3, 12) and threading.active_count() > 1
 
 
 #: What each chunk's process is given at its start: every chunk's records and bytes read
@@ -259,7 +180,7 @@ def _in_processes(
     # The first chunk's checks made here load what every chunk needs (a tokenizer) into
     # ``shared``; its records are read here while the processes run.
     first = ChunkScan(chunks[0], shared)
-    context, forked = pool_context()
+    context, forked = pools.context()
     counters = context.RawArray("q", 2 * len(chunks))
     given = shared if forked else {}
 
@@ -283,12 +204,12 @@ def _in_processes(
         while pending:
             _, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
             tell()
-            if pending and lost_a_process(pool):
+            if pending and pools.lost_a_process(pool):
                 raise BrokenProcessPool("a process died as it scanned a chunk")
         states += [future.result() for future in futures]
     except BaseException:
         # Interrupted (Ctrl-C), or a process failed: the others stop now, not at their end.
-        stop_now(pool)
+        pools.stop_now(pool)
         raise
     pool.shutdown()
     # What each read in all, for the last progress (counters move every few thousand).

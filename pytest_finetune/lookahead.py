@@ -18,14 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.chunks import (
-    CAN_FORK,
-    MIN_CHUNK_BYTES,
-    jobs_of,
-    lost_a_process,
-    pool_context,
-    stop_now,
-)
+from pytest_finetune import pools
+from pytest_finetune.chunks import MIN_CHUNK_BYTES
 from pytest_finetune.config import FileSettings
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import narrow
@@ -78,7 +72,7 @@ class Lookahead:
         self._next: int | None = None
         #: How many datasets may be scanned and not yet taken.
         self._depth = 2 * processes * self.BATCH
-        context, forked = pool_context()
+        context, forked = pools.context()
         self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
             processes, context, initializer=_given, initargs=(shared if forked else {}, upcoming)
         )
@@ -90,15 +84,15 @@ class Lookahead:
         """A lookahead on ``upcoming``; ``None`` where it would not gain.
 
         It gains where the configuration's ``jobs`` allows more than one process, on
-        Linux (see ``chunks.CAN_FORK``), and for small files worth more than starting
+        Linux (see ``pools.CAN_FORK``), and for small files worth more than starting
         the processes costs: scanning a few megabytes, as for chunks (four times as
         many where they start from a server and load a tokenizer each).
         """
-        processes = max((jobs_of(item.settings) for item in upcoming), default=1)
-        if processes < 2 or not CAN_FORK:
+        processes = max((pools.jobs_of(item.settings) for item in upcoming), default=1)
+        if processes < 2 or not pools.CAN_FORK:
             return None
-        least = MIN_CHUNK_BYTES * (1 if pool_context()[1] else 4)
-        sizes = (_size(item) for item in upcoming if jobs_of(item.settings) > 1)
+        least = MIN_CHUNK_BYTES * (4 if pools.from_server() else 1)
+        sizes = (_size(item) for item in upcoming if pools.jobs_of(item.settings) > 1)
         small = sum(size for size in sizes if size < LARGE_FILE_BYTES)
         return cls(upcoming, processes, shared) if small >= least else None
 
@@ -165,7 +159,7 @@ class Lookahead:
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        stop_now(pool)
+        pools.stop_now(pool)
         self._started.clear()
 
 
@@ -177,13 +171,13 @@ def _waited(
         try:
             return future.result(timeout=0.5)
         except FutureTimeout:
-            if lost_a_process(pool):
+            if pools.lost_a_process(pool):
                 raise BrokenProcessPool("a process died as it scanned") from None
 
 
 def _ahead(upcoming: Upcoming) -> bool:
     """Whether ``upcoming`` is scanned ahead: a small file, where ``jobs`` allows it."""
-    return _size(upcoming) < LARGE_FILE_BYTES and jobs_of(upcoming.settings) > 1
+    return _size(upcoming) < LARGE_FILE_BYTES and pools.jobs_of(upcoming.settings) > 1
 
 
 def _size(upcoming: Upcoming) -> int:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_finetune.checks import Check
-from pytest_finetune.chunks import jobs_of, scan_file
+from pytest_finetune.chunks import scan_file
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.findings import render_list
@@ -37,6 +37,7 @@ from pytest_finetune.lint import cannot_read, narrow, narrow_to, settings_of
 from pytest_finetune.lookahead import Lookahead, Scanned, Upcoming
 from pytest_finetune.outputs.progress import terminal_progress
 from pytest_finetune.outputs.results import scan_payload
+from pytest_finetune.pools import jobs_of
 from pytest_finetune.redact import redact
 from pytest_finetune.scan import ScanResult
 from pytest_finetune.training.session import (

@@ -19,7 +19,7 @@ import pytest
 from conftest import needs_encodings
 from helpers import assert_pool_threads_end, die_when_half_sent
 
-from pytest_finetune import Settings, chunks
+from pytest_finetune import Settings, chunks, pools
 from pytest_finetune.lint import lint, plan
 from pytest_finetune.reader import Span
 from pytest_finetune.scan import Chunk, ChunkState, ScanResult, merge, scan_chunk
@@ -346,8 +346,8 @@ def test_realistic_data_past_the_head_gives_the_same_findings_in_any_number_of_c
 
 
 def test_chunks_started_from_a_server_process_give_the_same_findings(tmp_path, monkeypatch):
-    # What a pytest-xdist worker does from Python 3.12 (it has threads: see _from_server).
-    monkeypatch.setattr(chunks, "_from_server", lambda: True)
+    # What a pytest-xdist worker does from Python 3.12 (it has threads: see pools.from_server).
+    monkeypatch.setattr(pools, "from_server", lambda: True)
     rows = [pair(f"Question {n}", "yes" if n % 3 else "no") for n in range(300)]
     rows[250] = rows[5]
     path = write_rows(tmp_path / "data.jsonl", rows)

@@ -23,6 +23,8 @@ CIRCLES_ALLOWED: set[tuple[str, str]] = set()
 ABOVE_CHECKS = (
     "pytest_finetune.scan",
     "pytest_finetune.chunks",
+    "pytest_finetune.lookahead",
+    "pytest_finetune.pools",
     "pytest_finetune.config",
     "pytest_finetune.lint",
     "pytest_finetune.nodes",

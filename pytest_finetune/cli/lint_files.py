@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_finetune import overrides
-from pytest_finetune.chunks import jobs_of, scan_file
+from pytest_finetune.chunks import scan_file
 from pytest_finetune.cli.status import FAILED, OK, USAGE
 from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
 from pytest_finetune.config_keys import KEYS, Key
@@ -20,6 +20,7 @@ from pytest_finetune.lookahead import Lookahead, Upcoming
 from pytest_finetune.outputs.progress import stderr_progress
 from pytest_finetune.outputs.results import RunResults
 from pytest_finetune.paths import shown
+from pytest_finetune.pools import jobs_of
 from pytest_finetune.scan import ScanResult
 from pytest_finetune.wording import plural
 

@@ -14,7 +14,7 @@ endif
 .PHONY: example test docs
 
 # The C module (setup.py) is built by the install: again when its source changes.
-$(VENV)/.installed: pyproject.toml setup.py native/native.c native/xxhash.h
+$(VENV)/.installed: pyproject.toml setup.py $(wildcard native/*.c native/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# Its build is optional: where it fails, the module built before must not stay.

@@ -1,4 +1,4 @@
-"""The C part of the content pass, built where a compiler is; the package works without it.
+"""The lint's hot paths in C, built where a compiler is; the package works without them.
 
 Everything else about the package is in pyproject.toml.
 """
@@ -9,9 +9,9 @@ setup(
     ext_modules=[
         Extension(
             "pytest_finetune._native",
-            sources=["native/native.c"],
+            sources=["native/native.c", "native/departures.c"],
             include_dirs=["native"],
-            depends=["native/xxhash.h"],
+            depends=["native/native.h", "native/xxhash.h"],
             # A machine with no C compiler installs the pure-Python pass (same findings).
             optional=True,
         )

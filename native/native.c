@@ -1,10 +1,11 @@
 /*
- * pytest_finetune._native: the content pass's reading of raw lines, in C.
+ * pytest_finetune._native: the lint's hot paths, in C (pytest_finetune/extensions.py
+ * loads it; where it is not built, the pure-Python parts it stands in for run, and
+ * they stay the reference).
  *
- * The pure-Python pass (pytest_finetune/checks/content/) stays the reference and runs
- * wherever this module is not built (pytest_finetune/extensions.py loads it). What this
- * one does in one pass over each raw JSON line costs the Python pass a dozen C-level
- * passes and the UTF-8 encoding of every text:
+ * This file is the content pass's reading of raw lines. What it does in one pass over
+ * each raw JSON line costs the Python pass a dozen C-level passes and the UTF-8
+ * encoding of every text:
  *
  * - plain_pairs: a batch of lines that are each {"prompt": ..., "completion": ...}: both
  *   texts fingerprinted (XXH3 of their UTF-8 bytes, as fingerprints.fingerprint does)
@@ -12,9 +13,10 @@
  * - suspect_lines: the lines of any format whose strings may hold what Screen.raw flags;
  * - chat_pairs: chats fingerprinted as the duplicate checks log them, through their
  *   canonical JSON as orjson writes it (a line only orjson writes exactly is left).
+ *
+ * departures.c holds the prompt/completion survey's cheap tests (see native.h).
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "native.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -1261,13 +1263,14 @@ static PyMethodDef methods[] = {
     {"plain_pairs", plain_pairs, METH_O, plain_pairs_doc},
     {"suspect_lines", suspect_lines, METH_O, suspect_lines_doc},
     {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
+    {"departures", departures, METH_VARARGS, departures_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "pytest_finetune._native",
-    "The content pass's reading of raw lines, in C (see native/native.c).",
+    "The lint's hot paths, in C (see native/native.c).",
     -1,
     methods,
     NULL,

@@ -1,7 +1,19 @@
-"""The C part of the content pass (``native/native.c``): see :mod:`.extensions`."""
+"""The lint's hot paths in C (``native/``): see :mod:`.extensions`."""
 
 def plain_pairs(lines: list[bytes], /) -> tuple[list[int], list[int], list[int]] | None: ...
 def suspect_lines(lines: list[bytes], /) -> list[int]: ...
 def chat_pairs(
     lines: list[bytes], /
 ) -> tuple[list[int | None], list[int | None], list[bool | None]]: ...
+def departures(
+    prompts: list[object],
+    completions: list[object],
+    separator: str,
+    separator_rare: str,
+    stop: str,
+    stop_rare: str,
+    separator_inside: bool,
+    stop_inside: bool,
+    leading_space: bool,
+    /,
+) -> list[int] | None: ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 #: The environment variable that turns the compiled parts off.
 DISABLE = "PYTEST_FINETUNE_NO_EXTENSIONS"
@@ -28,21 +29,31 @@ def _load() -> ModuleType | None:
 
 _native = _load()
 
+
+def _compiled(name: str) -> Any:
+    """The module's function ``name``; ``None`` where the module is not there.
+
+    A module built from older sources (a checkout pulled and not rebuilt) lacks the
+    newer functions: their Python parts run.
+    """
+    return None if _native is None else getattr(_native, name, None)
+
+
 #: Reads raw lines that are each ``{"prompt": ..., "completion": ...}``: the prompts'
 #: and completions' fingerprints, and the indexes of the lines whose texts the content
 #: screen may flag (``Screen.texts``); ``None`` where any line is not such an object.
 plain_pairs: Callable[[list[bytes]], tuple[list[int], list[int], list[int]] | None] | None = (
-    None if _native is None else _native.plain_pairs
+    _compiled("plain_pairs")
 )
 #: The indexes of the raw JSON lines that the content screen may flag (``Screen.raw``).
-suspect_lines: Callable[[list[bytes]], list[int]] | None = (
-    None if _native is None else _native.suspect_lines
-)
+suspect_lines: Callable[[list[bytes]], list[int]] | None = _compiled("suspect_lines")
 #: Reads chat lines as the duplicate checks fingerprint them, an item a line in each of
 #: three lists: the input's and the last message's fingerprints of a chat that ends with
 #: the assistant's message, and whether it does (``None`` in all three where a line
 #: holds what only orjson writes exactly: a lone surrogate, a float).
 ChatPairs = tuple[list[int | None], list[int | None], list[bool | None]]
-chat_pairs: Callable[[list[bytes]], ChatPairs] | None = (
-    None if _native is None else _native.chat_pairs
-)
+chat_pairs: Callable[[list[bytes]], ChatPairs] | None = _compiled("chat_pairs")
+#: The prompt/completion survey's cheap tests of a batch (``departures.departures``):
+#: the indexes of the records that may depart from the file's conventions, ``None``
+#: where every record must be visited.
+departures: Callable[..., list[int] | None] | None = _compiled("departures")

@@ -2,7 +2,7 @@
 
 ``native/native.c`` reads plain prompt/completion lines (their texts' fingerprints, and
 whether the screen may flag them) and says which lines of any format the screen may
-flag. The Python pass is the reference: every text it flags must be flagged here too
+flag (``tests/test_departures.py`` tests the module's other part). The Python pass is the reference: every text it flags must be flagged here too
 (a false alarm only costs the Python screen of that text), and the findings of a file
 must be the same with the extension and without it.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,10 +135,15 @@ def readable(text: str) -> bool:
     return True
 
 
+#: The functions the module offers, as its stub declares them.
+FUNCTIONS = re.findall(
+    r"^def (\w+)\(", Path(extensions.__file__).with_name("_native.pyi").read_text(), re.M
+)
+
+
 def python_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(extensions, "plain_pairs", None)
-    monkeypatch.setattr(extensions, "suspect_lines", None)
-    monkeypatch.setattr(extensions, "chat_pairs", None)
+    for name in FUNCTIONS:
+        monkeypatch.setattr(extensions, name, None)
 
 
 def test_a_machine_with_a_c_compiler_builds_the_extension():
@@ -153,9 +159,10 @@ def test_a_machine_with_a_c_compiler_builds_the_extension():
     )
     if os.environ.get(extensions.DISABLE):
         pytest.skip(f"{extensions.DISABLE} is set: the extension is built, and not used")
-    assert extensions.plain_pairs is native.plain_pairs
-    assert extensions.suspect_lines is native.suspect_lines
-    assert extensions.chat_pairs is native.chat_pairs
+    # Each function is built (not a module left from older sources) and is used.
+    assert FUNCTIONS
+    for name in FUNCTIONS:
+        assert getattr(extensions, name) is getattr(native, name), name
 
 
 @built

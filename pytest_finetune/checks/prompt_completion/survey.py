@@ -13,13 +13,11 @@ import enum
 import heapq
 import sys
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
-from functools import partial, reduce
-from itertools import compress, repeat
-from operator import contains, gt, itemgetter, le, ne, not_, or_, sub
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pytest_finetune import conventions, file_conventions
+from pytest_finetune.checks.prompt_completion.departures import Expected, departures
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import Task
 from pytest_finetune.formats import PROMPT_COMPLETION_KEYS, Format
@@ -71,23 +69,6 @@ class Sight(enum.Enum):
     MISSING_STOP = enum.auto()
     #: A completion that may hold the stop sequence before its end (detail: it).
     STOP_INSIDE = enum.auto()
-
-
-#: A text's second character, or nothing (``itemgetter`` of a slice never raises).
-_SECOND = slice(1, 2)
-
-
-def _endings(texts: list[str], end: str, rare: str, *, inside: bool) -> list[Iterator[bool]]:
-    """For each text: whether it lacks ``end``; ``inside``: whether it may hold it before.
-
-    It may where ``end``'s rarest character (``rare``) is found before the last
-    ``len(end)`` characters (-1 is too, but then the text lacks ``end``).
-    """
-    flags: list[Iterator[bool]] = [map(not_, map(str.endswith, texts, repeat(end)))]
-    if inside:
-        finds = map(str.find, texts, repeat(rare))
-        flags.append(map(gt, map(sub, map(len, texts), repeat(len(end))), finds))
-    return flags
 
 
 class _Survey(Survey):
@@ -145,6 +126,8 @@ class _Survey(Survey):
         self.leading_space: Surveyed | None = None
         self.missing_stop: Surveyed | None = None
         self.stop_inside: Surveyed | None = None
+        #: What the cheap tests of a batch expect (``None``: every record is visited).
+        self.expected: Expected | None = None
         # What the selected members gather over the whole file (see their ``enlist``).
         self.suggest_separator = False
         self.suggest_stop = False
@@ -163,6 +146,23 @@ class _Survey(Survey):
         self.leading_space = watcher(Sight.LEADING_SPACE)
         self.missing_stop = watcher(Sight.MISSING_STOP)
         self.stop_inside = watcher(Sight.STOP_INSIDE)
+        # Looking for a separator or stop the file lacks takes every record.
+        lacking = (not self.separator and self.suggest_separator) or (
+            not self.stop and self.suggest_stop
+        )
+        self.expected = (
+            None
+            if lacking
+            else Expected(
+                self.separator,
+                self.separator_rare,
+                self.stop,
+                self.stop_rare,
+                separator_inside=self.separator_inside is not None,
+                stop_inside=self.stop_inside is not None,
+                leading_space=self.leading_space is not None,
+            )
+        )
 
     # The hot path, in one function on purpose (a call per part would cost more than
     # the part): cheap tests first, string searches only where a cheap test failed.
@@ -248,41 +248,14 @@ class _Survey(Survey):
     ) -> Iterable[int]:
         """The indexes of the records in which :meth:`visit` may see something.
 
-        The tests of its cheap paths, each over a whole list; in doubt, a record is in.
-        What is rare in any dataset (a missing key, an empty text) sends them all.
+        Those that may depart from the file's conventions (see :mod:`.departures`); all,
+        where a record has other keys, or a separator or stop is being looked for.
         """
         every = range(len(datas))
-        if (
-            set(map(len, datas)) != {2}
-            or set(map(type, prompts)) != {str}
-            or set(map(type, completions)) != {str}
-            or not all(prompts)
-            or not all(completions)
-            # No prompt blank or starting with whitespace, no completion blank.
-            or min(map(itemgetter(0), prompts)) <= " "
-            or any(map(str.isspace, completions))
-        ):
+        if self.expected is None or set(map(len, datas)) != {2}:
             return every
-        flags: list[Iterator[bool]] = []
-        separator, stop = self.separator, self.stop
-        if separator:
-            inside = self.separator_inside is not None
-            flags += _endings(prompts, separator, self.separator_rare, inside=inside)
-        elif self.suggest_separator:
-            return every
-        if self.leading_space is not None:
-            flags.append(map(ne, map(itemgetter(0), completions), repeat(" ")))
-            flags.append(map(le, map(itemgetter(_SECOND), completions), repeat(" ")))
-        if stop:
-            inside = self.stop_inside is not None
-            flags += _endings(completions, stop, self.stop_rare, inside=inside)
-        elif self.suggest_stop:
-            return every
-        if self.separator_inside is not None:
-            flags.append(map(contains, completions, repeat(self.separator_rare)))
-        if not flags:
-            return ()
-        return list(compress(every, reduce(partial(map, or_), flags)))
+        found = departures(prompts, completions, self.expected)
+        return every if found is None else found
 
     def _narrow(
         self, lines: list[int], prompts: list[str], completions: list[str], start: int, end: int

@@ -1,0 +1,140 @@
+"""The prompt/completion survey visits only the records that may depart from the conventions.
+
+``departures`` picks them from a batch: in Python over whole lists, or in C in one pass
+over each record where the extension is built. Both are tested on the same batches,
+and against each other on random ones.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from test_extensions import built, native
+
+from pytest_finetune import extensions
+from pytest_finetune.checks.prompt_completion.departures import Expected, departures
+
+#: A file whose prompts end with " ->" and completions with a newline, every departure
+#: watched.
+ARROW = Expected(
+    " ->", ">", "\n", "\n", separator_inside=True, stop_inside=True, leading_space=True
+)
+#: Nothing watched: no separator, no stop, no member that reports a departure.
+NOTHING = Expected("", "", "", "", separator_inside=False, stop_inside=False, leading_space=False)
+
+
+@pytest.fixture(params=["python", pytest.param("c", marks=built)])
+def implementation(request, monkeypatch):
+    """Runs a test with ``departures`` in Python, then in C."""
+    if request.param == "python":
+        monkeypatch.setattr(extensions, "departures", None)
+    return request.param
+
+
+def test_records_that_keep_the_conventions_are_not_visited(implementation):
+    prompts = ["Translate: chat ->", "Translate: café ->", "日本語 ->"]
+    completions = [" cat\n", " coffee shop\n", " Japanese 🇯🇵\n"]
+    assert departures(prompts, completions, ARROW) == []
+
+
+@pytest.mark.parametrize(
+    ("prompt", "completion"),
+    [
+        ("no separator", " fine\n"),
+        ("a -> inside ->", " fine\n"),  # the separator's rare character before its end
+        ("fine ->", "no leading space\n"),
+        ("fine ->", "  two leading spaces\n"),
+        ("fine ->", " \tthen a tab\n"),
+        ("fine ->", "x"),  # one character, no space (and no stop)
+        ("fine ->", " no stop"),
+        ("fine ->", " a stop\ninside\n"),
+        ("fine ->", " a rare > in the completion\n"),
+    ],
+)
+def test_a_record_that_may_depart_is_visited(implementation, prompt, completion):
+    prompts = ["fine ->", prompt, "fine ->"]
+    completions = [" fine\n", completion, " fine\n"]
+    assert departures(prompts, completions, ARROW) == [1]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "completion"),
+    [
+        ("", " empty prompt\n"),
+        ("empty completion ->", ""),
+        (" leading space ->", " x\n"),
+        ("\x00control first ->", " x\n"),
+        ("blank completion ->", " \n\t "),
+        (None, " x\n"),
+        ("a number ->", 3),
+        (type("Text", (str,), {})("a str subclass ->"), " x\n"),
+    ],
+)
+def test_a_rare_record_sends_the_whole_batch_to_be_visited(implementation, prompt, completion):
+    prompts = ["fine ->", prompt, "fine ->"]
+    completions = [" fine\n", completion, " fine\n"]
+    assert departures(prompts, completions, ARROW) is None
+
+
+def test_what_no_member_watches_is_not_looked_for(implementation):
+    prompts = ["no separator", "another"]
+    completions = ["no space, no stop", " x"]
+    assert departures(prompts, completions, NOTHING) == []
+    leading_only = NOTHING._replace(leading_space=True)
+    assert departures(prompts, completions, leading_only) == [0]
+
+
+def test_a_separator_inside_is_looked_for_only_where_watched(implementation):
+    prompts = ["a -> b ->"]
+    completions = [" c -> d\n"]
+    assert departures(prompts, completions, ARROW._replace(separator_inside=False)) == []
+    assert departures(prompts, completions, ARROW) == [0]
+
+
+def test_columns_of_different_lengths_are_a_mistake(implementation):
+    with pytest.raises(ValueError, match="differ in length"):
+        departures(["a ->"], [" b\n", " c\n"], ARROW)
+
+
+def test_an_empty_batch_has_no_departures(implementation):
+    assert departures([], [], ARROW) == []
+
+
+@built
+@pytest.mark.parametrize("seed", range(20))
+def test_c_picks_the_records_python_picks(monkeypatch, seed):
+    rng = random.Random(seed)
+    pieces = [" ", "  ", "\n", "\t", "->", "#", "###", ">", "a", "é", "日", "🇯🇵", "\x85", "END"]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 6)))
+
+    for _ in range(200):
+        separator = rng.choice(["", " ->", "\n\n###\n\n", "日本"])
+        stop = rng.choice(["", "\n", "END", "🇯🇵"])
+        expected = Expected(
+            separator,
+            rng.choice(separator) if separator else "",
+            stop,
+            rng.choice(stop) if stop else "",
+            separator_inside=rng.random() < 0.5,
+            stop_inside=rng.random() < 0.5,
+            leading_space=rng.random() < 0.5,
+        )
+        # Mostly texts that keep the first tests, so that the flags are reached.
+        size = rng.randrange(1, 12)
+        prompts = ["p" + text() + separator * (rng.random() < 0.7) for _ in range(size)]
+        completions = [" c" + text() + stop * (rng.random() < 0.7) for _ in range(size)]
+        if rng.random() < 0.2:
+            prompts[rng.randrange(size)] = text()
+        if rng.random() < 0.2:
+            completions[rng.randrange(size)] = text()
+        compiled = native.departures(prompts, completions, *expected)
+        with monkeypatch.context() as patch:
+            patch.setattr(extensions, "departures", None)
+            assert compiled == departures(prompts, completions, expected), (
+                prompts,
+                completions,
+                expected,
+            )

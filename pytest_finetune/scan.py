@@ -16,6 +16,8 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,9 @@ from pytest_finetune.reader import WHOLE, Problem, Reader, Span, SyntaxProblem
 
 #: Records between two calls of a scan's ``progress``: a few a second on a large file.
 PROGRESS_RECORDS = 8192
-#: Records of one format given to the checks at a time, past the head: enough that a
-#: test over whole lists costs little a record, few enough that they stay in the cache.
+#: Records of one format given to the checks at a time (the head's records go in one
+#: batch a run of one format): enough that a test over whole lists costs little a
+#: record, few enough that they stay in the cache.
 BATCH_RECORDS = 256
 
 
@@ -282,6 +285,9 @@ class _Runner:
         First, the keys repeated in its records go to the checks that report them.
         """
         self._duplicates(batch.lines, batch.raws, batch.datas)
+        self._visit_batch(batch)
+
+    def _visit_batch(self, batch: Batch) -> None:
         fmt = batch.format
         plan = self._batched.get(fmt)
         if plan is None:
@@ -341,8 +347,18 @@ class _Runner:
             [record.data for record in head],
         )
         self.begin(head)
-        for record in head:
-            self.visit(record)
+        # Then in batches of one format, as the records after the head: a small file is
+        # all head.
+        for fmt, group in groupby(head, key=attrgetter("format")):
+            records = list(group)
+            self._visit_batch(
+                Batch(
+                    fmt,
+                    [record.line for record in records],
+                    [record.raw for record in records],
+                    [record.data for record in records],
+                )
+            )
 
     def begin(self, head: list[Record]) -> None:
         # Checks of chat and preference data learn from the head as they will judge it:

@@ -694,22 +694,28 @@ def test_records_that_pass_the_screen_are_not_searched(tmp_path, monkeypatch):
 def test_checks_share_one_pass_over_the_records(tmp_path, monkeypatch):
     """Nine checks, one visit per record: the first check visits for the others."""
     visits: list[int] = []
-    original = content._Pass.visit
+    original, original_batch = content._Pass.visit, content._Pass.visit_batch
 
     def visit(self, record):
         visits.append(record.line)
         original(self, record)
 
+    def visit_batch(self, batch):
+        visits.extend(batch.lines)
+        original_batch(self, batch)
+
     monkeypatch.setattr(content._Pass, "visit", visit)
+    monkeypatch.setattr(content._Pass, "visit_batch", visit_batch)
     assert run(tmp_path, jsonl(*intents(20)), *(f"FT40{n}" for n in range(1, 10))) == []
     assert visits == list(range(1, 21))
 
 
 def test_when_the_visiting_check_crashes_the_others_say_so(tmp_path, monkeypatch):
-    def crash(self, record):
+    def crash(self, record_or_batch):
         raise ZeroDivisionError("bug")
 
     monkeypatch.setattr(content._Pass, "visit", crash)
+    monkeypatch.setattr(content._Pass, "visit_batch", crash)
     path = tmp_path / "train.jsonl"
     path.write_text(jsonl(*intents(20)))
     result = lint(path, Settings(overrides={"select": ["FT4"]}))

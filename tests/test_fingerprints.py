@@ -11,7 +11,9 @@ import json
 import os
 import subprocess
 import sys
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -102,17 +104,24 @@ def logged(path: Path) -> dict[str, list[list[int]]]:
     conflict checks (FT401, FT402), and the keys of the leakage checks (FT510, FT511).
     """
     log: list[list[int]] = []
-    add = Fingerprints.add
+    add, add_all = Fingerprints.add, Fingerprints.add_all
 
     def spy(self: Fingerprints, key: int, line: int, value: int = 0) -> None:
         log.append([key, line, value])
         add(self, key, line, value)
 
-    Fingerprints.add = spy  # type: ignore[method-assign]  # also in a plain subprocess
+    def spy_all(self: Fingerprints, keys: Any, lines: Any, values: Any) -> None:
+        keys, lines, values = list(keys), list(lines), list(values)
+        log.extend(map(list, zip(keys, lines, values, strict=True)))
+        add_all(self, keys, lines, values)
+
+    # (Patched on the class, not with monkeypatch: also in a plain subprocess.)
+    Fingerprints.add, Fingerprints.add_all = spy, spy_all  # type: ignore[method-assign]
     try:
         lint(path, Settings(overrides={"select": ["FT401", "FT402"]}))
     finally:
-        Fingerprints.add = add  # type: ignore[method-assign]
+        Fingerprints.add, Fingerprints.add_all = add, add_all  # type: ignore[method-assign]
+    log.sort(key=itemgetter(1))  # in file order, however batches were logged
     leakage = []
     for line, raw in enumerate(path.read_bytes().splitlines(), 1):
         data = json.loads(raw)  # orjson refuses the lone surrogate

@@ -317,10 +317,11 @@ def test_one_check_of_the_family_is_called_per_record_for_all_of_them(tmp_path):
 
 
 def test_a_crash_in_the_survey_fails_every_check_of_the_family(tmp_path, monkeypatch):
-    def crash(self, record):
+    def crash(self, record_or_batch):
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(prompt_completion._Survey, "visit", crash)
+    monkeypatch.setattr(prompt_completion._Survey, "visit_batch", crash)
     path = tmp_path / "data.jsonl"
     path.write_text(jsonl(*tickets()), "utf-8")
     result = lint_file(path, Settings(overrides={"select": ["FT1", "FT013"]}))

@@ -146,8 +146,8 @@ class Check:
         whose work on most records is a few tests that whole lists can answer at once
         (``map`` over the texts) returns a callable that does, for the batch, exactly
         what ``visitor(fmt)`` would do on each of its records, and ``visit`` stays the
-        reference: the head of the file, and any batch that fails the tests, go through
-        it. Asked only where :meth:`visitor` is not ``None``.
+        reference: the records of a batch that fail the tests go through it. Asked only
+        where :meth:`visitor` is not ``None``.
         """
         return None
 

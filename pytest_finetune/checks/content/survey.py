@@ -98,7 +98,7 @@ class _Pass(Survey):
     lines joined: one pass over many records costs less than one per record, and a
     clean batch (most are) needs nothing more; in a flagged batch, the records the
     screen traces its alarms to are screened again, through their texts. Where the C
-    module is built (:mod:`pytest_finetune.extensions`), batches past the head are read
+    module is built (:mod:`pytest_finetune.extensions`), batches are read
     from their raw lines in C instead, and only the records it flags are screened here.
     """
 

@@ -110,9 +110,17 @@ departures(PyObject *Py_UNUSED(self), PyObject *args)
                           &expected.leading_space)) {
         return NULL;
     }
+    /* Made before the lists are read: a new list may start the garbage collector, whose
+       callbacks and finalizers may change the lists (the ints and the appends below
+       cannot: they are not tracked). */
+    PyObject *found = PyList_New(0);
+    if (found == NULL) {
+        return NULL;
+    }
     Py_ssize_t count = PyList_GET_SIZE(prompts);
     if (PyList_GET_SIZE(completions) != count) {
         PyErr_SetString(PyExc_ValueError, "prompts and completions differ in length");
+        Py_DECREF(found);
         return NULL;
     }
     /* Every record is read for the signs that send the whole batch back first: they
@@ -123,12 +131,9 @@ departures(PyObject *Py_UNUSED(self), PyObject *args)
         if (!PyUnicode_CheckExact(prompt) || !PyUnicode_CheckExact(completion)
             || PyUnicode_GET_LENGTH(prompt) == 0 || PyUnicode_GET_LENGTH(completion) == 0
             || PyUnicode_READ_CHAR(prompt, 0) <= ' ' || all_space(completion)) {
+            Py_DECREF(found);
             Py_RETURN_NONE;
         }
-    }
-    PyObject *found = PyList_New(0);
-    if (found == NULL) {
-        return NULL;
     }
     for (Py_ssize_t index = 0; index < count; index++) {
         int departed = departs(PyList_GET_ITEM(prompts, index),

@@ -8,6 +8,8 @@ and against each other on random ones.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 from test_extensions import built, native
@@ -138,3 +140,38 @@ def test_c_picks_the_records_python_picks(monkeypatch, seed):
                 completions,
                 expected,
             )
+
+
+#: Lists emptied by a garbage collector's callback as soon as it starts: the C must read
+#: them as they are after it, not as they were before (it crashed, reading freed items).
+GC_CLEARS_THE_LISTS = """
+import gc
+from pytest_finetune import _native
+prompts = ["fine ->" + str(n) for n in range(50)]
+completions = [" x\\n"] * 50
+armed = False
+def clear(phase, info):
+    global armed
+    if phase == "start" and armed:
+        armed = False
+        prompts.clear()
+        completions.clear()
+gc.callbacks.append(clear)
+# Lists kept so that the next one made is new (not reused), and counted by the collector.
+kept = [[] for _ in range(200)]
+gc.set_threshold(1)
+armed = True
+print(_native.departures(prompts, completions, " ->", ">", "\\n", "\\n", True, True, True))
+"""
+
+
+@built
+def test_lists_the_garbage_collector_changes_as_c_reads_them_do_not_crash_it():
+    ran = subprocess.run(
+        [sys.executable, "-c", GC_CLEARS_THE_LISTS],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (ran.returncode, ran.stdout) == (0, "[]\n"), ran.stderr

@@ -90,12 +90,12 @@ def _processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BasePr
 
 
 def from_server() -> bool:
-    """Whether chunks' processes start from a clean server process rather than this one.
+    """Whether the processes that scan start from a clean server process, not this one.
 
     A process with threads (a pytest-xdist worker has execnet's) may be forked with a
     lock another thread holds. Python 3.12 warns of it (an error under ``-W error``), so
     there the processes start from a server and load what they need again. Before 3.12,
     forking is what ``multiprocessing`` itself does by default in that case, silently,
-    and what the chunks' processes run takes none of those threads' locks.
+    and what the processes that scan run takes none of those threads' locks.
     """
     return sys.version_info >= (3, 12) and threading.active_count() > 1

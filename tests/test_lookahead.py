@@ -14,8 +14,9 @@ import time
 import pytest
 from conftest import write_files
 from helpers import assert_pool_threads_end, die_when_half_sent, intents, jsonl
+from test_chunks import rendered
 
-from pytest_finetune import lookahead
+from pytest_finetune import lookahead, pools
 from pytest_finetune.cli import main
 from pytest_finetune.config import Settings
 from pytest_finetune.lint import plan
@@ -398,3 +399,19 @@ def test_a_scan_that_fails_ahead_is_done_again_here_and_fails_alone(lint, pytest
     assert "data/h03.jsonl" in scans(pytester)[0]
     assert ahead.report == one.report
     assert summary(ahead) == summary(one)
+
+
+def test_datasets_scanned_ahead_from_a_server_process_give_the_same_findings(tmp_path, monkeypatch):
+    # What a pytest-xdist worker does from Python 3.12 (it has threads: see pools.from_server).
+    monkeypatch.setattr(pools, "from_server", lambda: True)
+    files = upcoming(tmp_path, 12)
+    ahead = lookahead.Lookahead(files, 2, {})
+    try:
+        taken = [ahead.take(item.key) for item in files]
+    finally:
+        ahead.close()
+    assert taken[0] is None  # the first is scanned here
+    here = [lookahead.scan(f.path, f.display_path, f.format, f.settings, {}) for f in files[1:]]
+    assert [(s.format, rendered(s.result)) for s in taken[1:]] == [
+        (f.format, rendered(result)) for f, result in zip(files[1:], here, strict=True)
+    ]

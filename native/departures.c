@@ -28,21 +28,6 @@ holds_before_end(PyObject *text, PyObject *end, PyObject *rare)
     return PyUnicode_GET_LENGTH(text) - PyUnicode_GET_LENGTH(end) > at;
 }
 
-/* Whether text (not empty) is all whitespace, as str.isspace says. */
-static int
-all_space(PyObject *text)
-{
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    for (Py_ssize_t index = 0; index < length; index++) {
-        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, index))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* The options of one batch's tests (departures.Expected). */
 typedef struct {
     PyObject *separator, *separator_rare, *stop, *stop_rare;

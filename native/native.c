@@ -14,7 +14,8 @@
  * - chat_pairs: chats fingerprinted as the duplicate checks log them, through their
  *   canonical JSON as orjson writes it (a line only orjson writes exactly is left).
  *
- * departures.c holds the prompt/completion survey's cheap tests (see native.h).
+ * The other files hold the surveys' cheap tests of a batch (see native.h):
+ * departures.c the prompt/completion survey's, roles.c the chat schema walk's.
  */
 #include "native.h"
 #include <stdint.h>
@@ -1264,6 +1265,7 @@ static PyMethodDef methods[] = {
     {"suspect_lines", suspect_lines, METH_O, suspect_lines_doc},
     {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
     {"departures", departures, METH_VARARGS, departures_doc},
+    {"plain_roles", plain_roles, METH_VARARGS, plain_roles_doc},
     {NULL, NULL, 0, NULL},
 };
 

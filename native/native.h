@@ -8,8 +8,27 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+/* Whether text (a str, not empty) is all whitespace, as str.isspace says. */
+static inline int
+all_space(PyObject *text)
+{
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    for (Py_ssize_t index = 0; index < length; index++) {
+        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, index))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* departures.c: the prompt/completion survey's cheap tests of a batch. */
 PyObject *departures(PyObject *self, PyObject *args);
 extern const char departures_doc[];
+
+/* roles.c: the roles of the plain chats of a batch, for the chat schema walk. */
+PyObject *plain_roles(PyObject *self, PyObject *args);
+extern const char plain_roles_doc[];
 
 #endif

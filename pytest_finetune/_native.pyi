@@ -17,3 +17,6 @@ def departures(
     leading_space: bool,
     /,
 ) -> list[int] | None: ...
+def plain_roles(
+    datas: list[dict[str, object]], conversations: list[object], /
+) -> list[tuple[str, ...] | None]: ...

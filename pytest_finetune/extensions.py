@@ -57,3 +57,6 @@ chat_pairs: Callable[[list[bytes]], ChatPairs] | None = _compiled("chat_pairs")
 #: the indexes of the records that may depart from the file's conventions, ``None``
 #: where every record must be visited.
 departures: Callable[..., list[int] | None] | None = _compiled("departures")
+#: The chat schema walk's cheap test of a batch (``chat.survey._plain_roles``): for each
+#: chat, its roles in order if it is plain, else ``None``.
+plain_roles: Callable[..., list[tuple[str, ...] | None]] | None = _compiled("plain_roles")

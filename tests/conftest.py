@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 # load it before any run.
 import numpy  # noqa: F401
 import pytest
+
+from pytest_finetune import extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -72,6 +75,26 @@ class Lint:
 
     def lines(self, path: str, code: str) -> list[int | None]:
         return [line for line, _ in self.findings(path, code)]
+
+
+#: The functions of the lint's C module, as its stub declares them (see extensions.py).
+COMPILED = re.findall(r"^def (\w+)\(", (ROOT / "pytest_finetune" / "_native.pyi").read_text(), re.M)
+
+
+def python_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lint in pure Python: the C module's functions left unused."""
+    for name in COMPILED:
+        monkeypatch.setattr(extensions, name, None)
+
+
+@pytest.fixture(params=["python", "c"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test in pure Python, then with the C module where it is built and used."""
+    if request.param == "python":
+        python_only(monkeypatch)
+    elif any(getattr(extensions, name) is None for name in COMPILED):
+        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+    return str(request.param)
 
 
 @pytest.fixture(autouse=True)

@@ -26,14 +26,6 @@ ARROW = Expected(
 NOTHING = Expected("", "", "", "", separator_inside=False, stop_inside=False, leading_space=False)
 
 
-@pytest.fixture(params=["python", pytest.param("c", marks=built)])
-def implementation(request, monkeypatch):
-    """Runs a test with ``departures`` in Python, then in C."""
-    if request.param == "python":
-        monkeypatch.setattr(extensions, "departures", None)
-    return request.param
-
-
 def test_records_that_keep_the_conventions_are_not_visited(implementation):
     prompts = ["Translate: chat ->", "Translate: café ->", "日本語 ->"]
     completions = [" cat\n", " coffee shop\n", " Japanese 🇯🇵\n"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import needs_encodings
+from conftest import COMPILED, needs_encodings, python_only
 from test_batches import EDGES, TOKENS_COUNTED_OR_SAMPLED, realistic_file, scan
 from test_chunks import differences, rendered, write_rows
 
@@ -135,17 +134,6 @@ def readable(text: str) -> bool:
     return True
 
 
-#: The functions the module offers, as its stub declares them.
-FUNCTIONS = re.findall(
-    r"^def (\w+)\(", Path(extensions.__file__).with_name("_native.pyi").read_text(), re.M
-)
-
-
-def python_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in FUNCTIONS:
-        monkeypatch.setattr(extensions, name, None)
-
-
 def test_a_machine_with_a_c_compiler_builds_the_extension():
     # The build is optional (setup.py): where it fails, pip warns and goes on, and
     # every other test here would be skipped.
@@ -160,8 +148,8 @@ def test_a_machine_with_a_c_compiler_builds_the_extension():
     if os.environ.get(extensions.DISABLE):
         pytest.skip(f"{extensions.DISABLE} is set: the extension is built, and not used")
     # Each function is built (not a module left from older sources) and is used.
-    assert FUNCTIONS
-    for name in FUNCTIONS:
+    assert COMPILED
+    for name in COMPILED:
         assert getattr(extensions, name) is getattr(native, name), name
 
 

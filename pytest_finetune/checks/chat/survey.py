@@ -10,6 +10,7 @@ from __future__ import annotations
 from itertools import chain, compress, repeat
 from typing import TYPE_CHECKING, Any
 
+from pytest_finetune import extensions
 from pytest_finetune.chat_schema import Issue, analyse
 from pytest_finetune.chat_schema.analysis import Analysis
 from pytest_finetune.chat_schema.content import is_blank
@@ -89,7 +90,13 @@ class _Walk(Survey):
 def _plain_roles(
     datas: list[dict[str, Any]], conversations: list[Any]
 ) -> list[tuple[str, ...] | None]:
-    """For each chat, its roles in order if it is plain (see ``_Walk.visit_batch``)."""
+    """For each chat, its roles in order if it is plain (see ``_Walk.visit_batch``).
+
+    In one pass in C where the extension is built (``extensions.plain_roles``).
+    """
+    read = extensions.plain_roles
+    if read is not None:
+        return read(datas, conversations)
     plain = [
         len(data) == 1 and type(messages) is list
         for data, messages in zip(datas, conversations, strict=True)

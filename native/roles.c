@@ -14,7 +14,7 @@ static PyObject *ROLE, *CONTENT;
 static PyObject *
 plain_role(PyObject *message)
 {
-    if (PyDict_GET_SIZE(message) != 2) {
+    if (!PyDict_CheckExact(message) || PyDict_GET_SIZE(message) != 2) {
         return NULL;
     }
     PyObject *content = PyDict_GetItemWithError(message, CONTENT);
@@ -26,7 +26,7 @@ plain_role(PyObject *message)
     return role != NULL && PyUnicode_CheckExact(role) ? role : NULL;
 }
 
-/* The roles of a chat's messages (dicts) if each is plain, or None; NULL on an error. */
+/* The roles of a chat's messages if each is plain, or None; NULL on an error. */
 static PyObject *
 roles_of(PyObject *messages)
 {
@@ -34,6 +34,12 @@ roles_of(PyObject *messages)
     PyObject *roles = PyTuple_New(count);
     if (roles == NULL) {
         return NULL;
+    }
+    if (PyList_GET_SIZE(messages) != count) {
+        /* Changed by the garbage collector's callbacks that the tuple made may start:
+           left to the walk, which reads whatever it holds. */
+        Py_DECREF(roles);
+        Py_RETURN_NONE;
     }
     for (Py_ssize_t index = 0; index < count; index++) {
         PyObject *role = plain_role(PyList_GET_ITEM(messages, index));
@@ -73,16 +79,24 @@ plain_roles(PyObject *Py_UNUSED(self), PyObject *args)
                           &conversations)) {
         return NULL;
     }
+    /* Made before the lists are read: a new object may start the garbage collector,
+       whose callbacks may change them (as may the tuples of roles made below: each chat
+       is read again after the one before). */
+    PyObject *found = PyList_New(0);
+    if (found == NULL) {
+        return NULL;
+    }
     Py_ssize_t count = PyList_GET_SIZE(datas);
     if (PyList_GET_SIZE(conversations) != count) {
         PyErr_SetString(PyExc_ValueError, "datas and conversations differ in length");
+        Py_DECREF(found);
         return NULL;
     }
     /* Which chats hold only messages, a list; a message of one that is not a dict sends
-       the whole batch to the walk (the lists are Python's to change once this returns,
-       so this pass comes first). */
+       the whole batch to the walk. */
     char *plain = PyMem_Malloc(count ? count : 1);
     if (plain == NULL) {
+        Py_DECREF(found);
         return PyErr_NoMemory();
     }
     int any_odd = 0;
@@ -91,6 +105,7 @@ plain_roles(PyObject *Py_UNUSED(self), PyObject *args)
         PyObject *messages = PyList_GET_ITEM(conversations, index);
         if (!PyDict_Check(data)) {
             PyMem_Free(plain);
+            Py_DECREF(found);
             PyErr_SetString(PyExc_TypeError, "plain_roles() takes a list of dicts");
             return NULL;
         }
@@ -102,21 +117,26 @@ plain_roles(PyObject *Py_UNUSED(self), PyObject *args)
             }
         }
     }
-    PyObject *found = PyList_New(count);
-    if (found == NULL) {
-        PyMem_Free(plain);
-        return NULL;
-    }
     for (Py_ssize_t index = 0; index < count; index++) {
-        PyObject *roles = !plain[index] || any_odd
-                              ? Py_NewRef(Py_None)
-                              : roles_of(PyList_GET_ITEM(conversations, index));
-        if (roles == NULL) {
+        PyObject *roles = Py_None;
+        PyObject *messages = index < PyList_GET_SIZE(conversations)
+                                 ? PyList_GET_ITEM(conversations, index)
+                                 : NULL;
+        if (plain[index] && !any_odd && messages != NULL && PyList_CheckExact(messages)) {
+            Py_INCREF(messages);
+            roles = roles_of(messages);
+            Py_DECREF(messages);
+        }
+        else {
+            Py_INCREF(roles);
+        }
+        if (roles == NULL || PyList_Append(found, roles) < 0) {
+            Py_XDECREF(roles);
             PyMem_Free(plain);
             Py_DECREF(found);
             return NULL;
         }
-        PyList_SET_ITEM(found, index, roles);
+        Py_DECREF(roles);
     }
     PyMem_Free(plain);
     return found;

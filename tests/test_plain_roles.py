@@ -10,6 +10,8 @@ other on random ones.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -107,3 +109,43 @@ def test_c_reads_the_roles_python_reads(monkeypatch, seed):
         with monkeypatch.context() as patch:
             patch.setattr(extensions, "plain_roles", None)
             assert compiled == _plain_roles(datas, conversations), conversations
+
+
+#: Lists emptied by a garbage collector's callback, started by the tuple of a chat's
+#: roles (the second object the C makes): it must read them as they are after it.
+GC_CLEARS_THE_LISTS = """
+import gc
+from pytest_finetune import _native
+conversations = [[{"role": "user", "content": "hi " + str(n)}] * 3 for n in range(50)]
+datas = [{"messages": messages} for messages in conversations]
+armed = False
+starts = 0
+def clear(phase, info):
+    global armed, starts
+    if phase == "start" and armed:
+        starts += 1
+        if starts == 2:
+            armed = False
+            for messages in conversations:
+                messages.clear()
+            conversations.clear()
+gc.callbacks.append(clear)
+# Lists kept so that the next object made is new (not reused), and counted by the collector.
+kept = [[] for _ in range(200)]
+gc.set_threshold(1)
+armed = True
+found = _native.plain_roles(datas, conversations)
+print(len(found), set(found) <= {None, ("user",) * 3})
+"""
+
+
+@built
+def test_lists_the_garbage_collector_changes_as_c_reads_them_do_not_crash_it():
+    ran = subprocess.run(
+        [sys.executable, "-c", GC_CLEARS_THE_LISTS],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (ran.returncode, ran.stdout) == (0, "50 True\n"), ran.stderr

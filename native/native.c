@@ -593,6 +593,22 @@ longest_line(PyObject *lines, const char *function)
     return longest;
 }
 
+/*
+ * longest_line again once a function has made its lists: making one may start the
+ * garbage collector, whose callbacks and finalizers may change lines (free its items,
+ * or put in a line longer than a buffer sized before); -1, with an error set, where
+ * lines no longer holds count items, all bytes.
+ */
+static Py_ssize_t
+longest_line_after(PyObject *lines, Py_ssize_t count, const char *function)
+{
+    if (PyList_GET_SIZE(lines) != count) {
+        PyErr_Format(PyExc_RuntimeError, "%s(): the list of lines changed size", function);
+        return -1;
+    }
+    return longest_line(lines, function);
+}
+
 PyDoc_STRVAR(plain_pairs_doc,
 "plain_pairs(lines, /)\n--\n\n"
 "Read raw JSON lines that are each one object with the string members \"prompt\" and\n"
@@ -613,11 +629,12 @@ plain_pairs(PyObject *module, PyObject *lines)
         return NULL;
     }
     count = PyList_GET_SIZE(lines);
-    out = PyMem_Malloc((size_t)longest + 1);
     prompts = PyList_New(count);
     completions = PyList_New(count);
     suspects = PyList_New(0);
-    if (out == NULL || prompts == NULL || completions == NULL || suspects == NULL) {
+    if (prompts == NULL || completions == NULL || suspects == NULL
+        || (longest = longest_line_after(lines, count, "plain_pairs")) < 0
+        || (out = PyMem_Malloc((size_t)longest + 1)) == NULL) {
         goto error;
     }
     for (index = 0; index < count; index++) {
@@ -1180,6 +1197,9 @@ chat_pairs(PyObject *module, PyObject *lines)
             goto error;
         }
     }
+    if (longest_line_after(lines, count, "chat_pairs") < 0) {
+        goto error;
+    }
     for (index = 0; index < count; index++) {
         line = PyList_GET_ITEM(lines, index);
         status = read_chat((const unsigned char *)PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line),
@@ -1234,11 +1254,14 @@ suspect_lines(PyObject *module, PyObject *lines)
         return NULL;
     }
     count = PyList_GET_SIZE(lines);
-    out = PyMem_Malloc((size_t)longest + 1);
     suspects = PyList_New(0);
-    if (out == NULL || suspects == NULL) {
-        PyMem_Free(out);
+    if (suspects == NULL || (longest = longest_line_after(lines, count, "suspect_lines")) < 0) {
         Py_XDECREF(suspects);
+        return NULL;
+    }
+    out = PyMem_Malloc((size_t)longest + 1);
+    if (out == NULL) {
+        Py_DECREF(suspects);
         return PyErr_NoMemory();
     }
     for (index = 0; index < count; index++) {

@@ -489,3 +489,52 @@ def test_keys_are_sorted_by_code_point_and_an_escaped_one_is_left_to_python():
 def test_anything_but_a_list_of_bytes_is_a_type_error(function, lines):
     with pytest.raises(TypeError, match=rf"{function}\(\) takes a list of bytes"):
         getattr(native, function)(lines)
+
+
+#: Lines changed by a garbage collector's callback as soon as it starts, which a list the
+#: function makes may start: read as they were measured, they were freed items, or lines
+#: longer than the buffer sized for them (a write past its end).
+GC_CHANGES_THE_LINES = """
+import gc
+import sys
+from pytest_finetune import _native
+line = b'{"prompt": "a ->", "completion": " b\\\\n"}'
+lines = [line] * 50
+armed = False
+def change(phase, info):
+    global armed
+    if phase == "start" and armed:
+        armed = False
+        gc.set_threshold(700)
+        lines[:] = [line.replace(b"a ->", b"\\\\u00e9" * 100_000)] * int(sys.argv[2])
+gc.callbacks.append(change)
+# Lists kept so that the next one made is new (not reused), and counted by the collector.
+kept = [[] for _ in range(200)]
+gc.set_threshold(1)
+gc.collect()
+armed = True
+read = getattr(_native, sys.argv[1])
+try:
+    print(read(lines) == read(list(lines)))
+except RuntimeError as error:
+    print(error)
+"""
+
+
+@built
+@pytest.mark.parametrize("function", ["plain_pairs", "suspect_lines", "chat_pairs"])
+def test_lines_the_garbage_collector_changes_as_they_are_read_do_not_crash_it(function):
+    def run(count: int) -> tuple[int, str]:
+        ran = subprocess.run(
+            [sys.executable, "-c", GC_CHANGES_THE_LINES, function, str(count)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return ran.returncode, ran.stdout
+
+    # As many lines, longer ones: read as they are now.
+    assert run(50) == (0, "True\n")
+    # Fewer lines: not read at all.
+    assert run(10) == (0, f"{function}(): the list of lines changed size\n")

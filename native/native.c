@@ -472,8 +472,9 @@ read_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, unsigned c
             return -1;
         }
         here += 2;
-        quote = memchr(here, '"', (size_t)(stop - here));
-        if (quote == NULL) {
+        /* The quote found before ends the string unless the escape was that quote (read
+           again after each escape, a text of many took time in their square). */
+        if (quote < here && (quote = memchr(here, '"', (size_t)(stop - here))) == NULL) {
             return -1;
         }
         escape = memchr(here, '\\', (size_t)(quote - here));

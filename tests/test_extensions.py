@@ -2,9 +2,10 @@
 
 ``native/native.c`` reads plain prompt/completion lines (their texts' fingerprints, and
 whether the screen may flag them) and says which lines of any format the screen may
-flag (``tests/test_departures.py`` tests the module's other part). The Python pass is the reference: every text it flags must be flagged here too
-(a false alarm only costs the Python screen of that text), and the findings of a file
-must be the same with the extension and without it.
+flag. The Python pass is the reference: every text it flags must be flagged here too (a
+false alarm only costs the Python screen of that text), and the findings of a file must
+be the same with the extension and without it. The module's other parts are tested
+beside their Python: ``test_departures.py`` and ``test_plain_roles.py``.
 """
 
 from __future__ import annotations

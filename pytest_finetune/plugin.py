@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from pytest_finetune import plugin_options
+from pytest_finetune import plugin_options, quick_exit
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
 from pytest_finetune.config_keys import ConfigError
@@ -128,6 +128,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     session.config.stash[STATE].close()
+    ours = (CheckItem, ChecksItem, TrainItem)
+    quick_exit.session_ran(all(isinstance(item, ours) for item in session.items))
 
 
 @pytest.hookimpl(optionalhook=True)

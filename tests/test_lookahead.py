@@ -259,6 +259,26 @@ def test_processes_that_cannot_start_leave_every_scan_to_this_process(tmp_path, 
     assert [ahead.take(item.key) for item in files] == [None] * len(files)
 
 
+def test_this_process_is_frozen_as_its_processes_start_until_they_stop(tmp_path, monkeypatch):
+    # Frozen and thawed at each scan asked for, every object of this process would go
+    # to the oldest generation, whose garbage waits for a full collection: a run on
+    # 20,000 files grew to 700 MB, against 390 MB without processes.
+    calls: list[str] = []
+    monkeypatch.setattr(lookahead.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr(lookahead.gc, "unfreeze", lambda: calls.append("unfreeze"))
+    files = upcoming(tmp_path, 60)
+    ahead = lookahead.Lookahead(files, 2, {})
+    try:
+        taken = [ahead.take(item.key) for item in files]
+        assert calls == ["freeze"]
+    finally:
+        ahead.close()
+    assert sum(scan is not None for scan in taken) == len(files) - 1  # all but the first
+    assert calls == ["freeze", "unfreeze"]
+    ahead.close()
+    assert calls == ["freeze", "unfreeze"]  # thawed once
+
+
 def test_a_process_killed_while_scanning_ahead_leaves_the_rest_to_this_process(tmp_path):
     files = upcoming(tmp_path, 80)
     ahead = lookahead.Lookahead(files, 2, {})

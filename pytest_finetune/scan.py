@@ -317,10 +317,6 @@ class _Runner:
         self._batched[fmt] = plan
         return plan
 
-    def visit(self, record: Record) -> None:
-        """Give ``record`` to every check that visits its format."""
-        self._visit(record, self.visitors(record.format), self._owners[record.format])
-
     def _visit(
         self, record: Record, visitors: list[Callable[[Record], None]], owners: list[Check]
     ) -> None:

@@ -42,8 +42,16 @@ roles_of(PyObject *messages)
         Py_RETURN_NONE;
     }
     for (Py_ssize_t index = 0; index < count; index++) {
-        PyObject *role = plain_role(PyList_GET_ITEM(messages, index));
+        /* A message's keys may be str subclasses whose __eq__, run by the lookups, may
+           change the list (and free the message): held, and the list read again. */
+        if (PyList_GET_SIZE(messages) != count) {
+            Py_DECREF(roles);
+            Py_RETURN_NONE;
+        }
+        PyObject *message = Py_NewRef(PyList_GET_ITEM(messages, index));
+        PyObject *role = plain_role(message);
         if (role == NULL) {
+            Py_DECREF(message);
             Py_DECREF(roles);
             if (PyErr_Occurred()) {
                 return NULL;
@@ -51,6 +59,7 @@ roles_of(PyObject *messages)
             Py_RETURN_NONE;
         }
         PyTuple_SET_ITEM(roles, index, Py_NewRef(role));
+        Py_DECREF(message);
     }
     return roles;
 }

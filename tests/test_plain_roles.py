@@ -149,3 +149,32 @@ def test_lists_the_garbage_collector_changes_as_c_reads_them_do_not_crash_it():
         timeout=60,
     )
     assert (ran.returncode, ran.stdout) == (0, "50 True\n"), ran.stderr
+
+
+#: A message whose key is a str subclass (data not read from JSON) whose ``__eq__``,
+#: which the C's lookups run, empties the chat's list: the C must read it as it is after.
+EQ_CLEARS_THE_LIST = """
+from pytest_finetune import _native
+class Key(str):
+    def __eq__(self, other):
+        held.extend(messages)  # the messages stay alive: only the list changes
+        messages.clear()
+        return str.__eq__(self, other)
+    __hash__ = str.__hash__
+held = []
+messages = [{Key("content"): "hi", "role": "user"}]
+messages += [{"role": "user", "content": "x"} for _ in range(50)]
+print(_native.plain_roles([{"messages": messages}], [messages]))
+"""
+
+
+@built
+def test_a_key_whose_comparison_changes_the_list_as_c_reads_it_does_not_crash_it():
+    ran = subprocess.run(
+        [sys.executable, "-c", EQ_CLEARS_THE_LIST],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (ran.returncode, ran.stdout) == (0, "[None]\n"), ran.stderr

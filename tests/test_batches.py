@@ -23,7 +23,6 @@ from pytest_finetune.checks import tokens
 from pytest_finetune.checks.file.format import MixedFormats
 from pytest_finetune.checks.prompt_completion.survey import _Survey
 from pytest_finetune.checks.registry import Check
-from pytest_finetune.checks.survey import Surveyed
 from pytest_finetune.duplicate_keys import may_have_duplicate_key, suspects
 from pytest_finetune.formats import Format, detect
 from pytest_finetune.lint import lint
@@ -49,8 +48,14 @@ def realistic_file(tmp_path, kind: str):
 
 def record_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """Turn every batch visitor off: each record goes through ``visit``."""
-    monkeypatch.setattr(Check, "batch_visitor", lambda self, fmt: None)
-    monkeypatch.setattr(Surveyed, "batch_visitor", lambda self, fmt: None)
+    # Every class that offers one (a check of its own, such as FT201, or a survey's).
+    for kind in (Check, *_subclasses(Check)):
+        if "batch_visitor" in vars(kind):
+            monkeypatch.setattr(kind, "batch_visitor", lambda self, fmt: None)
+
+
+def _subclasses(kind: type) -> list[type]:
+    return [sub for child in kind.__subclasses__() for sub in (child, *_subclasses(child))]
 
 
 def both_ways(path, monkeypatch, settings=EVERY_CHECK) -> tuple[dict, dict]:

@@ -129,7 +129,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_sessionfinish(session: pytest.Session) -> None:
     session.config.stash[STATE].close()
     ours = (CheckItem, ChecksItem, TrainItem)
-    quick_exit.session_ran(all(isinstance(item, ours) for item in session.items))
+    # A session with no items may have run the user's tests elsewhere (a pytest-xdist
+    # controller, whose hooks see their reports): not known to have run only datasets.
+    items = session.items
+    quick_exit.session_ran(bool(items) and all(isinstance(item, ours) for item in items))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -53,6 +53,18 @@ def test_a_run_with_the_users_tests_exits_as_python_does(tmp_path):
     assert run_in_a_process(tmp_path) == "frozen: False"
 
 
+def test_the_controller_of_a_distributed_run_of_the_users_tests_exits_as_python_does(tmp_path):
+    # A pytest-xdist controller runs no item itself (its session has none) but the
+    # user's hooks, which see the workers' reports of the user's tests, run in it.
+    files = {
+        "conftest.py": SAYS_IF_FROZEN,
+        "data/train.jsonl": jsonl(*intents(30)),
+        "test_model.py": "def test_it():\n    assert True\n",
+    }
+    write_files(tmp_path, files)
+    assert run_in_a_process(tmp_path, "-n", "2") == "frozen: False"
+
+
 @pytest.mark.parametrize(
     ("sessions", "frozen"),
     [([True], True), ([True, True], True), ([True, False], False), ([False, True], False)],

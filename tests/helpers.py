@@ -8,6 +8,8 @@ import multiprocessing.connection
 import os
 import signal
 import struct
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -61,3 +63,16 @@ def assert_pool_threads_end(seconds: float = 30) -> None:
     while any(thread.is_alive() for thread in list(concurrent.futures.process._threads_wakeups)):
         assert time.monotonic() < deadline, "a process pool's thread would keep this process alive"
         time.sleep(0.05)
+
+
+def run_python(code: str, *args: str) -> tuple[int, str]:
+    """Run ``code`` in a Python process of its own: its exit status and what it printed.
+
+    For what may crash the process (a C function reading what Python changed under it).
+    """
+    ran = subprocess.run(
+        [sys.executable, "-c", code, *args], check=False, capture_output=True, text=True, timeout=60
+    )
+    if ran.returncode:
+        print(ran.stderr, file=sys.stderr)  # shown with the test's failure
+    return ran.returncode, ran.stdout

@@ -8,10 +8,9 @@ and against each other on random ones.
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 
 import pytest
+from helpers import run_python
 from test_extensions import built, native
 
 from pytest_finetune import extensions
@@ -160,11 +159,4 @@ print(_native.departures(prompts, completions, " ->", ">", "\\n", "\\n", True, T
 
 @built
 def test_lists_the_garbage_collector_changes_as_c_reads_them_do_not_crash_it():
-    ran = subprocess.run(
-        [sys.executable, "-c", GC_CLEARS_THE_LISTS],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert (ran.returncode, ran.stdout) == (0, "[]\n"), ran.stderr
+    assert run_python(GC_CLEARS_THE_LISTS) == (0, "[]\n")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import COMPILED, needs_encodings, python_only
+from helpers import run_python
 from test_batches import EDGES, TOKENS_COUNTED_OR_SAMPLED, realistic_file, scan
 from test_chunks import differences, rendered, write_rows
 
@@ -532,14 +533,7 @@ else:
 @pytest.mark.parametrize("function", ["plain_pairs", "suspect_lines", "chat_pairs"])
 def test_lines_the_garbage_collector_changes_as_they_are_read_do_not_crash_it(function):
     def run(count: int) -> tuple[int, str]:
-        ran = subprocess.run(
-            [sys.executable, "-c", GC_CHANGES_THE_LINES, function, str(count)],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        return ran.returncode, ran.stdout
+        return run_python(GC_CHANGES_THE_LINES, function, str(count))
 
     # As many lines, longer ones: read as they are before or after the collection.
     assert run(50) == (0, "True\n")

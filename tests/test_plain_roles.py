@@ -10,11 +10,10 @@ other on random ones.
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from typing import Any
 
 import pytest
+from helpers import run_python
 from test_extensions import built, native
 
 from pytest_finetune import extensions
@@ -141,14 +140,7 @@ print(len(found), set(found) <= {None, ("user",) * 3})
 
 @built
 def test_lists_the_garbage_collector_changes_as_c_reads_them_do_not_crash_it():
-    ran = subprocess.run(
-        [sys.executable, "-c", GC_CLEARS_THE_LISTS],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert (ran.returncode, ran.stdout) == (0, "50 True\n"), ran.stderr
+    assert run_python(GC_CLEARS_THE_LISTS) == (0, "50 True\n")
 
 
 #: A message whose key is a str subclass (data not read from JSON) whose ``__eq__``,
@@ -170,11 +162,4 @@ print(_native.plain_roles([{"messages": messages}], [messages]))
 
 @built
 def test_a_key_whose_comparison_changes_the_list_as_c_reads_it_does_not_crash_it():
-    ran = subprocess.run(
-        [sys.executable, "-c", EQ_CLEARS_THE_LIST],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert (ran.returncode, ran.stdout) == (0, "[None]\n"), ran.stderr
+    assert run_python(EQ_CLEARS_THE_LIST) == (0, "[None]\n")

@@ -143,9 +143,8 @@ class Lookahead:
             # The processes start with the first scans: what this process holds (a
             # pytest session's nodes) is frozen for them, so that their garbage
             # collections neither walk it nor copy its pages, and so it stays until the
-            # processes stop: this process's collections need not walk it either.
-            # (Thawed at each scan, every object went to the oldest generation, whose
-            # garbage waits for a full collection: 700 MB for 20,000 files, not 390.)
+            # processes stop (thawed after each submit instead, every object would go to
+            # the oldest generation, whose garbage waits for a full collection).
             if not self._frozen:
                 gc.freeze()
                 self._frozen = True

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 class _Sessions:
     """What the pytest sessions of this process ran, as each ends."""
 
-    ended: int = 0
+    #: Whether the exit's freeze is registered (at the first session's end).
+    registered: bool = False
     only_datasets: bool = True
 
 
@@ -30,9 +31,9 @@ _SESSIONS = _Sessions()
 
 def session_ran(only_datasets: bool) -> None:
     """Note, as a pytest session ends, whether it ran only the plugin's items."""
-    if not _SESSIONS.ended:
+    if not _SESSIONS.registered:
         atexit.register(_freeze_if_only_datasets)
-    _SESSIONS.ended += 1
+        _SESSIONS.registered = True
     _SESSIONS.only_datasets = _SESSIONS.only_datasets and only_datasets
 
 

@@ -15,7 +15,8 @@
  *   canonical JSON as orjson writes it (a line only orjson writes exactly is left).
  *
  * The other files hold the surveys' cheap tests of a batch (see native.h):
- * departures.c the prompt/completion survey's, roles.c the chat schema walk's.
+ * departures.c the prompt/completion survey's, roles.c the chat schema walk's; runs.c
+ * is the reader's fast path.
  */
 #include "native.h"
 #include <stdint.h>
@@ -1290,6 +1291,7 @@ static PyMethodDef methods[] = {
     {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
     {"departures", departures, METH_VARARGS, departures_doc},
     {"plain_roles", plain_roles, METH_VARARGS, plain_roles_doc},
+    {"read_run", read_run, METH_VARARGS, read_run_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -31,4 +31,8 @@ extern const char departures_doc[];
 PyObject *plain_roles(PyObject *self, PyObject *args);
 extern const char plain_roles_doc[];
 
+/* runs.c: the reader's fast path, the lines of a block of the file in one go. */
+PyObject *read_run(PyObject *self, PyObject *args);
+extern const char read_run_doc[];
+
 #endif

@@ -20,3 +20,6 @@ def departures(
 def plain_roles(
     datas: list[dict[str, object]], conversations: list[object], /
 ) -> list[tuple[str, ...] | None]: ...
+def read_run(
+    buffer: bytes, start: int, limit: int, final: bool, loads: object, error: object, /
+) -> tuple[list[bytes], list[dict[str, object]], list[int], int]: ...

@@ -60,3 +60,8 @@ departures: Callable[..., list[int] | None] | None = _compiled("departures")
 #: The chat schema walk's cheap test of a batch (``chat.survey._plain_roles``): for each
 #: chat, its roles in order if it is plain, else ``None``.
 plain_roles: Callable[..., list[tuple[str, ...] | None]] | None = _compiled("plain_roles")
+#: The reader's fast path (``runs.read_run``): the lines of a block of the file, parsed,
+#: while each is one JSON object.
+read_run: Callable[..., tuple[list[bytes], list[dict[str, Any]], list[int], int]] | None = (
+    _compiled("read_run")
+)

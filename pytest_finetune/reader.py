@@ -20,13 +20,16 @@ import json
 import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import orjson
 
+from pytest_finetune import extensions, runs
 from pytest_finetune.duplicate_keys import duplicate_key, may_have_duplicate_key
 from pytest_finetune.json_documents import Document
+from pytest_finetune.runs import Run
 from pytest_finetune.syntax_problems import ParsedLine, Problem, SyntaxProblem, json_type
 
 # What the reader yields is part of its interface: the modules that read files import
@@ -37,6 +40,7 @@ __all__ = [
     "ParsedLine",
     "Problem",
     "Reader",
+    "Run",
     "Span",
     "SyntaxProblem",
     "holds_examples",
@@ -50,6 +54,8 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 #: say exactly what it holds; a larger one is described from its first line.
 _DOCUMENT_PROBE_BYTES = 64 * 1024 * 1024
 _SNIFF_BYTES = 8192
+#: Bytes read at a time past the file's first line with content (see ``runs``).
+_BLOCK_BYTES = 512 * 1024
 _BOM = b"\xef\xbb\xbf"
 _MAGIC = {
     b"\x1f\x8b": "gzip-compressed data (decompress it first: gunzip -k FILE)",
@@ -126,6 +132,27 @@ class Reader:
         return stream.tell() if stream is not None and not stream.closed else self.size
 
     def __iter__(self) -> Iterator[ParsedLine | SyntaxProblem]:
+        for item in self._read():
+            if type(item) is Run:
+                yield from zip(count(item.first_line), item.raws, item.datas)
+            else:
+                yield item  # type: ignore[misc]
+
+    def runs(self) -> Iterator[Run | SyntaxProblem]:
+        """What iterating yields, with the records in runs of lines in a row.
+
+        Most records come in long runs, read in one go; a record worked out the slow
+        way (the file's first, one after a problem, one of a JSON document) is a run
+        of its own.
+        """
+        for item in self._read():
+            if type(item) is tuple:
+                line, raw, data = cast("ParsedLine", item)
+                yield Run(line, [raw], [data], [])
+            else:
+                yield item  # type: ignore[misc]
+
+    def _read(self) -> Iterator[Run | ParsedLine | SyntaxProblem]:
         with self.path.open("rb") as stream:
             self._stream = stream
             if not self.span.first:
@@ -183,39 +210,63 @@ class Reader:
         yield SyntaxProblem(Problem.EMPTY_FILE, None, "only whitespace" if self.lines else "")
         return False
 
-    def _rest(self, stream: BinaryIO) -> Iterator[ParsedLine | SyntaxProblem]:
+    def _rest(self, stream: BinaryIO) -> Iterator[Run | ParsedLine | SyntaxProblem]:
         """The lines after the first with content: the hot loop of the lint.
 
-        A line that is one object with no duplicate key takes the fast path; anything
-        else (CRLF, a line too long, bad JSON or UTF-8) is worked out by :meth:`_line`.
+        The file is read a block at a time, and the lines that are one object each with
+        no duplicate key are parsed in one go (:func:`runs.read_run`); any other line
+        (CRLF, too long, bad JSON or UTF-8) is read again from the file and worked out
+        by :meth:`_line`.
         """
-        loads = orjson.loads
+        read_run = extensions.read_run or runs.read_run
         limit = self.max_line_bytes
-        duplicate_keys = self.duplicate_keys
-        last = self._last
-        number = self.lines
-        size = self.size
+        number, size, last = self.lines, self.size, self._last
         # Spans end at a line boundary: the span is read when ``size`` reaches its end.
-        end = self.span.end if self.span.end is not None else float("inf")
-        while size < end and (raw := stream.readline(limit + 1)):
-            last = raw
-            number += 1
-            if raw[-2:-1] != b"\r" and len(raw) <= limit:
-                try:
-                    data = loads(raw)
-                except orjson.JSONDecodeError:
-                    data = None
-                if type(data) is dict and not (
-                    duplicate_keys and may_have_duplicate_key(raw, data)
+        end = self.span.end
+        # The bytes read and not yet taken are ``buffer[at:]``, from ``size`` in the file.
+        buffer, at = b"", 0
+        while True:
+            pending = len(buffer) - at
+            # A line longer than a block is read as much again each time: linear.
+            want = max(_BLOCK_BYTES, min(pending, limit + 1 - pending))
+            if end is not None:
+                want = min(want, end - size - pending)
+            block = stream.read(want) if want > 0 else b""
+            final = not block  # the span's last bytes are in the buffer
+            buffer, at = buffer[at:] + block, 0
+            while at < len(buffer):
+                raws, datas, new_keys, stop = read_run(
+                    buffer, at, limit, final, orjson.loads, orjson.JSONDecodeError
+                )
+                if self.duplicate_keys:
+                    raws, datas, new_keys, stop = _before_duplicate_keys(
+                        raws, datas, new_keys, at, stop
+                    )
+                if raws:
+                    yield Run(number + 1, raws, datas, new_keys)
+                    number += len(raws)
+                    size += stop - at
+                    last = raws[-1]
+                    at = stop
+                if at == len(buffer) or (
+                    not final and buffer.find(b"\n", at) < 0 and len(buffer) - at <= limit
                 ):
-                    size += len(raw)
-                    yield number, raw, data
-                    continue
-            self.lines, self.size = number, size
-            yield from self._line(stream, raw)
-            size = self.size
+                    break  # the rest of a line that the next block holds
+                # A line that the fast path did not take, read again the slow way.
+                buffer_end = size - at + len(buffer)
+                stream.seek(size)
+                self.lines, self.size = number + 1, size
+                yield from self._line(stream, stream.readline(limit + 1))
+                number, size, last = self.lines, self.size, self._last
+                if size < buffer_end:  # the line ended inside the buffer: on from there
+                    at = len(buffer) - (buffer_end - size)
+                    stream.seek(buffer_end)
+                else:  # the line went on past the buffer: read on from its end
+                    buffer, at = b"", 0
+            if final:
+                break
         self.lines, self.size = number, size
-        if size < end and last and not last.endswith(b"\n"):  # the file's end, not a span's
+        if (end is None or size < end) and last and not last.endswith(b"\n"):
             yield SyntaxProblem(Problem.MISSING_FINAL_NEWLINE, number)
 
     def _line(self, stream: BinaryIO, raw: bytes) -> list[ParsedLine | SyntaxProblem]:
@@ -336,6 +387,21 @@ def _sniff(head: bytes) -> SyntaxProblem | None:
             Problem.BINARY_FILE, None, f"{controls} control bytes in its first {len(head)}"
         )
     return None
+
+
+def _before_duplicate_keys(
+    raws: list[bytes], datas: list[dict[str, Any]], new_keys: list[int], start: int, stop: int
+) -> tuple[list[bytes], list[dict[str, Any]], list[int], int]:
+    """The part of a run before its first line that may have a duplicate key.
+
+    ``read_run`` read the run from ``start``; :meth:`Reader._line` works the line out.
+    """
+    for index, (raw, data) in enumerate(zip(raws, datas, strict=True)):
+        if may_have_duplicate_key(raw, data):
+            taken = raws[:index]
+            cut = [at for at in new_keys if at < index]
+            return taken, datas[:index], cut, start + sum(map(len, taken))
+    return raws, datas, new_keys, stop
 
 
 def _skip_rest_of_line(stream: BinaryIO, chunk: int) -> int:

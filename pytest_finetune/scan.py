@@ -14,9 +14,9 @@ keep, which by contract does not grow with the file except for hashes of example
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from pytest_finetune.conventions import HEAD_RECORDS
 from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_openai
 from pytest_finetune.duplicate_keys import duplicate_key, suspects
 from pytest_finetune.formats import BY_VALUE, Batch, Format, Record, detect
-from pytest_finetune.reader import WHOLE, Problem, Reader, Span, SyntaxProblem
+from pytest_finetune.reader import WHOLE, Problem, Reader, Run, Span, SyntaxProblem
 
 #: Records between two calls of a scan's ``progress``: a few a second on a large file.
 PROGRESS_RECORDS = 8192
@@ -157,38 +157,48 @@ class ChunkScan:
         lines: list[int] = []
         raws: list[bytes] = []
         datas: list[dict[str, Any]] = []
-        # Records with the keys of the one before have its format (see ``BY_VALUE``).
-        keys: Any = None
-        fmt = Format.UNKNOWN
-        for item in reader:
-            if type(item) is tuple:
-                examples += 1
-                line, raw, data = item
-                if data.keys() != keys:
-                    fmt = detect(data)
-                    keys = data.keys() if BY_VALUE.isdisjoint(data) else None
-                if head is None:
-                    # The hot path: three appends, and a call per batch.
+        for run in reader.runs():
+            if type(run) is SyntaxProblem:
+                if lines:
+                    runner.visit_batch(Batch(batch_format, lines, raws, datas))
+                    lines, raws, datas = [], [], []
+                runner.problem(run)
+                continue
+            assert isinstance(run, Run)
+            first_line = run.first_line
+            for fmt, begin, stop in _stretches(run):
+                start = begin
+                if head is not None:
+                    taken = min(stop, start + HEAD_RECORDS - len(head))
+                    head.extend(
+                        map(
+                            Record,
+                            range(first_line + start, first_line + taken),
+                            run.raws[start:taken],
+                            run.datas[start:taken],
+                            repeat(fmt),
+                        )
+                    )
+                    start = taken
+                    if len(head) >= HEAD_RECORDS:
+                        runner.start(head)
+                        head = None
+                # The hot path: a few slices, and a call per batch.
+                while start < stop:
                     if fmt is not batch_format or len(lines) >= BATCH_RECORDS:
                         if lines:
                             runner.visit_batch(Batch(batch_format, lines, raws, datas))
                             lines, raws, datas = [], [], []
                         batch_format = fmt
-                    lines.append(line)
-                    raws.append(raw)
-                    datas.append(data)
-                    if progress is not None and not examples % PROGRESS_RECORDS:
-                        progress(examples, reader.position() - chunk.span.start)
-                    continue
-                head.append(Record(line, raw, data, fmt))
-                if len(head) >= HEAD_RECORDS:
-                    runner.start(head)
-                    head = None
-            else:
-                if lines:
-                    runner.visit_batch(Batch(batch_format, lines, raws, datas))
-                    lines, raws, datas = [], [], []
-                runner.problem(item)  # type: ignore[arg-type]
+                    taken = min(stop, start + BATCH_RECORDS - len(lines))
+                    lines.extend(range(first_line + start, first_line + taken))
+                    raws.extend(run.raws[start:taken])
+                    datas.extend(run.datas[start:taken])
+                    start = taken
+            before = examples
+            examples += len(run.raws)
+            if progress is not None and examples // PROGRESS_RECORDS > before // PROGRESS_RECORDS:
+                progress(examples, reader.position() - chunk.span.start)
         if lines:
             runner.visit_batch(Batch(batch_format, lines, raws, datas))
         if head is not None:
@@ -224,6 +234,29 @@ def merge(states: list[ChunkState], shared: dict[str, Any] | None = None) -> Sca
         complete = later.complete
     runner.finish()
     return ScanResult(stats, context.outcomes)
+
+
+def _stretches(run: Run) -> Iterator[tuple[Format, int, int]]:
+    """The longest stretches of a run whose records are of one format, and their bounds.
+
+    A record with the keys of the one before has its format, except where a key's value
+    decides it (see ``BY_VALUE``): those records are told apart one by one.
+    """
+    datas = run.datas
+    fmt, begin, start = None, 0, 0
+    for stop in (*run.new_keys, len(datas)):
+        if BY_VALUE.isdisjoint(datas[start]):
+            kinds: Iterable[tuple[Format, int]] = ((detect(datas[start]), start),)
+        else:
+            kinds = ((detect(datas[index]), index) for index in range(start, stop))
+        for kind, at in kinds:
+            if kind is not fmt:
+                if fmt is not None:
+                    yield fmt, begin, at
+                fmt, begin = kind, at
+        start = stop
+    if fmt is not None:
+        yield fmt, begin, len(datas)
 
 
 def _head(path: Path, max_line_bytes: int) -> list[Record]:

@@ -68,12 +68,13 @@ def test_the_line_never_wraps():
 
 
 # What pytest shows, run in a terminal (a pseudo-terminal here) and elsewhere. The
-# conftest makes every scan long: progress from the first record after the head.
+# conftest makes every scan long: progress every 1,000 records, said as the reader's
+# runs end (the first line is read alone, the 1,199 others in one run).
 CONFTEST = """
 import importlib
 
 importlib.import_module("pytest_finetune.outputs.progress").AFTER = 0.0
-importlib.import_module("pytest_finetune.scan").PROGRESS_RECORDS = 1
+importlib.import_module("pytest_finetune.scan").PROGRESS_RECORDS = 1000
 """
 
 
@@ -109,7 +110,7 @@ def run_pytest(tmp_path: Path, *, terminal: bool) -> str:
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_a_terminal_shows_the_progress_and_junit_does_not(tmp_path):
     output = run_pytest(tmp_path, terminal=True)
-    assert "train.jsonl \x1b[13G\x1b[K1,001 records, " in output
+    assert "train.jsonl \x1b[13G\x1b[K1,200 records, " in output
     assert "MB/s, " in output
     assert "1 passed" in output
     assert "records" not in (tmp_path / "junit.xml").read_text()

@@ -1,0 +1,72 @@
+"""The reader's fast path: the lines in a row that are each one JSON object, in one go.
+
+Nearly every line of a dataset holds one JSON object and nothing to report. The reader
+takes a block of the file at a time, and :func:`read_run` parses its lines up to the
+first that is anything else (CRLF, too long, bad JSON, not an object, cut by the end of
+the block), which the reader then works out the slow way, a line at a time. The lines
+read in one go come out as a :class:`Run`: lists that the scan hands on as batches,
+with no Python a record in between. ``native/runs.c`` is :func:`read_run` in C, where
+the extension was built.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Run(NamedTuple):
+    """Lines in a row that each hold one JSON object, with nothing to report about them."""
+
+    #: The number of the first line; the others follow it, one a line.
+    first_line: int
+    #: Each line's bytes, its newline included.
+    raws: list[bytes]
+    #: Each line's object.
+    datas: list[dict[str, Any]]
+    #: The indexes of the objects whose keys are not those of the object before them:
+    #: where the records' format may change (the first object's is never listed).
+    new_keys: list[int]
+
+
+def read_run(  # noqa: PLR0917 (positional, as the C function's)
+    buffer: bytes, start: int, limit: int, final: bool, loads: Any, error: Any
+) -> tuple[list[bytes], list[dict[str, Any]], list[int], int]:
+    """Parse ``buffer``'s lines from ``start`` on while each is one JSON object.
+
+    A line is taken if it ends with a newline (or ``buffer`` ends the text: ``final``),
+    is at most ``limit`` bytes, has no carriage return before its last byte, and
+    ``loads`` makes an exact ``dict`` of it; ``loads`` raising ``error`` ends the run,
+    like any other line not taken. Returns the lines, their objects, the indexes of
+    those whose keys differ from the object before's (:attr:`Run.new_keys`), and where
+    the first line not taken starts (``len(buffer)`` if none).
+    """
+    raws: list[bytes] = []
+    datas: list[dict[str, Any]] = []
+    new_keys: list[int] = []
+    keys = None
+    at, end = start, len(buffer)
+    while at < end:
+        newline = buffer.find(b"\n", at)
+        if newline >= 0:
+            stop = newline + 1
+        elif final:
+            stop = end
+        else:
+            break
+        if stop - at > limit or (stop - at >= 2 and buffer[stop - 2] == 0x0D):
+            break
+        raw = buffer[at:stop]
+        try:
+            data = loads(raw)
+        except error:
+            break
+        if type(data) is not dict:
+            break
+        if data.keys() != keys:
+            if keys is not None:
+                new_keys.append(len(datas))
+            keys = data.keys()
+        raws.append(raw)
+        datas.append(data)
+        at = stop
+    return raws, datas, new_keys, at

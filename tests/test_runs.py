@@ -1,0 +1,255 @@
+"""The reader's fast path: a block of the file at a time, its lines parsed in one go.
+
+``read_run`` takes the lines of a buffer while each is one JSON object, and stops at the
+first that is anything else, which the reader then works out the slow way. Both
+implementations (Python, and C where the extension is built) are held to the same
+cases, and to each other on random buffers. The reader reads the same records and
+problems, on the same lines, whatever the size of its blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import orjson
+import pytest
+from test_batches import realistic_file
+from test_chunks import differences, in_processes, rendered
+
+from pytest_finetune import Settings, extensions, reader, runs
+from pytest_finetune.lint import lint
+from pytest_finetune.reader import Problem, Reader, Run, Span, SyntaxProblem
+
+
+def read_run(buffer: bytes, start: int = 0, limit: int = 1000, final: bool = True) -> tuple:
+    """``read_run`` as the reader calls it: the C one where it is built and used."""
+    implementation = extensions.read_run or runs.read_run
+    return implementation(buffer, start, limit, final, orjson.loads, orjson.JSONDecodeError)
+
+
+def test_a_run_takes_every_line_of_one_object(implementation):
+    buffer = '{"prompt": "Grüß Gott ->", "completion": " 👋"}\n{"prompt": "b", "completion": "c"}\n'
+    buffer = buffer.encode()
+    raws, datas, new_keys, stop = read_run(buffer)
+    assert raws == buffer.splitlines(keepends=True)
+    assert datas == [
+        {"prompt": "Grüß Gott ->", "completion": " 👋"},
+        {"prompt": "b", "completion": "c"},
+    ]
+    assert (new_keys, stop) == ([], len(buffer))
+
+
+def test_a_run_says_where_the_keys_change_and_not_where_they_are_reordered(implementation):
+    lines = [
+        {"messages": []},
+        {"messages": [], "tools": []},  # 1: a key more
+        {"tools": [], "messages": []},  # the same keys, in another order
+        {"messages": []},  # 3
+        {"messages": [], "tool": []},  # 4: as many keys, one of them not the same
+    ]
+    buffer = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+    assert read_run(buffer)[2] == [1, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("odd", "why"),
+    [
+        (b'{"a": 1}\r\n', "a carriage return before the newline"),
+        (b"\n", "a blank line"),
+        (b'{"a": 1,}\n', "bad JSON"),
+        (b'{"a": "\xff"}\n', "bad UTF-8"),
+        (b'{"a": "\\ud800"}\n', "a lone surrogate, which orjson refuses"),
+        (b"[1, 2]\n", "an array"),
+        (b"42\n", "a number"),
+        (b'{"a": "' + b"x" * 1000 + b'"}\n', "a line longer than the limit"),
+    ],
+)
+def test_a_run_stops_at_the_first_line_that_is_not_one_object(implementation, odd, why):
+    first = b'{"a": 1}\n'
+    buffer = first + odd + b'{"a": 2}\n'
+    raws, datas, _, stop = read_run(buffer)
+    assert (raws, datas, stop) == ([first], [{"a": 1}], len(first)), why
+
+
+def test_a_line_of_exactly_the_limit_is_taken(implementation):
+    line = b'{"a": "xyz"}\n'
+    assert read_run(line, limit=len(line))[3] == len(line)
+    assert read_run(line, limit=len(line) - 1)[3] == 0
+
+
+def test_a_run_starts_where_it_is_told(implementation):
+    buffer = b'{"a": 1}\n{"b": 2}\n'
+    raws, datas, new_keys, stop = read_run(buffer, start=9)
+    assert (raws, datas, new_keys, stop) == ([b'{"b": 2}\n'], [{"b": 2}], [], len(buffer))
+
+
+def test_an_unfinished_last_line_waits_for_the_next_block_unless_the_text_ends(implementation):
+    buffer = b'{"a": 1}\n{"a": 2}'
+    assert read_run(buffer, final=False)[3] == 9
+    assert read_run(buffer, final=True)[1:] == ([{"a": 1}, {"a": 2}], [], len(buffer))
+
+
+def test_loads_failing_otherwise_than_on_bad_json_is_an_error(implementation):
+    implementation_of = extensions.read_run or runs.read_run
+
+    def loads(raw: bytes) -> object:
+        raise MemoryError
+
+    with pytest.raises(MemoryError):
+        implementation_of(b'{"a": 1}\n', 0, 100, True, loads, orjson.JSONDecodeError)
+
+
+def test_c_refuses_a_start_outside_the_buffer():
+    if extensions.read_run is None:
+        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+    with pytest.raises(ValueError, match="start"):
+        extensions.read_run(b"{}\n", 4, 100, True, orjson.loads, orjson.JSONDecodeError)
+
+
+def test_c_and_python_read_random_buffers_alike():
+    if extensions.read_run is None:
+        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+    pieces = [
+        b'{"prompt": "caf\xc3\xa9 ->", "completion": " oui"}\n',
+        b'{"messages": [{"role": "user", "content": "\xe4\xbd\xa0\xe5\xa5\xbd"}]}\n',
+        b'{"completion": " oui", "prompt": "x"}\n',
+        b'{"a": 1}\r\n',
+        b"\n",
+        b"[]\n",
+        b'{"a": "\\ud83d"}\n',
+        b'{"a": tru',
+        b'{"label": true}\n',
+    ]
+    generator = random.Random(7)
+    for _ in range(3000):
+        buffer = b"".join(generator.choices(pieces, k=generator.randint(0, 12)))
+        start = generator.randint(0, len(buffer))
+        limit = generator.choice([5, 40, 1000])
+        final = generator.random() < 0.5
+        args = (buffer, start, limit, final, orjson.loads, orjson.JSONDecodeError)
+        assert extensions.read_run(*args) == runs.read_run(*args), args
+
+
+# The reader: the same records and problems, on the same lines, whatever its blocks.
+
+MIXED = [
+    '{"prompt": "Grüß Gott ->", "completion": " hallo"}\n'.encode(),  # 1: the slow way
+    '{"prompt": "¿Qué tal? ->", "completion": " bien"}\n'.encode(),
+    b'{"prompt": "a", "prompt": "b", "completion": " c"}\n',  # 3: a duplicate key
+    '{"prompt": "Привет ->", "completion": " мир"}\r\n'.encode(),  # 4: CRLF
+    b"\n",  # 5: blank
+    b'{"prompt": "x", "completion": }\n',  # 6: bad JSON
+    b'{"prompt": "' + "é".encode() * 60 + b'", "completion": " long"}\n',  # 7: over 100 bytes
+    b'{"prompt": "\xff", "completion": " utf8"}\n',  # 8: bad UTF-8
+    b'{"messages": [{"role": "user", "content": "\xf0\x9f\x87\xab\xf0\x9f\x87\xb7"}]}\n',  # 9
+    b"[1, 2]\n",  # 10: an array
+    b'{"prompt": "\\ud83d ->", "completion": " lone"}\n',  # 11: parsed by json, not orjson
+    b'{"prompt": "end ->", "completion": " no newline"}',  # 12: the file's last line
+]
+EXPECTED = [
+    (1, "record"),
+    (2, "record"),
+    (3, Problem.DUPLICATE_KEY),
+    (3, "record"),
+    (4, Problem.CRLF),
+    (4, "record"),
+    (5, Problem.BLANK_LINE),
+    (6, Problem.INVALID_JSON),
+    (7, Problem.LINE_TOO_LONG),
+    (8, Problem.INVALID_UTF8),
+    (9, "record"),
+    (10, Problem.NOT_AN_OBJECT),
+    (11, "record"),
+    (12, "record"),
+    (12, Problem.MISSING_FINAL_NEWLINE),
+]
+
+
+def events(path, **options) -> list[tuple[int | None, object]]:
+    return [
+        (item.line, item.kind) if isinstance(item, SyntaxProblem) else (item[0], "record")
+        for item in Reader(path, max_line_bytes=100, **options)
+    ]
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 101, 4096])
+def test_the_reader_reads_the_same_lines_whatever_its_blocks(
+    implementation, tmp_path, monkeypatch, block
+):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"".join(MIXED))
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", block)
+    assert events(path) == EXPECTED
+    records = [item for item in Reader(path, max_line_bytes=100) if type(item) is tuple]
+    assert [data for _, _, data in records][1] == {"prompt": "¿Qué tal? ->", "completion": " bien"}
+    assert b"".join(raw for _, raw, _ in records) == b"".join(
+        MIXED[i - 1] for i in (1, 2, 3, 4, 9, 11, 12)
+    )
+
+
+def test_a_line_too_long_is_skipped_across_blocks(implementation, tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 16)
+    long = json.dumps({"prompt": "🙂" * 500, "completion": " x"}).encode() + b"\n"
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b'{"a": 1}\n' + long + b'{"a": 2}\n' + long + b'{"a": 3}\n')
+    assert events(path) == [
+        (1, "record"),
+        (2, Problem.LINE_TOO_LONG),
+        (3, "record"),
+        (4, Problem.LINE_TOO_LONG),
+        (5, "record"),
+    ]
+
+
+def test_a_line_longer_than_a_block_is_read_whole(implementation, tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 64)
+    row = {"prompt": "Ünïcödé " * 400 + "->", "completion": " ok"}
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b'{"a": 1}\n' + orjson.dumps(row) + b"\n")
+    items = list(Reader(path))
+    assert [type(item) for item in items] == [tuple, tuple]
+    assert items[1][0] == 2 and items[1][2] == row
+
+
+def test_the_records_come_in_runs_with_the_lines_worked_out_alone(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    rows = [{"prompt": f"{i} ->", "completion": " ok"} for i in range(5)]
+    lines = [orjson.dumps(row) + b"\n" for row in rows]
+    lines[3] = b"not json\n"
+    path.write_bytes(b"".join(lines))
+    items = list(Reader(path).runs())
+    assert (
+        items
+        == [
+            Run(1, lines[:1], rows[:1], []),  # the first line with content, the slow way
+            Run(2, lines[1:3], rows[1:3], []),
+            SyntaxProblem(Problem.INVALID_JSON, 4, items[2].detail, items[2].column),
+            Run(5, lines[4:5], rows[4:5], []),
+        ]
+    )
+    assert all(type(item) in {Run, SyntaxProblem} for item in items)
+
+
+def test_a_span_is_read_to_its_end_and_no_further(implementation, tmp_path, monkeypatch):
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 10)
+    lines = [orjson.dumps({"n": n, "text": "Ça va ? ✓"}) + b"\n" for n in range(6)]
+    path = tmp_path / "spans.jsonl"
+    path.write_bytes(b"".join(lines))
+    start = len(lines[0]) + len(lines[1])
+    end = start + len(lines[2]) + len(lines[3])
+    span = Reader(path, span=Span(start, end, 3))
+    assert [item[0] for item in span] == [3, 4]
+    assert (span.lines, span.size) == (4, end)
+
+
+def test_findings_are_the_same_whatever_the_blocks(implementation, tmp_path, monkeypatch):
+    for kind in ("prompt_completion", "chat"):
+        path = realistic_file(tmp_path, kind)
+        expected = rendered(lint(path, Settings(), display_path=path.name))
+        with monkeypatch.context() as patch:
+            patch.setattr(reader, "_BLOCK_BYTES", 333)
+            small = rendered(lint(path, Settings(), display_path=path.name))
+            chunked = rendered(in_processes(path, patch))
+        assert differences(small, expected) == {}, kind
+        assert differences(chunked, expected) == {}, kind

@@ -55,7 +55,7 @@ DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 _DOCUMENT_PROBE_BYTES = 64 * 1024 * 1024
 _SNIFF_BYTES = 8192
 #: Bytes read at a time past the file's first line with content (see ``runs``).
-_BLOCK_BYTES = 512 * 1024
+_BLOCK_BYTES = 128 * 1024
 _BOM = b"\xef\xbb\xbf"
 _MAGIC = {
     b"\x1f\x8b": "gzip-compressed data (decompress it first: gunzip -k FILE)",

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, cast
 import orjson
 
 from pytest_finetune import extensions, runs
-from pytest_finetune.duplicate_keys import duplicate_key, may_have_duplicate_key
+from pytest_finetune.duplicate_keys import duplicate_key
 from pytest_finetune.json_documents import Document
 from pytest_finetune.runs import Run
 from pytest_finetune.syntax_problems import ParsedLine, Problem, SyntaxProblem, json_type
@@ -213,10 +213,10 @@ class Reader:
     def _rest(self, stream: BinaryIO) -> Iterator[Run | ParsedLine | SyntaxProblem]:
         """The lines after the first with content: the hot loop of the lint.
 
-        The file is read a block at a time, and the lines that are one object each with
-        no duplicate key are parsed in one go (:func:`runs.read_run`); any other line
-        (CRLF, too long, bad JSON or UTF-8) is read again from the file and worked out
-        by :meth:`_line`.
+        The file is read a block at a time, and the lines that are one object each are
+        parsed in one go (:func:`runs.read_run`), then looked at for duplicate keys; any
+        other line (CRLF, too long, bad JSON or UTF-8) is read again from the file and
+        worked out by :meth:`_line`.
         """
         read_run = extensions.read_run or runs.read_run
         limit = self.max_line_bytes
@@ -238,12 +238,12 @@ class Reader:
                 raws, datas, new_keys, stop = read_run(
                     buffer, at, limit, final, orjson.loads, orjson.JSONDecodeError
                 )
-                if self.duplicate_keys:
-                    raws, datas, new_keys, stop = _before_duplicate_keys(
-                        raws, datas, new_keys, at, stop
-                    )
                 if raws:
-                    yield Run(number + 1, raws, datas, new_keys)
+                    run = Run(number + 1, raws, datas, new_keys)
+                    if self.duplicate_keys:
+                        yield from _with_duplicate_keys(run)
+                    else:
+                        yield run
                     number += len(raws)
                     size += stop - at
                     last = raws[-1]
@@ -389,19 +389,23 @@ def _sniff(head: bytes) -> SyntaxProblem | None:
     return None
 
 
-def _before_duplicate_keys(
-    raws: list[bytes], datas: list[dict[str, Any]], new_keys: list[int], start: int, stop: int
-) -> tuple[list[bytes], list[dict[str, Any]], list[int], int]:
-    """The part of a run before its first line that may have a duplicate key.
+def _with_duplicate_keys(run: Run) -> Iterator[Run | ParsedLine | SyntaxProblem]:
+    """A run, with each line that has a duplicate key taken out of it after its finding.
 
-    ``read_run`` read the run from ``start``; :meth:`Reader._line` works the line out.
+    The lines after one stay in a run: parsed once, they are not read again (the rest of
+    a block parsed again after each would take time as the square of its lines).
     """
-    for index, (raw, data) in enumerate(zip(raws, datas, strict=True)):
-        if may_have_duplicate_key(raw, data):
-            taken = raws[:index]
-            cut = [at for at in new_keys if at < index]
-            return taken, datas[:index], cut, start + sum(map(len, taken))
-    return raws, datas, new_keys, stop
+    begin = 0
+    for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
+        duplicate = duplicate_key(raw, data)
+        if duplicate is not None:
+            if begin < index:
+                yield run.part(begin, index)
+            yield SyntaxProblem(Problem.DUPLICATE_KEY, run.first_line + index, duplicate)
+            yield run.first_line + index, raw, data
+            begin = index + 1
+    if begin < len(run.raws):
+        yield run.part(begin, len(run.raws))
 
 
 def _skip_rest_of_line(stream: BinaryIO, chunk: int) -> int:

@@ -27,6 +27,13 @@ class Run(NamedTuple):
     #: where the records' format may change (the first object's is never listed).
     new_keys: list[int]
 
+    def part(self, begin: int, stop: int) -> Run:
+        """The lines from index ``begin`` up to ``stop`` (this run itself if all)."""
+        if begin == 0 and stop == len(self.raws):
+            return self
+        new_keys = [index - begin for index in self.new_keys if begin < index < stop]
+        return Run(self.first_line + begin, self.raws[begin:stop], self.datas[begin:stop], new_keys)
+
 
 def read_run(  # noqa: PLR0917 (positional, as the C function's)
     buffer: bytes, start: int, limit: int, final: bool, loads: Any, error: Any

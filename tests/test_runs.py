@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+from types import SimpleNamespace
 
 import orjson
 import pytest
@@ -229,6 +230,47 @@ def test_the_records_come_in_runs_with_the_lines_worked_out_alone(tmp_path):
         ]
     )
     assert all(type(item) in {Run, SyntaxProblem} for item in items)
+
+
+def test_a_line_with_a_duplicate_key_is_parsed_once(implementation, tmp_path, monkeypatch):
+    # Were a run cut at each such line and the rest of its block parsed again, a file of
+    # them would take time as the square of its lines.
+    path = tmp_path / "duplicates.jsonl"
+    lines = [
+        b'{"a": 1}\n',
+        b'{"b": 1}\n',
+        b'{"a": 1, "a": 2}\n',  # 3
+        b'{"a": 1}\n',
+        b'{"b": 2}\n',
+        b'{"a": 3, "b": 0, "a": 4}\n',  # 6
+        b'{"a": 3}\n',
+    ]
+    path.write_bytes(b"".join(lines) * 40)
+    parsed: list[bytes] = []
+
+    def loads(raw: bytes) -> object:
+        parsed.append(raw)
+        return orjson.loads(raw)
+
+    monkeypatch.setattr(
+        reader, "orjson", SimpleNamespace(loads=loads, JSONDecodeError=orjson.JSONDecodeError)
+    )
+    items = list(Reader(path).runs())
+    assert len(parsed) == 7 * 40
+    assert (
+        items[:6]
+        == [
+            Run(1, lines[:1], [{"a": 1}], []),  # the first line, the slow way
+            Run(2, lines[1:2], [{"b": 1}], []),
+            SyntaxProblem(Problem.DUPLICATE_KEY, 3, "a"),
+            Run(3, lines[2:3], [{"a": 2}], []),
+            Run(4, lines[3:5], [{"a": 1}, {"b": 2}], [1]),
+            SyntaxProblem(Problem.DUPLICATE_KEY, 6, "a"),
+        ]
+    )
+    assert items[7] == Run(7, lines[6:] + lines[:2], [{"a": 3}, {"a": 1}, {"b": 1}], [2])
+    problems = [item.line for item in items if type(item) is SyntaxProblem]
+    assert problems == [line for start in range(0, 280, 7) for line in (start + 3, start + 6)]
 
 
 def test_a_span_is_read_to_its_end_and_no_further(implementation, tmp_path, monkeypatch):

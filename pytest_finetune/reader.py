@@ -215,8 +215,7 @@ class Reader:
 
         The file is read a block at a time, and the lines that are one object each are
         parsed in one go (:func:`runs.read_run`), then looked at for duplicate keys; any
-        other line (CRLF, too long, bad JSON or UTF-8) is read again from the file and
-        worked out by :meth:`_line`.
+        other line (CRLF, too long, bad JSON or UTF-8) is worked out by :meth:`_line`.
         """
         read_run = extensions.read_run or runs.read_run
         limit = self.max_line_bytes
@@ -248,19 +247,25 @@ class Reader:
                     size += stop - at
                     last = raws[-1]
                     at = stop
-                if at == len(buffer) or (
-                    not final and buffer.find(b"\n", at) < 0 and len(buffer) - at <= limit
-                ):
+                newline = buffer.find(b"\n", at)
+                if at == len(buffer) or (not final and newline < 0 and len(buffer) - at <= limit):
                     break  # the rest of a line that the next block holds
-                # A line that the fast path did not take, read again the slow way.
+                # A line that the fast path did not take, worked out the slow way: taken
+                # from the buffer as ``readline(limit + 1)`` reads it, with no seek, but
+                # for the rest of a line too long, which ``_line`` skips in the file.
+                end_of_line = newline + 1 if newline >= 0 else len(buffer)
+                raw = buffer[at : min(end_of_line, at + limit + 1)]
                 buffer_end = size - at + len(buffer)
-                stream.seek(size)
+                skips = len(raw) > limit and not raw.endswith(b"\n")
+                if skips:
+                    stream.seek(size + len(raw))
                 self.lines, self.size = number + 1, size
-                yield from self._line(stream, stream.readline(limit + 1))
+                yield from self._line(stream, raw)
                 number, size, last = self.lines, self.size, self._last
-                if size < buffer_end:  # the line ended inside the buffer: on from there
+                if size <= buffer_end:  # the line ended inside the buffer: on from there
                     at = len(buffer) - (buffer_end - size)
-                    stream.seek(buffer_end)
+                    if skips:
+                        stream.seek(buffer_end)
                 else:  # the line went on past the buffer: read on from its end
                     buffer, at = b"", 0
             if final:

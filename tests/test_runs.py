@@ -9,9 +9,12 @@ problems, on the same lines, whatever the size of its blocks.
 
 from __future__ import annotations
 
+import io
 import json
 import random
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import orjson
 import pytest
@@ -271,6 +274,39 @@ def test_a_line_with_a_duplicate_key_is_parsed_once(implementation, tmp_path, mo
     assert items[7] == Run(7, lines[6:] + lines[:2], [{"a": 3}, {"a": 1}, {"b": 1}], [2])
     problems = [item.line for item in items if type(item) is SyntaxProblem]
     assert problems == [line for start in range(0, 280, 7) for line in (start + 3, start + 6)]
+
+
+class CountedFile(io.FileIO):
+    """A file that counts the bytes read from it."""
+
+    read_bytes = 0
+
+    def readinto(self, buffer: Any) -> int | None:
+        read = super().readinto(buffer)
+        CountedFile.read_bytes += read or 0
+        return read
+
+
+class CountedPath(type(Path())):
+    """A path that opens as a :class:`CountedFile` (to read it in binary: ``"rb"``)."""
+
+    def open(self, mode: str = "r", *args: object, **options: object) -> Any:
+        assert mode == "rb"
+        return io.BufferedReader(CountedFile(self))
+
+
+def test_the_file_is_read_once_whatever_its_lines(implementation, tmp_path, monkeypatch):
+    # The lines that the fast path does not take are worked out from the block read,
+    # not read again from the file.
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", 1000)
+    rows = ['{"prompt": "Grüß dich", "completion": " ok"}\r\n'.encode(), b"\n", b"not json\n"]
+    (tmp_path / "odd.jsonl").write_bytes(b"".join(rows) * 2000)
+    path = CountedPath(tmp_path / "odd.jsonl")
+    monkeypatch.setattr(CountedFile, "read_bytes", 0)
+    items = list(Reader(path))
+    assert len(items) == 4 * 2000  # a problem a line, and a record after each CRLF
+    # The start, sniffed for binary content, is read twice.
+    assert CountedFile.read_bytes == path.stat().st_size + reader._SNIFF_BYTES
 
 
 def test_a_span_is_read_to_its_end_and_no_further(implementation, tmp_path, monkeypatch):

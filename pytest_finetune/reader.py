@@ -286,7 +286,9 @@ class Reader:
             events.append(SyntaxProblem(Problem.BOM, 1))
             raw = raw[len(_BOM) :]
         if len(raw) > limit and not raw.endswith(b"\n"):
-            self.size += _skip_rest_of_line(stream, limit)
+            skipped, end = _skip_rest_of_line(stream, limit)
+            self.size += skipped
+            self._last = end or raw  # how the line ends, for the file's final newline
             detail = f"over {limit:,} bytes; not read"
             return [*events, SyntaxProblem(Problem.LINE_TOO_LONG, number, detail)]
         if raw.endswith(b"\r\n"):
@@ -413,13 +415,15 @@ def _with_duplicate_keys(run: Run) -> Iterator[Run | ParsedLine | SyntaxProblem]
         yield run.part(begin, len(run.raws))
 
 
-def _skip_rest_of_line(stream: BinaryIO, chunk: int) -> int:
-    skipped = 0
+def _skip_rest_of_line(stream: BinaryIO, chunk: int) -> tuple[int, bytes]:
+    """Read to the end of the line: the bytes skipped, and the last piece read."""
+    skipped, end = 0, b""
     while piece := stream.readline(chunk):
         skipped += len(piece)
+        end = piece
         if piece.endswith(b"\n"):
             break
-    return skipped
+    return skipped, end
 
 
 def _diagnose(

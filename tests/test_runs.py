@@ -206,6 +206,19 @@ def test_a_line_too_long_is_skipped_across_blocks(implementation, tmp_path, monk
     ]
 
 
+@pytest.mark.parametrize("block", [16, 4096])
+def test_a_last_line_too_long_misses_its_newline_only_if_it_has_none(
+    implementation, tmp_path, monkeypatch, block
+):
+    monkeypatch.setattr(reader, "_BLOCK_BYTES", block)
+    long = json.dumps({"prompt": "🙂" * 500, "completion": " x"}).encode()
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b'{"a": 1}\n' + long + b"\n")
+    assert events(path) == [(1, "record"), (2, Problem.LINE_TOO_LONG)]
+    path.write_bytes(b'{"a": 1}\n' + long)
+    assert events(path)[1:] == [(2, Problem.LINE_TOO_LONG), (2, Problem.MISSING_FINAL_NEWLINE)]
+
+
 def test_a_line_longer_than_a_block_is_read_whole(implementation, tmp_path, monkeypatch):
     monkeypatch.setattr(reader, "_BLOCK_BYTES", 64)
     row = {"prompt": "Ünïcödé " * 400 + "->", "completion": " ok"}

@@ -45,7 +45,9 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
     ``loads`` makes an exact ``dict`` of it; ``loads`` raising ``error`` ends the run,
     like any other line not taken. Returns the lines, their objects, the indexes of
     those whose keys differ from the object before's (:attr:`Run.new_keys`), and where
-    the first line not taken starts (``len(buffer)`` if none).
+    the first line not taken starts (``len(buffer)`` if none). The C one also lists an
+    object with a key that is not an exact ``str`` (JSON's keys all are): comparing it
+    could run Python code, a ``str`` subclass's ``__eq__``.
     """
     raws: list[bytes] = []
     datas: list[dict[str, Any]] = []

@@ -9,7 +9,13 @@ setup(
     ext_modules=[
         Extension(
             "pytest_finetune._native",
-            sources=["native/native.c", "native/departures.c", "native/roles.c", "native/runs.c"],
+            sources=[
+                "native/native.c",
+                "native/departures.c",
+                "native/roles.c",
+                "native/runs.c",
+                "native/lines.c",
+            ],
             include_dirs=["native"],
             depends=["native/native.h", "native/xxhash.h"],
             # A machine with no C compiler installs the pure-Python pass (same findings).

@@ -16,7 +16,7 @@
  *
  * The other files hold the surveys' cheap tests of a batch (see native.h):
  * departures.c the prompt/completion survey's, roles.c the chat schema walk's; runs.c
- * is the reader's fast path.
+ * is the reader's fast path, lines.c the count of a block's newlines.
  */
 #include "native.h"
 #include <stdint.h>
@@ -1292,6 +1292,7 @@ static PyMethodDef methods[] = {
     {"departures", departures, METH_VARARGS, departures_doc},
     {"plain_roles", plain_roles, METH_VARARGS, plain_roles_doc},
     {"read_run", read_run, METH_VARARGS, read_run_doc},
+    {"count_newlines", count_newlines, METH_O, count_newlines_doc},
     {NULL, NULL, 0, NULL},
 };
 

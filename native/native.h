@@ -35,4 +35,8 @@ extern const char plain_roles_doc[];
 PyObject *read_run(PyObject *self, PyObject *args);
 extern const char read_run_doc[];
 
+/* lines.c: how many newlines a block of a file holds. */
+PyObject *count_newlines(PyObject *self, PyObject *block);
+extern const char count_newlines_doc[];
+
 #endif

@@ -65,3 +65,5 @@ plain_roles: Callable[..., list[tuple[str, ...] | None]] | None = _compiled("pla
 read_run: Callable[..., tuple[list[bytes], list[dict[str, Any]], list[int], int]] | None = (
     _compiled("read_run")
 )
+#: How many newlines a block of a file holds (``chunks._newlines``).
+count_newlines: Callable[[bytes | bytearray | memoryview], int] | None = _compiled("count_newlines")

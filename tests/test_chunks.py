@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import pickle
+import random
 import signal
 import threading
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from conftest import needs_encodings
 from helpers import assert_pool_threads_end, die_when_half_sent
 
-from pytest_finetune import Settings, chunks, pools
+from pytest_finetune import Settings, chunks, extensions, pools
 from pytest_finetune.lint import lint, plan
 from pytest_finetune.reader import Span
 from pytest_finetune.scan import Chunk, ChunkState, ScanResult, merge, scan_chunk
@@ -172,7 +173,12 @@ def test_a_file_smaller_than_a_chunk_is_one_chunk(tmp_path):
     assert chunk.span == Span(0, None, 1)
 
 
-def test_chunks_start_at_line_starts_after_the_first_content(tmp_path):
+@pytest.mark.parametrize("block", [7, 8 * 1024 * 1024])
+def test_chunks_start_at_line_starts_after_the_first_content(
+    tmp_path, monkeypatch, implementation, block
+):
+    # Lines are counted a block at a time (in C, or with NumPy), up to each start.
+    monkeypatch.setattr(chunks, "_BLOCK_BYTES", block)
     path = tmp_path / "data.jsonl"
     path.write_bytes(b"\n\n" + b"".join(f"{pair(f'Q{n}', 'a')}\n".encode() for n in range(99)))
     spans = [chunk.span for chunk in chunks.split(path, parts=4, min_bytes=1)]
@@ -184,6 +190,18 @@ def test_chunks_start_at_line_starts_after_the_first_content(tmp_path):
         assert data[following.start - 1 : following.start] == b"\n"
         assert data[: following.start].count(b"\n") + 1 == following.first_line
     assert spans[-1].end is None
+
+
+def test_newlines_are_counted_alike_in_c_and_in_python():
+    if extensions.count_newlines is None:
+        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+    generator = random.Random(3)
+    for size in (0, 1, 2, 15, 16, 17, 1000, 65537):
+        block = bytes(generator.choice(b"\n\n{}\xc3\xa9\r ") for _ in range(size))
+        expected = block.count(b"\n")
+        for view in (block, bytearray(block), memoryview(block)[: size // 2]):
+            assert extensions.count_newlines(view) == bytes(view).count(b"\n")
+        assert chunks._newlines(block) == expected
 
 
 def test_a_json_array_is_one_chunk(tmp_path):

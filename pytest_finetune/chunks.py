@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from io import BufferedReader
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -120,7 +121,7 @@ def _next_line(stream: BinaryIO, offset: int) -> int:
     return stream.tell()
 
 
-def _line_numbers(stream: BinaryIO, offsets: list[int]) -> list[int]:
+def _line_numbers(stream: BufferedReader, offsets: list[int]) -> list[int]:
     """The number of the line starting at each of ``offsets`` (in order): one read."""
     stream.seek(0)
     numbers = []

@@ -150,57 +150,27 @@ class ChunkScan:
             span=chunk.span,
         )
         examples = 0
-        # Past the head, records wait in a batch of one format (see ``Batch``); it goes
-        # to the checks when full, when the format changes, and before a syntax problem,
-        # so that every check sees records and problems in file order.
-        batch_format = Format.UNKNOWN
-        lines: list[int] = []
-        raws: list[bytes] = []
-        datas: list[dict[str, Any]] = []
+        batches = _Batches(runner)
         for run in reader.runs():
             if type(run) is SyntaxProblem:
-                if lines:
-                    runner.visit_batch(Batch(batch_format, lines, raws, datas))
-                    lines, raws, datas = [], [], []
+                batches.flush()  # the records before the problem are seen first
                 runner.problem(run)
                 continue
             assert isinstance(run, Run)
-            first_line = run.first_line
-            for fmt, begin, stop in _stretches(run):
-                start = begin
+            for fmt, start, stop in _stretches(run):
+                rest = start  # where the records past the head start
                 if head is not None:
-                    taken = min(stop, start + HEAD_RECORDS - len(head))
-                    head.extend(
-                        map(
-                            Record,
-                            range(first_line + start, first_line + taken),
-                            run.raws[start:taken],
-                            run.datas[start:taken],
-                            repeat(fmt),
-                        )
-                    )
-                    start = taken
+                    rest = min(stop, start + HEAD_RECORDS - len(head))
+                    head += _records(run, fmt, start, rest)
                     if len(head) >= HEAD_RECORDS:
                         runner.start(head)
                         head = None
-                # The hot path: a few slices, and a call per batch.
-                while start < stop:
-                    if fmt is not batch_format or len(lines) >= BATCH_RECORDS:
-                        if lines:
-                            runner.visit_batch(Batch(batch_format, lines, raws, datas))
-                            lines, raws, datas = [], [], []
-                        batch_format = fmt
-                    taken = min(stop, start + BATCH_RECORDS - len(lines))
-                    lines.extend(range(first_line + start, first_line + taken))
-                    raws.extend(run.raws[start:taken])
-                    datas.extend(run.datas[start:taken])
-                    start = taken
+                batches.add(fmt, run, rest, stop)
             before = examples
             examples += len(run.raws)
             if progress is not None and examples // PROGRESS_RECORDS > before // PROGRESS_RECORDS:
                 progress(examples, reader.position() - chunk.span.start)
-        if lines:
-            runner.visit_batch(Batch(batch_format, lines, raws, datas))
+        batches.flush()
         if head is not None:
             runner.start(head)
         return ChunkState(
@@ -234,6 +204,47 @@ def merge(states: list[ChunkState], shared: dict[str, Any] | None = None) -> Sca
         complete = later.complete
     runner.finish()
     return ScanResult(stats, context.outcomes)
+
+
+class _Batches:
+    """Records on their way to the checks, past the head, in batches (see ``Batch``).
+
+    A batch holds records of one format; it goes to the checks when full, when the
+    format changes, and when flushed before a syntax problem, so that every check sees
+    records and problems in file order.
+    """
+
+    def __init__(self, runner: _Runner) -> None:
+        self.runner = runner
+        self.format = Format.UNKNOWN
+        self.lines: list[int] = []
+        self.raws: list[bytes] = []
+        self.datas: list[dict[str, Any]] = []
+
+    def add(self, fmt: Format, run: Run, start: int, stop: int) -> None:
+        """Records ``start`` to ``stop`` of ``run``, all of format ``fmt``."""
+        first_line = run.first_line
+        while start < stop:
+            if fmt is not self.format or len(self.lines) >= BATCH_RECORDS:
+                self.flush()
+                self.format = fmt
+            taken = min(stop, start + BATCH_RECORDS - len(self.lines))
+            self.lines.extend(range(first_line + start, first_line + taken))
+            self.raws.extend(run.raws[start:taken])
+            self.datas.extend(run.datas[start:taken])
+            start = taken
+
+    def flush(self) -> None:
+        """Give the checks the batch held, if any."""
+        if self.lines:
+            self.runner.visit_batch(Batch(self.format, self.lines, self.raws, self.datas))
+            self.lines, self.raws, self.datas = [], [], []
+
+
+def _records(run: Run, fmt: Format, start: int, stop: int) -> list[Record]:
+    """Records ``start`` to ``stop`` of ``run``, of format ``fmt``, as ``visit`` takes them."""
+    lines = range(run.first_line + start, run.first_line + stop)
+    return list(map(Record, lines, run.raws[start:stop], run.datas[start:stop], repeat(fmt)))
 
 
 def _stretches(run: Run) -> Iterator[tuple[Format, int, int]]:

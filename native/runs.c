@@ -10,8 +10,9 @@
 const char read_run_doc[] =
     "read_run(buffer, start, limit, final, loads, error, /)\n--\n\n"
     "Parse buffer's lines from start on while each is one JSON object: the lines, their\n"
-    "objects, the indexes of those whose keys differ from the object before's, and where\n"
-    "the first line not taken starts (see pytest_finetune.runs.read_run).";
+    "objects, the indexes of those whose keys differ from the object before's, of those\n"
+    "that end with CRLF, and where the first line not taken starts (see\n"
+    "pytest_finetune.runs.read_run).";
 
 /* Whether two dicts have the same keys: 1 if so, 0 if not. Keys are compared in order
    by identity (orjson makes each short key once), else as sets. Keys that are not
@@ -60,7 +61,8 @@ read_run(PyObject *self, PyObject *args)
     }
     PyObject *result = NULL;
     PyObject *raws = PyList_New(0), *datas = PyList_New(0), *new_keys = PyList_New(0);
-    if (raws == NULL || datas == NULL || new_keys == NULL) {
+    PyObject *crlf = PyList_New(0);
+    if (raws == NULL || datas == NULL || new_keys == NULL || crlf == NULL) {
         goto done;
     }
     if (start < 0 || start > buffer.len || limit < 0) {
@@ -83,7 +85,9 @@ read_run(PyObject *self, PyObject *args)
         else {
             break;
         }
-        if (size > limit || (size >= 2 && bytes[at + size - 2] == '\r')) {
+        /* A carriage return before the last byte: a CRLF ending, or a line not taken. */
+        int ends_crlf = size >= 2 && bytes[at + size - 2] == '\r';
+        if (size > limit || (ends_crlf && bytes[at + size - 1] != '\n')) {
             break;
         }
         PyObject *raw = PyBytes_FromStringAndSize(bytes + at, size);
@@ -105,9 +109,11 @@ read_run(PyObject *self, PyObject *args)
             break;
         }
         int failed = 0;
-        if (previous != NULL && !same_keys(previous, data)) {
+        int changed = previous != NULL && !same_keys(previous, data);
+        if (changed || ends_crlf) {
             PyObject *index = PyLong_FromSsize_t(PyList_GET_SIZE(datas));
-            failed = index == NULL || PyList_Append(new_keys, index) < 0;
+            failed = index == NULL || (changed && PyList_Append(new_keys, index) < 0)
+                     || (ends_crlf && PyList_Append(crlf, index) < 0);
             Py_XDECREF(index);
         }
         failed = failed || PyList_Append(raws, raw) < 0 || PyList_Append(datas, data) < 0;
@@ -119,11 +125,12 @@ read_run(PyObject *self, PyObject *args)
         previous = data;
         at += size;
     }
-    result = Py_BuildValue("(OOOn)", raws, datas, new_keys, at);
+    result = Py_BuildValue("(OOOOn)", raws, datas, new_keys, crlf, at);
 done:
     PyBuffer_Release(&buffer);
     Py_XDECREF(raws);
     Py_XDECREF(datas);
     Py_XDECREF(new_keys);
+    Py_XDECREF(crlf);
     return result;
 }

@@ -62,8 +62,7 @@ departures: Callable[..., list[int] | None] | None = _compiled("departures")
 plain_roles: Callable[..., list[tuple[str, ...] | None]] | None = _compiled("plain_roles")
 #: The reader's fast path (``runs.read_run``): the lines of a block of the file, parsed,
 #: while each is one JSON object.
-read_run: Callable[..., tuple[list[bytes], list[dict[str, Any]], list[int], int]] | None = (
-    _compiled("read_run")
-)
+ReadRun = tuple[list[bytes], list[dict[str, Any]], list[int], list[int], int]
+read_run: Callable[..., ReadRun] | None = _compiled("read_run")
 #: How many newlines a block of a file holds (``chunks._newlines``).
 count_newlines: Callable[[bytes | bytearray | memoryview], int] | None = _compiled("count_newlines")

@@ -133,22 +133,25 @@ class Reader:
 
     def __iter__(self) -> Iterator[ParsedLine | SyntaxProblem]:
         for item in self._read():
-            if type(item) is Run:
-                yield from zip(count(item.first_line), item.raws, item.datas)
-            else:
+            if type(item) is not Run:
                 yield item  # type: ignore[misc]
+            elif item.crlf:
+                yield from _records_of(item)
+            else:
+                yield from zip(count(item.first_line), item.raws, item.datas)
 
     def runs(self) -> Iterator[Run | SyntaxProblem]:
         """What iterating yields, with the records in runs of lines in a row.
 
         Most records come in long runs, read in one go; a record worked out the slow
         way (the file's first, one after a problem, one of a JSON document) is a run
-        of its own.
+        of its own. A line that ends with CRLF is said by its run (:attr:`Run.crlf`),
+        where iterating yields a problem before the record.
         """
         for item in self._read():
             if type(item) is tuple:
                 line, raw, data = cast("ParsedLine", item)
-                yield Run(line, [raw], [data], [])
+                yield Run(line, [raw], [data], [], [])
             else:
                 yield item  # type: ignore[misc]
 
@@ -215,7 +218,7 @@ class Reader:
 
         The file is read a block at a time, and the lines that are one object each are
         parsed in one go (:func:`runs.read_run`), then looked at for duplicate keys; any
-        other line (CRLF, too long, bad JSON or UTF-8) is worked out by :meth:`_line`.
+        other line (too long, bad JSON or UTF-8) is worked out by :meth:`_line`.
         """
         read_run = extensions.read_run or runs.read_run
         limit = self.max_line_bytes
@@ -234,11 +237,11 @@ class Reader:
             final = not block  # the span's last bytes are in the buffer
             buffer, at = buffer[at:] + block, 0
             while at < len(buffer):
-                raws, datas, new_keys, stop = read_run(
+                raws, datas, new_keys, crlf, stop = read_run(
                     buffer, at, limit, final, orjson.loads, orjson.JSONDecodeError
                 )
                 if raws:
-                    run = Run(number + 1, raws, datas, new_keys)
+                    run = Run(number + 1, raws, datas, new_keys, crlf)
                     if self.duplicate_keys:
                         yield from _with_duplicate_keys(run)
                     else:
@@ -408,11 +411,23 @@ def _with_duplicate_keys(run: Run) -> Iterator[Run | ParsedLine | SyntaxProblem]
         if duplicate is not None:
             if begin < index:
                 yield run.part(begin, index)
+            if index in run.crlf:  # the line's events in the order ``_line`` says them
+                yield SyntaxProblem(Problem.CRLF, run.first_line + index)
             yield SyntaxProblem(Problem.DUPLICATE_KEY, run.first_line + index, duplicate)
             yield run.first_line + index, raw, data
             begin = index + 1
     if begin < len(run.raws):
         yield run.part(begin, len(run.raws))
+
+
+def _records_of(run: Run) -> Iterator[ParsedLine | SyntaxProblem]:
+    """A run's records, each line that ends with CRLF said before its record."""
+    crlf = set(run.crlf)
+    for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
+        line = run.first_line + index
+        if index in crlf:
+            yield SyntaxProblem(Problem.CRLF, line)
+        yield line, raw, data
 
 
 def _skip_rest_of_line(stream: BinaryIO, chunk: int) -> tuple[int, bytes]:

@@ -26,25 +26,31 @@ class Run(NamedTuple):
     #: The indexes of the objects whose keys are not those of the object before them:
     #: where the records' format may change (the first object's is never listed).
     new_keys: list[int]
+    #: The indexes of the lines that end with CRLF (``\r\n``), which JSON reads as
+    #: whitespace: a file saved on Windows ends every line so.
+    crlf: list[int]
 
     def part(self, begin: int, stop: int) -> Run:
         """The lines from index ``begin`` up to ``stop`` (this run itself if all)."""
         if begin == 0 and stop == len(self.raws):
             return self
         new_keys = [index - begin for index in self.new_keys if begin < index < stop]
-        return Run(self.first_line + begin, self.raws[begin:stop], self.datas[begin:stop], new_keys)
+        crlf = [index - begin for index in self.crlf if begin <= index < stop]
+        raws, datas = self.raws[begin:stop], self.datas[begin:stop]
+        return Run(self.first_line + begin, raws, datas, new_keys, crlf)
 
 
 def read_run(  # noqa: PLR0917 (positional, as the C function's)
     buffer: bytes, start: int, limit: int, final: bool, loads: Any, error: Any
-) -> tuple[list[bytes], list[dict[str, Any]], list[int], int]:
+) -> tuple[list[bytes], list[dict[str, Any]], list[int], list[int], int]:
     """Parse ``buffer``'s lines from ``start`` on while each is one JSON object.
 
     A line is taken if it ends with a newline (or ``buffer`` ends the text: ``final``),
-    is at most ``limit`` bytes, has no carriage return before its last byte, and
-    ``loads`` makes an exact ``dict`` of it; ``loads`` raising ``error`` ends the run,
-    like any other line not taken. Returns the lines, their objects, the indexes of
-    those whose keys differ from the object before's (:attr:`Run.new_keys`), and where
+    is at most ``limit`` bytes, has no carriage return before its last byte but in a
+    CRLF ending, and ``loads`` makes an exact ``dict`` of it; ``loads`` raising
+    ``error`` ends the run, like any other line not taken. Returns the lines, their
+    objects, the indexes of those whose keys differ from the object before's
+    (:attr:`Run.new_keys`), of those that end with CRLF (:attr:`Run.crlf`), and where
     the first line not taken starts (``len(buffer)`` if none). The C one also lists an
     object with a key that is not an exact ``str`` (JSON's keys all are): comparing it
     could run Python code, a ``str`` subclass's ``__eq__``.
@@ -52,6 +58,7 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
     raws: list[bytes] = []
     datas: list[dict[str, Any]] = []
     new_keys: list[int] = []
+    crlf: list[int] = []
     keys = None
     at, end = start, len(buffer)
     while at < end:
@@ -62,7 +69,8 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
             stop = end
         else:
             break
-        if stop - at > limit or (stop - at >= 2 and buffer[stop - 2] == 0x0D):
+        ends_crlf = stop - at >= 2 and buffer[stop - 2] == 0x0D  # \r
+        if stop - at > limit or (ends_crlf and buffer[stop - 1] != 0x0A):  # \n
             break
         raw = buffer[at:stop]
         try:
@@ -75,7 +83,9 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
             if keys is not None:
                 new_keys.append(len(datas))
             keys = data.keys()
+        if ends_crlf:
+            crlf.append(len(datas))
         raws.append(raw)
         datas.append(data)
         at = stop
-    return raws, datas, new_keys, at
+    return raws, datas, new_keys, crlf, at

@@ -157,6 +157,10 @@ class ChunkScan:
                 runner.problem(run)
                 continue
             assert isinstance(run, Run)
+            # A line's ending is about no record: FT008 counts the lines that end with
+            # CRLF, in whatever order, and a file saved on Windows keeps its batches.
+            for index in run.crlf:
+                runner.problem(SyntaxProblem(Problem.CRLF, run.first_line + index))
             for fmt, start, stop in _stretches(run):
                 rest = start  # where the records past the head start
                 if head is not None:

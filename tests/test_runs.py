@@ -35,13 +35,13 @@ def read_run(buffer: bytes, start: int = 0, limit: int = 1000, final: bool = Tru
 def test_a_run_takes_every_line_of_one_object(implementation):
     buffer = '{"prompt": "Grüß Gott ->", "completion": " 👋"}\n{"prompt": "b", "completion": "c"}\n'
     buffer = buffer.encode()
-    raws, datas, new_keys, stop = read_run(buffer)
+    raws, datas, new_keys, crlf, stop = read_run(buffer)
     assert raws == buffer.splitlines(keepends=True)
     assert datas == [
         {"prompt": "Grüß Gott ->", "completion": " 👋"},
         {"prompt": "b", "completion": "c"},
     ]
-    assert (new_keys, stop) == ([], len(buffer))
+    assert (new_keys, crlf, stop) == ([], [], len(buffer))
 
 
 def test_a_run_says_where_the_keys_change_and_not_where_they_are_reordered(implementation):
@@ -59,7 +59,6 @@ def test_a_run_says_where_the_keys_change_and_not_where_they_are_reordered(imple
 @pytest.mark.parametrize(
     ("odd", "why"),
     [
-        (b'{"a": 1}\r\n', "a carriage return before the newline"),
         (b"\n", "a blank line"),
         (b'{"a": 1,}\n', "bad JSON"),
         (b'{"a": "\xff"}\n', "bad UTF-8"),
@@ -72,26 +71,36 @@ def test_a_run_says_where_the_keys_change_and_not_where_they_are_reordered(imple
 def test_a_run_stops_at_the_first_line_that_is_not_one_object(implementation, odd, why):
     first = b'{"a": 1}\n'
     buffer = first + odd + b'{"a": 2}\n'
-    raws, datas, _, stop = read_run(buffer)
+    raws, datas, _, _, stop = read_run(buffer)
     assert (raws, datas, stop) == ([first], [{"a": 1}], len(first)), why
 
 
 def test_a_line_of_exactly_the_limit_is_taken(implementation):
     line = b'{"a": "xyz"}\n'
-    assert read_run(line, limit=len(line))[3] == len(line)
-    assert read_run(line, limit=len(line) - 1)[3] == 0
+    assert read_run(line, limit=len(line))[-1] == len(line)
+    assert read_run(line, limit=len(line) - 1)[-1] == 0
 
 
 def test_a_run_starts_where_it_is_told(implementation):
     buffer = b'{"a": 1}\n{"b": 2}\n'
-    raws, datas, new_keys, stop = read_run(buffer, start=9)
-    assert (raws, datas, new_keys, stop) == ([b'{"b": 2}\n'], [{"b": 2}], [], len(buffer))
+    raws, datas, new_keys, crlf, stop = read_run(buffer, start=9)
+    assert (raws, datas, new_keys, crlf, stop) == ([b'{"b": 2}\n'], [{"b": 2}], [], [], len(buffer))
+
+
+def test_a_run_takes_lines_that_end_with_crlf_and_says_which(implementation):
+    buffer = b'{"a": 1}\r\n{"a": 2}\n{"a": 3}\r\n'
+    raws, _, _, crlf, stop = read_run(buffer)
+    assert (len(raws), crlf, stop) == (3, [0, 2], len(buffer))
+    assert raws[0] == b'{"a": 1}\r\n'
+    # A carriage return before the last byte of the file's last line, with no newline
+    # after it, is no line ending: the slow way says what it is.
+    assert read_run(b'{"a": 1}\n{"a": 2}\r ', final=True)[3:] == ([], 9)
 
 
 def test_an_unfinished_last_line_waits_for_the_next_block_unless_the_text_ends(implementation):
     buffer = b'{"a": 1}\n{"a": 2}'
-    assert read_run(buffer, final=False)[3] == 9
-    assert read_run(buffer, final=True)[1:] == ([{"a": 1}, {"a": 2}], [], len(buffer))
+    assert read_run(buffer, final=False)[-1] == 9
+    assert read_run(buffer, final=True)[1:] == ([{"a": 1}, {"a": 2}], [], [], len(buffer))
 
 
 def test_loads_failing_otherwise_than_on_bad_json_is_an_error(implementation):
@@ -239,10 +248,10 @@ def test_the_records_come_in_runs_with_the_lines_worked_out_alone(tmp_path):
     assert (
         items
         == [
-            Run(1, lines[:1], rows[:1], []),  # the first line with content, the slow way
-            Run(2, lines[1:3], rows[1:3], []),
+            Run(1, lines[:1], rows[:1], [], []),  # the first line with content, the slow way
+            Run(2, lines[1:3], rows[1:3], [], []),
             SyntaxProblem(Problem.INVALID_JSON, 4, items[2].detail, items[2].column),
-            Run(5, lines[4:5], rows[4:5], []),
+            Run(5, lines[4:5], rows[4:5], [], []),
         ]
     )
     assert all(type(item) in {Run, SyntaxProblem} for item in items)
@@ -276,15 +285,15 @@ def test_a_line_with_a_duplicate_key_is_parsed_once(implementation, tmp_path, mo
     assert (
         items[:6]
         == [
-            Run(1, lines[:1], [{"a": 1}], []),  # the first line, the slow way
-            Run(2, lines[1:2], [{"b": 1}], []),
+            Run(1, lines[:1], [{"a": 1}], [], []),  # the first line, the slow way
+            Run(2, lines[1:2], [{"b": 1}], [], []),
             SyntaxProblem(Problem.DUPLICATE_KEY, 3, "a"),
-            Run(3, lines[2:3], [{"a": 2}], []),
-            Run(4, lines[3:5], [{"a": 1}, {"b": 2}], [1]),
+            Run(3, lines[2:3], [{"a": 2}], [], []),
+            Run(4, lines[3:5], [{"a": 1}, {"b": 2}], [1], []),
             SyntaxProblem(Problem.DUPLICATE_KEY, 6, "a"),
         ]
     )
-    assert items[7] == Run(7, lines[6:] + lines[:2], [{"a": 3}, {"a": 1}, {"b": 1}], [2])
+    assert items[7] == Run(7, lines[6:] + lines[:2], [{"a": 3}, {"a": 1}, {"b": 1}], [2], [])
     problems = [item.line for item in items if type(item) is SyntaxProblem]
     assert problems == [line for start in range(0, 280, 7) for line in (start + 3, start + 6)]
 
@@ -318,6 +327,10 @@ def test_the_file_is_read_once_whatever_its_lines(implementation, tmp_path, monk
     monkeypatch.setattr(CountedFile, "read_bytes", 0)
     items = list(Reader(path))
     assert len(items) == 4 * 2000  # a problem a line, and a record after each CRLF
+    assert items[:2] == [
+        SyntaxProblem(Problem.CRLF, 1),
+        (1, rows[0], {"prompt": "Grüß dich", "completion": " ok"}),
+    ]
     # The start, sniffed for binary content, is read twice.
     assert CountedFile.read_bytes == path.stat().st_size + reader._SNIFF_BYTES
 

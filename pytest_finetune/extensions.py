@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 #: The environment variable that turns the compiled parts off.
 DISABLE = "PYTEST_FINETUNE_NO_EXTENSIONS"
@@ -63,6 +63,19 @@ plain_roles: Callable[..., list[tuple[str, ...] | None]] | None = _compiled("pla
 #: The reader's fast path (``runs.read_run``): the lines of a block of the file, parsed,
 #: while each is one JSON object.
 ReadRun = tuple[list[bytes], list[dict[str, Any]], list[int], list[int], int]
-read_run: Callable[..., ReadRun] | None = _compiled("read_run")
+
+
+def _read_run() -> Callable[..., ReadRun] | None:
+    """The C ``read_run``; ``None`` where the module was built before it listed CRLF lines.
+
+    Such a module's returns four things, not five: the reader would fail on every file.
+    """
+    compiled = _compiled("read_run")
+    if compiled is None or len(compiled(b"", 0, 0, True, None, None)) != 5:
+        return None
+    return cast("Callable[..., ReadRun]", compiled)
+
+
+read_run = _read_run()
 #: How many newlines a block of a file holds (``chunks._newlines``).
 count_newlines: Callable[[bytes | bytearray | memoryview], int] | None = _compiled("count_newlines")

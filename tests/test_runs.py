@@ -357,3 +357,13 @@ def test_findings_are_the_same_whatever_the_blocks(implementation, tmp_path, mon
             chunked = rendered(in_processes(path, patch))
         assert differences(small, expected) == {}, kind
         assert differences(chunked, expected) == {}, kind
+
+
+def test_a_module_built_before_crlf_runs_leaves_the_reading_to_python(monkeypatch):
+    """A checkout pulled and not rebuilt: its ``read_run`` returns four things, not five."""
+    stale = SimpleNamespace(read_run=lambda buffer, start, *rest: ([], [], [], start))
+    monkeypatch.setattr(extensions, "_native", stale)
+    assert extensions._read_run() is None
+    if extensions.read_run is not None:  # the module built from these sources is used
+        monkeypatch.undo()
+        assert extensions._read_run() is extensions.read_run

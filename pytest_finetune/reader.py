@@ -406,12 +406,13 @@ def _with_duplicate_keys(run: Run) -> Iterator[Run | ParsedLine | SyntaxProblem]
     a block parsed again after each would take time as the square of its lines).
     """
     begin = 0
+    crlf = set(run.crlf)
     for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
         duplicate = duplicate_key(raw, data)
         if duplicate is not None:
             if begin < index:
                 yield run.part(begin, index)
-            if index in run.crlf:  # the line's events in the order ``_line`` says them
+            if index in crlf:  # the line's events in the order ``_line`` says them
                 yield SyntaxProblem(Problem.CRLF, run.first_line + index)
             yield SyntaxProblem(Problem.DUPLICATE_KEY, run.first_line + index, duplicate)
             yield run.first_line + index, raw, data

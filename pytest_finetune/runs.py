@@ -2,7 +2,7 @@
 
 Nearly every line of a dataset holds one JSON object and nothing to report. The reader
 takes a block of the file at a time, and :func:`read_run` parses its lines up to the
-first that is anything else (CRLF, too long, bad JSON, not an object, cut by the end of
+first that is anything else (too long, bad JSON, not an object, cut by the end of
 the block), which the reader then works out the slow way, a line at a time. The lines
 read in one go come out as a :class:`Run`: lists that the scan hands on as batches,
 with no Python a record in between. ``native/runs.c`` is :func:`read_run` in C, where
@@ -11,6 +11,7 @@ the extension was built.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any, NamedTuple
 
 
@@ -34,10 +35,17 @@ class Run(NamedTuple):
         """The lines from index ``begin`` up to ``stop`` (this run itself if all)."""
         if begin == 0 and stop == len(self.raws):
             return self
-        new_keys = [index - begin for index in self.new_keys if begin < index < stop]
-        crlf = [index - begin for index in self.crlf if begin <= index < stop]
+        # Found by bisection: a run is cut at each line with a duplicate key, and a scan
+        # of its lists each time would take time as the square of its lines.
+        new_keys = [index - begin for index in _between(self.new_keys, begin + 1, stop)]
+        crlf = [index - begin for index in _between(self.crlf, begin, stop)]
         raws, datas = self.raws[begin:stop], self.datas[begin:stop]
         return Run(self.first_line + begin, raws, datas, new_keys, crlf)
+
+
+def _between(indexes: list[int], low: int, high: int) -> list[int]:
+    """The sorted ``indexes`` from ``low`` up to ``high``."""
+    return indexes[bisect_left(indexes, low) : bisect_left(indexes, high)]
 
 
 def read_run(  # noqa: PLR0917 (positional, as the C function's)

@@ -136,7 +136,7 @@ class Reader:
             if type(item) is not Run:
                 yield item  # type: ignore[misc]
             elif item.crlf:
-                yield from _records_of(item)
+                yield from runs.records_of(item)
             else:
                 yield from zip(count(item.first_line), item.raws, item.datas)
 
@@ -243,7 +243,7 @@ class Reader:
                 if raws:
                     run = Run(number + 1, raws, datas, new_keys, crlf)
                     if self.duplicate_keys:
-                        yield from _with_duplicate_keys(run)
+                        yield from runs.with_duplicate_keys(run)
                     else:
                         yield run
                     number += len(raws)
@@ -397,38 +397,6 @@ def _sniff(head: bytes) -> SyntaxProblem | None:
             Problem.BINARY_FILE, None, f"{controls} control bytes in its first {len(head)}"
         )
     return None
-
-
-def _with_duplicate_keys(run: Run) -> Iterator[Run | ParsedLine | SyntaxProblem]:
-    """A run, with each line that has a duplicate key taken out of it after its finding.
-
-    The lines after one stay in a run: parsed once, they are not read again (the rest of
-    a block parsed again after each would take time as the square of its lines).
-    """
-    begin = 0
-    crlf = set(run.crlf)
-    for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
-        duplicate = duplicate_key(raw, data)
-        if duplicate is not None:
-            if begin < index:
-                yield run.part(begin, index)
-            if index in crlf:  # the line's events in the order ``_line`` says them
-                yield SyntaxProblem(Problem.CRLF, run.first_line + index)
-            yield SyntaxProblem(Problem.DUPLICATE_KEY, run.first_line + index, duplicate)
-            yield run.first_line + index, raw, data
-            begin = index + 1
-    if begin < len(run.raws):
-        yield run.part(begin, len(run.raws))
-
-
-def _records_of(run: Run) -> Iterator[ParsedLine | SyntaxProblem]:
-    """A run's records, each line that ends with CRLF said before its record."""
-    crlf = set(run.crlf)
-    for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
-        line = run.first_line + index
-        if index in crlf:
-            yield SyntaxProblem(Problem.CRLF, line)
-        yield line, raw, data
 
 
 def _skip_rest_of_line(stream: BinaryIO, chunk: int) -> tuple[int, bytes]:

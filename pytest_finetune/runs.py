@@ -6,13 +6,18 @@ first that is anything else (too long, bad JSON, not an object, cut by the end o
 the block), which the reader then works out the slow way, a line at a time. The lines
 read in one go come out as a :class:`Run`: lists that the scan hands on as batches,
 with no Python a record in between. ``native/runs.c`` is :func:`read_run` in C, where
-the extension was built.
+the extension was built. :func:`records_of` and :func:`with_duplicate_keys` say a run's
+records with the problems that the slow way says of the same lines.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any, NamedTuple
+
+from pytest_finetune.duplicate_keys import duplicate_key
+from pytest_finetune.syntax_problems import ParsedLine, Problem, SyntaxProblem
 
 
 class Run(NamedTuple):
@@ -97,3 +102,35 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
         datas.append(data)
         at = stop
     return raws, datas, new_keys, crlf, at
+
+
+def with_duplicate_keys(run: Run) -> Iterator[Run | ParsedLine | SyntaxProblem]:
+    """A run, with each line that has a duplicate key taken out of it after its finding.
+
+    The lines after one stay in a run: parsed once, they are not read again (the rest of
+    a block parsed again after each would take time as the square of its lines).
+    """
+    begin = 0
+    crlf = set(run.crlf)
+    for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
+        duplicate = duplicate_key(raw, data)
+        if duplicate is not None:
+            if begin < index:
+                yield run.part(begin, index)
+            if index in crlf:  # the line's events in the order ``Reader._line`` says them
+                yield SyntaxProblem(Problem.CRLF, run.first_line + index)
+            yield SyntaxProblem(Problem.DUPLICATE_KEY, run.first_line + index, duplicate)
+            yield run.first_line + index, raw, data
+            begin = index + 1
+    if begin < len(run.raws):
+        yield run.part(begin, len(run.raws))
+
+
+def records_of(run: Run) -> Iterator[ParsedLine | SyntaxProblem]:
+    """A run's records as iterating the reader yields them: a CRLF ending said first."""
+    crlf = set(run.crlf)
+    for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
+        line = run.first_line + index
+        if index in crlf:
+            yield SyntaxProblem(Problem.CRLF, line)
+        yield line, raw, data

@@ -14,20 +14,21 @@ keep, which by contract does not grow with the file except for hashes of example
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import groupby, repeat
+from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from pytest_finetune.batching import Batches, records, stretches
 from pytest_finetune.checks.context import CheckOutcome, DatasetStats, ScanContext
 from pytest_finetune.checks.registry import Check
 from pytest_finetune.config import FileSettings
 from pytest_finetune.conventions import HEAD_RECORDS
 from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_openai
 from pytest_finetune.duplicate_keys import duplicate_key, suspects
-from pytest_finetune.formats import BY_VALUE, Batch, Format, Record, detect
+from pytest_finetune.formats import Batch, Format, Record, detect
 from pytest_finetune.reader import WHOLE, Problem, Reader, Run, Span, SyntaxProblem
 
 #: Records between two calls of a scan's ``progress``: a few a second on a large file.
@@ -150,7 +151,7 @@ class ChunkScan:
             span=chunk.span,
         )
         examples = 0
-        batches = _Batches(runner)
+        batches = Batches(runner.visit_batch, BATCH_RECORDS)
         for run in reader.runs():
             if type(run) is SyntaxProblem:
                 batches.flush()  # the records before the problem are seen first
@@ -161,11 +162,11 @@ class ChunkScan:
             # CRLF, in whatever order, and a file saved on Windows keeps its batches.
             for index in run.crlf:
                 runner.problem(SyntaxProblem(Problem.CRLF, run.first_line + index))
-            for fmt, start, stop in _stretches(run):
+            for fmt, start, stop in stretches(run):
                 rest = start  # where the records past the head start
                 if head is not None:
                     rest = min(stop, start + HEAD_RECORDS - len(head))
-                    head += _records(run, fmt, start, rest)
+                    head += records(run, fmt, start, rest)
                     if len(head) >= HEAD_RECORDS:
                         runner.start(head)
                         head = None
@@ -208,70 +209,6 @@ def merge(states: list[ChunkState], shared: dict[str, Any] | None = None) -> Sca
         complete = later.complete
     runner.finish()
     return ScanResult(stats, context.outcomes)
-
-
-class _Batches:
-    """Records on their way to the checks, past the head, in batches (see ``Batch``).
-
-    A batch holds records of one format; it goes to the checks when full, when the
-    format changes, and when flushed before a syntax problem, so that every check sees
-    records and problems in file order.
-    """
-
-    def __init__(self, runner: _Runner) -> None:
-        self.runner = runner
-        self.format = Format.UNKNOWN
-        self.lines: list[int] = []
-        self.raws: list[bytes] = []
-        self.datas: list[dict[str, Any]] = []
-
-    def add(self, fmt: Format, run: Run, start: int, stop: int) -> None:
-        """Records ``start`` to ``stop`` of ``run``, all of format ``fmt``."""
-        first_line = run.first_line
-        while start < stop:
-            if fmt is not self.format or len(self.lines) >= BATCH_RECORDS:
-                self.flush()
-                self.format = fmt
-            taken = min(stop, start + BATCH_RECORDS - len(self.lines))
-            self.lines.extend(range(first_line + start, first_line + taken))
-            self.raws.extend(run.raws[start:taken])
-            self.datas.extend(run.datas[start:taken])
-            start = taken
-
-    def flush(self) -> None:
-        """Give the checks the batch held, if any."""
-        if self.lines:
-            self.runner.visit_batch(Batch(self.format, self.lines, self.raws, self.datas))
-            self.lines, self.raws, self.datas = [], [], []
-
-
-def _records(run: Run, fmt: Format, start: int, stop: int) -> list[Record]:
-    """Records ``start`` to ``stop`` of ``run``, of format ``fmt``, as ``visit`` takes them."""
-    lines = range(run.first_line + start, run.first_line + stop)
-    return list(map(Record, lines, run.raws[start:stop], run.datas[start:stop], repeat(fmt)))
-
-
-def _stretches(run: Run) -> Iterator[tuple[Format, int, int]]:
-    """The longest stretches of a run whose records are of one format, and their bounds.
-
-    A record with the keys of the one before has its format, except where a key's value
-    decides it (see ``BY_VALUE``): those records are told apart one by one.
-    """
-    datas = run.datas
-    fmt, begin, start = None, 0, 0
-    for stop in (*run.new_keys, len(datas)):
-        if BY_VALUE.isdisjoint(datas[start]):
-            kinds: Iterable[tuple[Format, int]] = ((detect(datas[start]), start),)
-        else:
-            kinds = ((detect(datas[index]), index) for index in range(start, stop))
-        for kind, at in kinds:
-            if kind is not fmt:
-                if fmt is not None:
-                    yield fmt, begin, at
-                fmt, begin = kind, at
-        start = stop
-    if fmt is not None:
-        yield fmt, begin, len(datas)
 
 
 def _head(path: Path, max_line_bytes: int) -> list[Record]:

@@ -380,7 +380,7 @@ def test_a_run_cut_at_every_other_line_looks_through_its_indexes_once(monkeypatc
     lines = [b'{"a": 1, "a": 2}\r\n', b'{"b": 1}\r\n'] * 500
     datas = [orjson.loads(line) for line in lines]
     run = Run(1, lines, datas, _Scanned(range(1, 1000)), _Scanned(range(1000)))
-    items = list(reader._with_duplicate_keys(run))
+    items = list(runs.with_duplicate_keys(run))
     assert _Scanned.scans <= 2
     assert items[:5] == [
         SyntaxProblem(Problem.CRLF, 1),

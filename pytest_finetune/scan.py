@@ -28,7 +28,7 @@ from pytest_finetune.config import FileSettings
 from pytest_finetune.conventions import HEAD_RECORDS
 from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_openai
 from pytest_finetune.duplicate_keys import duplicate_key, suspects
-from pytest_finetune.formats import Batch, Format, Record, detect
+from pytest_finetune.formats import Batch, Format, Record
 from pytest_finetune.reader import WHOLE, Problem, Reader, Run, Span, SyntaxProblem
 
 #: Records between two calls of a scan's ``progress``: a few a second on a large file.
@@ -214,12 +214,12 @@ def merge(states: list[ChunkState], shared: dict[str, Any] | None = None) -> Sca
 def _head(path: Path, max_line_bytes: int) -> list[Record]:
     """The file's first records, as a scan of the whole file holds them for ``begin``."""
     head: list[Record] = []
-    for item in Reader(path, max_line_bytes=max_line_bytes, duplicate_keys=False):
-        if type(item) is tuple:
-            line, raw, data = item
-            head.append(Record(line, raw, data, detect(data)))
-            if len(head) >= HEAD_RECORDS:
-                break
+    for run in Reader(path, max_line_bytes=max_line_bytes, duplicate_keys=False).runs():
+        if type(run) is Run:
+            for fmt, start, stop in stretches(run):
+                head += records(run, fmt, start, min(stop, start + HEAD_RECORDS - len(head)))
+        if len(head) >= HEAD_RECORDS:
+            break
     return head
 
 

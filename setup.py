@@ -12,7 +12,7 @@ setup(
             sources=[
                 "native/native.c",
                 "native/departures.c",
-                "native/roles.c",
+                "native/chats.c",
                 "native/runs.c",
                 "native/lines.c",
             ],

@@ -15,7 +15,7 @@
  *   canonical JSON as orjson writes it (a line only orjson writes exactly is left).
  *
  * The other files hold the surveys' cheap tests of a batch (see native.h):
- * departures.c the prompt/completion survey's, roles.c the chat schema walk's; runs.c
+ * departures.c the prompt/completion survey's, chats.c the chat schema walk's; runs.c
  * is the reader's fast path, lines.c the count of a block's newlines.
  */
 #include "native.h"
@@ -1290,7 +1290,7 @@ static PyMethodDef methods[] = {
     {"suspect_lines", suspect_lines, METH_O, suspect_lines_doc},
     {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
     {"departures", departures, METH_VARARGS, departures_doc},
-    {"plain_roles", plain_roles, METH_VARARGS, plain_roles_doc},
+    {"chats_to_walk", chats_to_walk, METH_O, chats_to_walk_doc},
     {"read_run", read_run, METH_VARARGS, read_run_doc},
     {"count_newlines", count_newlines, METH_O, count_newlines_doc},
     {NULL, NULL, 0, NULL},

@@ -27,9 +27,9 @@ all_space(PyObject *text)
 PyObject *departures(PyObject *self, PyObject *args);
 extern const char departures_doc[];
 
-/* roles.c: the roles of the plain chats of a batch, for the chat schema walk. */
-PyObject *plain_roles(PyObject *self, PyObject *args);
-extern const char plain_roles_doc[];
+/* chats.c: the chats of a batch that the chat schema walk must walk. */
+PyObject *chats_to_walk(PyObject *self, PyObject *datas);
+extern const char chats_to_walk_doc[];
 
 /* runs.c: the reader's fast path, the lines of a block of the file in one go. */
 PyObject *read_run(PyObject *self, PyObject *args);

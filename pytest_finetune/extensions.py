@@ -57,9 +57,9 @@ chat_pairs: Callable[[list[bytes]], ChatPairs] | None = _compiled("chat_pairs")
 #: the indexes of the records that may depart from the file's conventions, ``None``
 #: where every record must be visited.
 departures: Callable[..., list[int] | None] | None = _compiled("departures")
-#: The chat schema walk's cheap test of a batch (``chat.survey._plain_roles``): for each
-#: chat, its roles in order if it is plain, else ``None``.
-plain_roles: Callable[..., list[tuple[str, ...] | None]] | None = _compiled("plain_roles")
+#: The chat schema walk's screen of a batch (``chat.survey._Walk.visit_batch``): the
+#: indexes of the chats it must walk, all but those in which it would certainly see nothing.
+chats_to_walk: Callable[[list[dict[str, Any]]], list[int]] | None = _compiled("chats_to_walk")
 #: The reader's fast path (``runs.read_run``): the lines of a block of the file, parsed,
 #: while each is one JSON object.
 ReadRun = tuple[list[bytes], list[dict[str, Any]], list[int], list[int], int]

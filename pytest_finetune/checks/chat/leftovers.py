@@ -7,7 +7,7 @@ records and report once if every turn of their role carries it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,7 +15,7 @@ from pytest_finetune.chat_schema import content_text, is_blank
 from pytest_finetune.checks.chat.survey import CHAT
 from pytest_finetune.checks.registry import Check, option, register
 from pytest_finetune.findings import Severity
-from pytest_finetune.formats import Record
+from pytest_finetune.formats import Format, Record
 from pytest_finetune.slots import Slot
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ class _Leftover(Check):
 
     def begin(self, head: list[Record]) -> None:
         self.marker = self.learn([text for record in head for text in self.texts(record)])
+
+    def visitor(self, fmt: Format) -> Callable[[Record], None] | None:
+        # Without a marker learned from the head, no record can show a habit.
+        return None if self.marker is None else super().visitor(fmt)
 
     def visit(self, record: Record) -> None:
         marker = self.marker

@@ -45,13 +45,21 @@ class _Walk(Survey):
     def visit_batch(self, batch: Batch) -> None:
         """What :meth:`visit` does for each record of ``batch``, walking fewer of them.
 
-        In a plain chat (only ``messages``, each a role and a text that is not blank)
-        the walk can see nothing but what the order of its roles shows: once a plain
-        chat is walked clean, the plain chats with the same roles are clean too.
+        Where the extension is built, its screen (``extensions.chats_to_walk``) leaves
+        out the chats of the usual shapes, with or without tools, in which the walk would
+        certainly see nothing. In pure Python, plain chats (only ``messages``, each a role
+        and a text that is not blank) are left out instead: the walk can see nothing in
+        one but what the order of its roles shows, so once a plain chat is walked clean,
+        the plain chats with the same roles are clean too.
         """
         if batch.format is not Format.CHAT:
             for record in batch.records():
                 self.visit(record)
+            return
+        screen = extensions.chats_to_walk
+        if screen is not None:
+            for index in screen(batch.datas):
+                self.visit(batch.record(index))
             return
         clean = self.clean_roles
         for index, roles in enumerate(_plain_roles(batch.datas, batch.column("messages"))):
@@ -90,13 +98,7 @@ class _Walk(Survey):
 def _plain_roles(
     datas: list[dict[str, Any]], conversations: list[Any]
 ) -> list[tuple[str, ...] | None]:
-    """For each chat, its roles in order if it is plain (see ``_Walk.visit_batch``).
-
-    In one pass in C where the extension is built (``extensions.plain_roles``).
-    """
-    read = extensions.plain_roles
-    if read is not None:
-        return read(datas, conversations)
+    """For each chat, its roles in order if it is plain (see ``_Walk.visit_batch``)."""
     plain = [
         len(data) == 1 and type(messages) is list
         for data, messages in zip(datas, conversations, strict=True)

@@ -37,6 +37,7 @@ enum {
     STARTS = 8,  /* a token byte that a key's literal ends with: '-', '_', 'J', 'z' */
     LEAD = 16,   /* a byte that starts garbled text (mojibake, U+FFFD, C1, a surrogate) */
     OPENER = 32, /* '{' and '[': flagged, but for JSON in a text (see Rules) */
+    ESCAPE = 64, /* a backslash: an alarm in a raw line only (see Rules) */
     ALARMS = RARE | STARTS | LEAD | OPENER,
 };
 
@@ -47,9 +48,16 @@ static unsigned char classes[256];
  * prompt/completion record, where any brace or bracket is flagged. LINES: Screen.raw,
  * for the strings of any record, which does not flag JSON written in a text (tool
  * calls' arguments): a brace before a quote, a bracket before a brace, nor either
- * ending a text (in the raw line, both look like JSON's own).
+ * ending a text (in the raw line, both look like JSON's own). RAW: Screen.raw too, for
+ * a whole raw line read as it reads it, JSON's own syntax and all (a brace before a
+ * quote or an escaped quote, a bracket before a brace or a quote, are not flagged); a
+ * backslash before 'b' or 'f' (an escaped control) is, and one before 'u' asks for the
+ * line's strings to be read unescaped (ESCAPES).
  */
-typedef enum { TEXTS, LINES } Rules;
+typedef enum { TEXTS, LINES, RAW } Rules;
+
+/* What the RAW screen says of a line whose \u escapes hide what its strings hold. */
+#define ESCAPES 2
 
 /* A run of this many token bytes may be a key or a card number (screen._LONG_RUN). */
 #define LONG_RUN 13
@@ -85,6 +93,7 @@ init_classes(void)
         }
     }
     classes['-'] = classes['_'] = classes['J'] = classes['z'] = COUNTED | STARTS;
+    classes['\\'] |= ESCAPE;
     classes[0xc2] = classes[0xc3] = classes[0xed] = classes[0xef] = LEAD;
 }
 
@@ -208,14 +217,34 @@ garbled(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
     }
 }
 
-/* Whether an alarm byte at text[at] raises the screen: see classes. */
+/* Whether an alarm byte at text[at] raises the screen (1, or ESCAPES): see classes. */
 static int
 raises(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, Rules rules)
 {
     unsigned int kind = classes[text[at]];
+    unsigned char next = at + 1 < size ? text[at + 1] : 0;
+    if (kind & ESCAPE) {
+        /* Escaped itself (after an odd run of backslashes), a backslash escapes nothing. */
+        Py_ssize_t before = at;
+        while (before > 0 && text[before - 1] == '\\') {
+            before--;
+        }
+        if ((at - before) % 2) {
+            return 0;
+        }
+        return next == 'u' ? ESCAPES : next == 'b' || next == 'f';
+    }
     if (kind & OPENER) {
-        return rules == TEXTS
-               || (at + 1 < size && text[at + 1] != (text[at] == '{' ? '"' : '{'));
+        if (rules == TEXTS) {
+            return 1;
+        }
+        if (rules == LINES) {
+            return at + 1 < size && next != (text[at] == '{' ? '"' : '{');
+        }
+        if (text[at] == '[') {
+            return next != '{' && next != '"';
+        }
+        return next != '"' && !(next == '\\' && at + 2 < size && text[at + 2] == '"');
     }
     return (kind & RARE) || ((kind & STARTS) && key_starts(text, at, size))
            || ((kind & LEAD) && garbled(text, at, size));
@@ -230,7 +259,8 @@ suspect_bytes(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, size_t 
      * how many token and break bytes were read, broken how many when the last break
      * was (minus the run before). */
     size_t counted = run, broken = 0, mask;
-    unsigned int kind;
+    unsigned int kind, alarms = rules == RAW ? ALARMS | ESCAPE : ALARMS;
+    int found;
     for (; at < size; at++) {
         kind = classes[text[at]];
         counted += kind & COUNTED;
@@ -239,8 +269,8 @@ suspect_bytes(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, size_t 
         if (counted - broken >= LONG_RUN) {
             return 1;
         }
-        if ((kind & ALARMS) && raises(text, at, size, rules)) {
-            return 1;
+        if ((kind & alarms) && (found = raises(text, at, size, rules))) {
+            return found;
         }
     }
     return 0;
@@ -275,24 +305,29 @@ equal(__m128i v, char byte)
 }
 
 /*
- * Whether the screen of rules (Screen.texts or Screen.raw) may flag the UTF-8 text: a
- * superset of its flags' conditions, never fewer. A false alarm costs the text's screen
- * in Python; a miss would lose a finding, which the tests compare with the Python pass
- * to rule out. Sixteen bytes at a time: masks of the token, break and alarm bytes (as
- * classes has them), and the runs of token bytes counted from the masks.
+ * Whether the screen of rules (Screen.texts or Screen.raw) may flag the UTF-8 text (1,
+ * or ESCAPES): a superset of its flags' conditions, never fewer. A false alarm costs
+ * the text's screen in Python; a miss would lose a finding, which the tests compare
+ * with the Python pass to rule out. Sixteen bytes at a time: masks of the token, break
+ * and alarm bytes (as classes has them), and the runs of token bytes counted from the
+ * masks. (AVX2's 32 bytes at a time were measured no faster: the masks' runs and the
+ * alarms cost as much as the compares.)
  */
 static int
 suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
 {
     Py_ssize_t at = 0;
     unsigned int run = 0, tokens, breaks, alarms, first, last, later;
+    int found;
     __m128i v, next, token, punctuation, rare, starts, lead;
+    /* Backslashes are alarms in a raw line only. */
+    const __m128i backslash = _mm_set1_epi8(rules == RAW ? '\\' : 0);
     for (; at + 16 <= size; at += 16) {
         v = _mm_loadu_si128((const __m128i *)(text + at));
         starts = _mm_or_si128(_mm_or_si128(equal(v, '-'), equal(v, '_')),
                               _mm_or_si128(equal(v, 'J'), equal(v, 'z')));
         token = _mm_or_si128(_mm_or_si128(in_range(v, 'A', 'Z'), in_range(v, '0', '9')), starts);
-        /* Control characters but tab, newline and carriage return; DEL; @ < | { [ */
+        /* Control characters but tab, newline and carriage return; DEL; @ < | */
         rare = _mm_andnot_si128(
             _mm_or_si128(_mm_or_si128(equal(v, '\t'), equal(v, '\n')), equal(v, '\r')),
             in_range(v, 0, 0x1f));
@@ -318,10 +353,11 @@ suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
                           _mm_cmpgt_epi8(_mm_set1_epi8((char)0xc0), next)));
         lead = _mm_or_si128(lead, equal(v, (char)0xef));
         lead = _mm_or_si128(lead, _mm_or_si128(equal(v, '{'), equal(v, '[')));
+        lead = _mm_or_si128(lead, _mm_cmpeq_epi8(v, backslash));
         alarms = (unsigned int)_mm_movemask_epi8(_mm_or_si128(starts, lead));
         while (alarms) {
-            if (raises(text, at + __builtin_ctz(alarms), size, rules)) {
-                return 1;
+            if ((found = raises(text, at + __builtin_ctz(alarms), size, rules))) {
+                return found;
             }
             alarms &= alarms - 1;
         }
@@ -682,12 +718,20 @@ error:
     return NULL;
 }
 
-/* Whether any string of the JSON line (a key or a value) may hold what Screen.raw flags. */
+/*
+ * Whether the JSON line may hold what Screen.raw flags: read whole, as it reads it, in
+ * one pass; or, where \u escapes hide what its strings hold, each string (a key or a
+ * value) unescaped.
+ */
 static int
 line_suspect(const unsigned char *raw, Py_ssize_t end, unsigned char *out)
 {
     const unsigned char *quote, *text = NULL;
     Py_ssize_t at = 0, size;
+    int found = suspect(raw, end, RAW);
+    if (found != ESCAPES) {
+        return found;
+    }
     /* Outside its strings, a JSON line holds no quote: each one found opens a string. */
     while ((quote = memchr(raw + at, '"', (size_t)(end - at))) != NULL) {
         at = quote - raw;

@@ -80,6 +80,7 @@ ALARMS = [
     "replacement \ufffd here",
     "lone \ud800 surrogate",
     "low \udfff alone",
+    "a backslash, then a control \\\x07",  # in JSON: \\ then \u0007
 ]
 
 #: Texts the Python screen does not flag: neither may the compiled one.
@@ -93,6 +94,7 @@ CLEAN = [
     "tab\tnew\nline\rreturn",
     "the -> arrow and snake_case_names",
     'quotes " and backslashes \\ and slashes /',
+    "a path C:\\users\\bob, and \\b, \\f written out",  # in JSON: \\u, \\b, \\f
 ]
 
 #: JSON written inside a text (tool calls' arguments): not flagged in a chat's line.

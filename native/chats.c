@@ -101,9 +101,11 @@ tool_name(PyObject *name)
 }
 
 /*
- * Whether a str is surely one JSON object, as orjson.loads reads it: a subset of JSON (no
- * exponent, no number of more than MAX_DIGITS digits, no escaped surrogate, no deeper
- * than MAX_DEPTH), each character read once.
+ * Whether a str is surely one JSON object, as orjson.loads reads it, each character read
+ * once. Read here is a subset of JSON that orjson surely takes: no exponent and at most
+ * MAX_DIGITS digits a number (orjson rejects a number beyond a double's range), no
+ * surrogate, escaped or not (orjson rejects a lone one, and a str holding one; a pair
+ * escaped is rare enough to walk), and no deeper than MAX_DEPTH (the C stack's depth).
  */
 typedef struct {
     int kind;
@@ -309,12 +311,13 @@ json_object(PyObject *text)
 typedef struct {
     PyObject *names[MAX_TOOLS];
     Py_ssize_t count;
-    int declared, parallel;
+    int parallel;
 } Tools;
 
 /*
  * Read the value of each key of a dict named in keys (NULL where the dict lacks it) into
- * values; 0 where a key is not an exact str, or, unless others are taken, not in keys.
+ * values; 0 where a key is not a str this file reads, or, unless others are taken, not in
+ * keys (the walk ignores others only where it reads a few keys of an object).
  */
 static int
 read_keys(PyObject *dict, const char *const *keys, PyObject **values, int others)
@@ -352,7 +355,6 @@ read_tools(PyObject *list, Tools *tools)
     if (!PyList_CheckExact(list) || PyList_GET_SIZE(list) > MAX_TOOLS) {
         return 0;
     }
-    tools->declared = 1;
     for (Py_ssize_t index = 0; index < PyList_GET_SIZE(list); index++) {
         PyObject *tool = PyList_GET_ITEM(list, index), *entry[2], *function[3];
         if (!PyDict_CheckExact(tool) || !read_keys(tool, TOOL_KEYS, entry, 1)
@@ -393,14 +395,15 @@ read_calls(PyObject *calls, const Tools *tools, PyObject **ids, Py_ssize_t *coun
             || !given(function[0]) || function[1] == NULL || !json_object(function[1])) {
             return 0;
         }
-        int declared = 0;
-        for (Py_ssize_t tool = 0; tool < tools->count && !declared; tool++) {
-            declared = same(tools->names[tool], function[0]);
+        /* A call of a tool not declared, or with the id of an earlier call, is walked. */
+        int usual = 0;
+        for (Py_ssize_t tool = 0; tool < tools->count && !usual; tool++) {
+            usual = same(tools->names[tool], function[0]);
         }
-        for (Py_ssize_t before = 0; before < index && declared; before++) {
-            declared = !same(ids[before], entry[0]);
+        for (Py_ssize_t before = 0; before < index && usual; before++) {
+            usual = !same(ids[before], entry[0]);
         }
-        if (!declared) { /* (or the id of an earlier call) */
+        if (!usual) {
             return 0;
         }
         ids[index] = entry[0];
@@ -430,7 +433,8 @@ usual_content(PyObject *content, Role role, int calls)
     return !blank || calls || role == TOOL;
 }
 
-/* The weight of an assistant message: 1 without one, -1 where it is not 0 or 1. */
+/* The weight of an assistant message: 1 without one, -1 where it is not the int 0 or 1 (the
+   walk sees a bool; a float it takes is rare enough to walk). */
 static long
 weight_of(PyObject *weight)
 {
@@ -455,7 +459,7 @@ static int
 clean_chat(PyObject *data)
 {
     PyObject *keys[3];
-    Tools tools = {.count = 0, .declared = 0, .parallel = 1};
+    Tools tools = {.count = 0, .parallel = 1};
     if (!PyDict_CheckExact(data) || !read_keys(data, CHAT_KEYS, keys, 0)) {
         return 0;
     }

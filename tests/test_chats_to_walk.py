@@ -187,6 +187,20 @@ def test_a_chat_the_walk_may_see_something_in_is_walked(data):
     assert walked(data) == [0]
 
 
+@pytest.mark.parametrize("blank", ["\u3000", "\x1c\x1f", "\x85\xa0", " \u2028\t"])
+def test_text_blank_as_str_isspace_reads_it_is_walked(blank):
+    # Whitespace beyond ASCII's: the walk sees an empty message, as str.isspace says.
+    data = chat(user(blank), assistant("Hey"))
+    assert not walks_clean(data)
+    assert walked(data) == [0]
+
+
+def test_text_of_characters_that_are_not_whitespace_is_left_out():
+    data = chat(user("\u200b\ufeff"), assistant("\u180e"))  # zero-width, not spaces
+    assert walks_clean(data)
+    assert walked(data) == []
+
+
 @pytest.mark.parametrize(
     "arguments",
     [
@@ -201,7 +215,9 @@ def test_a_chat_the_walk_may_see_something_in_is_walked(data):
         '{"a": NaN}',
         '{"a": 1e5}',  # JSON, but not read here: walked
         '{"a": 1234567890123456}',  # sixteen digits: walked
+        '{"a": 1' + "0" * 400 + "}",  # beyond a double's range: orjson rejects it
         '{"a": "\\ud83d\\ude00"}',  # an escaped pair: walked
+        '{"a": "\\ud83d"}',  # a lone surrogate escaped: orjson rejects it
         '{"a": "\\x"}',
         '{"a": "\t"}',
         '{"a": tru}',
@@ -376,6 +392,15 @@ def test_objects_of_other_types_are_walked():
     assert native.chats_to_walk(datas) == [0, 1, 2, 3]
 
 
+def test_objects_that_only_the_json_module_reads_are_screened_as_any_other():
+    # Where orjson rejects a line, the reader reads it with the json module, which takes
+    # a lone surrogate and integers beyond 64 bits.
+    surrogate = chat(user("Hi \ud800"), assistant("Hey"))
+    assert walks_clean(surrogate)
+    too_big = chat(user("Hi"), assistant("Hey", weight=2**64))
+    assert native.chats_to_walk([surrogate, too_big]) == [1]
+
+
 def test_anything_but_a_list_is_a_type_error():
     with pytest.raises(TypeError):
         native.chats_to_walk((chat(user("Hi"), assistant("Hey")),))
@@ -398,3 +423,26 @@ print(_native.chats_to_walk([{"messages": messages}]), len(messages))
 
 def test_a_key_whose_comparison_would_change_the_chat_is_never_compared():
     assert run_python(EQ_CLEARS_THE_LIST) == (0, "[0] 51\n")
+
+
+#: A collection whose callbacks empty every chat while the answer's objects are made: the
+#: screen has read them all before it makes any.
+GC_EMPTIES_THE_CHATS = """
+import gc
+from pytest_finetune import _native
+datas = [{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "x"}]}
+         if index % 3 else {"messages": [1]} for index in range(3000)]
+def empty(phase, info):
+    for data in datas:
+        data.clear()
+    datas.clear()
+gc.set_threshold(1, 1, 1)
+gc.callbacks.append(empty)
+found = _native.chats_to_walk(datas)
+gc.callbacks.clear()
+print(found == list(range(0, 3000, 3)), len(datas))
+"""
+
+
+def test_the_chats_emptied_while_the_answer_is_made_are_not_read_again():
+    assert run_python(GC_EMPTIES_THE_CHATS) == (0, "True 0\n")

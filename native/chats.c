@@ -412,11 +412,19 @@ read_calls(PyObject *calls, const Tools *tools, PyObject **ids, Py_ssize_t *coun
     return 1;
 }
 
-/* The keys a message may have here: those of roles.ROLE_KEYS but function_call,
-   refusal and audio. */
-enum { ROLE_KEY, CONTENT, NAME, TOOL_CALLS, TOOL_CALL_ID, WEIGHT };
-static const char *const MESSAGE_KEYS[] = {"role",         "content", "name", "tool_calls",
-                                           "tool_call_id", "weight",  NULL};
+/* The keys a message may have here: those of roles.ROLE_KEYS (an assistant's refusal,
+   audio and function call only null). */
+enum { ROLE_KEY, CONTENT, NAME, TOOL_CALLS, TOOL_CALL_ID, WEIGHT, REFUSAL, AUDIO, FUNCTION_CALL };
+static const char *const MESSAGE_KEYS[] = {
+    "role", "content", "name", "tool_calls", "tool_call_id", "weight", "refusal", "audio",
+    "function_call", NULL};
+
+/* Whether a message's value is absent or null. */
+static int
+none(PyObject *value)
+{
+    return value == NULL || value == Py_None;
+}
 
 /* Whether a message's content is of the usual shape: a str (not blank unless it need
    not be), or none beside calls. */
@@ -481,14 +489,26 @@ clean_chat(PyObject *data)
     Role previous = NO_ROLE;
     int started = 0, user = 0, assistants = 0;
     for (Py_ssize_t index = 0; index < PyList_GET_SIZE(messages); index++) {
-        PyObject *message = PyList_GET_ITEM(messages, index), *value[6];
+        PyObject *message = PyList_GET_ITEM(messages, index), *value[9];
         if (!PyDict_CheckExact(message) || !read_keys(message, MESSAGE_KEYS, value, 0)
             || value[ROLE_KEY] == NULL) {
             return 0;
         }
         Role role = role_of(value[ROLE_KEY]);
         Py_ssize_t made = 0;
+        /* An assistant message as the SDKs dump one: what it does not use is null (the
+           walk reads a null name, refusal, audio, call or calls as none). */
+        if (value[NAME] == Py_None) {
+            value[NAME] = NULL;
+        }
+        if (role == ASSISTANT && value[TOOL_CALLS] == Py_None) {
+            value[TOOL_CALLS] = NULL;
+        }
+        int unused = value[REFUSAL] != NULL || value[AUDIO] != NULL
+                     || value[FUNCTION_CALL] != NULL;
+        int null = none(value[REFUSAL]) && none(value[AUDIO]) && none(value[FUNCTION_CALL]);
         if (role == NO_ROLE || (value[NAME] != NULL && !given(value[NAME]))
+            || (unused && (role != ASSISTANT || !null))
             || (role != ASSISTANT && (value[TOOL_CALLS] != NULL || value[WEIGHT] != NULL))
             || (role != TOOL && value[TOOL_CALL_ID] != NULL)
             || (value[TOOL_CALLS] != NULL && !read_calls(value[TOOL_CALLS], &tools, ids, &made))

@@ -7,6 +7,7 @@ Plurals, sizes, quotes of data (secrets masked), JSON types, "did you mean" and 
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 
 import orjson
@@ -62,8 +63,16 @@ def quote_value(value: object, limit: int = 60) -> str:
     if isinstance(value, str):
         text = repr(_masked(value, limit)[: limit + 1])
     else:
-        text = _masked(orjson.dumps(value, default=str).decode("utf-8", "replace"), limit)
+        text = _masked(_json(value), limit)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json(value: object) -> str:
+    """``value`` as compact JSON, whatever the json module read (what orjson cannot write)."""
+    try:
+        return orjson.dumps(value, default=str).decode("utf-8", "replace")
+    except TypeError:  # an integer past 64 bits, a lone surrogate: escaped, as JSON may
+        return json.dumps(value, default=str, separators=(",", ":"))
 
 
 #: How far past a quote's end secrets are first looked for: a private key block is the

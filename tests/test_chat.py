@@ -653,3 +653,23 @@ def test_xdist_gives_the_same_findings_and_figures(lint):
         assert parallel.dataset(path)["findings"] == serial.dataset(path)["findings"]
         assert parallel.dataset(path).get("length_bias") == serial.dataset(path).get("length_bias")
     assert serial.dataset(f"data/{names[1]}")["length_bias"]["pairs"] == 284
+
+
+def test_integers_past_64_bits_give_findings_never_a_crash(lint):
+    # orjson refuses a line with a lone surrogate; the json module reads it, and keeps
+    # integers that orjson could not write again when a message quotes them.
+    huge = 2**70
+    records = [
+        chat(user("hi \ud800"), assistant("x", weight=huge)),
+        chat({"role": huge, "content": "hi \ud800"}, assistant("x")),
+        chat(
+            user("hi \ud800"), calls(call("c1", "get_weather")), result(huge, "-3"), tools=WEATHER
+        ),
+    ]
+    text = "".join(json.dumps(record) + "\n" for record in records)  # the surrogate escaped
+    result_ = lint({"data/train.jsonl": text}, "--finetune-select=FT2")
+    assert "pytest-finetune bug" not in result_.output
+    assert result_.lines("data/train.jsonl", "FT213") == [1]
+    assert "1180591620717411303424" in messages_of(result_, "data/train.jsonl", "FT213")[0]
+    assert result_.lines("data/train.jsonl", "FT202") == [2]
+    assert result_.lines("data/train.jsonl", "FT219") == [3]

@@ -26,6 +26,8 @@ from pytest_finetune.formats import Format, Record
 
 pytestmark = built
 
+#: The members an SDK's dump of an assistant message holds as null when unused.
+SDK_NULLS = {"function_call": None, "tool_calls": None}
 TIME_TOOL = {"type": "function", "function": {"name": "get_time", "parameters": {}}}
 
 
@@ -89,6 +91,13 @@ def test_the_usual_clean_chats_are_left_out_and_unusual_shapes_are_walked():
             {"role": "user", "name": "alice", "content": "Hi"},
             assistant("Hi"),
         ),
+        # An assistant message as an SDK dumps one: what it does not use is null.
+        chat(user("Hi"), assistant("Hey", name=None, refusal=None, audio=None, **SDK_NULLS)),
+        chat(
+            user("Hi"),
+            {**calls(call("a", "get_weather"), content=""), "function_call": None, "audio": None},
+            tools=[WEATHER_TOOL],
+        ),
     ],
     ids=[
         "call",
@@ -99,6 +108,8 @@ def test_the_usual_clean_chats_are_left_out_and_unusual_shapes_are_walked():
         "last-calls",
         "weights",
         "developer",
+        "sdk-nulls",
+        "sdk-nulls-calling",
     ],
 )
 def test_a_clean_chat_is_left_out(data):
@@ -159,6 +170,10 @@ def test_every_example_a_chat_check_fires_on_is_walked(code):
         chat(user("Hi"), assistant("Hey"), parallel_tool_calls=1),
         chat(user("Hi"), assistant("Hey"), tools=None),
         chat(),
+        chat({"role": "user", "content": "Hi", "refusal": None}, assistant("Hey")),
+        chat({"role": "user", "content": "Hi", "tool_calls": None}, assistant("Hey")),
+        chat(user("Hi"), assistant("Hey", tool_calls=None, function_call={"name": "x"})),
+        chat(user("Hi"), assistant("", tool_calls=None)),
     ],
     ids=[
         "undeclared",
@@ -181,6 +196,10 @@ def test_every_example_a_chat_check_fires_on_is_walked(code):
         "parallel-not-bool",
         "tools-null",
         "no-message",
+        "null-refusal-on-user",
+        "null-calls-on-user",
+        "function-call",
+        "null-calls-empty-reply",
     ],
 )
 def test_a_chat_the_walk_may_see_something_in_is_walked(data):

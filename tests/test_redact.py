@@ -185,6 +185,15 @@ def test_quoted_values_mask_secrets_before_cutting():
     assert quote_value({"card": "4111111111111111 and more text"}, 20) == '{"card":"****1111...'
 
 
+def test_values_orjson_cannot_write_are_quoted_as_the_json_module_writes_them():
+    # A line orjson refuses is read by the json module, which keeps what orjson cannot
+    # write again: integers past 64 bits, lone surrogates.
+    assert quote_value(2**70) == "1180591620717411303424"
+    assert quote_value({"text": "lone \ud800", "n": -(2**64)}) == (
+        '{"text":"lone \\ud800","n":-18446744073709551616}'
+    )
+
+
 def test_a_quote_cut_after_a_long_masked_secret_still_masks_what_follows():
     # A private key without its END line masks to the end of what was searched; the
     # search widens so that a secret cut at its edge never comes into view.

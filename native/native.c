@@ -224,15 +224,20 @@ raises(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, Rules rules)
     unsigned int kind = classes[text[at]];
     unsigned char next = at + 1 < size ? text[at + 1] : 0;
     if (kind & ESCAPE) {
-        /* Escaped itself (after an odd run of backslashes), a backslash escapes nothing. */
+        /* Escaped itself (after an odd run of backslashes), a backslash escapes nothing.
+         * The run is read back only from a backslash before 'u', 'b' or 'f', its last:
+         * read back from each of its backslashes, a long run took time in its square. */
         Py_ssize_t before = at;
+        if (next != 'u' && next != 'b' && next != 'f') {
+            return 0;
+        }
         while (before > 0 && text[before - 1] == '\\') {
             before--;
         }
         if ((at - before) % 2) {
             return 0;
         }
-        return next == 'u' ? ESCAPES : next == 'b' || next == 'f';
+        return next == 'u' ? ESCAPES : 1;
     }
     if (kind & OPENER) {
         if (rules == TEXTS) {

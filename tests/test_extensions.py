@@ -306,6 +306,27 @@ def test_clean_texts_and_json_in_a_text_are_not_flagged_in_a_line(ascii_only):
     assert native.suspect_lines(lines) == []
 
 
+@built
+@pytest.mark.parametrize("escaped", [b"b", b"f", b"u0041", b"n", b"/"])
+def test_a_run_of_backslashes_escapes_what_follows_it_only_when_odd(escaped):
+    # In \\\b the third backslash writes a control (flagged); in \\\\b none escapes the
+    # 'b'. A long run is read once, not again from each of its backslashes.
+    runs = [(offset, run) for offset in range(17) for run in (1, 2, 3, 4, 15, 16, 17, 32, 33)]
+    runs += [(0, 100_000), (0, 100_001)]
+    lines = [
+        b'{"messages": [{"role": "user", "content": "'
+        + b"x" * offset
+        + b"\\" * run
+        + (escaped if run % 2 else escaped[:1])
+        + b'"}]}\n'
+        for offset, run in runs
+    ]
+    flagged = [index for index, line in enumerate(lines) if EVERY_FLAG.raw(line, json.loads(line))]
+    odd = [index for index, (_, run) in enumerate(runs) if run % 2]
+    assert flagged == (odd if escaped in (b"b", b"f") else [])
+    assert native.suspect_lines(lines) == flagged
+
+
 def test_special_tokens_and_controls_written_as_escapes_are_found_either_way(tmp_path, monkeypatch):
     # Go's encoder writes '<' and '>' as escapes; json.dumps writes DEL as one.
     monkeypatch.setattr(scan, "HEAD_RECORDS", 2)

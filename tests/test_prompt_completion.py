@@ -300,6 +300,15 @@ def test_prefix_and_identity_are_followed_past_the_first_thousand_examples(tmp_p
     assert run(tmp_path, records, "FT150", "FT161") == []
 
 
+def test_without_a_prefix_check_texts_are_followed_only_until_one_differs():
+    # (FT160 and FT161 alone: whether all texts are the same is settled by then.)
+    start = prompt_completion.CommonStart()
+    start.tracking = True
+    for text in ("Where is my parcel? ->", "Where is my parcel? ->", "Where is my order? ->"):
+        start.add(text)
+    assert (start.repeats, start.differ, start.tracking) == (2, True, False)
+
+
 # -- the family works as one -----------------------------------------------------------
 
 

@@ -439,7 +439,9 @@ class CommonStart:
 
     def __init__(self) -> None:
         self.tracking = False
-        self.floor = -1
+        #: At once, unless a prefix check lowers it to the longest prefix it does not
+        #: report (whether all texts are the same is settled by the first that differs).
+        self.floor = sys.maxsize
         self.prefix: str | None = None
         #: The first text, and how many texts equal it (while none differs).
         self.first: str | None = None

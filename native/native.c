@@ -655,9 +655,9 @@ longest_line_after(PyObject *lines, Py_ssize_t count, const char *function)
 PyDoc_STRVAR(plain_pairs_doc,
 "plain_pairs(lines, /)\n--\n\n"
 "Read raw JSON lines that are each one object with the string members \"prompt\" and\n"
-"\"completion\": a tuple of the prompts' fingerprints, the completions' fingerprints and\n"
-"the indexes of the lines whose texts may hold something the screen flags. None if any\n"
-"line is not such an object.");
+"\"completion\": a tuple of the prompts' fingerprints and the completions' fingerprints,\n"
+"each packed as array(\"q\") holds them, and the indexes of the lines whose texts may\n"
+"hold something the screen flags. None if any line is not such an object.");
 
 static PyObject *
 plain_pairs(PyObject *module, PyObject *lines)
@@ -672,8 +672,9 @@ plain_pairs(PyObject *module, PyObject *lines)
         return NULL;
     }
     count = PyList_GET_SIZE(lines);
-    prompts = PyList_New(count);
-    completions = PyList_New(count);
+    /* The fingerprints packed, as array("q") holds them: no int object for each. */
+    prompts = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
+    completions = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
     suspects = PyList_New(0);
     if (prompts == NULL || completions == NULL || suspects == NULL
         || (longest = longest_line_after(lines, count, "plain_pairs")) < 0
@@ -691,14 +692,10 @@ plain_pairs(PyObject *module, PyObject *lines)
             Py_DECREF(suspects);
             Py_RETURN_NONE;
         }
-        if ((number = PyLong_FromLongLong(prints[0])) == NULL) {
-            goto error;
-        }
-        PyList_SET_ITEM(prompts, index, number);
-        if ((number = PyLong_FromLongLong(prints[1])) == NULL) {
-            goto error;
-        }
-        PyList_SET_ITEM(completions, index, number);
+        memcpy(PyBytes_AS_STRING(prompts) + index * (Py_ssize_t)sizeof(int64_t), &prints[0],
+               sizeof(int64_t));
+        memcpy(PyBytes_AS_STRING(completions) + index * (Py_ssize_t)sizeof(int64_t),
+               &prints[1], sizeof(int64_t));
         if (flagged) {
             if ((number = PyLong_FromSsize_t(index)) == NULL) {
                 goto error;

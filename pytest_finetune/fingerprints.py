@@ -86,6 +86,12 @@ class Fingerprints:
         self._values.extend(values)
         self._lines.extend(lines)
 
+    def add_packed(self, keys: bytes, lines: Iterable[int], values: bytes) -> None:
+        """:meth:`add_all` with keys and values packed as ``array("q")`` holds them."""
+        self._keys.frombytes(keys)
+        self._values.frombytes(values)
+        self._lines.extend(lines)
+
     def extend(self, later: Fingerprints) -> None:
         """Append the entries of ``later`` (a later part of the same file)."""
         self._keys.extend(later._keys)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from array import array
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,14 @@ def chat_line(text: str, *, ascii_only: bool = False) -> bytes:
     return (json.dumps(data, ensure_ascii=ascii_only) + "\n").encode("utf-8", "surrogatepass")
 
 
+def unpacked(pairs: tuple[bytes, bytes, list[int]] | None) -> tuple[list[int], ...] | None:
+    """What ``plain_pairs`` gives, its packed fingerprints as lists of ints."""
+    if pairs is None:
+        return None
+    prompts, completions, suspects = pairs
+    return array("q", prompts).tolist(), array("q", completions).tolist(), suspects
+
+
 def readable(text: str) -> bool:
     """Whether a file may hold the text unescaped (a lone surrogate is no UTF-8)."""
     try:
@@ -181,7 +190,7 @@ def test_plain_lines_give_the_fingerprints_of_their_texts(ascii_only):
         pc_line(p, c, ascii_only=ascii_only) for p, c in pairs if ascii_only or readable(p + c)
     ]
     kept = [(p, c) for p, c in pairs if ascii_only or readable(p + c)]
-    found = native.plain_pairs(lines)
+    found = unpacked(native.plain_pairs(lines))
     assert found is not None
     prompts, completions, _ = found
     assert prompts == [fingerprint(prompt) for prompt, _ in kept]
@@ -194,7 +203,7 @@ def test_a_surrogate_pair_is_one_character_and_a_lone_one_its_own_three_bytes():
         b'{"prompt": "\\ud83d\\ude00", "completion": "\\ud800\\u0041"}\n',
         b'{"prompt": "\\uD83D\\uDE00", "completion": "\\udc00\\ud800"}\n',
     ]
-    found = native.plain_pairs(lines)
+    found = unpacked(native.plain_pairs(lines))
     assert found is not None
     assert found[0] == [fingerprint("😀")] * 2
     assert found[1] == [fingerprint("\ud800A"), fingerprint("\udc00\ud800")]
@@ -211,7 +220,7 @@ def test_a_surrogate_pair_is_one_character_and_a_lone_one_its_own_three_bytes():
     ids=["other-order", "no-spaces-crlf", "more-spaces"],
 )
 def test_plain_lines_are_read_in_any_key_order_and_spacing(line):
-    found = native.plain_pairs([line])
+    found = unpacked(native.plain_pairs([line]))
     assert found == ([fingerprint("Is it? ->")], [fingerprint(" yes\n")], [])
 
 
@@ -268,7 +277,7 @@ def test_every_text_the_python_screen_flags_is_flagged_in_plain_lines(ascii_only
 @built
 def test_clean_texts_in_plain_lines_are_not_flagged():
     texts = [variant for text in CLEAN for variant in placed(text)]
-    assert native.plain_pairs([pc_line(text, " ok") for text in texts]) == (
+    assert unpacked(native.plain_pairs([pc_line(text, " ok") for text in texts])) == (
         [fingerprint(text) for text in texts],
         [fingerprint(" ok")] * len(texts),
         [],

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from array import array
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,7 @@ def logged(path: Path) -> dict[str, list[list[int]]]:
     conflict checks (FT401, FT402), and the keys of the leakage checks (FT510, FT511).
     """
     log: list[list[int]] = []
-    add, add_all = Fingerprints.add, Fingerprints.add_all
+    add, add_all, add_packed = Fingerprints.add, Fingerprints.add_all, Fingerprints.add_packed
 
     def spy(self: Fingerprints, key: int, line: int, value: int = 0) -> None:
         log.append([key, line, value])
@@ -115,12 +116,17 @@ def logged(path: Path) -> dict[str, list[list[int]]]:
         log.extend(map(list, zip(keys, lines, values, strict=True)))
         add_all(self, keys, lines, values)
 
+    def spy_packed(self: Fingerprints, keys: bytes, lines: Any, values: bytes) -> None:
+        spy_all(self, array("q", keys), lines, array("q", values))
+
     # (Patched on the class, not with monkeypatch: also in a plain subprocess.)
     Fingerprints.add, Fingerprints.add_all = spy, spy_all  # type: ignore[method-assign]
+    Fingerprints.add_packed = spy_packed  # type: ignore[method-assign]
     try:
         lint(path, Settings(overrides={"select": ["FT401", "FT402"]}))
     finally:
         Fingerprints.add, Fingerprints.add_all = add, add_all  # type: ignore[method-assign]
+        Fingerprints.add_packed = add_packed  # type: ignore[method-assign]
     log.sort(key=itemgetter(1))  # in file order, however batches were logged
     leakage = []
     for line, raw in enumerate(path.read_bytes().splitlines(), 1):

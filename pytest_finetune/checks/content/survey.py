@@ -194,7 +194,7 @@ class _Pass(Survey):
         if pairs is not None:  # read in C: the texts' fingerprints, and the suspects
             keys, values, suspects = pairs
             if self.log is not None:
-                self.log.add_all(keys, batch.lines, values)
+                self.log.add_packed(keys, batch.lines, values)
             if self._batch is not None:
                 self._flush()  # records held before the batch come first
                 for index in suspects:

@@ -548,7 +548,7 @@ fingerprint(const unsigned char *text, Py_ssize_t size)
 
 /*
  * Read one plain line: its prompt's and completion's fingerprints, and whether either
- * text is suspect. Returns 0, or -1 where the line is not plain.
+ * text is suspect (unless flagged is NULL). Returns 0, or -1 where the line is not plain.
  */
 static int
 read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t *prints,
@@ -599,7 +599,7 @@ read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t 
             return -1;
         }
         prints[slot] = fingerprint(text, size);
-        if (!*flagged) {
+        if (flagged != NULL && !*flagged) {
             *flagged = suspect(text, size, TEXTS);
         }
         at = skip_space(raw, at, end);
@@ -653,22 +653,24 @@ longest_line_after(PyObject *lines, Py_ssize_t count, const char *function)
 }
 
 PyDoc_STRVAR(plain_pairs_doc,
-"plain_pairs(lines, /)\n--\n\n"
+"plain_pairs(lines, screened=True, /)\n--\n\n"
 "Read raw JSON lines that are each one object with the string members \"prompt\" and\n"
 "\"completion\": a tuple of the prompts' fingerprints and the completions' fingerprints,\n"
 "each packed as array(\"q\") holds them, and the indexes of the lines whose texts may\n"
-"hold something the screen flags. None if any line is not such an object.");
+"hold something the screen flags (none unless screened). None if any line is not such\n"
+"an object.");
 
 static PyObject *
-plain_pairs(PyObject *module, PyObject *lines)
+plain_pairs(PyObject *module, PyObject *args)
 {
-    PyObject *prompts = NULL, *completions = NULL, *suspects = NULL, *line, *number;
-    Py_ssize_t count, index, longest = longest_line(lines, "plain_pairs");
+    PyObject *prompts = NULL, *completions = NULL, *suspects = NULL, *line, *number, *lines;
+    Py_ssize_t count, index, longest;
     unsigned char *out = NULL;
     int64_t prints[2];
-    int flagged;
+    int flagged, screened = 1;
     (void)module;
-    if (longest < 0) {
+    if (!PyArg_ParseTuple(args, "O|p:plain_pairs", &lines, &screened)
+        || (longest = longest_line(lines, "plain_pairs")) < 0) {
         return NULL;
     }
     count = PyList_GET_SIZE(lines);
@@ -685,7 +687,7 @@ plain_pairs(PyObject *module, PyObject *lines)
         line = PyList_GET_ITEM(lines, index);
         flagged = 0;
         if (read_line((const unsigned char *)PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line),
-                      out, prints, &flagged) < 0) {
+                      out, prints, screened ? &flagged : NULL) < 0) {
             PyMem_Free(out);
             Py_DECREF(prompts);
             Py_DECREF(completions);
@@ -1332,7 +1334,7 @@ suspect_lines(PyObject *module, PyObject *lines)
 }
 
 static PyMethodDef methods[] = {
-    {"plain_pairs", plain_pairs, METH_O, plain_pairs_doc},
+    {"plain_pairs", plain_pairs, METH_VARARGS, plain_pairs_doc},
     {"suspect_lines", suspect_lines, METH_O, suspect_lines_doc},
     {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
     {"departures", departures, METH_VARARGS, departures_doc},

@@ -1,6 +1,8 @@
 """The lint's hot paths in C (``native/``): see :mod:`.extensions`."""
 
-def plain_pairs(lines: list[bytes], /) -> tuple[bytes, bytes, list[int]] | None: ...
+def plain_pairs(
+    lines: list[bytes], screened: bool = True, /
+) -> tuple[bytes, bytes, list[int]] | None: ...
 def suspect_lines(lines: list[bytes], /) -> list[int]: ...
 def chat_pairs(
     lines: list[bytes], /

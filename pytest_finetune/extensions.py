@@ -40,11 +40,11 @@ def _compiled(name: str) -> Any:
 
 
 #: Reads raw lines that are each ``{"prompt": ..., "completion": ...}``: the prompts'
-#: and completions' fingerprints (packed, as ``array("q")`` holds them), and the indexes
-#: of the lines whose texts the content screen may flag (``Screen.texts``); ``None``
-#: where any line is not such an object.
-plain_pairs: Callable[[list[bytes]], tuple[bytes, bytes, list[int]] | None] | None = _compiled(
-    "plain_pairs"
+#: and completions' fingerprints (packed, as ``array("q")`` holds them), and, where
+#: screened (the second argument), the indexes of the lines whose texts the content
+#: screen may flag (``Screen.texts``); ``None`` where any line is not such an object.
+plain_pairs: Callable[[list[bytes], bool], tuple[bytes, bytes, list[int]] | None] | None = (
+    _compiled("plain_pairs")
 )
 #: The indexes of the raw JSON lines that the content screen may flag (``Screen.raw``).
 suspect_lines: Callable[[list[bytes]], list[int]] | None = _compiled("suspect_lines")

@@ -275,6 +275,16 @@ def test_every_text_the_python_screen_flags_is_flagged_in_plain_lines(ascii_only
 
 
 @built
+def test_plain_lines_read_unscreened_give_the_same_fingerprints_and_no_suspects():
+    # (When no check of the screen is selected: FT401 and FT402 alone.)
+    lines = [pc_line(text, " ok") for text in ALARMS + CLEAN if readable(text)]
+    screened = unpacked(native.plain_pairs(lines))
+    assert screened is not None
+    assert screened[2]
+    assert unpacked(native.plain_pairs(lines, False)) == (*screened[:2], [])
+
+
+@built
 def test_clean_texts_in_plain_lines_are_not_flagged():
     texts = [variant for text in CLEAN for variant in placed(text)]
     assert unpacked(native.plain_pairs([pc_line(text, " ok") for text in texts])) == (
@@ -547,7 +557,7 @@ def change(phase, info):
 gc.callbacks.append(change)
 # Lists kept so that the next one made is new (not reused), and counted by the collector.
 kept = [[] for _ in range(200)]
-gc.set_threshold(1)
+gc.set_threshold(int(sys.argv[3]))
 gc.collect()
 armed = True
 read = getattr(_native, sys.argv[1])
@@ -564,8 +574,13 @@ else:
 @built
 @pytest.mark.parametrize("function", ["plain_pairs", "suspect_lines", "chat_pairs"])
 def test_lines_the_garbage_collector_changes_as_they_are_read_do_not_crash_it(function):
+    # The collector runs at the second object made from here (the first: the dict its
+    # callbacks are told about), or the third for plain_pairs, which takes its arguments
+    # as a tuple: in each function, at the first object it makes.
+    threshold = "2" if function == "plain_pairs" else "1"
+
     def run(count: int) -> tuple[int, str]:
-        return run_python(GC_CHANGES_THE_LINES, function, str(count))
+        return run_python(GC_CHANGES_THE_LINES, function, str(count), threshold)
 
     # As many lines, longer ones: read as they are before or after the collection.
     assert run(50) == (0, "True\n")

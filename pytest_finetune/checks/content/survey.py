@@ -190,7 +190,7 @@ class _Pass(Survey):
     def _plain(self, batch: Batch) -> bool:
         """Visit a batch of plain prompt/completion records; ``False`` if it is not one."""
         read = extensions.plain_pairs
-        pairs = None if read is None else read(batch.raws)
+        pairs = None if read is None else read(batch.raws, self._batch is not None)
         if pairs is not None:  # read in C: the texts' fingerprints, and the suspects
             keys, values, suspects = pairs
             if self.log is not None:

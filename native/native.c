@@ -8,9 +8,11 @@
  * encoding of every text:
  *
  * - plain_pairs: a batch of lines that are each {"prompt": ..., "completion": ...}: both
- *   texts fingerprinted (XXH3 of their UTF-8 bytes, as fingerprints.fingerprint does)
- *   and screened for what Screen.texts flags (None where a line is of another shape);
- * - suspect_lines: the lines of any format whose strings may hold what Screen.raw flags;
+ *   texts fingerprinted (XXH3 of their UTF-8 bytes, as fingerprints.fingerprint does,
+ *   packed as the duplicate log holds them) and, where asked, screened for what
+ *   Screen.texts flags (None where a line is of another shape);
+ * - suspect_lines: the lines of any format that may hold what Screen.raw flags, each
+ *   read whole as it reads it (a string at a time where \u escapes hide the text);
  * - chat_pairs: chats fingerprinted as the duplicate checks log them, through their
  *   canonical JSON as orjson writes it (a line only orjson writes exactly is left).
  *

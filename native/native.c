@@ -18,7 +18,7 @@
  *
  * The other files hold the surveys' cheap tests of a batch (see native.h):
  * departures.c the prompt/completion survey's, chats.c the chat schema walk's; runs.c
- * is the reader's fast path, lines.c the count of a block's newlines.
+ * is the reader's fast path, lines.c the count of a range of a file's newlines.
  */
 #include "native.h"
 #include <stdint.h>
@@ -1342,7 +1342,9 @@ static PyMethodDef methods[] = {
     {"departures", departures, METH_VARARGS, departures_doc},
     {"chats_to_walk", chats_to_walk, METH_O, chats_to_walk_doc},
     {"read_run", read_run, METH_VARARGS, read_run_doc},
-    {"count_newlines", count_newlines, METH_O, count_newlines_doc},
+#ifndef _WIN32
+    {"file_newlines", file_newlines, METH_VARARGS, file_newlines_doc},
+#endif
     {NULL, NULL, 0, NULL},
 };
 

@@ -35,8 +35,10 @@ extern const char chats_to_walk_doc[];
 PyObject *read_run(PyObject *self, PyObject *args);
 extern const char read_run_doc[];
 
-/* lines.c: how many newlines a block of a file holds. */
-PyObject *count_newlines(PyObject *self, PyObject *block);
-extern const char count_newlines_doc[];
+/* lines.c: how many newlines a range of a file holds (POSIX: read with pread). */
+#ifndef _WIN32
+PyObject *file_newlines(PyObject *self, PyObject *args);
+extern const char file_newlines_doc[];
+#endif
 
 #endif

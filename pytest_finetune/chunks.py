@@ -24,7 +24,7 @@ import os
 import pickle
 import re
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from io import BufferedReader
 from pathlib import Path
@@ -34,7 +34,7 @@ from pytest_finetune import extensions, pools
 from pytest_finetune.config import FileSettings, Settings
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import plan
-from pytest_finetune.reader import WHOLE, Span, opens_document
+from pytest_finetune.reader import Span, opens_document
 from pytest_finetune.scan import Chunk, ChunkScan, ChunkState, ScanResult, merge, scan, scan_chunk
 
 __all__ = [
@@ -80,19 +80,28 @@ def split(
 
 def _spans(path: Path, parts: int, min_bytes: int) -> list[Span]:
     """Line-aligned byte ranges of ``path``, with the number of each one's first line."""
+    starts = _starts(path, parts, min_bytes)
+    return _numbered(starts, _line_numbers(path, starts))
+
+
+def _starts(path: Path, parts: int, min_bytes: int) -> list[int]:
+    """Where each chunk of ``path`` but the first starts (none: the file is one chunk)."""
     size = path.stat().st_size
     parts = min(parts, size // max(min_bytes, 1))
     if parts < 2 or opens_document(path):
-        return [WHOLE]
+        return []
     with path.open("rb") as stream:
         content = _first_content(stream)
         starts = sorted(
             {_next_line(stream, size * index // parts) for index in range(1, parts)} - {size}
         )
-        # The first chunk holds the first content, so that it alone reads the file's
-        # start (an empty file, a file of blank lines, a JSON document over many lines).
-        starts = [start for start in starts if start > content]
-        lines = _line_numbers(stream, starts)
+    # The first chunk holds the first content, so that it alone reads the file's start
+    # (an empty file, a file of blank lines, a JSON document over many lines).
+    return [start for start in starts if start > content]
+
+
+def _numbered(starts: list[int], lines: list[int]) -> list[Span]:
+    """The spans that start at 0 and at each of ``starts``, whose first lines are ``lines``."""
     ends: list[int | None] = [*starts, None]
     return [
         Span(start, end, line)
@@ -121,20 +130,15 @@ def _next_line(stream: BinaryIO, offset: int) -> int:
     return stream.tell()
 
 
-def _line_numbers(stream: BufferedReader, offsets: list[int]) -> list[int]:
+def _line_numbers(path: Path, offsets: list[int]) -> list[int]:
     """The number of the line starting at each of ``offsets`` (in order): one read."""
-    stream.seek(0)
     numbers = []
     newlines = position = 0
-    buffer = memoryview(bytearray(_BLOCK_BYTES))  # one buffer for all the blocks
-    for offset in offsets:
-        while position < offset:
-            read = stream.readinto(buffer[: min(_BLOCK_BYTES, offset - position)])
-            if not read:
-                break
-            newlines += _newlines(buffer[:read])
-            position += read
-        numbers.append(newlines + 1)
+    with path.open("rb") as stream:
+        for offset in offsets:
+            newlines += _newlines(stream, position, offset)
+            position = offset
+            numbers.append(newlines + 1)
     return numbers
 
 
@@ -157,11 +161,20 @@ def scan_file(
     # Where processes start from a server, each loads what it needs (a second or two):
     # only a larger file gains from them.
     least = MIN_CHUNK_BYTES * (4 if pools.from_server() else 1)
-    spans = _spans(path, jobs, least) if jobs > 1 and pools.CAN_FORK else [WHOLE]
-    if len(spans) > 1:
-        chunks = [Chunk(path, display_path, fmt, settings, span) for span in spans]
+    starts = _starts(path, jobs, least) if jobs > 1 and pools.CAN_FORK else []
+    if starts:
         try:
-            return merge(_in_processes(chunks, shared, progress), shared)
+            # The first chunk's checks made here load what every chunk needs (a
+            # tokenizer) into ``shared`` while a thread numbers the other chunks' first
+            # lines: the count (in C) holds no lock, and both come before any process.
+            with ThreadPoolExecutor(1) as counting:
+                numbering = counting.submit(_line_numbers, path, starts)
+                first = ChunkScan(
+                    Chunk(path, display_path, fmt, settings, Span(0, starts[0], 1)), shared
+                )
+                spans = _numbered(starts, numbering.result())
+            others = [Chunk(path, display_path, fmt, settings, span) for span in spans[1:]]
+            return merge(_in_processes(first, others, shared, progress), shared)
         except _PROCESS_FAILURES:
             pass  # a process killed (out of memory?), or its state too large: read it here
     return scan(path, display_path, fmt, settings, shared, progress=progress)
@@ -178,12 +191,16 @@ _SHARED: dict[str, Any] = {}
 
 
 def _in_processes(
-    chunks: list[Chunk], shared: dict[str, Any], progress: Callable[[int, int], None] | None
+    first: ChunkScan,
+    others: list[Chunk],
+    shared: dict[str, Any],
+    progress: Callable[[int, int], None] | None,
 ) -> list[ChunkState]:
-    """Scan the first chunk here and each other in a process of its own."""
-    # The first chunk's checks made here load what every chunk needs (a tokenizer) into
-    # ``shared``; its records are read here while the processes run.
-    first = ChunkScan(chunks[0], shared)
+    """Scan the first chunk here and each other in a process of its own.
+
+    The first chunk's records are read here while the processes run.
+    """
+    chunks = [first.chunk, *others]
     context, forked = pools.context()
     counters = context.RawArray("q", 2 * len(chunks))
     given = shared if forked else {}
@@ -239,16 +256,23 @@ def _scan_counted(index: int, chunk: Chunk) -> ChunkState:
     return scan_chunk(chunk, _SHARED, progress=count)
 
 
-def _newlines(block: bytes | memoryview) -> int:
-    """How many newlines ``block`` holds.
+def _newlines(stream: BufferedReader, start: int, end: int) -> int:
+    """How many newlines the bytes ``start`` to ``end`` of ``stream``'s file hold.
 
-    In C (``native/lines.c``) a call of ``memchr`` a line; else NumPy's vectorised
-    compare, three times as fast as ``bytes.count``, whose loop over one byte is not.
-    It is the parent's time on a large file before any process starts.
+    In C (``native/lines.c``), read there without the GIL: a thread counts them while
+    the process loads what the first chunk needs. Else NumPy's vectorised compare, a
+    block at a time, three times as fast as ``bytes.count``, whose loop over one byte
+    is not.
     """
-    count = extensions.count_newlines
+    count = extensions.file_newlines
     if count is not None:
-        return count(block)
+        return count(stream.fileno(), start, end)
     import numpy as np  # noqa: PLC0415 (only a file large enough to cut pays the import)
 
-    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8) == ord("\n")))
+    newlines = 0
+    block = memoryview(bytearray(_BLOCK_BYTES))  # one buffer for all the blocks
+    stream.seek(start)
+    while start < end and (read := stream.readinto(block[: min(_BLOCK_BYTES, end - start)])):
+        newlines += int(np.count_nonzero(np.frombuffer(block[:read], np.uint8) == ord("\n")))
+        start += read
+    return newlines

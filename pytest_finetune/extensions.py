@@ -78,5 +78,6 @@ def _read_run() -> Callable[..., ReadRun] | None:
 
 
 read_run = _read_run()
-#: How many newlines a block of a file holds (``chunks._newlines``).
-count_newlines: Callable[[bytes | bytearray | memoryview], int] | None = _compiled("count_newlines")
+#: How many newlines a range of an open file holds (``chunks._newlines``), read without
+#: the GIL: ``file_newlines(fd, start, end)``. Not built on Windows.
+file_newlines: Callable[[int, int, int], int] | None = _compiled("file_newlines")

@@ -13,7 +13,9 @@ import os
 import pickle
 import random
 import signal
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -192,16 +194,53 @@ def test_chunks_start_at_line_starts_after_the_first_content(
     assert spans[-1].end is None
 
 
-def test_newlines_are_counted_alike_in_c_and_in_python():
-    if extensions.count_newlines is None:
-        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+@pytest.mark.parametrize("block", [7, 8 * 1024 * 1024])
+def test_a_range_of_a_file_has_its_newlines_counted(tmp_path, monkeypatch, implementation, block):
+    # In C, 256 KiB read at a time without the GIL; in Python, a block at a time.
+    monkeypatch.setattr(chunks, "_BLOCK_BYTES", block)
     generator = random.Random(3)
-    for size in (0, 1, 2, 15, 16, 17, 1000, 65537):
-        block = bytes(generator.choice(b"\n\n{}\xc3\xa9\r ") for _ in range(size))
-        expected = block.count(b"\n")
-        for view in (block, bytearray(block), memoryview(block)[: size // 2]):
-            assert extensions.count_newlines(view) == bytes(view).count(b"\n")
-        assert chunks._newlines(block) == expected
+    data = bytes(generator.choice(b"\n\n{}\xc3\xa9\r ") for _ in range(600_000))
+    path = tmp_path / "data.jsonl"
+    path.write_bytes(data)
+    cuts = [0, 1, 2, 15, 16, 17, 1000, 262_143, 262_144, 262_145, 524_289, 600_000]
+    ranges = [(start, end) for start in cuts for end in cuts if start <= end]
+    with path.open("rb") as stream:
+        for start, end in ranges:
+            assert chunks._newlines(stream, start, end) == data[start:end].count(b"\n")
+        # Past the file's end, what it holds.
+        assert chunks._newlines(stream, 599_000, 700_000) == data[599_000:].count(b"\n")
+
+
+def test_newlines_are_counted_without_holding_the_gil(tmp_path):
+    # What lets a thread number the chunks while the process loads a tokenizer.
+    if extensions.file_newlines is None:
+        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+    path = tmp_path / "zeros.jsonl"
+    with path.open("wb") as stream:
+        stream.truncate(256 << 20)  # sparse: zeros on no disk
+    started, done = threading.Event(), threading.Event()
+    turns = 0
+    with path.open("rb") as stream:
+
+        def count() -> None:
+            started.set()
+            assert extensions.file_newlines(stream.fileno(), 0, 256 << 20) == 0
+            done.set()
+
+        interval = sys.getswitchinterval()
+        # No forced switches: this thread runs during the count only if the count
+        # lets go of the GIL.
+        sys.setswitchinterval(100)
+        try:
+            thread = threading.Thread(target=count)
+            thread.start()
+            while not done.is_set():
+                turns += started.is_set()
+                time.sleep(0.001)
+            thread.join()
+        finally:
+            sys.setswitchinterval(interval)
+    assert turns > 0
 
 
 def test_a_json_array_is_one_chunk(tmp_path):

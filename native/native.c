@@ -805,8 +805,9 @@ enum { WRITTEN = 0, UNWRITABLE = 1, FAILED = -1 /* MemoryError set */ };
 /* Nesting deeper than this is left to Python (whose freeze() copes with any depth). */
 #define MAX_DEPTH 64
 
+typedef struct Work Work;
 static int write_value(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
-                       Buffer *scratch, int depth, int *assistant);
+                       Work *work, int depth, int *assistant);
 
 /* A JSON string of raw at *at, written as orjson writes it. */
 static int
@@ -885,6 +886,30 @@ typedef struct {
     Py_ssize_t key, key_size, value, value_size; /* offsets in the object's own buffer */
 } Member;
 
+/*
+ * What writing canonical JSON reuses from one value to the next: a string's text
+ * unescaped, and at each depth an object's members before they are sorted (made once
+ * a batch, not once an object).
+ */
+struct Work {
+    Buffer scratch;
+    Buffer own[MAX_DEPTH + 1];
+    Member *members[MAX_DEPTH + 1];
+    Py_ssize_t capacity[MAX_DEPTH + 1];
+};
+
+static void
+free_work(Work *work)
+{
+    int depth;
+    PyMem_Free(work->scratch.data);
+    for (depth = 0; depth <= MAX_DEPTH; depth++) {
+        PyMem_Free(work->own[depth].data);
+        PyMem_Free(work->members[depth]);
+    }
+    PyMem_Free(work);
+}
+
 static const unsigned char *member_base; /* (for qsort's comparison, one sort at a time) */
 
 static int
@@ -902,12 +927,13 @@ compare_members(const void *left, const void *right)
 /* A JSON object, its members sorted by key (as UTF-8 bytes, which is code point order). */
 static int
 write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
-             Buffer *scratch, int depth, int *assistant)
+             Work *work, int depth, int *assistant)
 {
-    Buffer own = {NULL, 0, 0};
-    Member *members = NULL, *grown;
-    Py_ssize_t count = 0, capacity = 0, index, key_start, key_end;
+    Buffer *own = &work->own[depth];
+    Member *members = work->members[depth], *grown;
+    Py_ssize_t count = 0, capacity = work->capacity[depth], index, key_start, key_end;
     int status = WRITTEN;
+    own->size = 0;
     *at = skip_space(raw, *at + 1, end);
     if (*at < end && raw[*at] == '}') {
         *at += 1;
@@ -935,11 +961,12 @@ write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
                 status = FAILED;
                 break;
             }
-            members = grown;
+            members = work->members[depth] = grown;
+            work->capacity[depth] = capacity;
         }
-        members[count].key = own.size;
+        members[count].key = own->size;
         members[count].key_size = key_end - key_start;
-        if (put(&own, raw + key_start, key_end - key_start) < 0) {
+        if (put(own, raw + key_start, key_end - key_start) < 0) {
             status = FAILED;
             break;
         }
@@ -949,15 +976,15 @@ write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
             break;
         }
         *at = skip_space(raw, *at + 1, end);
-        members[count].value = own.size;
-        status = write_value(raw, at, end, &own, scratch, depth + 1, NULL);
+        members[count].value = own->size;
+        status = write_value(raw, at, end, own, work, depth + 1, NULL);
         if (status != WRITTEN) {
             break;
         }
-        members[count].value_size = own.size - members[count].value;
+        members[count].value_size = own->size - members[count].value;
         if (assistant != NULL && key_end - key_start == 4 && memcmp(raw + key_start, "role", 4) == 0) {
             *assistant = members[count].value_size == 11
-                         && memcmp(own.data + members[count].value, "\"assistant\"", 11) == 0;
+                         && memcmp(own->data + members[count].value, "\"assistant\"", 11) == 0;
         }
         count++;
         *at = skip_space(raw, *at, end);
@@ -973,10 +1000,10 @@ write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
         break;
     }
     if (status == WRITTEN) {
-        member_base = own.data;
+        member_base = own->data;
         qsort(members, (size_t)count, sizeof(Member), compare_members);
         /* Each member adds a separator, two quotes and a colon; the object its brace. */
-        status = reserve(out, own.size + 4 * count + 1) < 0 ? FAILED : WRITTEN;
+        status = reserve(out, own->size + 4 * count + 1) < 0 ? FAILED : WRITTEN;
     }
     for (index = 0; status == WRITTEN && index < count; index++) {
         if (index > 0 && compare_members(&members[index - 1], &members[index]) == 0) {
@@ -985,25 +1012,23 @@ write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
         }
         out->data[out->size++] = index == 0 ? '{' : ',';
         out->data[out->size++] = '"';
-        memcpy(out->data + out->size, own.data + members[index].key, (size_t)members[index].key_size);
+        memcpy(out->data + out->size, own->data + members[index].key, (size_t)members[index].key_size);
         out->size += members[index].key_size;
         out->data[out->size++] = '"';
         out->data[out->size++] = ':';
-        memcpy(out->data + out->size, own.data + members[index].value,
+        memcpy(out->data + out->size, own->data + members[index].value,
                (size_t)members[index].value_size);
         out->size += members[index].value_size;
     }
     if (status == WRITTEN) {
         out->data[out->size++] = '}';
     }
-    PyMem_Free(own.data);
-    PyMem_Free(members);
     return status;
 }
 
 static int
 write_array(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
-            Buffer *scratch, int depth)
+            Work *work, int depth)
 {
     int status;
     *at = skip_space(raw, *at + 1, end);
@@ -1015,7 +1040,7 @@ write_array(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *ou
         return put(out, "]", 1) < 0 ? FAILED : WRITTEN;
     }
     for (;;) {
-        status = write_value(raw, at, end, out, scratch, depth + 1, NULL);
+        status = write_value(raw, at, end, out, work, depth + 1, NULL);
         if (status != WRITTEN) {
             return status;
         }
@@ -1042,18 +1067,18 @@ write_array(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *ou
  */
 static int
 write_value(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
-            Buffer *scratch, int depth, int *assistant)
+            Work *work, int depth, int *assistant)
 {
     if (depth > MAX_DEPTH || *at >= end) {
         return UNWRITABLE;
     }
     switch (raw[*at]) {
     case '{':
-        return write_object(raw, at, end, out, scratch, depth, assistant);
+        return write_object(raw, at, end, out, work, depth, assistant);
     case '[':
-        return write_array(raw, at, end, out, scratch, depth);
+        return write_array(raw, at, end, out, work, depth);
     case '"':
-        return write_string(raw, at, end, out, scratch);
+        return write_string(raw, at, end, out, &work->scratch);
     case 't':
     case 'f':
     case 'n': {
@@ -1101,7 +1126,7 @@ combined(int64_t first, int64_t second)
  * fingerprints of its input (the messages before, and its tools) and of that message.
  */
 static int
-read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Buffer *scratch,
+read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Work *work,
           int *ends, int64_t *key, int64_t *value)
 {
     Py_ssize_t at = skip_space(raw, 0, end), key_start, key_end, last = 0;
@@ -1144,7 +1169,7 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Buffer *scratch
                     }
                     last = out->size;
                     assistant = 0;
-                    status = write_value(raw, &at, end, out, scratch, 2,
+                    status = write_value(raw, &at, end, out, work, 2,
                                          raw[at] == '{' ? &assistant : NULL);
                     if (status != WRITTEN) {
                         return status;
@@ -1171,7 +1196,7 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Buffer *scratch
                 }
             }
             else {
-                status = write_value(raw, &at, end, out, scratch, 1, NULL);
+                status = write_value(raw, &at, end, out, work, 1, NULL);
                 if (status != WRITTEN) {
                     return status;
                 }
@@ -1183,7 +1208,7 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Buffer *scratch
             if (is_tools && seen_tools++) {
                 return UNWRITABLE;
             }
-            status = write_value(raw, &at, end, out, scratch, 1, NULL);
+            status = write_value(raw, &at, end, out, work, 1, NULL);
             if (status != WRITTEN) {
                 return status;
             }
@@ -1235,13 +1260,17 @@ static PyObject *
 chat_pairs(PyObject *module, PyObject *lines)
 {
     PyObject *lists[3] = {NULL, NULL, NULL}, *items[3], *line;
-    Buffer out = {NULL, 0, 0}, scratch = {NULL, 0, 0};
+    Buffer out = {NULL, 0, 0};
+    Work *work;
     Py_ssize_t count, index;
     int64_t key = 0, value = 0;
     int status, ended, which;
     (void)module;
     if (longest_line(lines, "chat_pairs") < 0) {
         return NULL;
+    }
+    if ((work = PyMem_Calloc(1, sizeof(Work))) == NULL) {
+        return PyErr_NoMemory();
     }
     count = PyList_GET_SIZE(lines);
     for (which = 0; which < 3; which++) {
@@ -1255,7 +1284,7 @@ chat_pairs(PyObject *module, PyObject *lines)
     for (index = 0; index < count; index++) {
         line = PyList_GET_ITEM(lines, index);
         status = read_chat((const unsigned char *)PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line),
-                           &out, &scratch, &ended, &key, &value);
+                           &out, work, &ended, &key, &value);
         if (status == FAILED) {
             goto error;
         }
@@ -1279,14 +1308,14 @@ chat_pairs(PyObject *module, PyObject *lines)
         }
     }
     PyMem_Free(out.data);
-    PyMem_Free(scratch.data);
+    free_work(work);
     return Py_BuildValue("(NNN)", lists[0], lists[1], lists[2]);
 error:
     for (which = 0; which < 3; which++) {
         Py_XDECREF(lists[which]);
     }
     PyMem_Free(out.data);
-    PyMem_Free(scratch.data);
+    free_work(work);
     return NULL;
 }
 

@@ -422,14 +422,19 @@ def _has_view(fmt: Format) -> bool:
 
 def runs_on(check: type[Check], fmt: Format) -> bool:
     """Whether ``check`` runs on a file of format ``fmt``: on its records, or their views."""
-    if check.applies_to(fmt):
-        return True
-    return (
-        _has_view(fmt)
-        and check.reads_views
-        and check.formats is not None
-        and check.applies_to(openai_shape(fmt))
-    )
+    known = _RUNS_ON.get((check, fmt))
+    if known is None:
+        known = _RUNS_ON[check, fmt] = check.applies_to(fmt) or (
+            _has_view(fmt)
+            and check.reads_views
+            and check.formats is not None
+            and check.applies_to(openai_shape(fmt))
+        )
+    return known
+
+
+#: What :func:`runs_on` answered, asked of every selected check for each file collected.
+_RUNS_ON: dict[tuple[type[Check], Format], bool] = {}
 
 
 def view(record: Record) -> Record:

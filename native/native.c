@@ -326,7 +326,7 @@ suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
     Py_ssize_t at = 0;
     unsigned int run = 0, tokens, breaks, alarms, first, last, later;
     int found;
-    __m128i v, next, token, punctuation, rare, starts, lead;
+    __m128i v, next, after, token, punctuation, rare, starts, lead;
     /* Backslashes are alarms in a raw line only. */
     const __m128i backslash = _mm_set1_epi8(rules == RAW ? '\\' : 0);
     for (; at + 16 <= size; at += 16) {
@@ -347,18 +347,31 @@ suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
         punctuation = _mm_andnot_si128(
             _mm_or_si128(_mm_or_si128(token, in_range(v, 'a', 'y')), equal(v, ' ')),
             in_range(v, '!', '~'));
-        /* Lead bytes whose next byte may make garbled text: 0xC3 only before the
-         * second byte of a mojibake lead character (0x82-0xB4: most accented
-         * letters, é and à among them, are looked at again), 0xC2 and 0xED before
-         * any continuation byte, 0xEF always. */
-        /* (In the block that ends the text, 0x82 throughout: each lead byte is checked.) */
-        next = at + 17 <= size ? _mm_loadu_si128((const __m128i *)(text + at + 1))
-                               : _mm_set1_epi8((char)0x82);
-        lead = _mm_or_si128(
-            _mm_and_si128(equal(v, (char)0xc3), in_range(next, (char)0x82, (char)0xb4)),
-            _mm_and_si128(_mm_or_si128(equal(v, (char)0xc2), equal(v, (char)0xed)),
-                          _mm_cmpgt_epi8(_mm_set1_epi8((char)0xc0), next)));
-        lead = _mm_or_si128(lead, equal(v, (char)0xef));
+        if (!_mm_movemask_epi8(v)) { /* ASCII: no lead byte */
+            lead = _mm_setzero_si128();
+        }
+        else if (at + 18 <= size) {
+            /* Lead bytes whose next two bytes may make garbled text (garbled()
+             * decides): 0xC3 before the second byte of a mojibake lead character
+             * (0x82-0xB4) and the first of a continuation character (0xC2-0xE2), so
+             * not an accented letter before a plain one; 0xC2 before a C1 control's
+             * second byte (0x80-0x9F, signed below 0xA0), 0xED before a surrogate's
+             * (0xA0-0xBF, not Hangul's), 0xEF before U+FFFD's (0xBF). */
+            next = _mm_loadu_si128((const __m128i *)(text + at + 1));
+            after = _mm_loadu_si128((const __m128i *)(text + at + 2));
+            lead = _mm_and_si128(_mm_and_si128(equal(v, (char)0xc3),
+                                               in_range(next, (char)0x82, (char)0xb4)),
+                                 in_range(after, (char)0xc2, (char)0xe2));
+            lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xc2),
+                                                    _mm_cmpgt_epi8(_mm_set1_epi8((char)0xa0), next)));
+            lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xed),
+                                                    in_range(next, (char)0xa0, (char)0xbf)));
+            lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xef), equal(next, (char)0xbf)));
+        }
+        else { /* the text ends within two bytes of the block: each lead byte is checked */
+            lead = _mm_or_si128(_mm_or_si128(equal(v, (char)0xc2), equal(v, (char)0xc3)),
+                                _mm_or_si128(equal(v, (char)0xed), equal(v, (char)0xef)));
+        }
         lead = _mm_or_si128(lead, _mm_or_si128(equal(v, '{'), equal(v, '[')));
         lead = _mm_or_si128(lead, _mm_cmpeq_epi8(v, backslash));
         alarms = (unsigned int)_mm_movemask_epi8(_mm_or_si128(starts, lead));

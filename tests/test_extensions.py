@@ -89,6 +89,9 @@ CLEAN = [
     "café “quoted” — naïve résumé",
     "日本語のテキストと中文",
     "Привет, как дела?",
+    "한국어: 퀴즈와 흰 눈",  # (퀴 and 흰: 0xED, as a surrogate's first byte is)
+    "« guillemets », 20 °C, a\u00a0non-breaking space",  # (0xC2, as a C1 control's)
+    "São Paulo, Ãgua and Â are not garbled",  # (0xC3 as mojibake starts, then not)
     "family 👩‍👩‍👧 flag 🇫🇷 thumbs 👍🏽",
     "Hello World 2024, see page 12.",
     "(ABCDEFGHIJKL)",

@@ -100,6 +100,22 @@ def test_realistic_data_in_batches_gives_the_findings_of_one_record_at_a_time(
     assert any(batched["outcomes"][code][0] for code in batched["outcomes"])
 
 
+@needs_encodings
+def test_examples_are_sampled_by_their_lines_across_blank_lines(tmp_path, monkeypatch):
+    # Blank lines leave gaps in a batch's line numbers: the sample is still the examples
+    # whose own line numbers fall in it, as one record at a time picks them.
+    path = tmp_path / "gaps.jsonl"
+    rows = generated("prompt_completion", 3000)
+    path.write_text(
+        "".join(f"{row}\n" + "\n" * (n % 7 == 0) for n, row in enumerate(rows)), "utf-8"
+    )
+    monkeypatch.setattr(tokens, "SAMPLE_BYTES", path.stat().st_size // 30)
+    sampled = Settings(overrides={"exact-tokens-max-bytes": 1})
+    batched, one_by_one = both_ways(path, monkeypatch, sampled)
+    assert batched["stats"]["tokens"]["estimate"] == "sample"
+    assert not differences(batched, one_by_one)
+
+
 def test_a_batch_that_breaks_a_convention_is_judged_record_by_record(tmp_path, monkeypatch):
     # One record in a batch lacks the separator, another the leading space: only
     # those are reported, at their lines.

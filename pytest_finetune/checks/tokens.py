@@ -156,12 +156,7 @@ class _Tally(Survey):
                 self.visit(record)
             return
         sizes = list(map(len, batch.raws))
-        sampled = self.sampled
-        picked = [
-            index
-            for index, line in enumerate(batch.lines)
-            if (line * _GOLDEN) & 0xFFFFFFFF < sampled
-        ]
+        picked = _sampled(batch.lines, self.sampled)
         if max(sizes) > self.half:
             picked = sorted({*picked, *(i for i, size in enumerate(sizes) if size > self.half)})
         rest = sizes
@@ -276,6 +271,24 @@ def _epochs(context: ScanContext, examples: int) -> int | None:
     if "openai" in target.trains:
         return default_epochs(examples)
     return target.epochs if examples else 0
+
+
+def _sampled(lines: list[int], sampled: int) -> list[int]:
+    """The indexes of the ``lines`` whose examples are in the sample (see ``visit``).
+
+    Over whole arrays, not a test a line in Python: a batch's lines are most often one
+    run of consecutive numbers.
+    """
+    import numpy as np  # noqa: PLC0415 (only a file too large to count whole pays it)
+
+    first, count = lines[0], len(lines)
+    if lines[-1] - first == count - 1:  # (increasing: a run if it spans no more)
+        numbers = np.arange(first, first + count, dtype=np.uint64)
+    else:
+        numbers = np.array(lines, dtype=np.uint64)
+    # (Products past 64 bits wrap around, which keeps their lowest 32 bits.)
+    hashes = (numbers * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
+    return np.flatnonzero(hashes < sampled).tolist()
 
 
 def _has_tools(record: Record) -> bool:

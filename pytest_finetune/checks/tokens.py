@@ -97,6 +97,10 @@ class _Tally(Survey):
         self.size = max(1, context.path.stat().st_size)
         limit = context.settings.config.get("exact-tokens-max-bytes", EXACT_TOKENS_MAX_BYTES)
         self.every = self.size <= limit
+        if not self.every:
+            # The sample is picked over arrays (_sampled): NumPy is imported here, so that
+            # a chunked scan imports it once, before its processes are forked.
+            import numpy  # noqa: F401, PLC0415
         #: Examples are sampled by a hash of their line number (the golden ratio's
         #: sequence spreads evenly and does not fall in step with repeating data).
         self.sampled = int(min(1.0, SAMPLE_BYTES / self.size) * 2**32)
@@ -279,7 +283,7 @@ def _sampled(lines: list[int], sampled: int) -> list[int]:
     Over whole arrays, not a test a line in Python: a batch's lines are most often one
     run of consecutive numbers.
     """
-    import numpy as np  # noqa: PLC0415 (only a file too large to count whole pays it)
+    import numpy as np  # noqa: PLC0415 (imported with the tally, see _Tally)
 
     first, count = lines[0], len(lines)
     if lines[-1] - first == count - 1:  # (increasing: a run if it spans no more)

@@ -23,9 +23,9 @@ def scan_payload(stats: DatasetStats, outcomes: Iterable[CheckOutcome]) -> dict[
     """
     checks = []
     for outcome in outcomes:
-        skipped = outcome.skipped if not outcome.count else None
-        if not outcome.counts and skipped is None:
+        if not outcome.counts and outcome.skipped is None:
             continue
+        skipped = outcome.skipped if not outcome.count else None
         checks.append(
             {
                 "code": outcome.code,

@@ -561,16 +561,12 @@ fingerprint(const unsigned char *text, Py_ssize_t size)
     return (int64_t)(XXH3_64bits(text, (size_t)size) ^ 0x8000000000000000ULL);
 }
 
-/*
- * Read one plain line: its prompt's and completion's fingerprints, and whether either
- * text is suspect (unless flagged is NULL). Returns 0, or -1 where the line is not plain.
- */
-static int
-read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t *prints,
-          int *flagged)
+int
+read_texts(const unsigned char *raw, Py_ssize_t end, unsigned char *out,
+           const unsigned char *texts[2], Py_ssize_t sizes[2])
 {
-    Py_ssize_t at = skip_space(raw, 0, end), size, key_size;
-    const unsigned char *key, *text = NULL;
+    Py_ssize_t at = skip_space(raw, 0, end), size, key_size, used = 0;
+    const unsigned char *key;
     int member, slot, seen = 0;
     if (at >= end || raw[at] != '{') {
         return -1;
@@ -609,13 +605,14 @@ read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t 
         if (at >= end || raw[at] != '"') {
             return -1;
         }
-        size = read_string(raw, &at, end, out, &text);
+        /* The second text is unescaped after the first: together no longer than raw. */
+        size = read_string(raw, &at, end, out + used, &texts[slot]);
         if (size < 0) {
             return -1;
         }
-        prints[slot] = fingerprint(text, size);
-        if (flagged != NULL && !*flagged) {
-            *flagged = suspect(text, size, TEXTS);
+        sizes[slot] = size;
+        if (texts[slot] == out + used) {
+            used += size;
         }
         at = skip_space(raw, at, end);
         if (at >= end || raw[at] != (member == 0 ? ',' : '}')) {
@@ -623,6 +620,28 @@ read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t 
         }
     }
     return skip_space(raw, at + 1, end) == end ? 0 : -1;
+}
+
+/*
+ * Read one plain line: its prompt's and completion's fingerprints, and whether either
+ * text is suspect (unless flagged is NULL). Returns 0, or -1 where the line is not plain.
+ */
+static int
+read_line(const unsigned char *raw, Py_ssize_t end, unsigned char *out, int64_t *prints,
+          int *flagged)
+{
+    const unsigned char *texts[2];
+    Py_ssize_t sizes[2];
+    if (read_texts(raw, end, out, texts, sizes) < 0) {
+        return -1;
+    }
+    for (int slot = 0; slot < 2; slot++) {
+        prints[slot] = fingerprint(texts[slot], sizes[slot]);
+        if (flagged != NULL && !*flagged) {
+            *flagged = suspect(texts[slot], sizes[slot], TEXTS);
+        }
+    }
+    return 0;
 }
 
 /*
@@ -1382,6 +1401,7 @@ static PyMethodDef methods[] = {
     {"suspect_lines", suspect_lines, METH_O, suspect_lines_doc},
     {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
     {"departures", departures, METH_VARARGS, departures_doc},
+    {"plain_departures", plain_departures, METH_VARARGS, plain_departures_doc},
     {"chats_to_walk", chats_to_walk, METH_O, chats_to_walk_doc},
     {"read_run", read_run, METH_VARARGS, read_run_doc},
 #ifndef _WIN32

@@ -23,9 +23,21 @@ all_space(PyObject *text)
     return 1;
 }
 
-/* departures.c: the prompt/completion survey's cheap tests of a batch. */
+/*
+ * native.c: a plain prompt/completion line's texts, read from its raw JSON (a line that
+ * parsed): the prompt's and the completion's UTF-8 bytes and sizes, unescaped into out
+ * where they have escapes (out holds the line's size: both together are never longer).
+ * Returns 0, or -1 where the line is not one object of the two string members.
+ */
+int read_texts(const unsigned char *raw, Py_ssize_t end, unsigned char *out,
+               const unsigned char *texts[2], Py_ssize_t sizes[2]);
+
+/* departures.c: the prompt/completion survey's cheap tests of a batch, on its texts or
+   on its raw lines. */
 PyObject *departures(PyObject *self, PyObject *args);
 extern const char departures_doc[];
+PyObject *plain_departures(PyObject *self, PyObject *args);
+extern const char plain_departures_doc[];
 
 /* chats.c: the chats of a batch that the chat schema walk must walk. */
 PyObject *chats_to_walk(PyObject *self, PyObject *datas);

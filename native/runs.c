@@ -8,11 +8,206 @@
 #include <string.h>
 
 const char read_run_doc[] =
-    "read_run(buffer, start, limit, final, loads, error, /)\n--\n\n"
+    "read_run(buffer, start, limit, final, loads, error, lazy=False, /)\n--\n\n"
     "Parse buffer's lines from start on while each is one JSON object: the lines, their\n"
     "objects, the indexes of those whose keys differ from the object before's, of those\n"
     "that end with CRLF, and where the first line not taken starts (see\n"
-    "pytest_finetune.runs.read_run).";
+    "pytest_finetune.runs.read_run). Where lazy, a line that is a plain prompt/completion\n"
+    "object (validated here, as strictly as loads reads it) is not parsed: its object is\n"
+    "None.";
+
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#define BLOCKS 1
+#else
+#define BLOCKS 0
+#endif
+
+/* The size of the UTF-8 character at text[at] (a byte over 0x7F), or 0 where it is not
+   one that a strict decoder reads: no overlong form, no surrogate, none past U+10FFFF. */
+static Py_ssize_t
+utf8_size(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    unsigned char lead = text[at], low = 0x80, high = 0xbf;
+    Py_ssize_t size, index;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+        size = 2;
+    }
+    else if (lead >= 0xe0 && lead <= 0xef) {
+        size = 3;
+        low = lead == 0xe0 ? 0xa0 : 0x80;
+        high = lead == 0xed ? 0x9f : 0xbf;
+    }
+    else if (lead >= 0xf0 && lead <= 0xf4) {
+        size = 4;
+        low = lead == 0xf0 ? 0x90 : 0x80;
+        high = lead == 0xf4 ? 0x8f : 0xbf;
+    }
+    else {
+        return 0;
+    }
+    if (end - at < size || text[at + 1] < low || text[at + 1] > high) {
+        return 0;
+    }
+    for (index = 2; index < size; index++) {
+        if ((text[at + index] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    return size;
+}
+
+static int
+hex_digits(const unsigned char *text)
+{
+    for (int index = 0; index < 4; index++) {
+        unsigned char byte = text[index] | 0x20;
+        if (!((byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Past the JSON string that opens at text[at] (its quote), or -1 where it is not one
+   that loads reads exactly so: bytes under 0x20, bad UTF-8, a bad escape, or a \u escape
+   of a surrogate (which orjson refuses alone: such lines are left to it). */
+static Py_ssize_t
+past_string(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    at++;
+    for (;;) {
+#if BLOCKS
+        /* 16 bytes at a time while none is a quote, a backslash, under 0x20 or over
+           0x7F (a signed comparison finds the last two at once). */
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+        const __m128i space = _mm_set1_epi8(' ');
+        while (end - at >= 16) {
+            __m128i block = _mm_loadu_si128((const __m128i *)(text + at));
+            __m128i stops = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)),
+                _mm_cmplt_epi8(block, space));
+            int mask = _mm_movemask_epi8(stops);
+            if (mask) {
+                at += __builtin_ctz((unsigned int)mask);
+                break;
+            }
+            at += 16;
+        }
+#endif
+        if (at >= end) {
+            return -1;
+        }
+        unsigned char byte = text[at];
+        if (byte == '"') {
+            return at + 1;
+        }
+        if (byte < 0x20) {
+            return -1;
+        }
+        if (byte == '\\') {
+            if (end - at < 2) {
+                return -1;
+            }
+            switch (text[at + 1]) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                at += 2;
+                break;
+            case 'u':
+                if (end - at < 6 || !hex_digits(text + at + 2)
+                    || ((text[at + 2] | 0x20) == 'd' && text[at + 3] >= '8')) {
+                    return -1;
+                }
+                at += 6;
+                break;
+            default:
+                return -1;
+            }
+        }
+        else if (byte >= 0x80) {
+            Py_ssize_t size = utf8_size(text, at, end);
+            if (size == 0) {
+                return -1;
+            }
+            at += size;
+        }
+        else {
+            at++;
+        }
+    }
+}
+
+static Py_ssize_t
+past_space(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    while (at < end && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) {
+        at++;
+    }
+    return at;
+}
+
+/* Whether the line is one JSON object of two members, "prompt" and "completion" (keys
+   without escapes), each a string: what loads reads as such, and nothing it refuses. */
+static int
+plain_line(const unsigned char *text, Py_ssize_t end)
+{
+    Py_ssize_t at = past_space(text, 0, end);
+    int seen = 0;
+    if (at >= end || text[at] != '{') {
+        return 0;
+    }
+    for (int member = 0; member < 2; member++) {
+        at = past_space(text, at + 1, end);
+        if (end - at >= 8 && memcmp(text + at, "\"prompt\"", 8) == 0 && !(seen & 1)) {
+            seen |= 1;
+            at += 8;
+        }
+        else if (end - at >= 12 && memcmp(text + at, "\"completion\"", 12) == 0 && !(seen & 2)) {
+            seen |= 2;
+            at += 12;
+        }
+        else {
+            return 0;
+        }
+        at = past_space(text, at, end);
+        if (at >= end || text[at] != ':') {
+            return 0;
+        }
+        at = past_space(text, at + 1, end);
+        if (at >= end || text[at] != '"' || (at = past_string(text, at, end)) < 0) {
+            return 0;
+        }
+        at = past_space(text, at, end);
+        if (at >= end || text[at] != (member == 0 ? ',' : '}')) {
+            return 0;
+        }
+    }
+    return past_space(text, at + 1, end) == end;
+}
+
+/* Whether an object has the keys of a plain line's: "prompt" and "completion". */
+static int
+plain_keys(PyObject *data)
+{
+    PyObject *key, *value;
+    Py_ssize_t at = 0;
+    int seen = 0;
+    if (PyDict_GET_SIZE(data) != 2) {
+        return 0;
+    }
+    while (PyDict_Next(data, &at, &key, &value)) {
+        if (!PyUnicode_CheckExact(key)) {
+            return 0;
+        }
+        if (PyUnicode_CompareWithASCIIString(key, "prompt") == 0) {
+            seen |= 1;
+        }
+        else if (PyUnicode_CompareWithASCIIString(key, "completion") == 0) {
+            seen |= 2;
+        }
+    }
+    return seen == 3;
+}
 
 /* Whether two dicts have the same keys: 1 if so, 0 if not. Keys are compared in order
    by identity (orjson makes each short key once), else as sets. Keys that are not
@@ -53,10 +248,10 @@ read_run(PyObject *self, PyObject *args)
 {
     Py_buffer buffer;
     Py_ssize_t start, limit;
-    int final;
+    int final, lazy = 0;
     PyObject *loads, *error;
-    if (!PyArg_ParseTuple(args, "y*nnpOO:read_run", &buffer, &start, &limit, &final, &loads,
-                          &error)) {
+    if (!PyArg_ParseTuple(args, "y*nnpOO|p:read_run", &buffer, &start, &limit, &final, &loads,
+                          &error, &lazy)) {
         return NULL;
     }
     PyObject *result = NULL;
@@ -71,7 +266,8 @@ read_run(PyObject *self, PyObject *args)
     }
     const char *bytes = buffer.buf;
     Py_ssize_t end = buffer.len, at = start;
-    /* The last object taken (borrowed: the lists are this call's own until it returns). */
+    /* The last object taken (borrowed: the lists are this call's own until it returns),
+       Py_None for a plain line left unparsed. */
     PyObject *previous = NULL;
     while (at < end) {
         const char *newline = memchr(bytes + at, '\n', (size_t)(end - at));
@@ -94,8 +290,11 @@ read_run(PyObject *self, PyObject *args)
         if (raw == NULL) {
             goto done;
         }
-        PyObject *data = PyObject_CallOneArg(loads, raw);
-        if (data == NULL) {
+        PyObject *data;
+        if (lazy && plain_line((const unsigned char *)bytes + at, size)) {
+            data = Py_NewRef(Py_None);
+        }
+        else if ((data = PyObject_CallOneArg(loads, raw)) == NULL) {
             Py_DECREF(raw);
             if (!PyErr_ExceptionMatches(error)) {
                 goto done;
@@ -103,13 +302,22 @@ read_run(PyObject *self, PyObject *args)
             PyErr_Clear();
             break;
         }
-        if (!PyDict_CheckExact(data)) {
+        if (data != Py_None && !PyDict_CheckExact(data)) {
             Py_DECREF(raw);
             Py_DECREF(data);
             break;
         }
         int failed = 0;
-        int changed = previous != NULL && !same_keys(previous, data);
+        int changed;
+        if (previous == NULL || (previous == Py_None && data == Py_None)) {
+            changed = 0;
+        }
+        else if (previous == Py_None || data == Py_None) {
+            changed = !plain_keys(previous == Py_None ? data : previous);
+        }
+        else {
+            changed = !same_keys(previous, data);
+        }
         if (changed || ends_crlf) {
             PyObject *index = PyLong_FromSsize_t(PyList_GET_SIZE(datas));
             failed = index == NULL || (changed && PyList_Append(new_keys, index) < 0)

@@ -19,8 +19,26 @@ def departures(
     leading_space: bool,
     /,
 ) -> list[int] | None: ...
+def plain_departures(
+    lines: list[bytes],
+    separator: str,
+    separator_rare: str,
+    stop: str,
+    stop_rare: str,
+    separator_inside: bool,
+    stop_inside: bool,
+    leading_space: bool,
+    /,
+) -> list[int] | None: ...
 def chats_to_walk(datas: list[dict[str, object]], /) -> list[int]: ...
 def read_run(
-    buffer: bytes, start: int, limit: int, final: bool, loads: object, error: object, /
-) -> tuple[list[bytes], list[dict[str, object]], list[int], list[int], int]: ...
+    buffer: bytes,
+    start: int,
+    limit: int,
+    final: bool,
+    loads: object,
+    error: object,
+    lazy: bool = False,
+    /,
+) -> tuple[list[bytes], list[dict[str, object] | None], list[int], list[int], int]: ...
 def file_newlines(fd: int, start: int, end: int, /) -> int: ...

@@ -12,8 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from typing import Any
 
+import orjson
+
 from pytest_finetune.formats import BY_VALUE, Batch, Format, Record, detect
 from pytest_finetune.runs import Run
+
+#: An unparsed line's object but for its texts (see ``Run.unparsed``): what tells formats.
+_PLAIN: dict[str, Any] = {"prompt": "", "completion": ""}
 
 
 class Batches:
@@ -30,7 +35,9 @@ class Batches:
         self.format = Format.UNKNOWN
         self.lines: list[int] = []
         self.raws: list[bytes] = []
-        self.datas: list[dict[str, Any]] = []
+        self.datas: list[dict[str, Any] | None] = []
+        #: Whether some of the records held are left unparsed (see ``Run.unparsed``).
+        self.unparsed = False
 
     def add(self, fmt: Format, run: Run, start: int, stop: int) -> None:
         """Records ``start`` to ``stop`` of ``run``, all of format ``fmt``."""
@@ -43,19 +50,26 @@ class Batches:
             self.lines.extend(range(first_line + start, first_line + taken))
             self.raws.extend(run.raws[start:taken])
             self.datas.extend(run.datas[start:taken])
+            self.unparsed |= run.unparsed
             start = taken
 
     def flush(self) -> None:
         """Give the checks the batch held, if any."""
         if self.lines:
-            self.visit(Batch(self.format, self.lines, self.raws, self.datas))
-            self.lines, self.raws, self.datas = [], [], []
+            batch = Batch(self.format, self.lines, self.raws, self.datas, unparsed=self.unparsed)
+            self.visit(batch)
+            self.lines, self.raws, self.datas, self.unparsed = [], [], [], False
 
 
 def records(run: Run, fmt: Format, start: int, stop: int) -> list[Record]:
     """Records ``start`` to ``stop`` of ``run``, of format ``fmt``, as ``visit`` takes them."""
     lines = range(run.first_line + start, run.first_line + stop)
-    return list(map(Record, lines, run.raws[start:stop], run.datas[start:stop], repeat(fmt)))
+    raws = run.raws[start:stop]
+    datas = [
+        orjson.loads(raw) if data is None else data
+        for raw, data in zip(raws, run.datas[start:stop], strict=True)
+    ]
+    return list(map(Record, lines, raws, datas, repeat(fmt)))
 
 
 def stretches(run: Run) -> Iterator[tuple[Format, int, int]]:
@@ -67,10 +81,10 @@ def stretches(run: Run) -> Iterator[tuple[Format, int, int]]:
     datas = run.datas
     fmt, begin, start = None, 0, 0
     for stop in (*run.new_keys, len(datas)):
-        if BY_VALUE.isdisjoint(datas[start]):
-            kinds: Iterable[tuple[Format, int]] = ((detect(datas[start]), start),)
+        if BY_VALUE.isdisjoint(_keys(datas[start])):
+            kinds: Iterable[tuple[Format, int]] = ((detect(_keys(datas[start])), start),)
         else:
-            kinds = ((detect(datas[index]), index) for index in range(start, stop))
+            kinds = ((detect(_keys(datas[index])), index) for index in range(start, stop))
         for kind, at in kinds:
             if kind is not fmt:
                 if fmt is not None:
@@ -79,3 +93,8 @@ def stretches(run: Run) -> Iterator[tuple[Format, int, int]]:
         start = stop
     if fmt is not None:
         yield fmt, begin, len(datas)
+
+
+def _keys(data: dict[str, Any] | None) -> dict[str, Any]:
+    """What :func:`detect` reads of a line's object, where it may be left unparsed."""
+    return _PLAIN if data is None else data

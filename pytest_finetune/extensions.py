@@ -58,21 +58,29 @@ chat_pairs: Callable[[list[bytes]], ChatPairs] | None = _compiled("chat_pairs")
 #: the indexes of the records that may depart from the file's conventions, ``None``
 #: where every record must be visited.
 departures: Callable[..., list[int] | None] | None = _compiled("departures")
+#: The same tests on a batch's raw lines that are each ``{"prompt": ..., "completion":
+#: ...}`` (left unparsed by the reader): ``None`` too where a line is not one.
+plain_departures: Callable[..., list[int] | None] | None = _compiled("plain_departures")
 #: The chat schema walk's screen of a batch (``chat.survey._Walk.visit_batch``): the
 #: indexes of the chats it must walk, all but those in which it would certainly see nothing.
 chats_to_walk: Callable[[list[dict[str, Any]]], list[int]] | None = _compiled("chats_to_walk")
 #: The reader's fast path (``runs.read_run``): the lines of a block of the file, parsed,
-#: while each is one JSON object.
-ReadRun = tuple[list[bytes], list[dict[str, Any]], list[int], list[int], int]
+#: while each is one JSON object (where asked, plain prompt/completion lines unparsed).
+ReadRun = tuple[list[bytes], list[dict[str, Any] | None], list[int], list[int], int]
 
 
 def _read_run() -> Callable[..., ReadRun] | None:
-    """The C ``read_run``; ``None`` where the module was built before it listed CRLF lines.
+    """The C ``read_run``; ``None`` where the module was built from older sources.
 
-    Such a module's returns four things, not five: the reader would fail on every file.
+    One built before it listed CRLF lines returns four things, not five; one built before
+    it could leave lines unparsed takes six arguments, not seven: the reader would fail
+    on every file.
     """
     compiled = _compiled("read_run")
-    if compiled is None or len(compiled(b"", 0, 0, True, None, None)) != 5:
+    try:
+        if compiled is None or len(compiled(b"", 0, 0, True, None, None, True)) != 5:
+            return None
+    except TypeError:
         return None
     return cast("Callable[..., ReadRun]", compiled)
 

@@ -139,20 +139,62 @@ class Batch:
     every record can be tested in a few calls over whole lists rather than in Python
     per record. :meth:`records` builds the :class:`Record` of each, once, for whoever
     needs them.
+
+    The reader leaves most plain prompt/completion lines unparsed (``None`` in the list
+    of objects given, see ``runs.read_run``): checks that read them in C from their raw
+    lines never make their objects. They are parsed the first time :attr:`datas` is
+    read, or one at a time by :meth:`data` and :meth:`record`.
     """
 
-    __slots__ = ("_columns", "_records", "datas", "format", "lines", "raws")
+    __slots__ = ("_columns", "_datas", "_records", "_unparsed", "format", "lines", "raws")
 
     def __init__(
-        self, fmt: Format, lines: list[int], raws: list[bytes], datas: list[dict[str, Any]]
+        self,
+        fmt: Format,
+        lines: list[int],
+        raws: list[bytes],
+        datas: list[dict[str, Any] | None],
+        *,
+        unparsed: bool = False,
     ) -> None:
         self.format = fmt
-        #: Each record's line, raw JSON line and parsed object, in file order.
+        #: Each record's line and raw JSON line, in file order.
         self.lines = lines
         self.raws = raws
-        self.datas = datas
+        self._datas = datas
+        #: Whether some objects may be left to parse (``None`` in ``_datas``).
+        self._unparsed = unparsed
         self._records: list[Record] | None = None
         self._columns: dict[str, list[Any]] = {}
+
+    @property
+    def datas(self) -> list[dict[str, Any]]:
+        """Each record's parsed object, in file order (parsed now where it was left)."""
+        if self._unparsed:
+            loads = orjson.loads
+            self._datas = [
+                loads(raw) if data is None else data
+                for raw, data in zip(self.raws, self._datas, strict=True)
+            ]
+            self._unparsed = False
+        return self._datas  # type: ignore[return-value]
+
+    @property
+    def unparsed(self) -> bool:
+        """Whether some records' objects may be left to parse (``None`` in :attr:`objects`)."""
+        return self._unparsed
+
+    @property
+    def objects(self) -> list[dict[str, Any] | None]:
+        """Each record's object as read, ``None`` where left unparsed (nothing parsed now)."""
+        return self._datas
+
+    def data(self, index: int) -> dict[str, Any]:
+        """The object of the record at ``index`` (parsed alone where it was left)."""
+        data = self._datas[index]
+        if data is None:
+            data = self._datas[index] = orjson.loads(self.raws[index])
+        return data
 
     def column(self, key: str) -> list[Any]:
         """Each record's value at ``key`` (``None`` where it has none), read once for all."""
@@ -175,7 +217,7 @@ class Batch:
         """The record at ``index`` (built alone, for the few a batch visitor looks into)."""
         if self._records is not None:
             return self._records[index]
-        return Record(self.lines[index], self.raws[index], self.datas[index], self.format)
+        return Record(self.lines[index], self.raws[index], self.data(index), self.format)
 
 
 #: The keys whose values :func:`detect` reads: records that hold none of them are of

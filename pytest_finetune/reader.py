@@ -140,29 +140,30 @@ class Reader:
             else:
                 yield from zip(count(item.first_line), item.raws, item.datas)
 
-    def runs(self) -> Iterator[Run | SyntaxProblem]:
+    def runs(self, *, lazy: bool = False) -> Iterator[Run | SyntaxProblem]:
         """What iterating yields, with the records in runs of lines in a row.
 
         Most records come in long runs, read in one go; a record worked out the slow
         way (the file's first, one after a problem, one of a JSON document) is a run
         of its own. A line that ends with CRLF is said by its run (:attr:`Run.crlf`),
-        where iterating yields a problem before the record.
+        where iterating yields a problem before the record. ``lazy``: plain
+        prompt/completion lines may be left unparsed (:attr:`Run.unparsed`).
         """
-        for item in self._read():
+        for item in self._read(lazy=lazy):
             if type(item) is tuple:
                 line, raw, data = cast("ParsedLine", item)
                 yield Run(line, [raw], [data], [], [])
             else:
                 yield item  # type: ignore[misc]
 
-    def _read(self) -> Iterator[Run | ParsedLine | SyntaxProblem]:
+    def _read(self, *, lazy: bool = False) -> Iterator[Run | ParsedLine | SyntaxProblem]:
         with self.path.open("rb") as stream:
             self._stream = stream
             if not self.span.first:
                 # A later part of a JSON Lines file: the first part reads the file's
                 # start (its byte order mark, its first content) and sniffs it.
                 stream.seek(self.span.start)
-                yield from self._rest(stream)
+                yield from self._rest(stream, lazy=lazy)
                 return
             head = stream.read(_SNIFF_BYTES)
             self.size = len(head)
@@ -180,7 +181,7 @@ class Reader:
             if document:
                 yield from Document(self, stream)
             elif (yield from self._until_content(stream)):
-                yield from self._rest(stream)
+                yield from self._rest(stream, lazy=lazy)
             else:
                 self.stopped = True
 
@@ -213,7 +214,9 @@ class Reader:
         yield SyntaxProblem(Problem.EMPTY_FILE, None, "only whitespace" if self.lines else "")
         return False
 
-    def _rest(self, stream: BinaryIO) -> Iterator[Run | ParsedLine | SyntaxProblem]:
+    def _rest(
+        self, stream: BinaryIO, *, lazy: bool = False
+    ) -> Iterator[Run | ParsedLine | SyntaxProblem]:
         """The lines after the first with content: the hot loop of the lint.
 
         The file is read a block at a time, and the lines that are one object each are
@@ -221,6 +224,8 @@ class Reader:
         other line (too long, bad JSON or UTF-8) is worked out by :meth:`_line`.
         """
         read_run = extensions.read_run or runs.read_run
+        # (Only the C one leaves lines unparsed.)
+        unparsed = lazy and read_run is extensions.read_run
         limit = self.max_line_bytes
         number, size, last = self.lines, self.size, self._last
         # Spans end at a line boundary: the span is read when ``size`` reaches its end.
@@ -238,10 +243,10 @@ class Reader:
             buffer, at = buffer[at:] + block, 0
             while at < len(buffer):
                 raws, datas, new_keys, crlf, stop = read_run(
-                    buffer, at, limit, final, orjson.loads, orjson.JSONDecodeError
+                    buffer, at, limit, final, orjson.loads, orjson.JSONDecodeError, unparsed
                 )
                 if raws:
-                    run = Run(number + 1, raws, datas, new_keys, crlf)
+                    run = Run(number + 1, raws, datas, new_keys, crlf, unparsed)
                     if self.duplicate_keys:
                         yield from runs.with_duplicate_keys(run)
                     else:

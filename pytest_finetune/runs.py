@@ -16,6 +16,8 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+import orjson
+
 from pytest_finetune.duplicate_keys import duplicate_key
 from pytest_finetune.syntax_problems import ParsedLine, Problem, SyntaxProblem
 
@@ -27,14 +29,17 @@ class Run(NamedTuple):
     first_line: int
     #: Each line's bytes, its newline included.
     raws: list[bytes]
-    #: Each line's object.
-    datas: list[dict[str, Any]]
+    #: Each line's object (``None`` where left unparsed: see ``unparsed``).
+    datas: list[dict[str, Any] | None]
     #: The indexes of the objects whose keys are not those of the object before them:
     #: where the records' format may change (the first object's is never listed).
     new_keys: list[int]
     #: The indexes of the lines that end with CRLF (``\r\n``), which JSON reads as
     #: whitespace: a file saved on Windows ends every line so.
     crlf: list[int]
+    #: Whether some lines may be left unparsed: plain prompt/completion objects, whose
+    #: object is ``None`` (read lazily, see :func:`read_run`).
+    unparsed: bool = False
 
     def part(self, begin: int, stop: int) -> Run:
         """The lines from index ``begin`` up to ``stop`` (this run itself if all)."""
@@ -45,7 +50,7 @@ class Run(NamedTuple):
         new_keys = [index - begin for index in _between(self.new_keys, begin + 1, stop)]
         crlf = [index - begin for index in _between(self.crlf, begin, stop)]
         raws, datas = self.raws[begin:stop], self.datas[begin:stop]
-        return Run(self.first_line + begin, raws, datas, new_keys, crlf)
+        return Run(self.first_line + begin, raws, datas, new_keys, crlf, self.unparsed)
 
 
 def _between(indexes: list[int], low: int, high: int) -> list[int]:
@@ -54,8 +59,14 @@ def _between(indexes: list[int], low: int, high: int) -> list[int]:
 
 
 def read_run(  # noqa: PLR0917 (positional, as the C function's)
-    buffer: bytes, start: int, limit: int, final: bool, loads: Any, error: Any
-) -> tuple[list[bytes], list[dict[str, Any]], list[int], list[int], int]:
+    buffer: bytes,
+    start: int,
+    limit: int,
+    final: bool,
+    loads: Any,
+    error: Any,
+    lazy: bool = False,
+) -> tuple[list[bytes], list[dict[str, Any] | None], list[int], list[int], int]:
     """Parse ``buffer``'s lines from ``start`` on while each is one JSON object.
 
     A line is taken if it ends with a newline (or ``buffer`` ends the text: ``final``),
@@ -67,9 +78,15 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
     the first line not taken starts (``len(buffer)`` if none). The C one also lists an
     object with a key that is not an exact ``str`` (JSON's keys all are): comparing it
     could run Python code, a ``str`` subclass's ``__eq__``.
+
+    ``lazy``: the C one validates each line that may be a plain prompt/completion object
+    (two members, ``"prompt"`` and ``"completion"``, each a string) and takes it unparsed,
+    its object ``None``, where it reads it as strictly as ``loads``: most of a
+    prompt/completion file's objects are then never made (see ``formats.Batch``). This
+    one parses every line.
     """
     raws: list[bytes] = []
-    datas: list[dict[str, Any]] = []
+    datas: list[dict[str, Any] | None] = []
     new_keys: list[int] = []
     crlf: list[int] = []
     keys = None
@@ -113,6 +130,8 @@ def with_duplicate_keys(run: Run) -> Iterator[Run | ParsedLine | SyntaxProblem]:
     begin = 0
     crlf = set(run.crlf)
     for index, (raw, data) in enumerate(zip(run.raws, run.datas, strict=True)):
+        if data is None:
+            continue  # left unparsed: two different keys, read in C
         duplicate = duplicate_key(raw, data)
         if duplicate is not None:
             if begin < index:
@@ -133,4 +152,4 @@ def records_of(run: Run) -> Iterator[ParsedLine | SyntaxProblem]:
         line = run.first_line + index
         if index in crlf:
             yield SyntaxProblem(Problem.CRLF, line)
-        yield line, raw, data
+        yield line, raw, orjson.loads(raw) if data is None else data

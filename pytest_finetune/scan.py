@@ -16,8 +16,8 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import groupby
-from operator import attrgetter
+from itertools import compress, groupby, repeat
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,10 @@ class ChunkScan:
         )
         examples = 0
         batches = Batches(runner.visit_batch, BATCH_RECORDS)
-        for run in reader.runs():
+        # Plain prompt/completion lines are left unparsed, for the checks that read
+        # them in C (see ``formats.Batch``): where the file holds them.
+        lazy = chunk.format is Format.PROMPT_COMPLETION
+        for run in reader.runs(lazy=lazy):
             if type(run) is SyntaxProblem:
                 batches.flush()  # the records before the problem are seen first
                 runner.problem(run)
@@ -269,7 +272,18 @@ class _Runner:
 
         First, the keys repeated in its records go to the checks that report them.
         """
-        self._duplicates(batch.lines, batch.raws, batch.datas)
+        objects = batch.objects
+        # A line left unparsed was read in C, two different keys: the others are looked at.
+        unparsed = objects.count(None) if batch.unparsed else 0
+        if unparsed == 0:
+            self._duplicates(batch.lines, batch.raws, objects)  # type: ignore[arg-type]
+        elif unparsed < len(objects):
+            parsed = list(compress(range(len(objects)), map(is_not, objects, repeat(None))))
+            self._duplicates(
+                [batch.lines[index] for index in parsed],
+                [batch.raws[index] for index in parsed],
+                [objects[index] for index in parsed],  # type: ignore[misc]
+            )
         self._visit_batch(batch)
 
     def _visit_batch(self, batch: Batch) -> None:

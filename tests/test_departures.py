@@ -7,6 +7,7 @@ and against each other on random ones.
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -131,6 +132,56 @@ def test_c_picks_the_records_python_picks(monkeypatch, seed):
                 completions,
                 expected,
             )
+
+
+@built
+@pytest.mark.parametrize("seed", range(20))
+def test_c_picks_from_raw_lines_the_records_it_picks_from_their_texts(seed):
+    """``plain_departures`` reads a batch's plain lines, as the reader left them unparsed."""
+    rng = random.Random(seed)
+    pieces = [" ", "\n", "\t", "->", "#", ">", "a", "é", "日", "🇯🇵", "\x85", "\u3000", "\ud800"]
+
+    def text() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
+
+    for _ in range(200):
+        separator = rng.choice(["", " ->", "\n\n###\n\n", "日本"])
+        stop = rng.choice(["", "\n", "END", "🇯🇵"])
+        expected = Expected(
+            separator,
+            rng.choice(separator) if separator else "",
+            stop,
+            rng.choice(stop) if stop else "",
+            separator_inside=rng.random() < 0.5,
+            stop_inside=rng.random() < 0.5,
+            leading_space=rng.random() < 0.5,
+        )
+        size = rng.randrange(1, 12)
+        prompts = ["p" + text() + separator * (rng.random() < 0.7) for _ in range(size)]
+        completions = [" c" + text() + stop * (rng.random() < 0.7) for _ in range(size)]
+        if rng.random() < 0.2:
+            prompts[rng.randrange(size)] = text()
+        if rng.random() < 0.2:
+            completions[rng.randrange(size)] = text()
+        lines = []
+        for prompt, completion in zip(prompts, completions, strict=True):
+            pair = [("prompt", prompt), ("completion", completion)]
+            rng.shuffle(pair)
+            # (A lone surrogate can only be written as an escape.)
+            escaped = rng.random() < 0.5 or "\ud800" in prompt + completion
+            lines.append(json.dumps(dict(pair), ensure_ascii=escaped).encode())
+        found = native.plain_departures(lines, *expected)
+        assert found == native.departures(prompts, completions, *expected), (lines, expected)
+
+
+@built
+@pytest.mark.parametrize(
+    "line", [b'{"prompt": "a ->", "completion": 1}', b'{"prompt": "a ->"}', b"[]", b"{"]
+)
+def test_a_batch_with_a_line_that_is_not_plain_is_left_to_the_texts(line):
+    clean = b'{"prompt": "a ->", "completion": " b\\n"}'
+    assert native.plain_departures([clean], *ARROW) == []
+    assert native.plain_departures([clean, line], *ARROW) is None
 
 
 #: Lists emptied by a garbage collector's callback as soon as it starts (before Python

@@ -387,6 +387,30 @@ def test_realistic_data_gives_the_same_findings_without_the_extension(
 
 
 @built
+@needs_encodings
+def test_lines_left_unparsed_give_the_findings_of_their_objects(tmp_path, monkeypatch):
+    """Past the head, the reader leaves plain lines unparsed: the checks that need a
+    text (a prefix every prompt shares, to the last line; the case of every 50th
+    completion; a record that departs) parse it, and find what they find without C."""
+    rows = [
+        {
+            "prompt": f"Classify the sentiment of this review: n\u00ba{index} \u201cok\u201d ->",
+            "completion": " POSITIVE\n" if index % 50 == 0 else f" negative {index}\n",
+        }
+        for index in range(2500)
+    ]
+    rows[1500]["completion"] = "negative"  # no leading space, no stop sequence
+    path = write_rows(tmp_path / "reviews.jsonl", [json.dumps(row) for row in rows])
+    compiled = rendered(lint(path, Settings(), display_path=path.name))
+    with monkeypatch.context() as patch:
+        python_only(patch)
+        pure = rendered(lint(path, Settings(), display_path=path.name))
+    assert not differences(compiled, pure)
+    assert compiled["outcomes"]["FT150"][0]  # the prefix that all prompts start with
+    assert "1501" in json.dumps(compiled["outcomes"])  # the record that departs
+
+
+@built
 @pytest.mark.parametrize("name", sorted(EDGES))
 @needs_encodings
 def test_odd_records_give_the_same_findings_without_the_extension(tmp_path, monkeypatch, name):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from itertools import count
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,6 +23,7 @@ from test_batches import realistic_file
 from test_chunks import differences, in_processes, rendered
 
 from pytest_finetune import Settings, extensions, reader, runs
+from pytest_finetune.formats import Batch, Format
 from pytest_finetune.lint import lint
 from pytest_finetune.reader import Problem, Reader, Run, Span, SyntaxProblem
 
@@ -400,3 +402,139 @@ def test_a_module_built_before_crlf_runs_leaves_the_reading_to_python(monkeypatc
     if extensions.read_run is not None:  # the module built from these sources is used
         monkeypatch.undo()
         assert extensions._read_run() is extensions.read_run
+
+
+def test_a_module_built_before_lazy_runs_leaves_the_reading_to_python(monkeypatch):
+    """A checkout pulled and not rebuilt: its ``read_run`` takes six arguments, not seven."""
+    stale = SimpleNamespace(read_run=lambda buffer, start, limit, final, loads, error: ([],) * 4)
+    monkeypatch.setattr(extensions, "_native", stale)
+    assert extensions._read_run() is None
+
+
+# Lazy runs: plain prompt/completion lines validated in C, their objects left unparsed.
+
+#: Lines that the C reads whole, each a plain object that orjson reads as such.
+PLAIN = [
+    b'{"prompt": "Gr\xc3\xbc\xc3\x9f Gott ->", "completion": " \xf0\x9f\x91\x8b\\n"}\n',
+    b'{"completion":" c","prompt":"b"}\n',
+    b'  { "prompt" : "tab\\tquote\\" slash\\/ \\u00e9 \\u0000" , "completion" : "" }  \r\n',
+    b'{"prompt": "\xef\xbf\xbf \xf4\x8f\xbf\xbf \x7f", "completion": "\\uE000\\uffff"}\n',
+    b'{"prompt":\t"a",\t"completion": "b"}\n',  # tabs between tokens
+]
+#: Lines that orjson parses: JSON that is not plain, or that the C leaves to orjson.
+PARSED = [
+    b'{"prompt": "a", "completion": "b", "weight": 1}\n',  # another key
+    b'{"prompt": "a", "completion": 1}\n',  # not a string
+    b'{"pr\\u006fmpt": "a", "completion": "b"}\n',  # an escaped key
+    b'{"prompt": "\\ud83d\\udc4b", "completion": "b"}\n',  # a surrogate pair, escaped
+]
+#: Lines that neither reads: each ends the run.
+REFUSED = [
+    b'{"prompt": "tab\tinside", "completion": "b"}\n',  # a control character in a text
+    b'{"prompt": "\xc3\xa9\xc3", "completion": "b"}\n',  # UTF-8 cut short
+    b'{"prompt": "\xed\xa0\x80", "completion": "b"}\n',  # a surrogate in UTF-8
+    b'{"prompt": "\xc0\xaf", "completion": "b"}\n',  # an overlong form
+    b'{"prompt": "\\x41", "completion": "b"}\n',  # a bad escape
+    b'{"prompt": "\\ud800", "completion": "b"}\n',  # a lone surrogate: orjson refuses it
+    b'{"prompt": "a", "prompt": "b"}\n',  # a key twice: parsed, it has one key
+]
+
+
+@pytest.fixture
+def compiled_read_run():
+    if extensions.read_run is None:
+        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+    return lambda buffer: extensions.read_run(
+        buffer, 0, 1000, True, orjson.loads, orjson.JSONDecodeError, True
+    )
+
+
+def test_plain_lines_are_left_unparsed_and_the_others_parsed(compiled_read_run):
+    buffer = b"".join([*PLAIN, *PARSED])
+    raws, datas, new_keys, crlf, stop = compiled_read_run(buffer)
+    assert raws == [*PLAIN, *PARSED]
+    assert datas == [None] * len(PLAIN) + [orjson.loads(line) for line in PARSED]
+    # The keys change at the other key, then back: the escaped key is "prompt" to orjson.
+    assert (new_keys, crlf, stop) == ([5, 6], [2], len(buffer))
+
+
+@pytest.mark.parametrize("line", REFUSED)
+def test_a_line_that_is_not_json_ends_a_lazy_run_as_any_run(compiled_read_run, line):
+    raws, datas, _, _, stop = compiled_read_run(PLAIN[0] + line + PLAIN[1])
+    if line.count(b'"prompt"') == 2:  # valid JSON: orjson keeps the last value
+        assert datas == [None, {"prompt": "b"}, None]
+    else:
+        assert (raws, datas, stop) == ([PLAIN[0]], [None], len(PLAIN[0]))
+
+
+def test_a_line_left_unparsed_is_one_orjson_reads_as_plain(compiled_read_run):
+    """Random lines of the pieces that a validator could get wrong, against orjson."""
+    pieces = [
+        *(b"a", b" ", b"\\n", b'\\"', b"\\\\", b"\\/", b"\\b", b"\\u00e9", b"\\u0000"),
+        *(b"\\uD7FF", b"\\uE000", "é€😀".encode(), "\u07ff\uffff\U0010ffff".encode(), b"\x7f"),
+    ]
+    odd = [
+        *(b"\\ud83d\\ude00", b"\\ud800", b"\\uDBFF", b"\\uzzzz", b"\\u12", b"\\x", b"\\"),
+        *(b'"', b"\x00", b"\xc0\x80", b"\xe0\x80\x80", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"),
+        *(b"\xf5", b"\x80", b"\xc3", b"\xe2\x82", b"\xff", b"\x1f", b"\t", b"\r"),
+    ]
+    spaces = [b"", b"", b"", b" ", b"\t", b"\r"]
+    odd_spaces = [b"\x0b", b"\xc2\xa0", b"\x00"]
+    keys = [b'"prompt"', b'"completion"', b'"Prompt"', b'"pr\\u006fmpt"', b"prompt"]
+    rng = random.Random(11)
+    unparsed = 0
+    for _ in range(20_000):
+        first, second = rng.sample([b'"prompt"', b'"completion"'], 2)
+        if rng.random() < 0.1:
+            first = rng.choice(keys)
+        values = [
+            b'"'
+            + b"".join(rng.choice(odd if rng.random() < 0.05 else pieces) for _ in "abcd")
+            + b'"'
+            for _ in "ab"
+        ]
+        if rng.random() < 0.05:
+            values[1] = rng.choice([b"1", b"null", b"[]", b'"a" "b"'])
+        parts = [b"{", first, b":", values[0], b",", second, b":", values[1], b"}", b""]
+        line = b"".join(
+            rng.choice(odd_spaces if rng.random() < 0.01 else spaces) + part for part in parts
+        )
+        raws, datas, *_ = compiled_read_run(line + b"\n")
+        if raws and datas[0] is None:
+            unparsed += 1
+            parsed = orjson.loads(raws[0])
+            assert sorted(parsed) == ["completion", "prompt"], line
+            assert {type(value) for value in parsed.values()} == {str}, line
+    assert unparsed > 1000  # the cases were reached
+
+
+def test_a_lazy_reader_reads_the_records_of_a_reader(tmp_path):
+    path = realistic_file(tmp_path, "prompt_completion")
+    lazy = list(Reader(path).runs(lazy=True))
+    assert extensions.read_run is None or any(
+        type(run) is Run and run.unparsed and None in run.datas for run in lazy
+    )
+    records = [
+        (line, raw, orjson.loads(raw) if data is None else data)
+        for run in lazy
+        if type(run) is Run
+        for line, raw, data in zip(count(run.first_line), run.raws, run.datas)
+    ]
+    assert records == [item for item in Reader(path) if type(item) is tuple]
+
+
+def test_a_batch_parses_a_line_left_unparsed_when_a_check_reads_it():
+    parsed = orjson.loads(PARSED[0])
+    batch = Batch(
+        Format.PROMPT_COMPLETION,
+        [1, 2, 3],
+        [PLAIN[0], PARSED[0], PLAIN[1]],
+        [None, parsed, None],
+        unparsed=True,
+    )
+    assert batch.unparsed
+    assert batch.record(2).data == orjson.loads(PLAIN[1])  # parsed alone
+    assert batch.objects == [None, parsed, orjson.loads(PLAIN[1])]
+    assert batch.datas == [orjson.loads(PLAIN[0]), parsed, orjson.loads(PLAIN[1])]  # all
+    assert not batch.unparsed
+    assert batch.datas[1] is parsed

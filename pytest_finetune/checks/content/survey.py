@@ -198,7 +198,7 @@ class _Pass(Survey):
             if self._batch is not None:
                 self._flush()  # records held before the batch come first
                 for index in suspects:
-                    data = batch.datas[index]
+                    data = batch.data(index)
                     flags = self.screen.texts(data["prompt"], data["completion"])
                     if flags:
                         self._inspect(batch.record(index), flags)

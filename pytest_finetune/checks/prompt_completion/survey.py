@@ -13,10 +13,10 @@ import enum
 import heapq
 import sys
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pytest_finetune import conventions, file_conventions
+from pytest_finetune import conventions, extensions, file_conventions
 from pytest_finetune.checks.prompt_completion.departures import Expected, departures
 from pytest_finetune.checks.survey import Survey, Surveyed
 from pytest_finetune.conventions import Task
@@ -234,14 +234,24 @@ class _Survey(Survey):
         seen (most: none); those go through :meth:`visit`, and for the others only the
         whole-file facts are narrowed, in file order.
         """
-        datas = batch.datas
-        prompts, completions = batch.column("prompt"), batch.column("completion")
+        read = extensions.plain_departures
+        found: Iterable[int] | None = None
+        if batch.unparsed and read is not None and self.expected is not None:
+            found = read(batch.raws, *self.expected)
+        prompts: Sequence[str]
+        completions: Sequence[str]
+        if found is not None:
+            # The tests read the raw lines in C: a text is parsed where a fact needs it.
+            prompts, completions = _Texts(batch, "prompt"), _Texts(batch, "completion")
+        else:
+            prompts, completions = batch.column("prompt"), batch.column("completion")
+            found = self._may_see(batch.datas, prompts, completions)
         start = 0
-        for index in self._may_see(datas, prompts, completions):
+        for index in found:
             self._narrow(batch.lines, prompts, completions, start, index)
             self.visit(batch.record(index))
             start = index + 1
-        self._narrow(batch.lines, prompts, completions, start, len(datas))
+        self._narrow(batch.lines, prompts, completions, start, len(batch.lines))
 
     def _may_see(
         self, datas: list[Any], prompts: list[Any], completions: list[Any]
@@ -258,7 +268,12 @@ class _Survey(Survey):
         return every if found is None else found
 
     def _narrow(
-        self, lines: list[int], prompts: list[str], completions: list[str], start: int, end: int
+        self,
+        lines: list[int],
+        prompts: Sequence[str],
+        completions: Sequence[str],
+        start: int,
+        end: int,
     ) -> None:
         """Narrow the whole-file facts with the records ``start`` to ``end`` of a batch.
 
@@ -533,6 +548,20 @@ def convention(survey: _Survey, key: str) -> str:
     # Shares are learned from the head; say so when the file may be longer.
     of = "" if survey.learned_from is None else f"the first {survey.learned_from:,} "
     return f"the {kind} {quote(suffix.text)} that {suffix.share:.0%} of {of}{key}s end with"
+
+
+class _Texts(Sequence[str]):
+    """A column of a batch of plain prompt/completion lines, each text parsed when read."""
+
+    def __init__(self, batch: Batch, key: str) -> None:
+        self.batch = batch
+        self.key = key
+
+    def __len__(self) -> int:
+        return len(self.batch.lines)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        return self.batch.data(index)[self.key]  # type: ignore[no-any-return]
 
 
 def _texts(record: Record) -> bool:

@@ -18,6 +18,7 @@ const char read_run_doc[] =
 
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
+#include <tmmintrin.h>
 #define BLOCKS 1
 #else
 #define BLOCKS 0
@@ -57,6 +58,123 @@ utf8_size(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
     return size;
 }
 
+/* Whether text is all valid UTF-8, a character at a time. */
+static int
+utf8_valid_bytes(const unsigned char *text, Py_ssize_t size)
+{
+    Py_ssize_t at = 0, length;
+    while (at < size) {
+        if (text[at] < 0x80) {
+            at++;
+        }
+        else if ((length = utf8_size(text, at, size)) == 0) {
+            return 0;
+        }
+        else {
+            at += length;
+        }
+    }
+    return 1;
+}
+
+#if BLOCKS
+/*
+ * Whether text is all valid UTF-8, 16 bytes at a time (SSSE3): each byte is judged with
+ * the one to three before it through three tables of what its high and low halves allow
+ * (Keiser and Lemire, "Validating UTF-8 In Less Than One Instruction Per Byte", 2021).
+ * Each bit of the tables is one kind of error; a byte is wrong where a bit is set in
+ * all three, but for continuation bytes that the lead two or three before calls for.
+ */
+enum {
+    TOO_SHORT = 1 << 0,  /* a lead or ASCII, then a lead or ASCII where a continuation was due */
+    TOO_LONG = 1 << 1,   /* ASCII, then a continuation */
+    OVERLONG_3 = 1 << 2, /* E0 then 80-9F */
+    TOO_LARGE = 1 << 3,  /* past U+10FFFF */
+    SURROGATE = 1 << 4,  /* ED then A0-BF */
+    OVERLONG_2 = 1 << 5, /* C0 or C1 */
+    TOO_LARGE_1000 = 1 << 6,
+    OVERLONG_4 = 1 << 6, /* F0 then 80-8F */
+    TWO_CONTS = 1 << 7,  /* a continuation then a continuation */
+    CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS,
+};
+
+__attribute__((target("ssse3"))) static int
+utf8_valid_blocks(const unsigned char *text, Py_ssize_t size)
+{
+    const __m128i first_high = _mm_setr_epi8(
+        TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG, TOO_LONG,
+        (char)TWO_CONTS, (char)TWO_CONTS, (char)TWO_CONTS, (char)TWO_CONTS,
+        TOO_SHORT | OVERLONG_2, TOO_SHORT, TOO_SHORT | OVERLONG_3 | SURROGATE,
+        TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4);
+    const __m128i first_low = _mm_setr_epi8(
+        (char)(CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4), (char)(CARRY | OVERLONG_2),
+        (char)CARRY, (char)CARRY, (char)(CARRY | TOO_LARGE),
+        (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+        (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+        (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+        (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000),
+        (char)(CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE),
+        (char)(CARRY | TOO_LARGE | TOO_LARGE_1000), (char)(CARRY | TOO_LARGE | TOO_LARGE_1000));
+    const __m128i second_high = _mm_setr_epi8(
+        TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
+        (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4),
+        (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE),
+        (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE),
+        (char)(TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE), TOO_SHORT, TOO_SHORT,
+        TOO_SHORT, TOO_SHORT);
+    const __m128i nibble = _mm_set1_epi8(0x0f), high_bit = _mm_set1_epi8((char)0x80);
+    const __m128i third = _mm_set1_epi8((char)(0xe0 - 0x80)), fourth = _mm_set1_epi8((char)(0xf0 - 0x80));
+    __m128i previous = _mm_setzero_si128(), error = _mm_setzero_si128(), input;
+    unsigned char tail[16];
+    Py_ssize_t at = 0;
+    /* The blocks of text, its last bytes padded with zeros, then a block of zeros: a
+       character cut short by the end is a lead before ASCII. */
+    for (int last = 0; !last;) {
+        if (size - at >= 16) {
+            input = _mm_loadu_si128((const __m128i *)(text + at));
+            at += 16;
+        }
+        else {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, text + at, (size_t)(size - at));
+            input = _mm_loadu_si128((const __m128i *)tail);
+            last = at == size;
+            at = size;
+        }
+        if (_mm_movemask_epi8(_mm_or_si128(input, previous)) == 0) {
+            continue; /* ASCII after ASCII */
+        }
+        __m128i before = _mm_alignr_epi8(input, previous, 15);
+        __m128i special = _mm_and_si128(
+            _mm_and_si128(
+                _mm_shuffle_epi8(first_high, _mm_and_si128(_mm_srli_epi16(before, 4), nibble)),
+                _mm_shuffle_epi8(first_low, _mm_and_si128(before, nibble))),
+            _mm_shuffle_epi8(second_high, _mm_and_si128(_mm_srli_epi16(input, 4), nibble)));
+        __m128i due = _mm_or_si128(_mm_subs_epu8(_mm_alignr_epi8(input, previous, 14), third),
+                                   _mm_subs_epu8(_mm_alignr_epi8(input, previous, 13), fourth));
+        error = _mm_or_si128(error, _mm_xor_si128(_mm_and_si128(due, high_bit), special));
+        previous = input;
+    }
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(error, _mm_setzero_si128())) == 0xffff;
+}
+#endif
+
+/* Whether text is all valid UTF-8, as a strict decoder reads it. */
+static int
+utf8_valid(const unsigned char *text, Py_ssize_t size)
+{
+#if BLOCKS
+    static int blocks = -1;
+    if (blocks < 0) {
+        blocks = __builtin_cpu_supports("ssse3");
+    }
+    if (blocks) {
+        return utf8_valid_blocks(text, size);
+    }
+#endif
+    return utf8_valid_bytes(text, size);
+}
+
 static int
 hex_digits(const unsigned char *text)
 {
@@ -70,23 +188,23 @@ hex_digits(const unsigned char *text)
 }
 
 /* Past the JSON string that opens at text[at] (its quote), or -1 where it is not one
-   that loads reads exactly so: bytes under 0x20, bad UTF-8, a bad escape, or a \u escape
-   of a surrogate (which orjson refuses alone: such lines are left to it). */
+   that loads reads exactly so: bytes under 0x20, a bad escape, or a \u escape of a
+   surrogate (which orjson refuses alone: such lines are left to it). Its UTF-8 is
+   validated apart, with the rest of the line's. */
 static Py_ssize_t
 past_string(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
 {
     at++;
     for (;;) {
 #if BLOCKS
-        /* 16 bytes at a time while none is a quote, a backslash, under 0x20 or over
-           0x7F (a signed comparison finds the last two at once). */
+        /* 16 bytes at a time while none is a quote, a backslash or under 0x20. */
         const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(' ');
+        const __m128i control = _mm_set1_epi8(0x1f), zero = _mm_setzero_si128();
         while (end - at >= 16) {
             __m128i block = _mm_loadu_si128((const __m128i *)(text + at));
             __m128i stops = _mm_or_si128(
                 _mm_or_si128(_mm_cmpeq_epi8(block, quote), _mm_cmpeq_epi8(block, backslash)),
-                _mm_cmplt_epi8(block, space));
+                _mm_cmpeq_epi8(_mm_subs_epu8(block, control), zero));
             int mask = _mm_movemask_epi8(stops);
             if (mask) {
                 at += __builtin_ctz((unsigned int)mask);
@@ -105,34 +223,26 @@ past_string(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
         if (byte < 0x20) {
             return -1;
         }
-        if (byte == '\\') {
-            if (end - at < 2) {
-                return -1;
-            }
-            switch (text[at + 1]) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                at += 2;
-                break;
-            case 'u':
-                if (end - at < 6 || !hex_digits(text + at + 2)
-                    || ((text[at + 2] | 0x20) == 'd' && text[at + 3] >= '8')) {
-                    return -1;
-                }
-                at += 6;
-                break;
-            default:
-                return -1;
-            }
-        }
-        else if (byte >= 0x80) {
-            Py_ssize_t size = utf8_size(text, at, end);
-            if (size == 0) {
-                return -1;
-            }
-            at += size;
-        }
-        else {
+        if (byte != '\\') {
             at++;
+            continue;
+        }
+        if (end - at < 2) {
+            return -1;
+        }
+        switch (text[at + 1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            at += 2;
+            break;
+        case 'u':
+            if (end - at < 6 || !hex_digits(text + at + 2)
+                || ((text[at + 2] | 0x20) == 'd' && text[at + 3] >= '8')) {
+                return -1;
+            }
+            at += 6;
+            break;
+        default:
+            return -1;
         }
     }
 }
@@ -182,7 +292,8 @@ plain_line(const unsigned char *text, Py_ssize_t end)
             return 0;
         }
     }
-    return past_space(text, at + 1, end) == end;
+    /* Outside the strings, a plain line is ASCII: its UTF-8 is its texts'. */
+    return past_space(text, at + 1, end) == end && utf8_valid(text, end);
 }
 
 /* Whether an object has the keys of a plain line's: "prompt" and "completion". */

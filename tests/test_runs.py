@@ -538,3 +538,32 @@ def test_a_batch_parses_a_line_left_unparsed_when_a_check_reads_it():
     assert batch.datas == [orjson.loads(PLAIN[0]), parsed, orjson.loads(PLAIN[1])]  # all
     assert not batch.unparsed
     assert batch.datas[1] is parsed
+
+
+def test_a_text_is_taken_unparsed_exactly_where_its_utf8_is_valid(compiled_read_run):
+    """The C validates UTF-8 16 bytes at a time: held to Python's strict decoder on texts
+    of characters of every size and broken ones (overlong, surrogate, past U+10FFFF,
+    cut short), at every offset of the blocks."""
+    characters = [c.encode() for c in "aé€😀\u07ff\u0800\ud7ff\ue000\uffff\U00010000\U0010ffff"]
+    broken = [
+        *(b"\x80", b"\xbf", b"\xc0\x80", b"\xc1\xbf", b"\xc2", b"\xe0\x80\x80", b"\xe0\x9f\xbf"),
+        *(b"\xed\xa0\x80", b"\xed\xbf\xbf", b"\xf0\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5"),
+        *(b"\xf8\x88\x80\x80\x80", b"\xff", b"\xe2\x82", b"\xf0\x9f\x98", b"\xc3\xa9\xa9"),
+    ]
+    rng = random.Random(5)
+    taken = 0
+    for _ in range(20_000):
+        text = b"".join(
+            rng.choice(broken if rng.random() < 0.03 else characters)
+            for _ in range(rng.randrange(40))
+        )
+        line = b'{"prompt": "%s%s", "completion": ""}\n' % (b"x" * rng.randrange(17), text)
+        raws, datas, *_ = compiled_read_run(line)
+        try:
+            line.decode()
+        except UnicodeDecodeError:
+            assert not raws, line  # orjson refuses it too
+        else:
+            assert datas == [None], line
+            taken += 1
+    assert 5000 < taken < 15_000  # both kinds were reached

@@ -13,8 +13,10 @@ keep, which by contract does not grow with the file except for hashes of example
 
 from __future__ import annotations
 
+import gc
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import compress, groupby, repeat
 from operator import attrgetter, is_not
@@ -37,6 +39,9 @@ PROGRESS_RECORDS = 8192
 #: batch a run of one format): enough that a test over whole lists costs little a
 #: record, few enough that they stay in the cache.
 BATCH_RECORDS = 256
+#: Containers made between two runs of the cyclic garbage collector, while a file is
+#: read (see ``_spaced_collections``).
+COLLECTION_THRESHOLD = 20_000
 
 
 @dataclass
@@ -141,6 +146,10 @@ class ChunkScan:
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> ChunkState:
         """Read the chunk's records: what the checks kept of them."""
+        with _spaced_collections():
+            return self._run(progress)
+
+    def _run(self, progress: Callable[[int, int], None] | None) -> ChunkState:
         chunk, runner, head = self.chunk, self.runner, self.head
         # The runner looks for duplicate keys, a batch at a time, rather than the reader
         # a line at a time: most batches are cleared in a few calls.
@@ -212,6 +221,23 @@ def merge(states: list[ChunkState], shared: dict[str, Any] | None = None) -> Sca
         complete = later.complete
     runner.finish()
     return ScanResult(stats, context.outcomes)
+
+
+@contextmanager
+def _spaced_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while a file is read.
+
+    A scan makes millions of containers (each record's objects), which reference
+    counting frees; the collector, run every 700 of them by default, found nothing to
+    collect and took 8% of a chat file's time. It runs every
+    :data:`COLLECTION_THRESHOLD` containers during the scan, and as before after it.
+    """
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], COLLECTION_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def _head(path: Path, max_line_bytes: int) -> list[Record]:

@@ -6,6 +6,8 @@ real and catalog files at every line and compare with the scan of the whole file
 
 from __future__ import annotations
 
+import gc
+import importlib
 import importlib.util
 import itertools
 import json
@@ -167,6 +169,23 @@ def test_a_syntax_error_on_a_chunk_boundary_is_reported_once_on_its_line(tmp_pat
         result = in_chunks(path, [cut], Settings())
         assert [f.line for f in result.outcomes["FT003"].findings] == [11]
         assert not differences(rendered(result), whole)
+
+
+def test_the_garbage_collector_runs_less_often_while_a_chunk_is_read(tmp_path, monkeypatch):
+    path = write_rows(tmp_path / "data.jsonl", [pair("Hello", "greeting")] * 3)
+    fmt, settings = plan(path, Settings())
+    seen = []
+    scan = importlib.import_module("pytest_finetune.scan")
+    monkeypatch.setattr(scan.Batches, "flush", lambda self: seen.append(gc.get_threshold()))
+    before = gc.get_threshold()
+    scan_chunk(Chunk(path, path.name, fmt, settings))
+    assert seen[0] == (scan.COLLECTION_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
+    # and as before after a scan that failed
+    monkeypatch.setattr(scan.Batches, "flush", lambda self: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        scan_chunk(Chunk(path, path.name, fmt, settings))
+    assert gc.get_threshold() == before
 
 
 def test_a_file_smaller_than_a_chunk_is_one_chunk(tmp_path):

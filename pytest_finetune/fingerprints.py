@@ -105,14 +105,21 @@ class Fingerprints:
         keys = np.frombuffer(self._keys, dtype=np.int64)
         if keys.size < 2:
             return
-        order = np.argsort(keys, kind="stable")
+        # Any order of equal keys: each group is put in file order below.
+        order = np.argsort(keys)
         ordered = keys[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        sizes = np.diff(np.r_[starts, ordered.size])
+        # Where a key equals the one after it: few places, in most files none.
+        repeated = np.flatnonzero(ordered[1:] == ordered[:-1])
+        if not repeated.size:
+            return
+        # A group is a run of those places in a row, and the place after the run.
+        breaks = repeated[1:] != repeated[:-1] + 1
+        starts = repeated[np.r_[True, breaks]]
+        ends = repeated[np.r_[breaks, True]] + 2
         values = np.frombuffer(self._values, dtype=np.int64)
         lines = np.frombuffer(self._lines, dtype=np.int64)
-        for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-            members = order[start : start + size]
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            members = order[start:end]
             # In file order, however the entries were logged.
             members = members[np.argsort(lines[members], kind="stable")]
             yield Group(lines[members].tolist(), values[members].tolist())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from array import array
@@ -34,6 +35,26 @@ def test_groups_are_the_keys_seen_more_than_once_in_file_order():
     [group] = list(log.groups())
     assert group.lines == [1, 3, 5]
     assert group.values == [fingerprint("x"), fingerprint("z"), fingerprint("x")]
+
+
+def test_groups_next_to_each_other_by_key_are_told_apart():
+    """Random keys, some repeated two or more times, logged in any order of lines."""
+    rng = random.Random(3)
+    keys = [rng.choice([rng.getrandbits(63), *range(-3, 4)]) for _ in range(3000)]
+    lines = rng.sample(range(1, 10_000), len(keys))
+    log = Fingerprints()
+    expected: dict[int, list[tuple[int, int]]] = {}
+    for key, line in zip(keys, lines, strict=True):
+        log.add(key, line, value=line * 7)
+        expected.setdefault(key, []).append((line, line * 7))
+    groups = sorted((group.lines, group.values) for group in log.groups())
+    wanted = sorted(
+        ([line for line, _ in sorted(entries)], [value for _, value in sorted(entries)])
+        for entries in expected.values()
+        if len(entries) > 1
+    )
+    assert groups == wanted
+    assert len(wanted) > 5  # groups of neighbouring keys (-3 to 3), and of random ones
 
 
 def test_no_groups_without_repeats():

@@ -378,8 +378,9 @@ read_run(PyObject *self, PyObject *args)
     const char *bytes = buffer.buf;
     Py_ssize_t end = buffer.len, at = start;
     /* The last object taken (borrowed: the lists are this call's own until it returns),
-       Py_None for a plain line left unparsed. */
+       or whether the last line was left unparsed. */
     PyObject *previous = NULL;
+    int previous_plain = 0;
     while (at < end) {
         const char *newline = memchr(bytes + at, '\n', (size_t)(end - at));
         Py_ssize_t size;
@@ -402,7 +403,9 @@ read_run(PyObject *self, PyObject *args)
             goto done;
         }
         PyObject *data;
-        if (lazy && plain_line((const unsigned char *)bytes + at, size)) {
+        /* (A line of JSON's null parses to None too: it is no object, and ends the run.) */
+        int plain = lazy && plain_line((const unsigned char *)bytes + at, size);
+        if (plain) {
             data = Py_NewRef(Py_None);
         }
         else if ((data = PyObject_CallOneArg(loads, raw)) == NULL) {
@@ -413,18 +416,18 @@ read_run(PyObject *self, PyObject *args)
             PyErr_Clear();
             break;
         }
-        if (data != Py_None && !PyDict_CheckExact(data)) {
+        if (!plain && !PyDict_CheckExact(data)) {
             Py_DECREF(raw);
             Py_DECREF(data);
             break;
         }
         int failed = 0;
         int changed;
-        if (previous == NULL || (previous == Py_None && data == Py_None)) {
+        if ((previous == NULL && !previous_plain) || (previous_plain && plain)) {
             changed = 0;
         }
-        else if (previous == Py_None || data == Py_None) {
-            changed = !plain_keys(previous == Py_None ? data : previous);
+        else if (previous_plain || plain) {
+            changed = !plain_keys(plain ? previous : data);
         }
         else {
             changed = !same_keys(previous, data);
@@ -441,7 +444,8 @@ read_run(PyObject *self, PyObject *args)
         if (failed) {
             goto done;
         }
-        previous = data;
+        previous = plain ? NULL : data;
+        previous_plain = plain;
         at += size;
     }
     result = Py_BuildValue("(OOOOn)", raws, datas, new_keys, crlf, at);

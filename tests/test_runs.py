@@ -437,6 +437,7 @@ REFUSED = [
     b'{"prompt": "\\x41", "completion": "b"}\n',  # a bad escape
     b'{"prompt": "\\ud800", "completion": "b"}\n',  # a lone surrogate: orjson refuses it
     b'{"prompt": "a", "prompt": "b"}\n',  # a key twice: parsed, it has one key
+    b"null\n",  # JSON, parsed to None, but no object
 ]
 
 
@@ -459,7 +460,7 @@ def test_plain_lines_are_left_unparsed_and_the_others_parsed(compiled_read_run):
 
 
 @pytest.mark.parametrize("line", REFUSED)
-def test_a_line_that_is_not_json_ends_a_lazy_run_as_any_run(compiled_read_run, line):
+def test_a_line_that_is_not_a_json_object_ends_a_lazy_run_as_any_run(compiled_read_run, line):
     raws, datas, _, _, stop = compiled_read_run(PLAIN[0] + line + PLAIN[1])
     if line.count(b'"prompt"') == 2:  # valid JSON: orjson keeps the last value
         assert datas == [None, {"prompt": "b"}, None]

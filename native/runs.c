@@ -179,8 +179,9 @@ static int
 hex_digits(const unsigned char *text)
 {
     for (int index = 0; index < 4; index++) {
-        unsigned char byte = text[index] | 0x20;
-        if (!((byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'f'))) {
+        /* (Lowercase only the letters: 0x10-0x19 would pass as digits.) */
+        unsigned char byte = text[index], lower = byte | 0x20;
+        if (!((byte >= '0' && byte <= '9') || (lower >= 'a' && lower <= 'f'))) {
             return 0;
         }
     }

@@ -541,6 +541,28 @@ def test_a_batch_parses_a_line_left_unparsed_when_a_check_reads_it():
     assert batch.datas[1] is parsed
 
 
+def test_an_escape_is_taken_unparsed_exactly_where_orjson_reads_it(compiled_read_run):
+    """Every byte after a backslash, and at each place of a \\u escape's four digits.
+
+    (The digits were once lowercased before their test, and 0x10-0x19 passed as '0'-'9'.)
+    """
+    lines = [b'{"prompt": "a\\%c b", "completion": ""}\n' % byte for byte in range(256)]
+    for place in range(4):
+        for byte in range(256):
+            digits = bytearray(b"00e9")
+            digits[place] = byte
+            lines.append(b'{"prompt": "\\u%s", "completion": ""}\n' % digits)
+    for line in lines:
+        raws, datas, *_ = compiled_read_run(line)
+        try:
+            parsed = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            assert not raws, line
+        else:
+            assert type(parsed) is dict  # (no escape here is of a surrogate)
+            assert datas == [None], line
+
+
 def test_a_text_is_taken_unparsed_exactly_where_its_utf8_is_valid(compiled_read_run):
     """The C validates UTF-8 16 bytes at a time: held to Python's strict decoder on texts
     of characters of every size and broken ones (overlong, surrogate, past U+10FFFF,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 
 import pytest
 from helpers import run_python
@@ -95,51 +96,12 @@ def test_an_empty_batch_has_no_departures(implementation):
     assert departures([], [], ARROW) == []
 
 
-@built
-@pytest.mark.parametrize("seed", range(20))
-def test_c_picks_the_records_python_picks(monkeypatch, seed):
+def random_batches(seed: int) -> Iterator[tuple[Expected, list[str], list[str]]]:
+    """200 random batches and conventions, mostly of texts that keep the first tests (so
+    that the flags are reached), with Unicode spaces and a lone surrogate among them."""
     rng = random.Random(seed)
-    pieces = [" ", "  ", "\n", "\t", "->", "#", "###", ">", "a", "é", "日", "🇯🇵", "\x85", "END"]
-
-    def text() -> str:
-        return "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 6)))
-
-    for _ in range(200):
-        separator = rng.choice(["", " ->", "\n\n###\n\n", "日本"])
-        stop = rng.choice(["", "\n", "END", "🇯🇵"])
-        expected = Expected(
-            separator,
-            rng.choice(separator) if separator else "",
-            stop,
-            rng.choice(stop) if stop else "",
-            separator_inside=rng.random() < 0.5,
-            stop_inside=rng.random() < 0.5,
-            leading_space=rng.random() < 0.5,
-        )
-        # Mostly texts that keep the first tests, so that the flags are reached.
-        size = rng.randrange(1, 12)
-        prompts = ["p" + text() + separator * (rng.random() < 0.7) for _ in range(size)]
-        completions = [" c" + text() + stop * (rng.random() < 0.7) for _ in range(size)]
-        if rng.random() < 0.2:
-            prompts[rng.randrange(size)] = text()
-        if rng.random() < 0.2:
-            completions[rng.randrange(size)] = text()
-        compiled = native.departures(prompts, completions, *expected)
-        with monkeypatch.context() as patch:
-            patch.setattr(extensions, "departures", None)
-            assert compiled == departures(prompts, completions, expected), (
-                prompts,
-                completions,
-                expected,
-            )
-
-
-@built
-@pytest.mark.parametrize("seed", range(20))
-def test_c_picks_from_raw_lines_the_records_it_picks_from_their_texts(seed):
-    """``plain_departures`` reads a batch's plain lines, as the reader left them unparsed."""
-    rng = random.Random(seed)
-    pieces = [" ", "\n", "\t", "->", "#", ">", "a", "é", "日", "🇯🇵", "\x85", "\u3000", "\ud800"]
+    pieces = [" ", "  ", "\n", "\t", "->", "#", "###", ">", "a", "é", "日", "🇯🇵", "\x85"]
+    pieces += ["\u3000", "END", "\ud800"]
 
     def text() -> str:
         return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 6)))
@@ -163,6 +125,29 @@ def test_c_picks_from_raw_lines_the_records_it_picks_from_their_texts(seed):
             prompts[rng.randrange(size)] = text()
         if rng.random() < 0.2:
             completions[rng.randrange(size)] = text()
+        yield expected, prompts, completions
+
+
+@built
+@pytest.mark.parametrize("seed", range(20))
+def test_c_picks_the_records_python_picks(monkeypatch, seed):
+    for expected, prompts, completions in random_batches(seed):
+        compiled = native.departures(prompts, completions, *expected)
+        with monkeypatch.context() as patch:
+            patch.setattr(extensions, "departures", None)
+            assert compiled == departures(prompts, completions, expected), (
+                prompts,
+                completions,
+                expected,
+            )
+
+
+@built
+@pytest.mark.parametrize("seed", range(20))
+def test_c_picks_from_raw_lines_the_records_it_picks_from_their_texts(seed):
+    """``plain_departures`` reads a batch's plain lines, as the reader left them unparsed."""
+    rng = random.Random(seed)
+    for expected, prompts, completions in random_batches(seed):
         lines = []
         for prompt, completion in zip(prompts, completions, strict=True):
             pair = [("prompt", prompt), ("completion", completion)]

@@ -420,7 +420,10 @@ def _follow(backend: Backend, job: Job, key: str, options: RunOptions) -> Job:
             f"in {options.store.path}. Run the same pytest command again to resume following "
             f"it. To cancel it instead: {_cancel_command(job.id, options.config_file)}"
         )
-        raise
+        # Raised anew from here: the signal may have landed on an instruction without a
+        # line (in the HTTP client, on Python 3.11), whose traceback pytest fails to show
+        # (a TypeError, and exit code 1 where an interrupted run gives 2).
+        raise KeyboardInterrupt from None
 
 
 def _cancel_command(job_id: str, config_file: Path | None) -> str:

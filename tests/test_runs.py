@@ -11,9 +11,13 @@ so, held to orjson and to Python's UTF-8 decoder.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import random
+import shutil
+import subprocess
+import sysconfig
 from itertools import count
 from pathlib import Path
 from types import SimpleNamespace
@@ -590,3 +594,61 @@ def test_a_text_is_taken_unparsed_exactly_where_its_utf8_is_valid(compiled_read_
             assert datas == [None], line
             taken += 1
     assert 5000 < taken < 15_000  # both kinds were reached
+
+
+@pytest.fixture(scope="module")
+def read_run_without_sse(tmp_path_factory):
+    """``read_run`` of the C module built as where SSE2 is not (``-U__SSE2__``): its
+    validation a character at a time, as on a processor without the 16-byte tables."""
+    if extensions.read_run is None:
+        pytest.skip(f"the C module is not built, or {extensions.DISABLE} is set")
+    # How Python links its extensions (a shared object here, a bundle on macOS).
+    linker = (sysconfig.get_config_var("LDSHARED") or "").split()
+    if not linker or not shutil.which(linker[0]):
+        pytest.skip("no C compiler that links Python's extensions")
+    root = Path(__file__).resolve().parents[1]
+    built = tmp_path_factory.mktemp("scalar") / f"_native{sysconfig.get_config_var('EXT_SUFFIX')}"
+    command = [
+        *linker,
+        "-fPIC",
+        "-O1",
+        "-U__SSE2__",
+        f"-I{sysconfig.get_paths()['include']}",
+        f"-I{root / 'native'}",
+        *map(str, sorted((root / "native").glob("*.c"))),
+        "-o",
+        str(built),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    # Loaded under its own name, beside the module the package uses.
+    spec = importlib.util.spec_from_file_location("_native", built)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return lambda buffer: module.read_run(
+        buffer, 0, 1000, True, orjson.loads, orjson.JSONDecodeError, True
+    )
+
+
+def test_without_sse_a_line_is_taken_unparsed_exactly_where_it_is_with_it(
+    compiled_read_run, read_run_without_sse
+):
+    """The validation a character at a time takes the lines the 16-byte one takes."""
+    characters = [c.encode() for c in "aé€😀\u07ff\u0800\ud7ff\ue000\uffff\U00010000\U0010ffff"]
+    broken = [b"\x80", b"\xc0\x80", b"\xc2", b"\xe0\x9f\xbf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]
+    broken += [b"\xf5", b"\xe2\x82", b"\\u\x10\x10\x10\x10", b"\\ud800", b"\t", b'"', b"\\"]
+    lines = [*PLAIN, *PARSED, *REFUSED]
+    rng = random.Random(9)
+    for _ in range(5_000):
+        text = b"".join(
+            rng.choice(broken if rng.random() < 0.03 else characters)
+            for _ in range(rng.randrange(40))
+        )
+        lines.append(b'{"prompt": "%s%s", "completion": ""}\n' % (b"x" * rng.randrange(17), text))
+    taken = 0
+    for line in lines:
+        found = read_run_without_sse(line)
+        assert found == compiled_read_run(line), line
+        taken += found[1] == [None]
+    assert 1000 < taken < len(lines) - 1000  # both kinds were reached

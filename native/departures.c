@@ -226,31 +226,31 @@ all_space_bytes(Text text)
     return 1;
 }
 
+/* Whether text departs at its end (end not empty): it lacks end, or, where inside is
+   watched, may hold it before. */
+static int
+departs_at_end(Text text, Text end, Text rare, int inside)
+{
+    return !ends_with_bytes(text, end) || (inside && holds_before_end_bytes(text, end, rare));
+}
+
 /* departs, on a record's texts as UTF-8: the same answer, character for character. */
 static int
 departs_bytes(Text prompt, Text completion, const ExpectedBytes *expected)
 {
-    if (expected->separator.size) {
-        if (!ends_with_bytes(prompt, expected->separator)) {
-            return 1;
-        }
-        if (expected->separator_inside
-            && holds_before_end_bytes(prompt, expected->separator, expected->separator_rare)) {
-            return 1;
-        }
+    if (expected->separator.size
+        && departs_at_end(prompt, expected->separator, expected->separator_rare,
+                          expected->separator_inside)) {
+        return 1;
     }
     if (expected->leading_space
         && (completion.bytes[0] != ' ' || completion.size < 2 || completion.bytes[1] <= ' ')) {
         return 1;
     }
-    if (expected->stop.size) {
-        if (!ends_with_bytes(completion, expected->stop)) {
-            return 1;
-        }
-        if (expected->stop_inside
-            && holds_before_end_bytes(completion, expected->stop, expected->stop_rare)) {
-            return 1;
-        }
+    if (expected->stop.size
+        && departs_at_end(completion, expected->stop, expected->stop_rare,
+                          expected->stop_inside)) {
+        return 1;
     }
     return expected->separator_inside && find_bytes(completion, expected->separator_rare) >= 0;
 }

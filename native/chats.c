@@ -588,11 +588,9 @@ chats_to_walk(PyObject *Py_UNUSED(self), PyObject *datas)
         if (!walk[index]) {
             continue;
         }
-        PyObject *number = PyLong_FromSsize_t(index);
-        if (number == NULL || PyList_Append(found, number) < 0) {
+        if (append_index(found, index) < 0) {
             Py_CLEAR(found);
         }
-        Py_XDECREF(number);
     }
     PyMem_Free(walk);
     return found;

@@ -128,13 +128,10 @@ departures(PyObject *Py_UNUSED(self), PyObject *args)
         if (departed == 0) {
             continue;
         }
-        PyObject *number = departed < 0 ? NULL : PyLong_FromSsize_t(index);
-        if (number == NULL || PyList_Append(found, number) < 0) {
-            Py_XDECREF(number);
+        if (departed < 0 || append_index(found, index) < 0) {
             Py_DECREF(found);
             return NULL;
         }
-        Py_DECREF(number);
     }
     return found;
 }
@@ -343,14 +340,11 @@ plain_departures(PyObject *Py_UNUSED(self), PyObject *args)
         if (!departed[index]) {
             continue;
         }
-        PyObject *number = PyLong_FromSsize_t(index);
-        if (number == NULL || PyList_Append(found, number) < 0) {
-            Py_XDECREF(number);
+        if (append_index(found, index) < 0) {
             Py_DECREF(found);
             PyMem_Free(departed);
             return NULL;
         }
-        Py_DECREF(number);
     }
     PyMem_Free(departed);
     return found;

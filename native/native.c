@@ -697,7 +697,7 @@ PyDoc_STRVAR(plain_pairs_doc,
 static PyObject *
 plain_pairs(PyObject *module, PyObject *args)
 {
-    PyObject *prompts = NULL, *completions = NULL, *suspects = NULL, *line, *number, *lines;
+    PyObject *prompts = NULL, *completions = NULL, *suspects = NULL, *line, *lines;
     Py_ssize_t count, index, longest;
     unsigned char *out = NULL;
     int64_t prints[2];
@@ -732,15 +732,8 @@ plain_pairs(PyObject *module, PyObject *args)
                sizeof(int64_t));
         memcpy(PyBytes_AS_STRING(completions) + index * (Py_ssize_t)sizeof(int64_t),
                &prints[1], sizeof(int64_t));
-        if (flagged) {
-            if ((number = PyLong_FromSsize_t(index)) == NULL) {
-                goto error;
-            }
-            if (PyList_Append(suspects, number) < 0) {
-                Py_DECREF(number);
-                goto error;
-            }
-            Py_DECREF(number);
+        if (flagged && append_index(suspects, index) < 0) {
+            goto error;
         }
     }
     PyMem_Free(out);
@@ -1359,7 +1352,7 @@ PyDoc_STRVAR(suspect_lines_doc,
 static PyObject *
 suspect_lines(PyObject *module, PyObject *lines)
 {
-    PyObject *suspects, *line, *number;
+    PyObject *suspects, *line;
     Py_ssize_t count, index, longest = longest_line(lines, "suspect_lines");
     unsigned char *out;
     (void)module;
@@ -1383,14 +1376,11 @@ suspect_lines(PyObject *module, PyObject *lines)
                           PyBytes_GET_SIZE(line), out)) {
             continue;
         }
-        number = PyLong_FromSsize_t(index);
-        if (number == NULL || PyList_Append(suspects, number) < 0) {
-            Py_XDECREF(number);
+        if (append_index(suspects, index) < 0) {
             Py_DECREF(suspects);
             PyMem_Free(out);
             return NULL;
         }
-        Py_DECREF(number);
     }
     PyMem_Free(out);
     return suspects;

@@ -32,6 +32,16 @@ all_space(PyObject *text)
 int read_texts(const unsigned char *raw, Py_ssize_t end, unsigned char *out,
                const unsigned char *texts[2], Py_ssize_t sizes[2]);
 
+/* Append index to list as an int; -1, with an error set, where that fails. */
+static inline int
+append_index(PyObject *list, Py_ssize_t index)
+{
+    PyObject *number = PyLong_FromSsize_t(index);
+    int failed = number == NULL || PyList_Append(list, number) < 0;
+    Py_XDECREF(number);
+    return failed ? -1 : 0;
+}
+
 /* departures.c: the prompt/completion survey's cheap tests of a batch, on its texts or
    on its raw lines. */
 PyObject *departures(PyObject *self, PyObject *args);

@@ -20,10 +20,12 @@ from pytest_finetune import plugin_options, quick_exit
 from pytest_finetune.checks import REGISTRY
 from pytest_finetune.config import Settings
 from pytest_finetune.config_keys import ConfigError
+from pytest_finetune.datasets_alone import workers_to_spare
 from pytest_finetune.lint import named_dataset
 from pytest_finetune.nodes import STATE, CheckItem, ChecksItem, DatasetFile, RunState, TrainItem
 from pytest_finetune.outputs import github, plots, report, sarif, summary
 from pytest_finetune.outputs.results import RunResults
+from pytest_finetune.pools import jobs_of
 from pytest_finetune.training.session import (
     SKIP_REASON,
     Outcome,
@@ -44,6 +46,8 @@ MARKER = (
 )
 #: The outcome of a marked test's training, kept on the item for its report.
 OUTCOME = pytest.StashKey[Outcome]()
+#: How many of pytest-xdist's workers a run of datasets alone did not start.
+SPARED_WORKERS = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,6 +57,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     settings, error = _settings(config)
+    # Before xdist's own pytest_configure (trylast), which starts the workers.
+    spared = 0 if settings is None else workers_to_spare(config, settings)
+    if spared:
+        config.option.dist, config.option.tx, config.option.numprocesses = "no", [], 0
+        settings, error = _settings(config, jobs=spared)
+        config.stash[SPARED_WORKERS] = spared
     if error is not None and _distributes(config) and not _informs(config):
         # The workers collect, not this process: it cannot tell whether datasets are
         # among the tests, and says so at once rather than from every worker.
@@ -64,17 +74,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Reporter(config), "finetune-reporter")
 
 
-def _settings(config: pytest.Config) -> tuple[Settings | None, str | None]:
+def _settings(
+    config: pytest.Config, *, jobs: int | None = None
+) -> tuple[Settings | None, str | None]:
     """The project's configuration, or why it is broken (reported once datasets are collected).
 
     A broken configuration does not stop ``--help``, ``--markers``, ``--fixtures``,
     ``--no-finetune`` or a run of Python tests only: like the configuration of a
-    linter, it matters when there is something to lint.
+    linter, it matters when there is something to lint. ``jobs``: the default of the
+    ``jobs`` key (``-n``'s workers, which the plugin's processes stand in for).
     """
+    defaults = plugin_options.ini_table(config)
+    if jobs is not None:
+        defaults = {"jobs": jobs, **defaults}
     try:
-        settings = Settings(
-            defaults=plugin_options.ini_table(config), overrides=plugin_options.cli_table(config)
-        )
+        settings = Settings(defaults=defaults, overrides=plugin_options.cli_table(config))
         # Check the project's file once now, not once per dataset.
         _table, source = settings.table_for(config.rootpath / "pyproject.toml")
         settings.target_for(config.rootpath / "pyproject.toml")
@@ -145,7 +159,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return DatasetScheduling(config, log)
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> str | list[str]:
     state = config.stash[STATE]
     if state.valid is None:
         return "finetune: configuration: invalid (an error once datasets are collected)"
@@ -153,8 +167,18 @@ def pytest_report_header(config: pytest.Config) -> str:
     here = config.rootpath / "pyproject.toml"
     source = state.valid.source_for(here)
     where = source.name if source else "defaults"
-    selected = len(state.valid.for_file(here).checks)
-    return f"finetune: {selected} of {len(REGISTRY)} checks selected, configuration: {where}"
+    root = state.valid.for_file(here)
+    lines = [
+        f"finetune: {len(root.checks)} of {len(REGISTRY)} checks selected, configuration: {where}"
+    ]
+    spared = config.stash.get(SPARED_WORKERS, 0)
+    if spared:
+        jobs = jobs_of(root)
+        lines.append(
+            f"finetune: datasets alone: scanned by {jobs} process{'es' if jobs > 1 else ''} "
+            f"(jobs), pytest-xdist's {spared} workers (-n) not started"
+        )
+    return lines
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> DatasetFile | None:

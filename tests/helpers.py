@@ -13,6 +13,10 @@ import sys
 import time
 from typing import Any
 
+#: A Python file among a run's paths, so that ``-n`` starts pytest-xdist's workers (on
+#: datasets alone, the plugin's own processes scan instead: see ``datasets_alone``).
+XDIST_WORKERS = {"conftest.py": "# pytest's collection, and so xdist's workers, are needed\n"}
+
 
 def jsonl(*records: Any) -> str:
     """Records as JSON Lines text."""

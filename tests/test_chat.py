@@ -22,7 +22,7 @@ from chat_corpus import (
     user,
 )
 from conftest import REAL
-from helpers import jsonl
+from helpers import XDIST_WORKERS, jsonl
 
 OK = chat(system(), user("Hi"), assistant("Hello!"))
 WEATHER = [WEATHER_TOOL]
@@ -647,7 +647,9 @@ def test_xdist_gives_the_same_findings_and_figures(lint):
     ]
     files = {f"data/{name}": (REAL / name).read_bytes() for name in names}
     serial = lint(files, "--finetune-select=FT2,FT3")
-    parallel = lint(files, "--finetune-select=FT2,FT3", "-n", "2", subprocess=True)
+    parallel = lint(
+        {**files, **XDIST_WORKERS}, "--finetune-select=FT2,FT3", "-n", "2", subprocess=True
+    )
     for name in names:
         path = f"data/{name}"
         assert parallel.dataset(path)["findings"] == serial.dataset(path)["findings"]

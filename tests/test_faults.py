@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import needs_fifos, write_files
-from helpers import intents, jsonl, pc
+from helpers import XDIST_WORKERS, intents, jsonl, pc
 
 from pytest_finetune.cli import main
 
@@ -260,7 +260,15 @@ def test_two_runs_with_different_hash_seeds_write_the_same_report(pytester, monk
 def test_sarif_results_are_in_path_and_line_order_under_xdist(lint, pytester):
     files = {f"data/{name}.jsonl": jsonl(*intents(20), {"prompt": 1}) for name in "dcba"}
     sarif = pytester.path / "log.sarif"
-    lint(files, "-p", "xdist", "-n", "2", f"--finetune-sarif={sarif}", subprocess=True)
+    lint(
+        {**files, **XDIST_WORKERS},
+        "-p",
+        "xdist",
+        "-n",
+        "2",
+        f"--finetune-sarif={sarif}",
+        subprocess=True,
+    )
     results = json.loads(sarif.read_text("utf-8"))["runs"][0]["results"]
     where = [
         (

@@ -1,9 +1,17 @@
-"""pytest-xdist: the same findings and the same report with -n 2 as without."""
+"""pytest-xdist: the same findings and the same report with -n 2 as without.
+
+On datasets alone, ``-n`` starts no worker: the plugin's own processes scan, as in a
+plain run. A Python file among the paths (here an empty ``conftest.py``) starts them.
+"""
 
 from __future__ import annotations
 
 import pytest
-from helpers import intents, jsonl
+from conftest import write_files
+from helpers import XDIST_WORKERS, intents, jsonl
+
+from pytest_finetune import Settings
+from pytest_finetune.datasets_alone import workers_to_spare
 
 pytest.importorskip("xdist")
 
@@ -39,10 +47,12 @@ def scanned(pytester):
     return sorted((pytester.path / "scans.log").read_text().splitlines())
 
 
+@pytest.mark.parametrize("workers", [XDIST_WORKERS, {}], ids=["workers", "datasets-alone"])
 @pytest.mark.parametrize("items", [[], ["-o", "finetune_items=check"]], ids=["file", "check"])
-def test_two_workers_give_the_same_report_and_summary_as_one_process(lint, items):
-    plain = lint(FILES, *items, subprocess=True)
-    spread = lint(FILES, "-n", "2", *items, subprocess=True)
+def test_two_workers_give_the_same_report_and_summary_as_one_process(lint, items, workers):
+    plain = lint({**FILES, **workers}, *items, subprocess=True)
+    spread = lint({**FILES, **workers}, "-n", "2", *items, subprocess=True)
+    assert ("created: 2/2 workers" in spread.output) == bool(workers)
     assert spread.result.ret == plain.result.ret == 1
     assert spread.report == plain.report
     assert spread.result.parseoutcomes() == plain.result.parseoutcomes()
@@ -80,7 +90,8 @@ def test_tests_of_python_modules_are_spread_as_xdist_spreads_them(lint):
 
 
 def test_loadfile_distribution_gives_every_dataset(lint):
-    run = lint(FILES, "-n", "2", "--dist", "loadfile", subprocess=True)
+    run = lint({**FILES, **XDIST_WORKERS}, "-n", "2", "--dist", "loadfile", subprocess=True)
+    assert "created: 2/2 workers" in run.output
     assert run.result.ret == 1
     assert {d["path"] for d in run.report["datasets"]} == set(FILES)
 
@@ -91,3 +102,62 @@ def test_a_broken_configuration_is_a_usage_error_before_workers_start(lint):
     run = lint(files, "-n", "2", subprocess=True)
     assert run.result.ret == pytest.ExitCode.USAGE_ERROR
     assert "select: unknown check 'FT9'" in run.result.stderr.lines[0]
+
+
+def test_on_datasets_alone_the_plugins_processes_scan_and_no_worker_starts(lint):
+    run = lint(FILES, "-n", "2", subprocess=True)
+    assert run.result.ret == 1
+    run.result.stdout.fnmatch_lines(
+        [
+            "finetune: datasets alone: scanned by 2 processes (jobs), pytest-xdist's 2 workers "
+            "(-n) not started"
+        ]
+    )
+    assert "created: 2/2 workers" not in run.output
+    assert {d["path"] for d in run.report["datasets"]} == set(FILES)
+
+
+@pytest.mark.parametrize(
+    ("args", "processes"),
+    [
+        (["-n", "3"], "3 processes"),
+        (["-n", "3", "--finetune-jobs", "1"], "1 process"),
+        (["-n", "3", "-o", "finetune_jobs=2"], "2 processes"),
+    ],
+)
+def test_the_plugin_scans_with_as_many_processes_as_n_asks_unless_jobs_is_set(
+    lint, args, processes
+):
+    run = lint(FILES, *args)
+    run.result.stdout.fnmatch_lines([f"finetune: datasets alone: scanned by {processes} (jobs)*"])
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "spared"),
+    [
+        ({"data/a.jsonl": "", "README.md": "# data"}, [], 2),
+        ({"data/a.jsonl": ""}, ["data/a.jsonl"], 2),
+        ({"data/a.jsonl": ""}, ["data/a.jsonl::checks"], 2),
+        ({"data/a.jsonl": "", "build/setup.py": "", ".venv/x.py": ""}, [], 2),
+        ({"data/a.jsonl": ""}, ["--tx", "3*popen"], 5),
+        # Another collector's files.
+        ({"data/a.jsonl": "", "test_model.py": ""}, [], 0),
+        ({"data/a.jsonl": "", "data/more/conftest.py": ""}, [], 0),
+        ({"data/a.jsonl": "", "data/test_notes.txt": ""}, [], 0),
+        ({"data/a.jsonl": "", "README.md": ""}, ["--doctest-glob=*.md"], 0),
+        ({"data/a.jsonl": "", "notes.md": ""}, ["data", "notes.md"], 0),
+        ({"data/a.jsonl": ""}, ["data", "missing"], 0),
+        ({"README.md": ""}, [], 0),
+        # Workers the plugin's processes do not stand in for.
+        ({"data/a.jsonl": ""}, ["--tx", "popen//python=python3"], 0),
+        ({"data/a.jsonl": ""}, ["--tx", "ssh=builder"], 0),
+        ({"data/a.jsonl": ""}, ["--dist", "each"], 0),
+        ({"data/a.jsonl": ""}, ["--finetune-train"], 0),
+        ({"data/a.jsonl": ""}, ["--collect-only"], 0),
+        ({"data/a.jsonl": ""}, ["--no-finetune"], 0),
+    ],
+)
+def test_workers_are_spared_where_the_paths_hold_datasets_alone(pytester, files, args, spared):
+    write_files(pytester.path, files)
+    config = pytester.parseconfig("--dist", "load", "--tx", "2*popen", *args)
+    assert workers_to_spare(config, Settings()) == spared

@@ -38,15 +38,30 @@ class Counter(Protocol):
     def __call__(self, text: str) -> int: ...
 
 
+#: The texts whose counts a counter keeps, at most, and the longest it keeps: roles,
+#: system prompts, tool definitions and labels come again in nearly every example.
+KNOWN_TEXTS = 2048
+KNOWN_TEXT_CHARS = 2048
+
+
 class _Exact:
     exact = True
 
     def __init__(self, encoding: Any) -> None:
         # Special tokens in data are text to the service, not control tokens.
         self._encode = encoding.encode_ordinary
+        #: Counts of short texts already counted, the first ``KNOWN_TEXTS`` of them (in
+        #: chat data, half the text counted is such repeats: encoding is the cost).
+        self._known: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
-        return len(self._encode(text))
+        known = self._known
+        count = known.get(text)
+        if count is None:
+            count = len(self._encode(text))
+            if len(text) <= KNOWN_TEXT_CHARS and len(known) < KNOWN_TEXTS:
+                known[text] = count
+        return count
 
 
 class _Estimate:

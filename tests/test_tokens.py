@@ -73,6 +73,38 @@ def test_exact_counts_with_the_offline_encoding_files():
     assert count("<|endoftext|>") > 1
 
 
+class _Encoding:
+    """An encoding of one token a character that keeps each text it is asked for."""
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        self.encoded.append(text)
+        return list(map(ord, text))
+
+
+def test_a_short_text_seen_again_is_not_encoded_again(monkeypatch):
+    encoding = _Encoding()
+    monkeypatch.setattr(token_counting, "_load_encoding", lambda name: encoding)
+    count = token_counting.counter("o200k_base", {})
+    long = "x" * (token_counting.KNOWN_TEXT_CHARS + 1)
+    texts = ["assistant", "You are helpful.", "assistant", long, "You are helpful.", long]
+    assert [count(text) for text in texts] == [9, 16, 9, len(long), 16, len(long)]
+    assert encoding.encoded == ["assistant", "You are helpful.", long, long]
+
+
+def test_a_counter_keeps_at_most_its_share_of_texts(monkeypatch):
+    encoding = _Encoding()
+    monkeypatch.setattr(token_counting, "_load_encoding", lambda name: encoding)
+    monkeypatch.setattr(token_counting, "KNOWN_TEXTS", 3)
+    count = token_counting.counter("o200k_base", {})
+    texts = ["a", "bb", "ccc", "dddd", "a", "dddd"]
+    assert [count(text) for text in texts] == [1, 2, 3, 4, 1, 4]
+    # The first three are kept; the fourth is encoded each time it comes.
+    assert encoding.encoded == ["a", "bb", "ccc", "dddd", "dddd"]
+
+
 def offline(monkeypatch, tmp_path) -> None:
     """No encoding files in the cache, no network, nothing loaded yet in this process."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))

@@ -11,8 +11,9 @@ The file comes from ``generate.py`` (multilingual text, tools, long tails) under
   one core, the texts read beforehand (the floor for counting them);
 - ``one core``: ``lint()`` with the token checks only (FT6) and every example counted
   (``exact-tokens-max-bytes`` past the file), the process pinned to one core;
-- ``every core``: the same on every core the process may use (tiktoken 0.14's encoder
-  holds the GIL, so threads do not help: see README.md).
+- ``every core``: the same with the file cut into chunks, one process a core
+  (``chunks.scan_file``, as a pytest run with ``jobs = auto`` scans it; ``lint()``
+  scans in its own process).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def dataset(kind: str, rows: int) -> Path:
 
 def measure(mode: str, path: Path, kind: str) -> float:
     """Seconds of one measurement, in this process."""
-    from pytest_finetune import Settings, lint, token_counting
+    from pytest_finetune import Settings, chunks, lint, token_counting
     from pytest_finetune.formats import Record, detect
+    from pytest_finetune.lint import plan
 
     encoding = token_counting.tiktoken_encoding("o200k_base" if kind == "chat" else "cl100k_base")
     if encoding is None:
@@ -86,7 +88,12 @@ def measure(mode: str, path: Path, kind: str) -> float:
         }
     )
     start = time.perf_counter()
-    result = lint(path, settings)
+    if mode == "every-core":
+        fmt, file_settings = plan(path, settings)
+        jobs = len(os.sched_getaffinity(0))
+        result = chunks.scan_file(path, path.name, fmt, file_settings, jobs=jobs)
+    else:
+        result = lint(path, settings)
     elapsed = time.perf_counter() - start
     assert result.stats.tokens is not None and result.stats.tokens["exact"]
     return elapsed

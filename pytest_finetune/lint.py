@@ -83,6 +83,8 @@ def lint(
 
     ``settings`` defaults to the closest ``pyproject.toml`` (or ``finetune.toml``)
     above the file, as in a pytest run; pass ``Settings(overrides={...})`` to select.
+    The file is read in this process, whatever ``jobs`` says: :func:`.chunks.scan_file`
+    reads a large one on every core, as pytest does.
     """
     path = Path(path)
     fmt, file_settings = plan(path, settings or Settings())

@@ -9,9 +9,9 @@ plugin keeps xdist's local workers from starting, and scans with as many process
 ``-n`` asked for (unless ``jobs`` is set).
 
 The paths are looked at before collection (the workers start before it), with
-pytest's own rules for what a folder holds: a file that the walk wrongly takes for no
-test (another plugin's collector) runs in one process with the plugin's, not on the
-workers; the results are the same.
+pytest's own rules for what a folder holds, and only where no other plugin (a
+``conftest.py`` above the paths, ``-p``) collects files or folders. The run is then a
+plain run, as with ``-n 0``: the same findings, summary and reports.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from pytest_finetune.config import Settings
+from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.lint import named_dataset
 
 
@@ -44,10 +45,14 @@ def workers_to_spare(config: pytest.Config, settings: Settings) -> int:
         or option.pyargs
         or option.no_finetune
         or option.finetune_train
-        or option.doctestmodules
+        or getattr(option, "doctestmodules", False)  # (no such option with -p no:doctest)
+        or _other_collectors(config)
     ):
         return 0
-    return workers if holds_datasets_alone(config, settings) else 0
+    try:
+        return workers if holds_datasets_alone(config, settings) else 0
+    except ConfigError:
+        return 0  # a folder's broken configuration: its collection says so, either way
 
 
 def holds_datasets_alone(config: pytest.Config, settings: Settings) -> bool:
@@ -57,20 +62,41 @@ def holds_datasets_alone(config: pytest.Config, settings: Settings) -> bool:
     (``test*.txt`` by default) needs pytest's own collection; so does a file named that
     is not a dataset (pytest says it found no collector for it).
     """
-    doctest_globs = config.getoption("doctestglob") or ["test*.txt"]
+    doctest_globs = config.getoption("doctestglob", None) or ["test*.txt"]
     norecurse = config.getini("norecursedirs")
     found = False
     for path, named in _files(config, norecurse):
-        if path.suffix == ".py" or any(fnmatch.fnmatch(path.name, g) for g in doctest_globs):
+        if path.suffix == ".py" or any(_glob_matches(g, path) for g in doctest_globs):
             return False
         if named:
             # Not found, or not a dataset: pytest's error, with or without workers.
             if not path.is_file() or named_dataset(path, settings) is not None:
                 return False
             found = True
-        elif not found:
+        elif not found and path.is_file():  # (not a named pipe, which would block)
             found = settings.is_dataset(path)
     return found
+
+
+def _other_collectors(config: pytest.Config) -> bool:
+    """Whether a plugin but pytest's own and this one collects files or folders."""
+    for name in ("pytest_collect_file", "pytest_collect_directory"):
+        hook = getattr(config.pluginmanager.hook, name, None)
+        for implementation in hook.get_hookimpls() if hook is not None else ():
+            module = getattr(implementation.plugin, "__name__", "")
+            if not module.startswith(("_pytest.", "pytest_finetune.")):
+                return True
+    return False
+
+
+def _glob_matches(glob: str, path: Path) -> bool:
+    """Whether ``path`` matches ``glob`` as pytest matches ``--doctest-glob``.
+
+    A glob without a separator matches the file's name; one with, the path's end.
+    """
+    if "/" not in glob and os.sep not in glob:
+        return fnmatch.fnmatch(path.name, glob)
+    return fnmatch.fnmatch(str(path), glob if Path(glob).is_absolute() else f"*{os.sep}{glob}")
 
 
 def _local_workers(transports: list[str]) -> int:
@@ -89,18 +115,24 @@ def _local_workers(transports: list[str]) -> int:
 
 
 def _files(config: pytest.Config, norecurse: list[str]) -> Iterator[tuple[Path, bool]]:
-    """Each file of the run's paths, and whether it was named (not found in a folder)."""
+    """Each file of the run's paths, and whether it was named (not found in a folder).
+
+    Folders linked to are entered, as pytest enters them, each once.
+    """
     here = config.invocation_params.dir
+    entered: set[str] = set()
     for argument in config.args:
         path = here / argument.partition("::")[0]
-        if path.is_dir():
-            for folder, folders, names in os.walk(path):
-                folders[:] = [
-                    name
-                    for name in folders
-                    if not any(fnmatch.fnmatch(name, glob) for glob in norecurse)
-                ]
-                for name in names:
-                    yield Path(folder, name), False
-        else:
+        if not path.is_dir():
             yield path, True
+            continue
+        for folder, folders, names in os.walk(path, followlinks=True):
+            entered.add(os.path.realpath(folder))
+            folders[:] = [
+                name
+                for name in folders
+                if not any(fnmatch.fnmatch(name, glob) for glob in norecurse)
+                and os.path.realpath(Path(folder, name)) not in entered
+            ]
+            for name in names:
+                yield Path(folder, name), False

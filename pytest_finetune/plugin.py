@@ -176,7 +176,7 @@ def pytest_report_header(config: pytest.Config) -> str | list[str]:
         jobs = jobs_of(root)
         lines.append(
             f"finetune: datasets alone: scanned by {jobs} process{'es' if jobs > 1 else ''} "
-            f"(jobs), pytest-xdist's {spared} workers (-n) not started"
+            f"(jobs), pytest-xdist's {spared} worker{'s' if spared > 1 else ''} (-n) not started"
         )
     return lines
 

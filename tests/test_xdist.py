@@ -6,14 +6,19 @@ plain run. A Python file among the paths (here an empty ``conftest.py``) starts 
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from conftest import write_files
+from conftest import needs_fifos, write_files
 from helpers import XDIST_WORKERS, intents, jsonl
 
 from pytest_finetune import Settings
 from pytest_finetune.datasets_alone import workers_to_spare
 
 pytest.importorskip("xdist")
+
+#: A folder's configuration that names a model no one knows.
+BROKEN = '[tool.pytest_finetune]\nmodel = "no-such-model"\n'
 
 FILES = {
     "data/a_train.jsonl": jsonl(*intents(100)) + "{oops\n\n",
@@ -118,18 +123,24 @@ def test_on_datasets_alone_the_plugins_processes_scan_and_no_worker_starts(lint)
 
 
 @pytest.mark.parametrize(
-    ("args", "processes"),
+    ("args", "processes", "workers"),
     [
-        (["-n", "3"], "3 processes"),
-        (["-n", "3", "--finetune-jobs", "1"], "1 process"),
-        (["-n", "3", "-o", "finetune_jobs=2"], "2 processes"),
+        (["-n", "3"], "3 processes", "3 workers"),
+        (["-n", "1"], "1 process", "1 worker"),
+        (["-n", "3", "--finetune-jobs", "1"], "1 process", "3 workers"),
+        (["-n", "3", "-o", "finetune_jobs=2"], "2 processes", "3 workers"),
     ],
 )
 def test_the_plugin_scans_with_as_many_processes_as_n_asks_unless_jobs_is_set(
-    lint, args, processes
+    lint, args, processes, workers
 ):
     run = lint(FILES, *args)
-    run.result.stdout.fnmatch_lines([f"finetune: datasets alone: scanned by {processes} (jobs)*"])
+    run.result.stdout.fnmatch_lines(
+        [
+            f"finetune: datasets alone: scanned by {processes} (jobs), pytest-xdist's {workers} "
+            "(-n) not started"
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -155,9 +166,41 @@ def test_the_plugin_scans_with_as_many_processes_as_n_asks_unless_jobs_is_set(
         ({"data/a.jsonl": ""}, ["--finetune-train"], 0),
         ({"data/a.jsonl": ""}, ["--collect-only"], 0),
         ({"data/a.jsonl": ""}, ["--no-finetune"], 0),
+        ({"data/a.jsonl": ""}, ["-p", "no:doctest"], 2),
+        # Another plugin's collector (a conftest.py above the paths), and doctest's
+        # globs with a folder.
+        (
+            {
+                "conftest.py": "def pytest_collect_file(file_path, parent):\n    return None\n",
+                "data/a.jsonl": "",
+            },
+            ["data"],
+            0,
+        ),
+        ({"data/a.jsonl": "", "data/docs/guide.md": ""}, ["--doctest-glob=docs/*.md"], 0),
+        ({"data/a.jsonl": "", "data/docs/guide.md": ""}, ["--doctest-glob=other/*.md"], 2),
+        # A folder whose configuration is broken: its collection says so, with workers.
+        ({"data/sub/a.jsonl": "", "data/sub/pyproject.toml": BROKEN}, [], 0),
     ],
 )
 def test_workers_are_spared_where_the_paths_hold_datasets_alone(pytester, files, args, spared):
     write_files(pytester.path, files)
     config = pytester.parseconfig("--dist", "load", "--tx", "2*popen", *args)
     assert workers_to_spare(config, Settings()) == spared
+
+
+@pytest.mark.parametrize(("target", "spared"), [("tests", 0), ("data", 2)])
+def test_folders_linked_to_are_walked_as_pytest_walks_them_once_each(pytester, target, spared):
+    # A link to a folder of tests, and a link back to the folder that holds it.
+    write_files(pytester.path, {"data/a.jsonl": "", "tests/test_model.py": ""})
+    (pytester.path / "data" / "linked").symlink_to(pytester.path / target)
+    config = pytester.parseconfig("--dist", "load", "--tx", "2*popen", "data")
+    assert workers_to_spare(config, Settings()) == spared
+
+
+@needs_fifos
+def test_a_named_pipe_among_the_datasets_is_not_opened(pytester):
+    write_files(pytester.path, {"data/sub/a.jsonl": ""})
+    os.mkfifo(pytester.path / "data" / "pipe.json")
+    config = pytester.parseconfig("--dist", "load", "--tx", "2*popen")
+    assert workers_to_spare(config, Settings()) == 2

@@ -561,17 +561,169 @@ clean_chat(PyObject *data)
     return user && assistants && trained == last;
 }
 
+/* The JSON string at text[*at] (its opening quote, in a line read_run validated): where
+   its bytes start and how many they are, *at moved past it; 0 where it is not one. */
+static int
+raw_string(const unsigned char *text, Py_ssize_t *at, Py_ssize_t end,
+           const unsigned char **bytes, Py_ssize_t *size)
+{
+    if (*at >= end || text[*at] != '"') {
+        return 0;
+    }
+    const unsigned char *start = text + *at + 1, *stop = text + end, *quote = start, *before;
+    for (;;) {
+        quote = memchr(quote, '"', (size_t)(stop - quote));
+        if (quote == NULL) {
+            return 0;
+        }
+        /* The closing quote: after an even run of backslashes (each pair one escape). */
+        for (before = quote; before > start && before[-1] == '\\'; before--) {
+        }
+        if ((quote - before) % 2 == 0) {
+            break;
+        }
+        quote++;
+    }
+    *bytes = start;
+    *size = quote - start;
+    *at = quote + 1 - text;
+    return 1;
+}
+
+static Py_ssize_t
+raw_space(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    while (at < end && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) {
+        at++;
+    }
+    return at;
+}
+
+/* Whether a JSON string's bytes surely hold a character that is not whitespace (as
+   str.isspace says): printable ASCII, or the lead byte of a character that no
+   whitespace starts with. Escapes are not read: a text of escapes alone is walked. */
+static int
+surely_not_blank(const unsigned char *bytes, Py_ssize_t size)
+{
+    for (Py_ssize_t at = 0; at < size; at++) {
+        unsigned char byte = bytes[at];
+        if (byte == '\\') { /* an escape, read as none: past a \u escape's digits too */
+            at += at + 1 < size && bytes[at + 1] == 'u' ? 5 : 1;
+            continue;
+        }
+        /* Whitespace beyond ASCII starts with 0xC2 (U+0085, U+00A0), 0xE1 (U+1680), 0xE2
+           (U+2000-U+200A, U+2028, U+2029, U+202F, U+205F) or 0xE3 (U+3000). */
+        if ((byte > ' ' && byte < 0x7f) || (byte >= 0xc3 && byte <= 0xdf)
+            || (byte >= 0xe4 && byte <= 0xef) || byte >= 0xf0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static Role
+raw_role(const unsigned char *bytes, Py_ssize_t size)
+{
+    static const struct {
+        const char *name;
+        Role role;
+    } roles[] = {{"user", USER}, {"assistant", ASSISTANT}, {"system", SYSTEM},
+                 {"developer", DEVELOPER}};
+    for (size_t index = 0; index < sizeof roles / sizeof *roles; index++) {
+        if ((size_t)size == strlen(roles[index].name)
+            && memcmp(bytes, roles[index].name, (size_t)size) == 0) {
+            return roles[index].role;
+        }
+    }
+    return NO_ROLE; /* a tool's result without its call's id, an escape, an unknown role */
+}
+
+/*
+ * clean_chat for a plain chat left unparsed: its raw line, which read_run validated as
+ * {"messages": [{"role": ..., "content": ...}, ...]}, both strings. Any text it is not
+ * sure of (a role with an escape, a content of whitespace or escapes alone) is walked.
+ */
+static int
+clean_plain_chat(const unsigned char *text, Py_ssize_t end)
+{
+    Py_ssize_t at = raw_space(text, 0, end);
+    Role previous = NO_ROLE, role = NO_ROLE;
+    int started = 0, user = 0, assistants = 0;
+    /* Past '{', "messages", ':' and '[' (validated). */
+    const unsigned char *bytes;
+    Py_ssize_t size;
+    at = raw_space(text, at + 1, end);
+    if (!raw_string(text, &at, end, &bytes, &size) || size != 8 || memcmp(bytes, "messages", 8)) {
+        return 0;
+    }
+    at = raw_space(text, raw_space(text, at, end) + 1, end); /* ':' */
+    if (at >= end || text[at] != '[') {
+        return 0;
+    }
+    do {
+        at = raw_space(text, at + 1, end);
+        if (at >= end || text[at] != '{') {
+            return 0;
+        }
+        role = NO_ROLE;
+        int filled = 0;
+        for (int member = 0; member < 2; member++) {
+            const unsigned char *key;
+            Py_ssize_t key_size;
+            at = raw_space(text, at + 1, end);
+            if (!raw_string(text, &at, end, &key, &key_size)) {
+                return 0;
+            }
+            at = raw_space(text, raw_space(text, at, end) + 1, end); /* ':' */
+            if (!raw_string(text, &at, end, &bytes, &size)) {
+                return 0;
+            }
+            if (key_size == 4 && memcmp(key, "role", 4) == 0) {
+                role = raw_role(bytes, size);
+            }
+            else if (key_size == 7 && memcmp(key, "content", 7) == 0) {
+                filled = surely_not_blank(bytes, size);
+            }
+            else {
+                return 0;
+            }
+            at = raw_space(text, at, end); /* ',' or '}' */
+        }
+        if (role == NO_ROLE || !filled) {
+            return 0;
+        }
+        if (role == previous || ((role == SYSTEM || role == DEVELOPER) && started)) {
+            return 0;
+        }
+        started |= role != SYSTEM && role != DEVELOPER;
+        user |= role == USER;
+        assistants += role == ASSISTANT;
+        previous = role;
+        at = raw_space(text, at + 1, end);
+    } while (at < end && text[at] == ',');
+    /* The last message is trained: an assistant's (a weight is no plain chat's). */
+    return at < end && text[at] == ']' && user && assistants && role == ASSISTANT;
+}
+
 const char chats_to_walk_doc[] =
-    "chats_to_walk(datas, /)\n"
+    "chats_to_walk(datas, raws=None, /)\n"
     "--\n\n"
     "The indexes of the chats (their records' objects) that the schema walk must walk:\n"
-    "all but those in which it would certainly see nothing.";
+    "all but those in which it would certainly see nothing. Where an object is None, its\n"
+    "raw line (of raws) is a plain chat that read_run left unparsed, read here instead.";
 
 PyObject *
-chats_to_walk(PyObject *Py_UNUSED(self), PyObject *datas)
+chats_to_walk(PyObject *Py_UNUSED(self), PyObject *args)
 {
-    if (!PyList_Check(datas)) {
-        PyErr_SetString(PyExc_TypeError, "chats_to_walk() takes a list of dicts");
+    PyObject *datas, *raws = Py_None;
+    if (!PyArg_ParseTuple(args, "O|O:chats_to_walk", &datas, &raws)) {
+        return NULL;
+    }
+    if (!PyList_Check(datas)
+        || (raws != Py_None
+            && (!PyList_Check(raws) || PyList_GET_SIZE(raws) != PyList_GET_SIZE(datas)))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "chats_to_walk() takes a list of dicts, and their lines (a list of bytes)");
         return NULL;
     }
     Py_ssize_t count = PyList_GET_SIZE(datas);
@@ -580,7 +732,14 @@ chats_to_walk(PyObject *Py_UNUSED(self), PyObject *datas)
         return PyErr_NoMemory();
     }
     for (Py_ssize_t index = 0; index < count; index++) {
-        walk[index] = !clean_chat(PyList_GET_ITEM(datas, index));
+        PyObject *data = PyList_GET_ITEM(datas, index), *raw;
+        if (data == Py_None && raws != Py_None && PyBytes_Check(raw = PyList_GET_ITEM(raws, index))) {
+            walk[index] = !clean_plain_chat((const unsigned char *)PyBytes_AS_STRING(raw),
+                                            PyBytes_GET_SIZE(raw));
+        }
+        else {
+            walk[index] = !clean_chat(data);
+        }
     }
     /* Objects are made only now: what was read above could not change while it was. */
     PyObject *found = PyList_New(0);

@@ -1392,7 +1392,7 @@ static PyMethodDef methods[] = {
     {"chat_pairs", chat_pairs, METH_O, chat_pairs_doc},
     {"departures", departures, METH_VARARGS, departures_doc},
     {"plain_departures", plain_departures, METH_VARARGS, plain_departures_doc},
-    {"chats_to_walk", chats_to_walk, METH_O, chats_to_walk_doc},
+    {"chats_to_walk", chats_to_walk, METH_VARARGS, chats_to_walk_doc},
     {"read_run", read_run, METH_VARARGS, read_run_doc},
 #ifndef _WIN32
     {"file_newlines", file_newlines, METH_VARARGS, file_newlines_doc},

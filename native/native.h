@@ -50,7 +50,7 @@ PyObject *plain_departures(PyObject *self, PyObject *args);
 extern const char plain_departures_doc[];
 
 /* chats.c: the chats of a batch that the chat schema walk must walk. */
-PyObject *chats_to_walk(PyObject *self, PyObject *datas);
+PyObject *chats_to_walk(PyObject *self, PyObject *args);
 extern const char chats_to_walk_doc[];
 
 /* runs.c: the reader's fast path, the lines of a block of the file in one go. */

@@ -8,13 +8,17 @@
 #include <string.h>
 
 const char read_run_doc[] =
-    "read_run(buffer, start, limit, final, loads, error, lazy=False, /)\n--\n\n"
+    "read_run(buffer, start, limit, final, loads, error, lazy=0, /)\n--\n\n"
     "Parse buffer's lines from start on while each is one JSON object: the lines, their\n"
     "objects, the indexes of those whose keys differ from the object before's, of those\n"
     "that end with CRLF, and where the first line not taken starts (see\n"
-    "pytest_finetune.runs.read_run). Where lazy, a line that is a plain prompt/completion\n"
-    "object (validated here, as strictly as loads reads it) is not parsed: its object is\n"
-    "None.";
+    "pytest_finetune.runs.read_run). Where lazy is 1 (2), a line that is a plain\n"
+    "prompt/completion (chat) object (validated here, as strictly as loads reads it) is\n"
+    "not parsed: its object is None.";
+
+/* What read_run may leave unparsed (its lazy argument): nothing, plain prompt/completion
+   lines, or plain chat lines. */
+enum { PLAIN_NONE = 0, PLAIN_PROMPT_COMPLETION = 1, PLAIN_CHAT = 2 };
 
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
@@ -257,61 +261,116 @@ past_space(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
     return at;
 }
 
-/* Whether the line is one JSON object of two members, "prompt" and "completion" (keys
-   without escapes), each a string: what loads reads as such, and nothing it refuses. */
-static int
-plain_line(const unsigned char *text, Py_ssize_t end)
+/* Past one JSON object of two members, keys first and second (without escapes, in
+   either order), each a string, that opens at text[at]; -1 where it is not one. */
+static Py_ssize_t
+past_pair(const unsigned char *text, Py_ssize_t at, Py_ssize_t end, const char *first,
+          const char *second)
 {
-    Py_ssize_t at = past_space(text, 0, end);
+    const char *keys[2] = {first, second};
     int seen = 0;
     if (at >= end || text[at] != '{') {
-        return 0;
+        return -1;
     }
     for (int member = 0; member < 2; member++) {
         at = past_space(text, at + 1, end);
-        if (end - at >= 8 && memcmp(text + at, "\"prompt\"", 8) == 0 && !(seen & 1)) {
-            seen |= 1;
-            at += 8;
+        int which = -1;
+        for (int key = 0; key < 2 && which < 0; key++) {
+            Py_ssize_t size = (Py_ssize_t)strlen(keys[key]);
+            if (!(seen & (1 << key)) && end - at >= size + 2 && text[at] == '"'
+                && memcmp(text + at + 1, keys[key], (size_t)size) == 0 && text[at + 1 + size] == '"') {
+                which = key;
+                at += size + 2;
+            }
         }
-        else if (end - at >= 12 && memcmp(text + at, "\"completion\"", 12) == 0 && !(seen & 2)) {
-            seen |= 2;
-            at += 12;
+        if (which < 0) {
+            return -1;
         }
-        else {
-            return 0;
-        }
+        seen |= 1 << which;
         at = past_space(text, at, end);
         if (at >= end || text[at] != ':') {
-            return 0;
+            return -1;
         }
         at = past_space(text, at + 1, end);
         if (at >= end || text[at] != '"' || (at = past_string(text, at, end)) < 0) {
-            return 0;
+            return -1;
         }
         at = past_space(text, at, end);
         if (at >= end || text[at] != (member == 0 ? ',' : '}')) {
-            return 0;
+            return -1;
         }
     }
+    return at + 1;
+}
+
+/* Whether the line is one JSON object of two members, "prompt" and "completion", each a
+   string: what loads reads as such, and nothing it refuses. */
+static int
+plain_line(const unsigned char *text, Py_ssize_t end)
+{
+    Py_ssize_t at = past_pair(text, past_space(text, 0, end), end, "prompt", "completion");
     /* Outside the strings, a plain line is ASCII: its UTF-8 is its texts'. */
+    return at >= 0 && past_space(text, at, end) == end && utf8_valid(text, end);
+}
+
+/* Whether the line is one JSON object of one member, "messages", a list of one or more
+   messages of two members, "role" and "content", each a string: a plain chat. */
+static int
+plain_chat_line(const unsigned char *text, Py_ssize_t end)
+{
+    static const char key[] = "\"messages\"";
+    Py_ssize_t at = past_space(text, 0, end), size = (Py_ssize_t)sizeof key - 1;
+    if (at >= end || text[at] != '{') {
+        return 0;
+    }
+    at = past_space(text, at + 1, end);
+    if (end - at < size || memcmp(text + at, key, (size_t)size) != 0) {
+        return 0;
+    }
+    at = past_space(text, at + size, end);
+    if (at >= end || text[at] != ':') {
+        return 0;
+    }
+    at = past_space(text, at + 1, end);
+    if (at >= end || text[at] != '[') {
+        return 0;
+    }
+    do {
+        at = past_pair(text, past_space(text, at + 1, end), end, "role", "content");
+        if (at < 0) {
+            return 0;
+        }
+        at = past_space(text, at, end);
+    } while (at < end && text[at] == ',');
+    if (at >= end || text[at] != ']') {
+        return 0;
+    }
+    at = past_space(text, at + 1, end);
+    if (at >= end || text[at] != '}') {
+        return 0;
+    }
     return past_space(text, at + 1, end) == end && utf8_valid(text, end);
 }
 
-/* Whether an object has the keys of a plain line's: "prompt" and "completion". */
+/* Whether an object has the keys of a plain line's of kind (see read_run): "prompt" and
+   "completion", or "messages". */
 static int
-plain_keys(PyObject *data)
+plain_keys(PyObject *data, int kind)
 {
     PyObject *key, *value;
     Py_ssize_t at = 0;
     int seen = 0;
-    if (PyDict_GET_SIZE(data) != 2) {
+    if (PyDict_GET_SIZE(data) != (kind == PLAIN_CHAT ? 1 : 2)) {
         return 0;
     }
     while (PyDict_Next(data, &at, &key, &value)) {
         if (!PyUnicode_CheckExact(key)) {
             return 0;
         }
-        if (PyUnicode_CompareWithASCIIString(key, "prompt") == 0) {
+        if (kind == PLAIN_CHAT) {
+            seen |= PyUnicode_CompareWithASCIIString(key, "messages") == 0 ? 3 : 0;
+        }
+        else if (PyUnicode_CompareWithASCIIString(key, "prompt") == 0) {
             seen |= 1;
         }
         else if (PyUnicode_CompareWithASCIIString(key, "completion") == 0) {
@@ -362,7 +421,7 @@ read_run(PyObject *self, PyObject *args)
     Py_ssize_t start, limit;
     int final, lazy = 0;
     PyObject *loads, *error;
-    if (!PyArg_ParseTuple(args, "y*nnpOO|p:read_run", &buffer, &start, &limit, &final, &loads,
+    if (!PyArg_ParseTuple(args, "y*nnpOO|i:read_run", &buffer, &start, &limit, &final, &loads,
                           &error, &lazy)) {
         return NULL;
     }
@@ -405,7 +464,10 @@ read_run(PyObject *self, PyObject *args)
         }
         PyObject *data;
         /* (A line of JSON's null parses to None too: it is no object, and ends the run.) */
-        int plain = lazy && plain_line((const unsigned char *)bytes + at, size);
+        const unsigned char *line = (const unsigned char *)bytes + at;
+        int plain = lazy == PLAIN_PROMPT_COMPLETION ? plain_line(line, size)
+                    : lazy == PLAIN_CHAT              ? plain_chat_line(line, size)
+                                                      : 0;
         if (plain) {
             data = Py_NewRef(Py_None);
         }
@@ -428,7 +490,7 @@ read_run(PyObject *self, PyObject *args)
             changed = 0;
         }
         else if (previous_plain || plain) {
-            changed = !plain_keys(plain ? previous : data);
+            changed = !plain_keys(plain ? previous : data, lazy);
         }
         else {
             changed = !same_keys(previous, data);

@@ -30,7 +30,9 @@ def plain_departures(
     leading_space: bool,
     /,
 ) -> list[int] | None: ...
-def chats_to_walk(datas: list[dict[str, object]], /) -> list[int]: ...
+def chats_to_walk(
+    datas: list[dict[str, object] | None], raws: list[bytes] | None = None, /
+) -> list[int]: ...
 def read_run(
     buffer: bytes,
     start: int,
@@ -38,7 +40,7 @@ def read_run(
     final: bool,
     loads: object,
     error: object,
-    lazy: bool = False,
+    lazy: int = 0,
     /,
 ) -> tuple[list[bytes], list[dict[str, object] | None], list[int], list[int], int]: ...
 def file_newlines(fd: int, start: int, end: int, /) -> int: ...

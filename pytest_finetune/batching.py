@@ -15,10 +15,14 @@ from typing import Any
 import orjson
 
 from pytest_finetune.formats import BY_VALUE, Batch, Format, Record, detect
-from pytest_finetune.runs import Run
+from pytest_finetune.runs import PLAIN_CHAT, PLAIN_PROMPT_COMPLETION, Run
 
-#: An unparsed line's object but for its texts (see ``Run.unparsed``): what tells formats.
-_PLAIN: dict[str, Any] = {"prompt": "", "completion": ""}
+#: An unparsed line's object but for its texts, by kind (see ``Run.unparsed``): what
+#: tells formats.
+_PLAIN: dict[int, dict[str, Any]] = {
+    PLAIN_PROMPT_COMPLETION: {"prompt": "", "completion": ""},
+    PLAIN_CHAT: {"messages": []},
+}
 
 
 class Batches:
@@ -50,7 +54,7 @@ class Batches:
             self.lines.extend(range(first_line + start, first_line + taken))
             self.raws.extend(run.raws[start:taken])
             self.datas.extend(run.datas[start:taken])
-            self.unparsed |= run.unparsed
+            self.unparsed = self.unparsed or bool(run.unparsed)
             start = taken
 
     def flush(self) -> None:
@@ -78,13 +82,13 @@ def stretches(run: Run) -> Iterator[tuple[Format, int, int]]:
     A record with the keys of the one before has its format, except where a key's value
     decides it (see ``BY_VALUE``): those records are told apart one by one.
     """
-    datas = run.datas
+    datas, plain = run.datas, _PLAIN.get(run.unparsed)
     fmt, begin, start = None, 0, 0
     for stop in (*run.new_keys, len(datas)):
-        if BY_VALUE.isdisjoint(_keys(datas[start])):
-            kinds: Iterable[tuple[Format, int]] = ((detect(_keys(datas[start])), start),)
+        if BY_VALUE.isdisjoint(_keys(datas[start], plain)):
+            kinds: Iterable[tuple[Format, int]] = ((detect(_keys(datas[start], plain)), start),)
         else:
-            kinds = ((detect(_keys(datas[index])), index) for index in range(start, stop))
+            kinds = ((detect(_keys(datas[index], plain)), index) for index in range(start, stop))
         for kind, at in kinds:
             if kind is not fmt:
                 if fmt is not None:
@@ -95,6 +99,6 @@ def stretches(run: Run) -> Iterator[tuple[Format, int, int]]:
         yield fmt, begin, len(datas)
 
 
-def _keys(data: dict[str, Any] | None) -> dict[str, Any]:
+def _keys(data: dict[str, Any] | None, plain: dict[str, Any] | None) -> dict[str, Any]:
     """What :func:`detect` reads of a line's object, where it may be left unparsed."""
-    return _PLAIN if data is None else data
+    return data if data is not None else plain  # type: ignore[return-value]

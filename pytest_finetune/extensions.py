@@ -62,10 +62,26 @@ departures: Callable[..., list[int] | None] | None = _compiled("departures")
 #: ...}`` (left unparsed by the reader): ``None`` too where a line is not one.
 plain_departures: Callable[..., list[int] | None] | None = _compiled("plain_departures")
 #: The chat schema walk's screen of a batch (``chat.survey._Walk.visit_batch``): the
-#: indexes of the chats it must walk, all but those in which it would certainly see nothing.
-chats_to_walk: Callable[[list[dict[str, Any]]], list[int]] | None = _compiled("chats_to_walk")
+#: indexes of the chats it must walk, all but those in which it would certainly see
+#: nothing; a chat left unparsed (``None``) is read from its raw line.
+ChatsToWalk = Callable[[list[dict[str, Any] | None], list[bytes]], list[int]]
+
+
+def _chats_to_walk() -> ChatsToWalk | None:
+    """The C ``chats_to_walk``; ``None`` where the module was built before it read raw lines."""
+    compiled = _compiled("chats_to_walk")
+    try:
+        if compiled is None or compiled([], []) != []:
+            return None
+    except TypeError:
+        return None
+    return cast("ChatsToWalk", compiled)
+
+
+chats_to_walk = _chats_to_walk()
 #: The reader's fast path (``runs.read_run``): the lines of a block of the file, parsed,
-#: while each is one JSON object (where asked, plain prompt/completion lines unparsed).
+#: while each is one JSON object (where asked, plain prompt/completion or chat lines
+#: unparsed).
 ReadRun = tuple[list[bytes], list[dict[str, Any] | None], list[int], list[int], int]
 
 

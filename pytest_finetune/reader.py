@@ -29,7 +29,7 @@ import orjson
 from pytest_finetune import extensions, runs
 from pytest_finetune.duplicate_keys import duplicate_key
 from pytest_finetune.json_documents import Document
-from pytest_finetune.runs import Run
+from pytest_finetune.runs import PLAIN_NONE, Run
 from pytest_finetune.syntax_problems import ParsedLine, Problem, SyntaxProblem, json_type
 
 # What the reader yields is part of its interface: the modules that read files import
@@ -140,14 +140,15 @@ class Reader:
             else:
                 yield from zip(count(item.first_line), item.raws, item.datas)
 
-    def runs(self, *, lazy: bool = False) -> Iterator[Run | SyntaxProblem]:
+    def runs(self, *, lazy: int = PLAIN_NONE) -> Iterator[Run | SyntaxProblem]:
         """What iterating yields, with the records in runs of lines in a row.
 
         Most records come in long runs, read in one go; a record worked out the slow
         way (the file's first, one after a problem, one of a JSON document) is a run
         of its own. A line that ends with CRLF is said by its run (:attr:`Run.crlf`),
-        where iterating yields a problem before the record. ``lazy``: plain
-        prompt/completion lines may be left unparsed (:attr:`Run.unparsed`).
+        where iterating yields a problem before the record. ``lazy``: the plain lines that
+        may be left unparsed (``runs.PLAIN_PROMPT_COMPLETION``, ``runs.PLAIN_CHAT``:
+        :attr:`Run.unparsed`).
         """
         for item in self._read(lazy=lazy):
             if type(item) is tuple:
@@ -156,7 +157,7 @@ class Reader:
             else:
                 yield item  # type: ignore[misc]
 
-    def _read(self, *, lazy: bool = False) -> Iterator[Run | ParsedLine | SyntaxProblem]:
+    def _read(self, *, lazy: int = PLAIN_NONE) -> Iterator[Run | ParsedLine | SyntaxProblem]:
         with self.path.open("rb") as stream:
             self._stream = stream
             if not self.span.first:
@@ -215,7 +216,7 @@ class Reader:
         return False
 
     def _rest(
-        self, stream: BinaryIO, *, lazy: bool = False
+        self, stream: BinaryIO, *, lazy: int = PLAIN_NONE
     ) -> Iterator[Run | ParsedLine | SyntaxProblem]:
         """The lines after the first with content: the hot loop of the lint.
 
@@ -225,7 +226,7 @@ class Reader:
         """
         read_run = extensions.read_run or runs.read_run
         # (Only the C one leaves lines unparsed.)
-        unparsed = lazy and read_run is extensions.read_run
+        unparsed = lazy if read_run is extensions.read_run else PLAIN_NONE
         limit = self.max_line_bytes
         number, size, last = self.lines, self.size, self._last
         # Spans end at a line boundary: the span is read when ``size`` reaches its end.

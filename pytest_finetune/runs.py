@@ -21,6 +21,12 @@ import orjson
 from pytest_finetune.duplicate_keys import duplicate_key
 from pytest_finetune.syntax_problems import ParsedLine, Problem, SyntaxProblem
 
+#: What :func:`read_run` may leave unparsed (its ``lazy``): nothing, plain
+#: prompt/completion lines (two members, ``"prompt"`` and ``"completion"``, each a string),
+#: or plain chat lines (one member, ``"messages"``, a list of messages each of a
+#: ``"role"`` and a ``"content"``, both strings).
+PLAIN_NONE, PLAIN_PROMPT_COMPLETION, PLAIN_CHAT = 0, 1, 2
+
 
 class Run(NamedTuple):
     """Lines in a row that each hold one JSON object, with nothing to report about them."""
@@ -37,9 +43,9 @@ class Run(NamedTuple):
     #: The indexes of the lines that end with CRLF (``\r\n``), which JSON reads as
     #: whitespace: a file saved on Windows ends every line so.
     crlf: list[int]
-    #: Whether some lines may be left unparsed: plain prompt/completion objects, whose
-    #: object is ``None`` (read lazily, see :func:`read_run`).
-    unparsed: bool = False
+    #: Which plain lines may be left unparsed, their object ``None`` (see
+    #: :func:`read_run`): ``PLAIN_NONE`` (0) where every line is parsed.
+    unparsed: int = PLAIN_NONE
 
     def part(self, begin: int, stop: int) -> Run:
         """The lines from index ``begin`` up to ``stop`` (this run itself if all)."""
@@ -65,7 +71,7 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
     final: bool,
     loads: Any,
     error: Any,
-    lazy: bool = False,
+    lazy: int = PLAIN_NONE,
 ) -> tuple[list[bytes], list[dict[str, Any] | None], list[int], list[int], int]:
     """Parse ``buffer``'s lines from ``start`` on while each is one JSON object.
 
@@ -79,11 +85,10 @@ def read_run(  # noqa: PLR0917 (positional, as the C function's)
     object with a key that is not an exact ``str`` (JSON's keys all are): comparing it
     could run Python code, a ``str`` subclass's ``__eq__``.
 
-    ``lazy``: the C one validates each line that may be a plain prompt/completion object
-    (two members, ``"prompt"`` and ``"completion"``, each a string) and takes it unparsed,
-    its object ``None``, where it reads it as strictly as ``loads``: most of a
-    prompt/completion file's objects are then never made (see ``formats.Batch``). This
-    one parses every line.
+    ``lazy`` (``PLAIN_PROMPT_COMPLETION`` or ``PLAIN_CHAT``): the C one validates each line
+    that may be a plain object of that kind and takes it unparsed, its object ``None``,
+    where it reads it as strictly as ``loads``: most of a file's objects are then never
+    made (see ``formats.Batch``). This one parses every line.
     """
     raws: list[bytes] = []
     datas: list[dict[str, Any] | None] = []

@@ -32,6 +32,7 @@ from pytest_finetune.conversions import OPENAI, READABLE, openai_shape, to_opena
 from pytest_finetune.duplicate_keys import duplicate_key, suspects
 from pytest_finetune.formats import Batch, Format, Record
 from pytest_finetune.reader import WHOLE, Problem, Reader, Run, Span, SyntaxProblem
+from pytest_finetune.runs import PLAIN_CHAT, PLAIN_NONE, PLAIN_PROMPT_COMPLETION
 
 #: Records between two calls of a scan's ``progress``: a few a second on a large file.
 PROGRESS_RECORDS = 8192
@@ -39,6 +40,8 @@ PROGRESS_RECORDS = 8192
 #: batch a run of one format): enough that a test over whole lists costs little a
 #: record, few enough that they stay in the cache.
 BATCH_RECORDS = 256
+#: The plain lines a file of each format may leave unparsed (see ``runs.read_run``).
+_PLAIN_LINES = {Format.PROMPT_COMPLETION: PLAIN_PROMPT_COMPLETION, Format.CHAT: PLAIN_CHAT}
 #: Containers made between two runs of the cyclic garbage collector, while a file is
 #: read (see ``_spaced_collections``).
 COLLECTION_THRESHOLD = 20_000
@@ -161,10 +164,9 @@ class ChunkScan:
         )
         examples = 0
         batches = Batches(runner.visit_batch, BATCH_RECORDS)
-        # Plain prompt/completion lines are left unparsed, for the checks that read
-        # them in C (see ``formats.Batch``): where the file holds them.
-        lazy = chunk.format is Format.PROMPT_COMPLETION
-        for run in reader.runs(lazy=lazy):
+        # Plain prompt/completion and chat lines are left unparsed, for the checks that
+        # read them in C (see ``formats.Batch``): where the file holds them.
+        for run in reader.runs(lazy=_PLAIN_LINES.get(chunk.format, PLAIN_NONE)):
             if type(run) is SyntaxProblem:
                 batches.flush()  # the records before the problem are seen first
                 runner.problem(run)

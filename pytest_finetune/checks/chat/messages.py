@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -64,16 +64,22 @@ class InvalidMessages(Check):
 
     def _visit_batch(self, batch: Batch) -> None:
         # Where every record holds a list of message objects (nearly every batch), there
-        # is nothing to report: told in a few calls over the whole batch.
-        conversations = batch.column("messages")
+        # is nothing to report: told in a few calls over the whole batch. A chat left
+        # unparsed holds one (runs.read_run validated it): the others are looked at.
+        parsed: Sequence[int] = range(len(batch.raws))
+        if batch.unparsed:
+            parsed = [index for index, data in enumerate(batch.objects) if data is not None]
+            conversations: list[Any] = [batch.data(index).get("messages") for index in parsed]
+        else:
+            conversations = batch.column("messages")
         if (
-            set(map(type, conversations)) == {list}
+            set(map(type, conversations)) <= {list}
             and all(conversations)
-            and set(map(type, chain.from_iterable(conversations))) == {dict}
+            and set(map(type, chain.from_iterable(conversations))) <= {dict}
         ):
             return
-        for record in batch.records():
-            self.visit(record)
+        for index in parsed:
+            self.visit(batch.record(index))
 
 
 @register

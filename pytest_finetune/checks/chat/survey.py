@@ -58,7 +58,8 @@ class _Walk(Survey):
             return
         screen = extensions.chats_to_walk
         if screen is not None:
-            for index in screen(batch.datas):
+            # A chat left unparsed (a plain one: see runs.read_run) is read from its line.
+            for index in screen(batch.objects, batch.raws):
                 self.visit(batch.record(index))
             return
         clean = self.clean_roles

@@ -178,11 +178,12 @@ class _Pass(Survey):
                 for record in batch.records():
                     self._log(record)
         if self.screen.need:
-            screen, raws, datas = self.screen.raw, batch.raws, batch.datas
-            # The compiled screen passes over most lines for the screen here.
+            screen, raws = self.screen.raw, batch.raws
+            # The compiled screen passes over most lines for the screen here (and the
+            # objects of most chats are never made).
             suspects = extensions.suspect_lines
             for index in range(len(raws)) if suspects is None else suspects(raws):
-                flags = screen(raws[index], datas[index])
+                flags = screen(raws[index], batch.data(index))
                 if flags:
                     self._flush()  # records held before this one are reported first
                     self._inspect(batch.record(index), flags)
@@ -251,7 +252,7 @@ class _Pass(Survey):
                     batch.format,
                     [batch.lines[index] for index in unread],
                     [batch.raws[index] for index in unread],
-                    [batch.datas[index] for index in unread],
+                    [batch.data(index) for index in unread],
                 )
                 keys, values, rest_ends = _chat_pairs(rest)
                 log.add_all(keys, compress(rest.lines, rest_ends), values)

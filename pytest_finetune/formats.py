@@ -140,9 +140,9 @@ class Batch:
     per record. :meth:`records` builds the :class:`Record` of each, once, for whoever
     needs them.
 
-    The reader leaves most plain prompt/completion lines unparsed (``None`` in the list
-    of objects given, see ``runs.read_run``): checks that read them in C from their raw
-    lines never make their objects. They are parsed the first time :attr:`datas` is
+    The reader leaves most plain prompt/completion and chat lines unparsed (``None`` in
+    the list of objects given, see ``runs.read_run``): checks that read them in C from
+    their raw lines never make their objects. They are parsed the first time :attr:`datas` is
     read, or one at a time by :meth:`data` and :meth:`record`.
     """
 

@@ -701,8 +701,15 @@ clean_plain_chat(const unsigned char *text, Py_ssize_t end)
         previous = role;
         at = raw_space(text, at + 1, end);
     } while (at < end && text[at] == ',');
+    if (at >= end || text[at] != ']') {
+        return 0;
+    }
+    at = raw_space(text, at + 1, end);
+    if (at >= end || text[at] != '}' || raw_space(text, at + 1, end) != end) {
+        return 0; /* (read_run took the whole line: a line it did not take is walked) */
+    }
     /* The last message is trained: an assistant's (a weight is no plain chat's). */
-    return at < end && text[at] == ']' && user && assistants && role == ASSISTANT;
+    return user && assistants && role == ASSISTANT;
 }
 
 const char chats_to_walk_doc[] =

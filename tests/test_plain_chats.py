@@ -215,6 +215,15 @@ def test_objects_and_lines_mixed_are_screened_each_their_way():
     assert native.chats_to_walk(datas, [b"", line, b"", bad_line]) == [2, 3]
 
 
+@pytest.mark.parametrize("cut", [1, 2, 3])
+def test_a_line_that_is_no_whole_plain_chat_is_walked(cut):
+    # (read_run never leaves such a line unparsed: the screen does not count on it.)
+    line = json.dumps(chat(user("Hi"), assistant("Hey"))).encode()
+    assert native.chats_to_walk([None], [line + b"\n"]) == []
+    assert native.chats_to_walk([None], [line[:-cut]]) == [0]
+    assert native.chats_to_walk([None], [line + b" x"]) == [0]
+
+
 def test_lines_of_another_length_than_the_objects_are_a_type_error():
     with pytest.raises(TypeError):
         native.chats_to_walk([None, None], [b"{}"])

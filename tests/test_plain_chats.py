@@ -31,7 +31,13 @@ from pytest_finetune.runs import PLAIN_CHAT, Run
 
 scan = importlib.import_module("pytest_finetune.scan")
 
-pytestmark = built
+pytestmark = [
+    built,
+    pytest.mark.skipif(
+        extensions.read_run is None or extensions.chats_to_walk is None,
+        reason=f"the C module is not built, or {extensions.DISABLE} is set",
+    ),
+]
 
 #: Lines that the C reads whole, each a plain chat that orjson reads as such.
 PLAIN = [

@@ -10,7 +10,8 @@
  *
  * The screen only reads the objects it is given: it makes none and calls nothing that
  * runs Python code (no lookup, no comparison but of exact str) before its answer, so
- * nothing can change them while it reads.
+ * nothing can change them while it reads. A plain chat that the reader left unparsed
+ * (None among the objects) is read from its raw line instead (clean_plain_chat).
  */
 #include "native.h"
 #include <string.h>

@@ -562,42 +562,20 @@ clean_chat(PyObject *data)
     return user && assistants && trained == last;
 }
 
-/* The JSON string at text[*at] (its opening quote, in a line read_run validated): where
-   its bytes start and how many they are, *at moved past it; 0 where it is not one. */
+/* The JSON string at text[*at]: where its bytes start and how many they are, *at moved
+   past it; 0 where it is not one orjson reads (see past_string). */
 static int
 raw_string(const unsigned char *text, Py_ssize_t *at, Py_ssize_t end,
            const unsigned char **bytes, Py_ssize_t *size)
 {
-    if (*at >= end || text[*at] != '"') {
+    Py_ssize_t past = *at < end && text[*at] == '"' ? past_string(text, *at, end) : -1;
+    if (past < 0) {
         return 0;
     }
-    const unsigned char *start = text + *at + 1, *stop = text + end, *quote = start, *before;
-    for (;;) {
-        quote = memchr(quote, '"', (size_t)(stop - quote));
-        if (quote == NULL) {
-            return 0;
-        }
-        /* The closing quote: after an even run of backslashes (each pair one escape). */
-        for (before = quote; before > start && before[-1] == '\\'; before--) {
-        }
-        if ((quote - before) % 2 == 0) {
-            break;
-        }
-        quote++;
-    }
-    *bytes = start;
-    *size = quote - start;
-    *at = quote + 1 - text;
+    *bytes = text + *at + 1;
+    *size = past - 1 - (*at + 1);
+    *at = past;
     return 1;
-}
-
-static Py_ssize_t
-raw_space(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
-{
-    while (at < end && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) {
-        at++;
-    }
-    return at;
 }
 
 /* Whether a JSON string's bytes surely hold a character that is not whitespace (as
@@ -647,22 +625,22 @@ raw_role(const unsigned char *bytes, Py_ssize_t size)
 static int
 clean_plain_chat(const unsigned char *text, Py_ssize_t end)
 {
-    Py_ssize_t at = raw_space(text, 0, end);
+    Py_ssize_t at = json_space(text, 0, end);
     Role previous = NO_ROLE, role = NO_ROLE;
     int started = 0, user = 0, assistants = 0;
     /* Past '{', "messages", ':' and '[' (validated). */
     const unsigned char *bytes;
     Py_ssize_t size;
-    at = raw_space(text, at + 1, end);
+    at = json_space(text, at + 1, end);
     if (!raw_string(text, &at, end, &bytes, &size) || size != 8 || memcmp(bytes, "messages", 8)) {
         return 0;
     }
-    at = raw_space(text, raw_space(text, at, end) + 1, end); /* ':' */
+    at = json_space(text, json_space(text, at, end) + 1, end); /* ':' */
     if (at >= end || text[at] != '[') {
         return 0;
     }
     do {
-        at = raw_space(text, at + 1, end);
+        at = json_space(text, at + 1, end);
         if (at >= end || text[at] != '{') {
             return 0;
         }
@@ -671,11 +649,11 @@ clean_plain_chat(const unsigned char *text, Py_ssize_t end)
         for (int member = 0; member < 2; member++) {
             const unsigned char *key;
             Py_ssize_t key_size;
-            at = raw_space(text, at + 1, end);
+            at = json_space(text, at + 1, end);
             if (!raw_string(text, &at, end, &key, &key_size)) {
                 return 0;
             }
-            at = raw_space(text, raw_space(text, at, end) + 1, end); /* ':' */
+            at = json_space(text, json_space(text, at, end) + 1, end); /* ':' */
             if (!raw_string(text, &at, end, &bytes, &size)) {
                 return 0;
             }
@@ -688,7 +666,7 @@ clean_plain_chat(const unsigned char *text, Py_ssize_t end)
             else {
                 return 0;
             }
-            at = raw_space(text, at, end); /* ',' or '}' */
+            at = json_space(text, at, end); /* ',' or '}' */
         }
         if (role == NO_ROLE || !filled) {
             return 0;
@@ -700,13 +678,13 @@ clean_plain_chat(const unsigned char *text, Py_ssize_t end)
         user |= role == USER;
         assistants += role == ASSISTANT;
         previous = role;
-        at = raw_space(text, at + 1, end);
+        at = json_space(text, at + 1, end);
     } while (at < end && text[at] == ',');
     if (at >= end || text[at] != ']') {
         return 0;
     }
-    at = raw_space(text, at + 1, end);
-    if (at >= end || text[at] != '}' || raw_space(text, at + 1, end) != end) {
+    at = json_space(text, at + 1, end);
+    if (at >= end || text[at] != '}' || json_space(text, at + 1, end) != end) {
         return 0; /* (read_run took the whole line: a line it did not take is walked) */
     }
     /* The last message is trained: an assistant's (a weight is no plain chat's). */

@@ -545,15 +545,6 @@ read_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, unsigned c
     }
 }
 
-static Py_ssize_t
-skip_space(const unsigned char *raw, Py_ssize_t at, Py_ssize_t end)
-{
-    while (at < end && (raw[at] == ' ' || raw[at] == '\t' || raw[at] == '\n' || raw[at] == '\r')) {
-        at++;
-    }
-    return at;
-}
-
 /* XXH3 of the text as a signed 64-bit integer, as fingerprints.fingerprint gives it. */
 static int64_t
 fingerprint(const unsigned char *text, Py_ssize_t size)
@@ -565,14 +556,14 @@ int
 read_texts(const unsigned char *raw, Py_ssize_t end, unsigned char *out,
            const unsigned char *texts[2], Py_ssize_t sizes[2])
 {
-    Py_ssize_t at = skip_space(raw, 0, end), size, key_size, used = 0;
+    Py_ssize_t at = json_space(raw, 0, end), size, key_size, used = 0;
     const unsigned char *key;
     int member, slot, seen = 0;
     if (at >= end || raw[at] != '{') {
         return -1;
     }
     for (member = 0; member < 2; member++) {
-        at = skip_space(raw, at + 1, end);
+        at = json_space(raw, at + 1, end);
         if (at >= end || raw[at] != '"') {
             return -1;
         }
@@ -597,11 +588,11 @@ read_texts(const unsigned char *raw, Py_ssize_t end, unsigned char *out,
             return -1; /* a duplicate key */
         }
         seen |= 1 << slot;
-        at = skip_space(raw, at + 2 + key_size, end);
+        at = json_space(raw, at + 2 + key_size, end);
         if (at >= end || raw[at] != ':') {
             return -1;
         }
-        at = skip_space(raw, at + 1, end);
+        at = json_space(raw, at + 1, end);
         if (at >= end || raw[at] != '"') {
             return -1;
         }
@@ -614,12 +605,12 @@ read_texts(const unsigned char *raw, Py_ssize_t end, unsigned char *out,
         if (texts[slot] == out + used) {
             used += size;
         }
-        at = skip_space(raw, at, end);
+        at = json_space(raw, at, end);
         if (at >= end || raw[at] != (member == 0 ? ',' : '}')) {
             return -1;
         }
     }
-    return skip_space(raw, at + 1, end) == end ? 0 : -1;
+    return json_space(raw, at + 1, end) == end ? 0 : -1;
 }
 
 /*
@@ -959,7 +950,7 @@ write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
     Py_ssize_t count = 0, capacity = work->capacity[depth], index, key_start, key_end;
     int status = WRITTEN;
     own->size = 0;
-    *at = skip_space(raw, *at + 1, end);
+    *at = json_space(raw, *at + 1, end);
     if (*at < end && raw[*at] == '}') {
         *at += 1;
         return put(out, "{}", 2) < 0 ? FAILED : WRITTEN;
@@ -995,12 +986,12 @@ write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
             status = FAILED;
             break;
         }
-        *at = skip_space(raw, key_end + 1, end);
+        *at = json_space(raw, key_end + 1, end);
         if (*at >= end || raw[*at] != ':') {
             status = UNWRITABLE;
             break;
         }
-        *at = skip_space(raw, *at + 1, end);
+        *at = json_space(raw, *at + 1, end);
         members[count].value = own->size;
         status = write_value(raw, at, end, own, work, depth + 1, NULL);
         if (status != WRITTEN) {
@@ -1012,9 +1003,9 @@ write_object(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
                          && memcmp(own->data + members[count].value, "\"assistant\"", 11) == 0;
         }
         count++;
-        *at = skip_space(raw, *at, end);
+        *at = json_space(raw, *at, end);
         if (*at < end && raw[*at] == ',') {
-            *at = skip_space(raw, *at + 1, end);
+            *at = json_space(raw, *at + 1, end);
             continue;
         }
         if (*at < end && raw[*at] == '}') {
@@ -1056,7 +1047,7 @@ write_array(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *ou
             Work *work, int depth)
 {
     int status;
-    *at = skip_space(raw, *at + 1, end);
+    *at = json_space(raw, *at + 1, end);
     if (put(out, "[", 1) < 0) {
         return FAILED;
     }
@@ -1069,9 +1060,9 @@ write_array(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *ou
         if (status != WRITTEN) {
             return status;
         }
-        *at = skip_space(raw, *at, end);
+        *at = json_space(raw, *at, end);
         if (*at < end && raw[*at] == ',') {
-            *at = skip_space(raw, *at + 1, end);
+            *at = json_space(raw, *at + 1, end);
             if (put(out, ",", 1) < 0) {
                 return FAILED;
             }
@@ -1154,7 +1145,7 @@ static int
 read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Work *work,
           int *ends, int64_t *key, int64_t *value)
 {
-    Py_ssize_t at = skip_space(raw, 0, end), key_start, key_end, last = 0;
+    Py_ssize_t at = json_space(raw, 0, end), key_start, key_end, last = 0;
     int status, seen_messages = 0, seen_tools = 0, is_tools, assistant = 0, messages = 0;
     int64_t tools = 0;
     int has_tools = 0;
@@ -1162,7 +1153,7 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Work *work,
     if (at >= end || raw[at] != '{') {
         return UNWRITABLE;
     }
-    at = skip_space(raw, at + 1, end);
+    at = json_space(raw, at + 1, end);
     while (at < end && raw[at] == '"') {
         key_start = at + 1;
         key_end = key_start;
@@ -1172,11 +1163,11 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Work *work,
         if (key_end >= end || raw[key_end] != '"') {
             return UNWRITABLE;
         }
-        at = skip_space(raw, key_end + 1, end);
+        at = json_space(raw, key_end + 1, end);
         if (at >= end || raw[at] != ':') {
             return UNWRITABLE;
         }
-        at = skip_space(raw, at + 1, end);
+        at = json_space(raw, at + 1, end);
         out->size = 0;
         if (key_end - key_start == 8 && memcmp(raw + key_start, "messages", 8) == 0) {
             if (seen_messages++) {
@@ -1184,7 +1175,7 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Work *work,
             }
             if (at < end && raw[at] == '[') { /* each message written, the last one's start kept */
                 messages = 0;
-                at = skip_space(raw, at + 1, end);
+                at = json_space(raw, at + 1, end);
                 if (put(out, "[", 1) < 0) {
                     return FAILED;
                 }
@@ -1200,9 +1191,9 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Work *work,
                         return status;
                     }
                     messages++;
-                    at = skip_space(raw, at, end);
+                    at = json_space(raw, at, end);
                     if (at < end && raw[at] == ',') {
-                        at = skip_space(raw, at + 1, end);
+                        at = json_space(raw, at + 1, end);
                     }
                     else if (at >= end || raw[at] != ']') {
                         return UNWRITABLE;
@@ -1242,14 +1233,14 @@ read_chat(const unsigned char *raw, Py_ssize_t end, Buffer *out, Work *work,
                 tools = fingerprint(out->data, out->size);
             }
         }
-        at = skip_space(raw, at, end);
+        at = json_space(raw, at, end);
         if (at < end && raw[at] == ',') {
-            at = skip_space(raw, at + 1, end);
+            at = json_space(raw, at + 1, end);
             continue;
         }
         break;
     }
-    if (at >= end || raw[at] != '}' || skip_space(raw, at + 1, end) != end) {
+    if (at >= end || raw[at] != '}' || json_space(raw, at + 1, end) != end) {
         return UNWRITABLE;
     }
     if (*ends && has_tools) {

@@ -32,6 +32,23 @@ all_space(PyObject *text)
 int read_texts(const unsigned char *raw, Py_ssize_t end, unsigned char *out,
                const unsigned char *texts[2], Py_ssize_t sizes[2]);
 
+/* Past the JSON whitespace (space, tab, newline, carriage return) at text[at]. */
+static inline Py_ssize_t
+json_space(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
+{
+    while (at < end && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) {
+        at++;
+    }
+    return at;
+}
+
+/*
+ * runs.c: past the JSON string that opens at text[at] (its quote), or -1 where it is
+ * not one that orjson reads exactly so (bytes under 0x20, a bad escape, a \u escape of
+ * a surrogate). Its UTF-8 is not validated here.
+ */
+Py_ssize_t past_string(const unsigned char *text, Py_ssize_t at, Py_ssize_t end);
+
 /* Append index to list as an int; -1, with an error set, where that fails. */
 static inline int
 append_index(PyObject *list, Py_ssize_t index)

@@ -192,11 +192,9 @@ hex_digits(const unsigned char *text)
     return 1;
 }
 
-/* Past the JSON string that opens at text[at] (its quote), or -1 where it is not one
-   that loads reads exactly so: bytes under 0x20, a bad escape, or a \u escape of a
-   surrogate (which orjson refuses alone: such lines are left to it). Its UTF-8 is
-   validated apart, with the rest of the line's. */
-static Py_ssize_t
+/* (Declared in native.h: the chat screen reads a plain chat's strings with it too.)
+   Its UTF-8 is validated apart, with the rest of the line's. */
+Py_ssize_t
 past_string(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
 {
     at++;
@@ -252,15 +250,6 @@ past_string(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
     }
 }
 
-static Py_ssize_t
-past_space(const unsigned char *text, Py_ssize_t at, Py_ssize_t end)
-{
-    while (at < end && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) {
-        at++;
-    }
-    return at;
-}
-
 /* Past one JSON object of two members, keys first and second (without escapes, in
    either order), each a string, that opens at text[at]; -1 where it is not one. */
 static Py_ssize_t
@@ -273,7 +262,7 @@ past_pair(const unsigned char *text, Py_ssize_t at, Py_ssize_t end, const char *
         return -1;
     }
     for (int member = 0; member < 2; member++) {
-        at = past_space(text, at + 1, end);
+        at = json_space(text, at + 1, end);
         int which = -1;
         for (int key = 0; key < 2 && which < 0; key++) {
             Py_ssize_t size = (Py_ssize_t)strlen(keys[key]);
@@ -287,15 +276,15 @@ past_pair(const unsigned char *text, Py_ssize_t at, Py_ssize_t end, const char *
             return -1;
         }
         seen |= 1 << which;
-        at = past_space(text, at, end);
+        at = json_space(text, at, end);
         if (at >= end || text[at] != ':') {
             return -1;
         }
-        at = past_space(text, at + 1, end);
+        at = json_space(text, at + 1, end);
         if (at >= end || text[at] != '"' || (at = past_string(text, at, end)) < 0) {
             return -1;
         }
-        at = past_space(text, at, end);
+        at = json_space(text, at, end);
         if (at >= end || text[at] != (member == 0 ? ',' : '}')) {
             return -1;
         }
@@ -308,9 +297,9 @@ past_pair(const unsigned char *text, Py_ssize_t at, Py_ssize_t end, const char *
 static int
 plain_line(const unsigned char *text, Py_ssize_t end)
 {
-    Py_ssize_t at = past_pair(text, past_space(text, 0, end), end, "prompt", "completion");
+    Py_ssize_t at = past_pair(text, json_space(text, 0, end), end, "prompt", "completion");
     /* Outside the strings, a plain line is ASCII: its UTF-8 is its texts'. */
-    return at >= 0 && past_space(text, at, end) == end && utf8_valid(text, end);
+    return at >= 0 && json_space(text, at, end) == end && utf8_valid(text, end);
 }
 
 /* Whether the line is one JSON object of one member, "messages", a list of one or more
@@ -319,37 +308,37 @@ static int
 plain_chat_line(const unsigned char *text, Py_ssize_t end)
 {
     static const char key[] = "\"messages\"";
-    Py_ssize_t at = past_space(text, 0, end), size = (Py_ssize_t)sizeof key - 1;
+    Py_ssize_t at = json_space(text, 0, end), size = (Py_ssize_t)sizeof key - 1;
     if (at >= end || text[at] != '{') {
         return 0;
     }
-    at = past_space(text, at + 1, end);
+    at = json_space(text, at + 1, end);
     if (end - at < size || memcmp(text + at, key, (size_t)size) != 0) {
         return 0;
     }
-    at = past_space(text, at + size, end);
+    at = json_space(text, at + size, end);
     if (at >= end || text[at] != ':') {
         return 0;
     }
-    at = past_space(text, at + 1, end);
+    at = json_space(text, at + 1, end);
     if (at >= end || text[at] != '[') {
         return 0;
     }
     do {
-        at = past_pair(text, past_space(text, at + 1, end), end, "role", "content");
+        at = past_pair(text, json_space(text, at + 1, end), end, "role", "content");
         if (at < 0) {
             return 0;
         }
-        at = past_space(text, at, end);
+        at = json_space(text, at, end);
     } while (at < end && text[at] == ',');
     if (at >= end || text[at] != ']') {
         return 0;
     }
-    at = past_space(text, at + 1, end);
+    at = json_space(text, at + 1, end);
     if (at >= end || text[at] != '}') {
         return 0;
     }
-    return past_space(text, at + 1, end) == end && utf8_valid(text, end);
+    return json_space(text, at + 1, end) == end && utf8_valid(text, end);
 }
 
 /* Whether an object has the keys of a plain line's of kind (see read_run): "prompt" and

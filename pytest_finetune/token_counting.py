@@ -1,9 +1,9 @@
 """Tokens: counting them with each model's tiktoken encoding (the models: :mod:`.models`).
 
 Counting is exact with the model's tiktoken encoding. tiktoken downloads encodings on
-first use; offline and without a cache (``TIKTOKEN_CACHE_DIR``), counts fall back to an
-estimate (a token per four characters) that every figure marks as such, instead of
-failing.
+first use (their decoded tables are then kept between runs: :mod:`.tokenizer_cache`);
+offline and without a cache (``TIKTOKEN_CACHE_DIR``), counts fall back to an estimate
+(a token per four characters) that every figure marks as such, instead of failing.
 
 Whole examples are counted as the service counts them (:class:`ExampleCounter`):
 prompt plus completion; for chat, OpenAI's cookbook rule (3 tokens per message, 1 per
@@ -114,7 +114,9 @@ def _load_encoding(name: str) -> Any:
         # never count a token.
         import tiktoken  # noqa: PLC0415
 
-        return tiktoken.get_encoding(name)
+        from pytest_finetune import tokenizer_cache  # noqa: PLC0415
+
+        return tokenizer_cache.load(name) or tiktoken.get_encoding(name)
     except Exception:  # tiktoken raises whatever its download raises when offline
         return None
 

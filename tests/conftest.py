@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +31,13 @@ TIKTOKEN = SHARED / "tiktoken"
 # cache setting wins.
 if TIKTOKEN.is_dir():
     os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(TIKTOKEN))
+# The encodings' decoded tables (pytest_finetune.tokenizer_cache) are kept in a folder
+# of the run's own, not the user's ~/.cache; xdist's workers and the pytest runs that
+# tests start inherit it, and it goes when the run ends.
+if "PYTEST_FINETUNE_CACHE_DIR" not in os.environ:
+    _TABLES = tempfile.mkdtemp(prefix="pytest-finetune-tables-")
+    os.environ["PYTEST_FINETUNE_CACHE_DIR"] = _TABLES
+    atexit.register(shutil.rmtree, _TABLES, ignore_errors=True)
 
 
 def _encodings_available() -> bool:

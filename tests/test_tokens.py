@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_finetune import models, token_counting
+from pytest_finetune import models, token_counting, tokenizer_cache
 from pytest_finetune.config_keys import ConfigError
 
 
@@ -106,11 +106,13 @@ def test_a_counter_keeps_at_most_its_share_of_texts(monkeypatch):
 
 
 def offline(monkeypatch, tmp_path) -> None:
-    """No encoding files in the cache, no network, nothing loaded yet in this process."""
+    """No encoding files in the caches, no network, nothing loaded yet in this process."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("PYTEST_FINETUNE_CACHE_DIR", "")  # no tables kept either
     monkeypatch.setattr("tiktoken.load.read_file", _offline)
     # tiktoken keeps the encodings it loaded for the process: forget those of other tests.
     monkeypatch.setattr("tiktoken.registry.ENCODINGS", {})
+    monkeypatch.setattr(tokenizer_cache, "_BUILT", {})
     monkeypatch.setattr(token_counting, "_COUNTERS", {})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from helpers import intents, jsonl, pc
 from pytest_finetune import Settings, redact
 from pytest_finetune.checks.content import survey as content
 from pytest_finetune.checks.content.screen import Flag, Screen
-from pytest_finetune.checks.content.searches import MOJIBAKE_BYTES, mojibake, placeholders
+from pytest_finetune.checks.content.searches import mojibake, placeholders
 from pytest_finetune.lint import lint
 from pytest_finetune.redact import find_secrets
 
@@ -302,16 +303,50 @@ def test_correct_text_is_not_mojibake(text):
     assert list(mojibake(text)) == []
 
 
-def test_the_screen_finds_in_bytes_all_the_mojibake_that_is_in_text():
-    """Every short string over the characters that matter."""
-    alphabet = "aé “”\u2019Ãâåð€\x80\x99\xa9\xc2\xdf\xe0\xef\xf0\xf4\xf5\xc1\xbf\xc0微😀"
-    alphabet += bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
-    for first in alphabet:
-        for second in alphabet:
-            for third in ("", "\x80", "€", "a"):
-                for text in (first + second + third, first + second + third + "\x99"):
-                    if any(True for _ in mojibake(text)):
-                        assert MOJIBAKE_BYTES.search(text.encode()), repr(text)
+#: Mojibake defined on characters: a lead character that a UTF-8 lead byte became
+#: (U+00C2-U+00F4) with as many continuation characters as that byte announces, each
+#: what a Windows-1252 or Latin-1 decoder made of a continuation byte.
+_CP1252_HIGH = bytes(range(0x80, 0xA0)).decode("cp1252", errors="ignore")
+_CONTINUATION = f"[\x80-\xbf{_CP1252_HIGH}]"
+_MOJIBAKE_CHARACTERS = re.compile(
+    f"[\xc2-\xdf]{_CONTINUATION}|[\xe0-\xef]{_CONTINUATION}{{2}}|[\xf0-\xf4]{_CONTINUATION}{{3}}"
+)
+
+
+def _mojibake_of_characters(text: str) -> list[tuple[int, int, str]]:
+    """What :func:`mojibake` finds, searched for character by character."""
+    found = []
+    for match in _MOJIBAKE_CHARACTERS.finditer(text):
+        for encoding in ("cp1252", "latin-1"):
+            try:
+                meant = match.group().encode(encoding).decode("utf-8")
+            except UnicodeError:
+                continue
+            found.append((match.start(), match.end(), f"{match.group()!r} is {meant!r}"))
+            break
+    if "\ufffd" in text:
+        found.append((text.index("\ufffd"), text.index("\ufffd") + 1, repr("\ufffd")))
+    return found
+
+
+def test_mojibake_found_in_bytes_is_what_a_search_of_the_characters_finds():
+    """Every short string over the characters that matter, after wide characters.
+
+    The spans are counted in characters whatever the bytes before them: CJK, emoji and
+    a lone surrogate take 3, 4 and 3 bytes each.
+    """
+    alphabet = "aé “”\u2019Ãâåð€\x80\x99\xa9\xc2\xdf\xe0\xef\xf0\xf4\xf5\xc1\xbf\xc0微😀\ufffd"
+    alphabet += _CP1252_HIGH
+    found = 0
+    for before in ("", "微😀\ud800 Ã€ ", "Ã©"):
+        for first in alphabet:
+            for second in alphabet:
+                for third in ("", "\x80", "€", "a"):
+                    for end in ("", "\x99"):
+                        text = before + first + second + third + end
+                        assert list(mojibake(text)) == _mojibake_of_characters(text), repr(text)
+                        found += bool(_mojibake_of_characters(text))
+    assert found > 1000  # (the alphabet makes mojibake, and correct text)
 
 
 def test_mojibake_is_found_whether_the_file_escapes_non_ascii_or_not(tmp_path):
@@ -342,6 +377,24 @@ def test_control_characters_are_reported_with_their_code_point(tmp_path):
         "train.jsonl:4: FT407 Control character U+007F (DELETE) in prompt; remove it",
         "train.jsonl:5: FT407 Control character U+0085 in prompt; remove it",
         "train.jsonl:6: FT407 Control character U+001B (ESCAPE) in messages[0].content; remove it",
+    ]
+
+
+def test_control_characters_are_found_in_text_of_any_script(tmp_path):
+    # Non-ASCII texts are searched apart: the same control characters, on the same lines.
+    data = (
+        '{"prompt": "Итого:\\u0007 42 ->", "completion": " billing\\n"}\n'
+        '{"prompt": "Café ->", "completion": " 请\x7f稍等\\n"}\n'
+        '{"prompt": "Café\\t“tabs” and\\r\\nnewlines ->", "completion": " 很好\\n"}\n'
+        '{"prompt": "Ligne suivante \\u0085 é ->", "completion": " other\\n"}\n'
+        '{"messages": [{"role": "user", "content": "Привет\\u001b[0m 👋"}, '
+        '{"role": "assistant", "content": "Здравствуйте"}]}\n'
+    )
+    assert run(tmp_path, data, "FT407") == [
+        "train.jsonl:1: FT407 Control character U+0007 (BEL) in prompt; remove it",
+        "train.jsonl:2: FT407 Control character U+007F (DELETE) in completion; remove it",
+        "train.jsonl:4: FT407 Control character U+0085 in prompt; remove it",
+        "train.jsonl:5: FT407 Control character U+001B (ESCAPE) in messages[0].content; remove it",
     ]
 
 

@@ -13,6 +13,7 @@ from itertools import accumulate
 import orjson
 
 from pytest_finetune.checks.content.searches import (
+    C0_CONTROLS,
     C1_BYTES,
     MOJIBAKE_BYTES,
     REPLACEMENT_BYTES,
@@ -27,8 +28,6 @@ from pytest_finetune.checks.content.searches import (
 # braces and escapes from the text's), one reads the texts themselves. The bytes that
 # keys' literals are found from (:data:`_KEY_BYTES`) stay themselves.
 _TOKEN = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-#: C0 controls other than tab, newline and carriage return, and DEL.
-_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 #: The bytes the literals that start keys are found from (:data:`_KEY_STARTS`).
 _KEY_BYTES = b"-_IJz"
 _DROP = bytes(
@@ -54,7 +53,7 @@ def _table(rare: bytes, kept: bytes) -> bytes:
 
 
 _RAW_TABLE = _table(b"@<|\x7f", b'"\\{[')
-_TEXT_TABLE = _table(b"@<|{[" + _CONTROLS, b"")
+_TEXT_TABLE = _table(b"@<|{[" + C0_CONTROLS, b"")
 _LINES_RARE = b"@<|[\x7f"
 _LINES_TABLE = _table(_LINES_RARE, b"{")
 #: A run this long in the screen is a token that may be a key or a card number.
@@ -242,7 +241,7 @@ class Screen:
                 found |= Flag.BRACE
             if b"[" in text:
                 found |= Flag.BRACKET
-            if len(text.translate(None, _CONTROLS)) < len(text):
+            if len(text.translate(None, C0_CONTROLS)) < len(text):
                 found |= Flag.CONTROL
         if self.long and _long(text, rest):
             found |= Flag.LONG_TOKEN

@@ -55,10 +55,8 @@ RULES_ALLOWED = {
 #: The training half is for the ``finetune`` marker and its commands; ``jobs`` drives it.
 TRAINING_ALLOWED = {"pytest_finetune.cli.jobs"}
 #: The small helpers every layer shares (words of messages, measures of text, paths,
-#: money, masking, cache keys, whole-file writes): they sit at the bottom and import
-#: only each other.
+#: money, masking, cache keys): they sit at the bottom and import only each other.
 HELPERS = (
-    "pytest_finetune.atomic",
     "pytest_finetune.money",
     "pytest_finetune.paths",
     "pytest_finetune.redact",

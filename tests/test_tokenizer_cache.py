@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import marshal
+import os
 from pathlib import Path
 from typing import Any
 
@@ -106,32 +108,90 @@ def test_the_tables_are_kept_on_first_use_and_read_after(cache, tiny):
     assert [path.name for path in cache.iterdir()] == [_entry(cache, "tiny").name]
 
 
+def _middle_byte_changed(blob: bytes) -> bytes:
+    # A rank's digit, say: marshal would read it, and count wrongly.
+    middle = len(blob) // 2
+    return blob[:middle] + bytes([blob[middle] ^ 1]) + blob[middle + 1 :]
+
+
+def _tables(**changed: object) -> bytes:
+    """An intact entry (its digest right) of ``tiny``'s tables, with ``changed``."""
+    arguments = {
+        "name": "tiny",
+        "pat_str": r"\S+|\s+",
+        "mergeable_ranks": {bytes([byte]): byte for byte in range(256)},
+        "special_tokens": {},
+        **changed,
+    }
+    payload = marshal.dumps(arguments)
+    return tokenizer_cache.MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
+
+
 @pytest.mark.parametrize(
     "spoil",
     [
         pytest.param(lambda blob: blob[:-1], id="cut short"),
-        pytest.param(lambda blob: blob[:-1] + bytes([blob[-1] ^ 1]), id="a byte changed"),
+        pytest.param(_middle_byte_changed, id="a byte changed"),
         pytest.param(lambda blob: b"", id="empty"),
         pytest.param(
-            lambda blob: blob.replace(b"pytest-finetune", b"someone-else's"), id="not ours"
+            lambda blob: blob.replace(b"tiktoken tables 1", b"tiktoken tables 2"),
+            id="a later format",
         ),
+        pytest.param(lambda blob: _tables(mergeable_ranks={"a": 0}), id="ranks tiktoken refuses"),
+        pytest.param(lambda blob: _tables(pat_str="(unclosed"), id="a pattern tiktoken refuses"),
+        pytest.param(lambda blob: _tables(name="o200k_base"), id="another encoding's"),
+        pytest.param(lambda blob: [], id="not a dict"),
     ],
 )
 def test_an_entry_not_intact_is_built_again_and_replaced(cache, tiny, spoil):
     _load_afresh("tiny")
     entry = _entry(cache, "tiny")
     kept = entry.read_bytes()
-    entry.write_bytes(spoil(kept))
+    spoilt = spoil(kept)
+    if isinstance(spoilt, list):  # intact, but not the arguments of a constructor
+        payload = marshal.dumps(spoilt)
+        spoilt = tokenizer_cache.MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
+    entry.write_bytes(spoilt)
     assert _load_afresh("tiny").encode_ordinary("ab") == [256]
     assert tiny == ["tiny", "tiny"]
     assert entry.read_bytes() == kept
 
 
-def test_an_entry_of_another_encoding_is_not_read(cache, tiny):
-    _load_afresh("tiny")
-    # Intact, but another encoding's tables under this one's name.
-    _entry(cache, "tiny").rename(_entry(cache, "o200k_base"))
-    assert tokenizer_cache._read(_entry(cache, "o200k_base"), "o200k_base") is None
+def test_an_intact_entry_is_read_as_it_is(cache, tiny):
+    # (What the test above spoils is all that makes an entry refused.)
+    _entry(cache, "tiny").parent.mkdir()
+    _entry(cache, "tiny").write_bytes(_tables())
+    assert _load_afresh("tiny").encode_ordinary("ab") == [97, 98]  # no "ab" token in it
+    assert tiny == []
+
+
+@pytest.mark.parametrize("kind", ["a link to a file", "a link to itself", "a folder", "a pipe"])
+def test_whatever_is_at_an_entrys_place_is_never_followed_or_waited_for(
+    cache, tmp_path, tiny, kind
+):
+    entry = _entry(cache, "tiny")
+    cache.mkdir()
+    victim = tmp_path / "notes.txt"
+    victim.write_text("precious notes", "utf-8")
+    if kind == "a link to a file":
+        entry.symlink_to(victim)
+    elif kind == "a link to itself":
+        entry.symlink_to(entry)
+    elif kind == "a folder":
+        entry.mkdir()
+    else:
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no named pipes here")
+        os.mkfifo(entry)
+    assert _load_afresh("tiny").encode_ordinary("ab") == [256]
+    assert victim.read_text("utf-8") == "precious notes"
+    if kind == "a folder":  # nothing replaces a folder: the cache is passed over
+        assert entry.is_dir()
+    else:  # replaced by an entry of its own
+        assert entry.is_file() and not entry.is_symlink()
+        assert _load_afresh("tiny").encode_ordinary("ab") == [256]
+        assert tiny == ["tiny"]
+    assert sorted(path.name for path in cache.iterdir()) == [entry.name]  # no temporary
 
 
 def test_a_cache_that_cannot_be_written_only_costs_speed(monkeypatch, tmp_path, tiny):

@@ -11,7 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from pytest_finetune.atomic import write_text
+from pytest_finetune.outputs.report import write_text
 from pytest_finetune.outputs.results import RunResults
 
 #: The file the class balance of every classification dataset goes to.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
-from pytest_finetune.atomic import write_text
 from pytest_finetune.outputs.results import RunResults
 
 SCHEMA_VERSION = 1
@@ -38,6 +40,37 @@ def build(results: RunResults, *, interrupted: bool = False) -> dict[str, Any]:
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically: readers never see half a file, and no temporary file stays."""
     write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically, as ``open(path, "w")`` would set its mode.
+
+    Through a symlink, the file it points to is replaced and the link kept. A new file
+    gets 0666 less the umask, a replaced one keeps its mode; readers never see half a
+    file, and on failure (a full disk) no temporary file stays.
+    """
+    if path.is_symlink():
+        path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # Created as open() creates files (0666 less the umask), unlike mkstemp's 0600.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            if mode is not None:
+                os.fchmod(stream.fileno(), mode)
+            os.fsync(stream.fileno())
+        temporary.replace(path)
+    except BaseException:
+        # A full disk, or a folder where the file goes: leave nothing behind.
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def is_ours(path: Path) -> bool:

@@ -83,9 +83,9 @@ def mojibake(text: str, utf8: bytes | None = None) -> Iterator[tuple[int, int, s
 
     Yields ``(start, end, description)``. A span counts only if its characters, encoded
     back, are valid UTF-8: accented capitals followed by a quote are left alone.
-    Searched in the text's UTF-8 (``utf8``, if the caller has it), where
-    :data:`MOJIBAKE_BYTES` skips to each 0xC3 at C speed: a search of the characters
-    tries a class at each one, 15 µs for a thousand of them.
+    Searched in the text's UTF-8 (``utf8``: ``text.encode("utf-8", "surrogatepass")``,
+    if the caller has it), where :data:`MOJIBAKE_BYTES` skips to each 0xC3 at C speed:
+    a search of the characters tries a class at each one, 15 µs for a thousand of them.
     """
     if utf8 is None:
         utf8 = text.encode("utf-8", "surrogatepass")

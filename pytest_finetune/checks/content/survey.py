@@ -363,7 +363,7 @@ class _Pass(Survey):
         garbled: list[tuple[int, int]] = []
         # Each search of the characters runs only where the UTF-8 holds what it finds,
         # looked for at C speed: a class tried at each character costs 3 to 15 µs for
-        # a thousand of them, and the record was flagged for one of the three at most.
+        # a thousand of them, and a flagged text seldom holds more than one of the three.
         utf8 = text.encode("utf-8", "surrogatepass")
         if Sight.MOJIBAKE in watchers:
             for start, end, shown in mojibake(text, utf8):

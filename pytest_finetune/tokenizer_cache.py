@@ -34,17 +34,18 @@ _DIGEST_BYTES = 32
 def cache_dir() -> Path | None:
     """The folder of the cache, or ``None`` where it is turned off (or there is no home)."""
     chosen = os.environ.get("PYTEST_FINETUNE_CACHE_DIR")
-    if chosen is not None:
-        return Path(chosen).expanduser() if chosen else None
     base = Path(os.environ.get("XDG_CACHE_HOME", ""))
-    if not base.is_absolute():  # unset, or relative: which the XDG spec says to ignore
-        try:
+    try:
+        if chosen is not None:
+            return Path(chosen).expanduser() if chosen else None
+        if not base.is_absolute():  # unset, or relative: which the XDG spec says to ignore
             home = Path("~").expanduser()
-        except RuntimeError:  # no home (a container's user without one): keep nothing
-            return None
-        if not home.is_absolute():  # HOME set to nothing
-            return None
-        base = home / ".cache"
+            # A root folder is what Python makes of HOME set to nothing: no home either.
+            if not home.is_absolute() or home == Path(home.anchor):
+                return None
+            base = home / ".cache"
+    except RuntimeError:  # "~" where there is no home (a container's user): keep nothing
+        return None
     return base / "pytest-finetune"
 
 

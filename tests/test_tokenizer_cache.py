@@ -228,7 +228,11 @@ def test_the_cache_is_the_users_own_by_default(monkeypatch, tmp_path):
 def test_without_a_home_nothing_is_kept(monkeypatch):
     monkeypatch.delenv("PYTEST_FINETUNE_CACHE_DIR", raising=False)
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "")
+    assert tokenizer_cache.cache_dir() is None
     monkeypatch.setattr("os.path.expanduser", lambda path: path)  # no HOME, no passwd entry
+    assert tokenizer_cache.cache_dir() is None
+    monkeypatch.setenv("PYTEST_FINETUNE_CACHE_DIR", "~/cache")
     assert tokenizer_cache.cache_dir() is None
 
 

@@ -142,8 +142,8 @@ class Batch:
 
     The reader leaves most plain prompt/completion and chat lines unparsed (``None`` in
     the list of objects given, see ``runs.read_run``): checks that read them in C from
-    their raw lines never make their objects. They are parsed the first time :attr:`datas` is
-    read, or one at a time by :meth:`data` and :meth:`record`.
+    their raw lines never make their objects. They are parsed the first time
+    :attr:`datas` is read, or one at a time by :meth:`data` and :meth:`record`.
     """
 
     __slots__ = ("_columns", "_datas", "_records", "_unparsed", "format", "lines", "raws")

@@ -114,17 +114,19 @@ def _middle_byte_changed(blob: bytes) -> bytes:
     return blob[:middle] + bytes([blob[middle] ^ 1]) + blob[middle + 1 :]
 
 
-def _tables(**changed: object) -> bytes:
-    """An intact entry (its digest right) of ``tiny``'s tables, with ``changed``."""
-    arguments = {
-        "name": "tiny",
-        "pat_str": r"\S+|\s+",
-        "mergeable_ranks": {bytes([byte]): byte for byte in range(256)},
-        "special_tokens": {},
-        **changed,
-    }
+def _intact(arguments: object) -> bytes:
+    """An entry of ``arguments`` as the cache writes one: its format and digest right."""
     payload = marshal.dumps(arguments)
     return tokenizer_cache.MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
+
+
+def _tables(**changed: object) -> bytes:
+    """An intact entry of ``tiny``'s tables, with ``changed``."""
+    ranks = {bytes([byte]): byte for byte in range(256)}
+    return _intact(
+        {"name": "tiny", "pat_str": r"\S+|\s+", "mergeable_ranks": ranks, "special_tokens": {}}
+        | changed
+    )
 
 
 @pytest.mark.parametrize(
@@ -140,18 +142,14 @@ def _tables(**changed: object) -> bytes:
         pytest.param(lambda blob: _tables(mergeable_ranks={"a": 0}), id="ranks tiktoken refuses"),
         pytest.param(lambda blob: _tables(pat_str="(unclosed"), id="a pattern tiktoken refuses"),
         pytest.param(lambda blob: _tables(name="o200k_base"), id="another encoding's"),
-        pytest.param(lambda blob: [], id="not a dict"),
+        pytest.param(lambda blob: _intact([]), id="not a dict"),
     ],
 )
 def test_an_entry_not_intact_is_built_again_and_replaced(cache, tiny, spoil):
     _load_afresh("tiny")
     entry = _entry(cache, "tiny")
     kept = entry.read_bytes()
-    spoilt = spoil(kept)
-    if isinstance(spoilt, list):  # intact, but not the arguments of a constructor
-        payload = marshal.dumps(spoilt)
-        spoilt = tokenizer_cache.MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
-    entry.write_bytes(spoilt)
+    entry.write_bytes(spoil(kept))
     assert _load_afresh("tiny").encode_ordinary("ab") == [256]
     assert tiny == ["tiny", "tiny"]
     assert entry.read_bytes() == kept

@@ -297,18 +297,123 @@ ones(unsigned int mask)
     return (mask + (mask >> 8)) & 0x1fu;
 }
 
-/* The bytes of v in [low, high] (ASCII: the compares are signed). */
+/* The bytes of v in [low, high]: a wrapping add moves them to the top of the signed
+ * range, [127 - (high - low), 127], where one compare tells them from all others. */
 static inline __m128i
-in_range(__m128i v, char low, char high)
+in_range(__m128i v, unsigned char low, unsigned char high)
 {
-    return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(low - 1))),
-                         _mm_cmpgt_epi8(_mm_set1_epi8((char)(high + 1)), v));
+    return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x7f - high))),
+                          _mm_set1_epi8((char)(0x7e - (high - low))));
 }
 
 static inline __m128i
 equal(__m128i v, char byte)
 {
     return _mm_cmpeq_epi8(v, _mm_set1_epi8(byte));
+}
+
+/* The bytes of v that are byte or other, which differs from it in one bit only (two
+ * compares for the price of one). */
+static inline __m128i
+either(__m128i v, char byte, unsigned char other)
+{
+    return _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)~(byte ^ other))),
+                          _mm_set1_epi8((char)(byte & other)));
+}
+
+/*
+ * Where in the block v at text[at] garbled text may start (garbled() decides): lead
+ * bytes whose next two bytes may make it. 0xC3 before the second byte of a mojibake
+ * lead character (0x82-0xB4) and the first of a continuation character (0xC2-0xE2), so
+ * not an accented letter before a plain one; 0xC2 before a C1 control's second byte
+ * (0x80-0x9F, signed below 0xA0), 0xED before a surrogate's (0xA0-0xBF, not Hangul's),
+ * 0xEF before U+FFFD's (0xBF). Without a branch: one for the blocks that hold any of
+ * the four lead bytes (one in four of multilingual text's non-ASCII blocks) was
+ * mispredicted often enough to cost more than it spared.
+ */
+static inline __m128i
+garbled_leads(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, __m128i v)
+{
+    __m128i next, after, lead;
+    if (at + 18 > size) { /* within two bytes of the text's end: each is checked */
+        return _mm_or_si128(either(v, (char)0xc2, 0xc3), either(v, (char)0xed, 0xef));
+    }
+    next = _mm_loadu_si128((const __m128i *)(text + at + 1));
+    after = _mm_loadu_si128((const __m128i *)(text + at + 2));
+    lead = _mm_and_si128(
+        _mm_and_si128(equal(v, (char)0xc3), in_range(next, 0x82, 0xb4)),
+        in_range(after, 0xc2, 0xe2));
+    lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xc2),
+                                            _mm_cmpgt_epi8(_mm_set1_epi8((char)0xa0), next)));
+    lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xed),
+                                            in_range(next, 0xa0, 0xbf)));
+    return _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xef), equal(next, (char)0xbf)));
+}
+
+/*
+ * The screen of the block v at text[at] (see suspect), after a run of *run token bytes:
+ * 1 or ESCAPES where it may flag, else 0 with *run the run at its end. wide: whether
+ * the block may hold non-ASCII bytes (garbled text's lead bytes are looked for).
+ */
+static inline __attribute__((always_inline)) int
+suspect_block(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, Rules rules,
+              __m128i v, unsigned int *run, int wide)
+{
+    unsigned int tokens, breaks, alarms, first, last, later;
+    int found;
+    __m128i token, punctuation, rare, starts, lead;
+    starts = _mm_or_si128(_mm_or_si128(equal(v, '-'), equal(v, '_')),
+                          _mm_or_si128(equal(v, 'J'), equal(v, 'z')));
+    token = _mm_or_si128(_mm_or_si128(in_range(v, 'A', 'Z'), in_range(v, '0', '9')), starts);
+    /* Control characters but tab, newline and carriage return; DEL; @ < | */
+    rare = _mm_andnot_si128(_mm_or_si128(in_range(v, '\t', '\n'), equal(v, '\r')),
+                            in_range(v, 0, 0x1f));
+    rare = _mm_or_si128(rare, _mm_or_si128(_mm_or_si128(equal(v, 0x7f), equal(v, '@')),
+                                           either(v, '<', '|')));
+    if (_mm_movemask_epi8(rare)) {
+        return 1;
+    }
+    /* Printable ASCII but space that is neither a token byte nor dropped: a break. */
+    punctuation = _mm_andnot_si128(_mm_or_si128(token, in_range(v, 'a', 'y')),
+                                   in_range(v, '!', '~'));
+    lead = either(v, '[', '{');
+    if (wide) {
+        lead = _mm_or_si128(lead, garbled_leads(text, at, size, v));
+    }
+    /* Backslashes are alarms in a raw line only. */
+    if (rules == RAW) {
+        lead = _mm_or_si128(lead, equal(v, '\\'));
+    }
+    alarms = (unsigned int)_mm_movemask_epi8(_mm_or_si128(starts, lead));
+    while (alarms) {
+        if ((found = raises(text, at + __builtin_ctz(alarms), size, rules))) {
+            return found;
+        }
+        alarms &= alarms - 1;
+    }
+    tokens = (unsigned int)_mm_movemask_epi8(token);
+    breaks = (unsigned int)_mm_movemask_epi8(punctuation);
+    if (breaks == 0) {
+        *run += ones(tokens);
+    }
+    else {
+        first = (unsigned int)__builtin_ctz(breaks);
+        if (*run + ones(tokens & ((1u << first) - 1)) >= LONG_RUN) {
+            return 1;
+        }
+        last = 31u - (unsigned int)__builtin_clz(breaks);
+        /* Between two breaks of the block: only where they are far enough apart. */
+        while (last - first > LONG_RUN) {
+            breaks &= breaks - 1;
+            later = (unsigned int)__builtin_ctz(breaks);
+            if (ones(tokens & ((1u << later) - (2u << first))) >= LONG_RUN) {
+                return 1;
+            }
+            first = later;
+        }
+        *run = ones(tokens >> last >> 1);
+    }
+    return *run >= LONG_RUN;
 }
 
 /*
@@ -318,94 +423,30 @@ equal(__m128i v, char byte)
  * with the Python pass to rule out. Sixteen bytes at a time: masks of the token, break
  * and alarm bytes (as classes has them), and the runs of token bytes counted from the
  * masks. (AVX2's 32 bytes at a time were measured no faster: the masks' runs and the
- * alarms cost as much as the compares.)
+ * alarms cost as much as the compares.) Two loops: ASCII blocks, until the first that
+ * is not, then blocks of any bytes. Asked of each block, whether it is ASCII cost more
+ * than the lead bytes' search it spared, in text where ASCII and other blocks alternate.
  */
 static int
 suspect(const unsigned char *text, Py_ssize_t size, Rules rules)
 {
     Py_ssize_t at = 0;
-    unsigned int run = 0, tokens, breaks, alarms, first, last, later;
+    unsigned int run = 0;
     int found;
-    __m128i v, next, after, token, punctuation, rare, starts, lead;
-    /* Backslashes are alarms in a raw line only. */
-    const __m128i backslash = _mm_set1_epi8(rules == RAW ? '\\' : 0);
+    __m128i v;
     for (; at + 16 <= size; at += 16) {
         v = _mm_loadu_si128((const __m128i *)(text + at));
-        starts = _mm_or_si128(_mm_or_si128(equal(v, '-'), equal(v, '_')),
-                              _mm_or_si128(equal(v, 'J'), equal(v, 'z')));
-        token = _mm_or_si128(_mm_or_si128(in_range(v, 'A', 'Z'), in_range(v, '0', '9')), starts);
-        /* Control characters but tab, newline and carriage return; DEL; @ < | */
-        rare = _mm_andnot_si128(
-            _mm_or_si128(_mm_or_si128(equal(v, '\t'), equal(v, '\n')), equal(v, '\r')),
-            in_range(v, 0, 0x1f));
-        rare = _mm_or_si128(rare, _mm_or_si128(_mm_or_si128(equal(v, 0x7f), equal(v, '@')),
-                                               _mm_or_si128(equal(v, '<'), equal(v, '|'))));
-        if (_mm_movemask_epi8(rare)) {
-            return 1;
+        if (_mm_movemask_epi8(v)) {
+            break;
         }
-        /* Printable ASCII that is neither a token byte nor dropped: a break. */
-        punctuation = _mm_andnot_si128(
-            _mm_or_si128(_mm_or_si128(token, in_range(v, 'a', 'y')), equal(v, ' ')),
-            in_range(v, '!', '~'));
-        if (!_mm_movemask_epi8(v)) { /* ASCII: no lead byte */
-            lead = _mm_setzero_si128();
+        if ((found = suspect_block(text, at, size, rules, v, &run, 0))) {
+            return found;
         }
-        else if (at + 18 <= size) {
-            /* Lead bytes whose next two bytes may make garbled text (garbled()
-             * decides): 0xC3 before the second byte of a mojibake lead character
-             * (0x82-0xB4) and the first of a continuation character (0xC2-0xE2), so
-             * not an accented letter before a plain one; 0xC2 before a C1 control's
-             * second byte (0x80-0x9F, signed below 0xA0), 0xED before a surrogate's
-             * (0xA0-0xBF, not Hangul's), 0xEF before U+FFFD's (0xBF). */
-            next = _mm_loadu_si128((const __m128i *)(text + at + 1));
-            after = _mm_loadu_si128((const __m128i *)(text + at + 2));
-            lead = _mm_and_si128(_mm_and_si128(equal(v, (char)0xc3),
-                                               in_range(next, (char)0x82, (char)0xb4)),
-                                 in_range(after, (char)0xc2, (char)0xe2));
-            lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xc2),
-                                                    _mm_cmpgt_epi8(_mm_set1_epi8((char)0xa0), next)));
-            lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xed),
-                                                    in_range(next, (char)0xa0, (char)0xbf)));
-            lead = _mm_or_si128(lead, _mm_and_si128(equal(v, (char)0xef), equal(next, (char)0xbf)));
-        }
-        else { /* the text ends within two bytes of the block: each lead byte is checked */
-            lead = _mm_or_si128(_mm_or_si128(equal(v, (char)0xc2), equal(v, (char)0xc3)),
-                                _mm_or_si128(equal(v, (char)0xed), equal(v, (char)0xef)));
-        }
-        lead = _mm_or_si128(lead, _mm_or_si128(equal(v, '{'), equal(v, '[')));
-        lead = _mm_or_si128(lead, _mm_cmpeq_epi8(v, backslash));
-        alarms = (unsigned int)_mm_movemask_epi8(_mm_or_si128(starts, lead));
-        while (alarms) {
-            if ((found = raises(text, at + __builtin_ctz(alarms), size, rules))) {
-                return found;
-            }
-            alarms &= alarms - 1;
-        }
-        tokens = (unsigned int)_mm_movemask_epi8(token);
-        breaks = (unsigned int)_mm_movemask_epi8(punctuation);
-        if (breaks == 0) {
-            run += ones(tokens);
-        }
-        else {
-            first = (unsigned int)__builtin_ctz(breaks);
-            if (run + ones(tokens & ((1u << first) - 1)) >= LONG_RUN) {
-                return 1;
-            }
-            last = 31u - (unsigned int)__builtin_clz(breaks);
-            /* Between two breaks of the block: only where they are far enough apart. */
-            while (last - first > LONG_RUN) {
-                breaks &= breaks - 1;
-                later = (unsigned int)__builtin_ctz(breaks);
-                if (ones(tokens & ((1u << later) - (2u << first)))
-                    >= LONG_RUN) {
-                    return 1;
-                }
-                first = later;
-            }
-            run = ones(tokens >> last >> 1);
-        }
-        if (run >= LONG_RUN) {
-            return 1;
+    }
+    for (; at + 16 <= size; at += 16) {
+        v = _mm_loadu_si128((const __m128i *)(text + at));
+        if ((found = suspect_block(text, at, size, rules, v, &run, 1))) {
+            return found;
         }
     }
     return suspect_bytes(text, at, size, run, rules);

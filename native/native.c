@@ -335,7 +335,7 @@ static inline __m128i
 garbled_leads(const unsigned char *text, Py_ssize_t at, Py_ssize_t size, __m128i v)
 {
     __m128i next, after, lead;
-    if (at + 18 > size) { /* within two bytes of the text's end: each is checked */
+    if (at + 18 > size) { /* the bytes after would be read past the text: garbled() decides */
         return _mm_or_si128(either(v, (char)0xc2, 0xc3), either(v, (char)0xed, 0xef));
     }
     next = _mm_loadu_si128((const __m128i *)(text + at + 1));

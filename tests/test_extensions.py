@@ -109,10 +109,14 @@ PADDING = "ab cdé 日x yz "
 
 
 def placed(text: str, *, ending: bool = False) -> list[str]:
-    """``text`` at every offset of a 16-byte block, with text after it (or, ``ending``, none)."""
+    """``text`` at every offset of a 16-byte block, with text after it (or, ``ending``, none).
+
+    Each offset twice: after ASCII, the compiled screen reads the text's first non-ASCII
+    block in its second loop; the two bytes after a lead byte may be in the next block.
+    """
     return [
         before + text + after
-        for offset in range(0, 40, 3)
+        for offset in range(35)
         for before in ((PADDING * 4)[:offset], ("x" * 40)[:offset])
         for after in (("",) if ending else ("", " and more text after it"))
     ]

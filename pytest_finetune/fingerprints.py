@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import struct
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import compress, repeat
 from operator import sub
 from typing import Any
 
@@ -26,6 +27,9 @@ from xxhash import xxh3_64_intdigest
 
 #: XXH3 gives 0 to 2**64 - 1; the logs hold signed 64-bit integers.
 SIGNED = 1 << 63
+#: A log with fewer entries is grouped in Python: importing NumPy (0.15-0.2 s, once a
+#: process) costs more than grouping this many there (0.05 s).
+NUMPY_FROM = 100_000
 
 
 def fingerprint(value: str | bytes) -> int:
@@ -99,12 +103,34 @@ class Fingerprints:
         self._lines.extend(later._lines)
 
     def groups(self) -> Iterator[Group]:
-        """Every key that occurs more than once, with its entries in file order."""
-        import numpy as np  # noqa: PLC0415 (only scans that found work pay the import)
+        """Every key that occurs more than once, with its entries in file order.
+
+        The groups come in the order of their keys.
+        """
+        if len(self._keys) < NUMPY_FROM:
+            return self._counted_groups()
+        return self._sorted_groups()
+
+    def _counted_groups(self) -> Iterator[Group]:
+        """:meth:`groups` of a small log, by counting its keys."""
+        keys, lines, values = self._keys, self._lines, self._values
+        counts = Counter(keys)
+        if len(counts) == len(keys):  # most files: no key twice
+            return
+        members: dict[int, list[int]] = {
+            key: [] for key in sorted(key for key, count in counts.items() if count > 1)
+        }
+        for index in compress(range(len(keys)), map(members.__contains__, keys)):
+            members[keys[index]].append(index)
+        for entries in members.values():
+            entries.sort(key=lines.__getitem__)  # in file order, however they were logged
+            yield Group([lines[index] for index in entries], [values[index] for index in entries])
+
+    def _sorted_groups(self) -> Iterator[Group]:
+        """:meth:`groups` of a large log, by sorting its keys (with NumPy)."""
+        import numpy as np  # noqa: PLC0415 (only large logs pay the import)
 
         keys = np.frombuffer(self._keys, dtype=np.int64)
-        if keys.size < 2:
-            return
         # Any order of equal keys: each group is put in file order below.
         order = np.argsort(keys)
         ordered = keys[order]

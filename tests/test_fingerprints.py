@@ -20,12 +20,19 @@ from typing import Any
 import orjson
 import pytest
 
-from pytest_finetune import Settings
+from pytest_finetune import Settings, fingerprints
 from pytest_finetune.fingerprints import Fingerprints, fingerprint
 from pytest_finetune.formats import Record, detect, example_key, freeze
 from pytest_finetune.lint import lint
 
 
+@pytest.fixture(params=["counted", "sorted"])
+def grouped(request, monkeypatch):
+    """Each way a log is grouped: counted in Python (small logs), sorted with NumPy."""
+    monkeypatch.setattr(fingerprints, "NUMPY_FROM", 10**9 if request.param == "counted" else 0)
+
+
+@pytest.mark.usefixtures("grouped")
 def test_groups_are_the_keys_seen_more_than_once_in_file_order():
     log = Fingerprints()
     for line, (key, value) in enumerate(
@@ -37,6 +44,7 @@ def test_groups_are_the_keys_seen_more_than_once_in_file_order():
     assert group.values == [fingerprint("x"), fingerprint("z"), fingerprint("x")]
 
 
+@pytest.mark.usefixtures("grouped")
 def test_groups_next_to_each_other_by_key_are_told_apart():
     """Random keys, some repeated two or more times, logged in any order of lines."""
     rng = random.Random(3)
@@ -55,8 +63,33 @@ def test_groups_next_to_each_other_by_key_are_told_apart():
     )
     assert groups == wanted
     assert len(wanted) > 5  # groups of neighbouring keys (-3 to 3), and of random ones
+    # In the order of their keys, whichever way they were found.
+    assert [group.lines for group in log.groups()] == [
+        [line for line, _ in sorted(expected[key])]
+        for key in sorted(key for key, entries in expected.items() if len(entries) > 1)
+    ]
 
 
+def test_a_small_file_is_linted_without_importing_numpy(tmp_path):
+    """Importing NumPy costs a run 0.15-0.2 s: only large logs and samples need it."""
+    path = tmp_path / "train.jsonl"
+    lines = [
+        f'{{"prompt": "Où est ma commande {n} ? ->", "completion": " livrée\\n"}}\n'
+        for n in range(50)
+    ]
+    path.write_text("".join([*lines, lines[7]]), encoding="utf-8")
+    probe = (
+        "import sys; from pytest_finetune import Settings; from pytest_finetune.lint import lint\n"
+        f"duplicates = lint({str(path)!r}, Settings()).outcomes['FT401'].findings\n"
+        "print([finding.line for finding in duplicates], 'numpy' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert found == "[51] False\n"  # the repeat is found, and NumPy was not imported
+
+
+@pytest.mark.usefixtures("grouped")
 def test_no_groups_without_repeats():
     log = Fingerprints()
     log.add(fingerprint("a"), 1)

@@ -866,6 +866,21 @@ typedef struct Work Work;
 static int write_value(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
                        Work *work, int depth, int *assistant);
 
+/* Whether a string's escapes, raw[start:end], are all ones orjson writes the same way:
+   none is \u or \/, so that orjson writes the string as it is. */
+static int
+escapes_kept(const unsigned char *raw, Py_ssize_t start, Py_ssize_t end)
+{
+    const unsigned char *here = raw + start, *stop = raw + end;
+    while ((here = memchr(here, '\\', (size_t)(stop - here))) != NULL) {
+        if (here[1] == 'u' || here[1] == '/') {
+            return 0;
+        }
+        here += 2; /* past the escaped byte, a backslash too */
+    }
+    return 1;
+}
+
 /* A JSON string of raw at *at, written as orjson writes it. */
 static int
 write_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *out,
@@ -873,8 +888,8 @@ write_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *text = NULL;
-    Py_ssize_t start = *at, size, index;
-    unsigned char byte, escape[6] = {'\\', 'u', '0', '0', 0, 0};
+    Py_ssize_t start = *at, size, index, run;
+    unsigned char byte, *to;
     if (reserve(scratch, end - start) < 0) {
         return FAILED;
     }
@@ -882,40 +897,55 @@ write_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
     if (size < 0) {
         return UNWRITABLE;
     }
-    if (text != scratch->data) { /* no escape: the raw bytes, which orjson keeps */
+    /* No escape, or only those orjson writes alike (a text's \n, an argument's \"): the
+       raw bytes, which orjson keeps. */
+    if (text != scratch->data || escapes_kept(raw, start + 1, *at - 1)) {
         return put(out, raw + start, *at - start) < 0 ? FAILED : WRITTEN;
     }
-    if (put(out, "\"", 1) < 0) {
+    /* Each byte takes at most six (\u00XX), and the quotes two. */
+    if (reserve(out, 6 * size + 2) < 0) {
         return FAILED;
     }
-    for (index = 0; index < size; index++) {
-        byte = text[index];
-        if (byte == 0xed && index + 1 < size && text[index + 1] >= 0xa0) {
+    to = out->data + out->size;
+    *to++ = '"';
+    for (index = 0; index < size; index = run) {
+        /* A run of bytes written as they are, then the byte that ends it. */
+        for (run = index; run < size; run++) {
+            byte = text[run];
+            if (byte < 0x20 || byte == '"' || byte == '\\'
+                || (byte == 0xed && run + 1 < size && text[run + 1] >= 0xa0)) {
+                break;
+            }
+        }
+        memcpy(to, text + index, (size_t)(run - index));
+        to += run - index;
+        if (run == size) {
+            break;
+        }
+        byte = text[run++];
+        if (byte == 0xed) {
             return UNWRITABLE; /* a lone surrogate, which orjson refuses */
         }
-        if (byte >= 0x20 && byte != '"' && byte != '\\') {
-            if (put(out, &byte, 1) < 0) {
-                return FAILED;
-            }
-            continue;
-        }
+        *to++ = '\\';
         switch (byte) {
-        case '"': if (put(out, "\\\"", 2) < 0) return FAILED; break;
-        case '\\': if (put(out, "\\\\", 2) < 0) return FAILED; break;
-        case '\b': if (put(out, "\\b", 2) < 0) return FAILED; break;
-        case '\t': if (put(out, "\\t", 2) < 0) return FAILED; break;
-        case '\n': if (put(out, "\\n", 2) < 0) return FAILED; break;
-        case '\f': if (put(out, "\\f", 2) < 0) return FAILED; break;
-        case '\r': if (put(out, "\\r", 2) < 0) return FAILED; break;
+        case '"': *to++ = '"'; break;
+        case '\\': *to++ = '\\'; break;
+        case '\b': *to++ = 'b'; break;
+        case '\t': *to++ = 't'; break;
+        case '\n': *to++ = 'n'; break;
+        case '\f': *to++ = 'f'; break;
+        case '\r': *to++ = 'r'; break;
         default:
-            escape[4] = (unsigned char)hex[byte >> 4];
-            escape[5] = (unsigned char)hex[byte & 0xf];
-            if (put(out, escape, 6) < 0) {
-                return FAILED;
-            }
+            *to++ = 'u';
+            *to++ = '0';
+            *to++ = '0';
+            *to++ = (unsigned char)hex[byte >> 4];
+            *to++ = (unsigned char)hex[byte & 0xf];
         }
     }
-    return put(out, "\"", 1) < 0 ? FAILED : WRITTEN;
+    *to++ = '"';
+    out->size = to - out->data;
+    return WRITTEN;
 }
 
 /* An integer as orjson writes it again (floats, -0 and long ones are left to Python). */

@@ -503,6 +503,28 @@ def test_chats_are_fingerprinted_as_python_does_in_any_key_order_and_spacing(nam
     assert len(set(keys)) <= 1 and len(set(values)) <= 1  # the same example, however written
 
 
+#: A chat's texts with the escapes writers write; ``\/`` is PHP's ``json_encode``.
+ESCAPED_TEXTS = {
+    "slashes": rb"http:\/\/example.com\/track\/147",
+    "kept-escapes": rb"Tab\there, \"quoted\", back\\slash\r\n\b\f",
+    "an-escaped-backslash-before-u": rb"C:\\users\\u0041",
+    "unicode-escapes-among-kept-ones": rb"caf\u00e9\n\"cr\u00e8me\"\t\u0007 \ud83d\udce6" * 20,
+    "a-control-escape-at-the-end": rb"bell\u0007",
+}
+
+
+@built
+@pytest.mark.parametrize("text", ESCAPED_TEXTS.values(), ids=ESCAPED_TEXTS)
+def test_escaped_texts_are_fingerprinted_as_orjson_writes_them(text):
+    line = b'{"messages": [{"role": "user", "content": "%s"}, %s]}' % (
+        text,
+        json.dumps(REPLY).encode(),
+    )
+    keys, values, ends = native.chat_pairs([line])
+    assert (keys, values, ends) == python_chat_pairs([line])
+    assert ends == [True]
+
+
 @built
 @pytest.mark.parametrize(
     "line",

@@ -26,6 +26,7 @@ ABOVE_CHECKS = (
     "pytest_finetune.lookahead",
     "pytest_finetune.pools",
     "pytest_finetune.config",
+    "pytest_finetune.config_file",
     "pytest_finetune.lint",
     "pytest_finetune.nodes",
     "pytest_finetune.plugin",

@@ -37,7 +37,7 @@ class Declared(Protocol):
 
 
 class ConfigOrigin(Protocol):
-    """Where a file's configuration came from (see ``config.ConfigSource``)."""
+    """Where a file's configuration came from (see ``config_file.ConfigSource``)."""
 
     @property
     def path(self) -> Path | None:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_finetune.cli.status import FAILED, OK, USAGE
-from pytest_finetune.config import ConfigSource, Settings, read_config_file
+from pytest_finetune.config import Settings
+from pytest_finetune.config_file import ConfigSource, read_config_file
 from pytest_finetune.config_keys import ConfigError
 from pytest_finetune.redact import redact
 from pytest_finetune.training.backends import make_backend

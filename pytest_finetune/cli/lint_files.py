@@ -12,7 +12,8 @@ from typing import Any
 from pytest_finetune import overrides
 from pytest_finetune.chunks import scan_file
 from pytest_finetune.cli.status import FAILED, OK, USAGE
-from pytest_finetune.config import DEFAULT_INCLUDE, FileSettings, Settings
+from pytest_finetune.config import FileSettings, Settings
+from pytest_finetune.config_file import DEFAULT_INCLUDE
 from pytest_finetune.config_keys import KEYS, Key
 from pytest_finetune.formats import Format
 from pytest_finetune.lint import NORECURSEDIRS, cannot_read, find_datasets, named_dataset, plan

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -523,6 +524,46 @@ def test_escaped_texts_are_fingerprinted_as_orjson_writes_them(text):
     keys, values, ends = native.chat_pairs([line])
     assert (keys, values, ends) == python_chat_pairs([line])
     assert ends == [True]
+
+
+#: What random texts are made of: each escape JSON has, text in UTF-8, controls.
+PIECES = [
+    *(rb"\n", rb"\t", rb"\r", rb"\b", rb"\f", rb"\"", rb"\\", rb"\/", rb"\\u0041"),
+    *(rb"\u00e9", rb"\u0007", rb"\u007f", rb"\u2028", rb"\ud83d\udce6", rb"\uD83D\uDCE6"),
+    *(b"a", b" ", b"/", b"u", "é".encode(), "“".encode(), "한".encode(), "📦".encode()),
+]
+
+
+@built
+def test_random_escaped_chats_are_fingerprinted_as_python_does():
+    """A differential run: 2,000 chats of random texts, either key order, some with tools."""
+    rng = random.Random(9)
+
+    def text() -> bytes:
+        pieces = [rng.choice(PIECES) for _ in range(rng.randrange(12))]
+        if rng.random() < 0.03:  # a lone surrogate: left to Python
+            pieces.insert(rng.randrange(len(pieces) + 1), rb"\ud83d")
+        return b"".join(pieces)
+
+    lines = []
+    for _ in range(2000):
+        messages = [
+            b'{"role": "%s", "content": "%s"}' % (rng.choice([b"user", b"tool"]), text())
+            if rng.random() < 0.5
+            else b'{"content":"%s","role":"system"}' % text()
+            for _ in range(rng.randrange(3))
+        ]
+        messages.append(b'{"role": "assistant", "content": "%s"}' % text())
+        tools = b'"tools": [{"type": "function", "function": {"name": "f"}}], '
+        lines.append(
+            b'{%s"messages": [%s]}' % (tools if rng.random() < 0.3 else b"", b", ".join(messages))
+        )
+    found, expected = native.chat_pairs(lines), python_chat_pairs(lines)
+    read = [index for index, ends in enumerate(found[2]) if ends is not None]
+    assert len(read) > 1800  # most are read in C, not left to Python
+    assert [[part[index] for part in found] for index in read] == [
+        [part[index] for part in expected] for index in read
+    ]
 
 
 @built

@@ -902,8 +902,9 @@ write_string(const unsigned char *raw, Py_ssize_t *at, Py_ssize_t end, Buffer *o
     if (text != scratch->data || escapes_kept(raw, start + 1, *at - 1)) {
         return put(out, raw + start, *at - start) < 0 ? FAILED : WRITTEN;
     }
-    /* Each byte takes at most six (\u00XX), and the quotes two. */
-    if (reserve(out, 6 * size + 2) < 0) {
+    /* No longer than the raw string: each byte written escaped (\n, \u0007) was read
+       from an escape at least as long, and text from \u escapes is shorter as UTF-8. */
+    if (reserve(out, *at - start) < 0) {
         return FAILED;
     }
     to = out->data + out->size;

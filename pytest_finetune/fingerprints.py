@@ -28,7 +28,7 @@ from xxhash import xxh3_64_intdigest
 #: XXH3 gives 0 to 2**64 - 1; the logs hold signed 64-bit integers.
 SIGNED = 1 << 63
 #: A log with fewer entries is grouped in Python: importing NumPy (0.15-0.2 s, once a
-#: process) costs more than grouping this many there (0.05 s).
+#: process) costs more than grouping this many there (about 0.06 s).
 NUMPY_FROM = 100_000
 
 
